@@ -1,0 +1,80 @@
+#include "base/sha256.h"
+
+#include <openssl/evp.h>
+
+#include <cstdlib>
+
+namespace tiersync {
+
+struct Sha256Hasher::Ctx {
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  ~Ctx() { EVP_MD_CTX_free(md); }
+};
+
+namespace {
+// EVP failures on SHA-256 mean a broken OpenSSL installation or out of memory: there is no
+// meaningful way to continue hashing, and returning a wrong digest would be a security bug.
+void CheckEvp(int ok) {
+  if (ok != 1) std::abort();
+}
+}  // namespace
+
+Sha256Hasher::Sha256Hasher() : ctx_(std::make_unique<Ctx>()) {
+  if (ctx_->md == nullptr) std::abort();
+  CheckEvp(EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr));
+}
+
+Sha256Hasher::~Sha256Hasher() = default;
+
+void Sha256Hasher::Update(std::span<const uint8_t> data) {
+  CheckEvp(EVP_DigestUpdate(ctx_->md, data.data(), data.size()));
+}
+
+Sha256Digest Sha256Hasher::Finish() {
+  Sha256Digest out;
+  unsigned int len = 0;
+  CheckEvp(EVP_DigestFinal_ex(ctx_->md, out.data(), &len));
+  CheckEvp(EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr));
+  return out;
+}
+
+Sha256Digest Sha256(std::span<const uint8_t> data) {
+  Sha256Digest out;
+  unsigned int len = 0;
+  CheckEvp(EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr));
+  return out;
+}
+
+std::string ToHex(std::span<const uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+namespace {
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+std::optional<Sha256Digest> Sha256FromHex(std::string_view hex) {
+  Sha256Digest out;
+  if (hex.size() != out.size() * 2) return std::nullopt;
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = HexValue(hex[2 * i]);
+    int lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+}  // namespace tiersync

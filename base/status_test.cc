@@ -1,0 +1,60 @@
+#include "base/status.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+namespace tiersync {
+namespace {
+
+TEST(StatusTest, DefaultIsOk) {
+  Status s;
+  EXPECT_TRUE(s.ok());
+  EXPECT_EQ(s.ToString(), "ok");
+}
+
+TEST(StatusTest, ToStringNamesCodeAndMessage) {
+  EXPECT_EQ(CorruptionError("pack 3: bad checksum").ToString(), "corruption: pack 3: bad checksum");
+}
+
+TEST(StatusTest, RetryableOnlyForTransientCodes) {
+  EXPECT_TRUE(UnavailableError("x").retryable());
+  EXPECT_TRUE(DeadlineExceededError("x").retryable());
+  EXPECT_TRUE(ResourceExhaustedError("x").retryable());
+  EXPECT_FALSE(CorruptionError("x").retryable());
+  EXPECT_FALSE(VerificationError("x").retryable());
+  EXPECT_FALSE(IOError("fsync failed").retryable());
+  EXPECT_FALSE(InvalidArgumentError("x").retryable());
+}
+
+TEST(StatusTest, ErrnoMapping) {
+  EXPECT_EQ(ErrnoToStatus(ENOENT, "open a").code(), StatusCode::kNotFound);
+  EXPECT_EQ(ErrnoToStatus(ENOSPC, "write a").code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(ErrnoToStatus(EIO, "fsync a").code(), StatusCode::kIOError);
+  EXPECT_NE(ErrnoToStatus(EIO, "fsync a").message().find("fsync a"), std::string::npos);
+}
+
+TEST(StatusTest, WithContextPrefixes) {
+  Status s = NotFoundError("chunk ab").WithContext("cat file x");
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_EQ(s.message(), "cat file x: chunk ab");
+}
+
+Result<int> Half(int x) {
+  if (x % 2 != 0) return InvalidArgumentError("odd");
+  return x / 2;
+}
+
+Result<int> Quarter(int x) {
+  TS_ASSIGN_OR_RETURN(int h, Half(x));
+  return Half(h);
+}
+
+TEST(ResultTest, AssignOrReturnPropagates) {
+  EXPECT_EQ(*Quarter(8), 2);
+  EXPECT_EQ(Quarter(6).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Quarter(3).status().message(), "odd");
+}
+
+}  // namespace
+}  // namespace tiersync

@@ -1,0 +1,24 @@
+// The tiersync executable: wires every component's subcommands (docs/cli.md).
+#include <CLI/CLI.hpp>
+
+#include "cli/command_context.h"
+#include "cli/demo_commands.h"
+#include "cli/store_commands.h"
+
+int main(int argc, char** argv) {
+  using namespace tiersync::cli;
+  CommandContext ctx;
+  CLI::App app{"tiersync: national education resources, carried down five tiers", "tiersync"};
+  app.require_subcommand(1);
+  app.add_flag("--json", ctx.json, "Machine-readable output on standard output");
+  app.set_version_flag("--version", "tiersync 0.1.0");
+  RegisterStoreCommands(&app, &ctx);
+  RegisterDemoCommands(&app, &ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  return ctx.exit_code;
+}

@@ -1,0 +1,48 @@
+#include "cli/units.h"
+
+#include <string>
+
+namespace tiersync::cli {
+
+Result<uint64_t> ParseSize(std::string_view text) {
+  auto bad = [&] { return InvalidArgumentError("'" + std::string(text) + "' is not a size"); };
+  size_t i = 0;
+  uint64_t v = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    if (v > (UINT64_MAX - 9) / 10) return bad();
+    v = v * 10 + static_cast<uint64_t>(text[i] - '0');
+  }
+  if (i == 0) return bad();
+  std::string_view suffix = text.substr(i);
+  int shift = 0;
+  if (!suffix.empty()) {
+    switch (suffix[0]) {
+      case 'K':
+      case 'k':
+        shift = 10;
+        break;
+      case 'M':
+        shift = 20;
+        break;
+      case 'G':
+        shift = 30;
+        break;
+      case 'T':
+        shift = 40;
+        break;
+      case 'B':
+        shift = 0;
+        break;
+      default:
+        return bad();
+    }
+    std::string_view rest = suffix.substr(1);
+    if (!(rest.empty() || rest == "B" || rest == "iB") || (suffix[0] == 'B' && !rest.empty())) {
+      return bad();
+    }
+  }
+  if (shift > 0 && v > (UINT64_MAX >> shift)) return bad();
+  return v << shift;
+}
+
+}  // namespace tiersync::cli

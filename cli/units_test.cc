@@ -1,0 +1,25 @@
+#include "cli/units.h"
+
+#include <gtest/gtest.h>
+
+namespace tiersync::cli {
+namespace {
+
+TEST(ParseSizeTest, Suffixes) {
+  EXPECT_EQ(*ParseSize("1048576"), 1048576u);
+  EXPECT_EQ(*ParseSize("64K"), 64u << 10);
+  EXPECT_EQ(*ParseSize("64KiB"), 64u << 10);
+  EXPECT_EQ(*ParseSize("1G"), 1ull << 30);
+  EXPECT_EQ(*ParseSize("2TB"), 2ull << 40);
+  EXPECT_EQ(*ParseSize("10B"), 10u);
+}
+
+TEST(ParseSizeTest, Rejects) {
+  for (const char* bad :
+       {"", "G", "1.5G", "1X", "-1", "1GG", "99999999999999999999", "20000000000000T", "1BiB"}) {
+    EXPECT_FALSE(ParseSize(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace tiersync::cli

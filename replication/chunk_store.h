@@ -1,0 +1,172 @@
+// ChunkStore: content-addressed, deduplicated, verified chunk storage on one node.
+//
+// Layout of a store directory (docs/formats/chunk-store.md):
+//   STORE          format marker ("tiersync-chunk-store 1")
+//   LOCK           held by the one process that may write
+//   packs/         append-only pack files (pack_format.h), through the Env
+//   index/         LMDB environment (lmdb_index.h), on the real file system
+//
+// Write protocol (threats.md): chunks are appended to the current pack; Commit() fsyncs the
+// pack (and the packs/ directory when a pack was created) and only then commits the index
+// entries, the chunk indexes and the packs' committed lengths in one LMDB transaction. A
+// failed write, fsync or commit makes the writer fail sticky: every later write returns the
+// same error, nothing more is committed, and the store must be reopened (which cuts off the
+// uncommitted pack tail). Readers only ever see committed entries.
+//
+// Reads are checked: every Get re-checks the XXH3 of the stored bytes and the record header
+// against the index; ReadCheck::kFull also re-hashes the content with SHA-256.
+//
+// Concurrency: one writer process at a time (the LOCK); any number of readers alongside it.
+// Within a process, Get/Contains/GetIndexBytes/Verify are thread-safe; the writer methods
+// (Put, PutIndex, Commit) must be called from one thread at a time.
+#ifndef TIERSYNC_REPLICATION_CHUNK_STORE_H_
+#define TIERSYNC_REPLICATION_CHUNK_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "base/env.h"
+#include "base/status.h"
+#include "replication/lmdb_index.h"
+#include "replication/pack_format.h"
+
+namespace tiersync::replication {
+
+struct ChunkStoreOptions {
+  // The Env for the marker, lock and pack files. Not owned. Default: Env::Default().
+  Env* env = nullptr;
+  // Open for writing (takes the LOCK; a second writer gets kFailedPrecondition).
+  bool writable = false;
+  // Where LMDB keeps the index, on the real file system. Default: <dir>/index. Tests that put
+  // the packs in a MemEnv point this at a real temporary directory.
+  std::string index_dir;
+  // zstd level for chunks that compress (1-3 keep ingest fast).
+  int compression_level = 1;
+  // A new pack file is started when the current one would grow past this.
+  uint64_t max_pack_bytes = 1ull << 30;
+  // Put() commits by itself once this many payload bytes are pending, bounding what a crash
+  // can lose and how much the index batch holds.
+  uint64_t auto_commit_bytes = 256ull << 20;
+  // Upper bound of the LMDB map (address space, not disk).
+  size_t lmdb_map_bytes = size_t{1} << 40;
+};
+
+struct StoreStats {
+  uint64_t chunks = 0;
+  uint64_t compressed_chunks = 0;
+  uint64_t raw_bytes = 0;     // sum of uncompressed chunk sizes
+  uint64_t stored_bytes = 0;  // sum of stored payload sizes
+  uint64_t chunk_indexes = 0;
+  uint64_t packs = 0;
+  uint64_t pack_bytes = 0;  // committed bytes in pack files, headers included
+};
+
+// One problem found by Verify.
+struct VerifyProblem {
+  std::string kind;  // "chunk", "chunk-index" or "pack"
+  std::string id;    // hex id (or pack file name)
+  Status error;
+};
+
+struct VerifyReport {
+  uint64_t chunks_checked = 0;
+  uint64_t bytes_checked = 0;  // uncompressed
+  uint64_t indexes_checked = 0;
+  std::vector<VerifyProblem> problems;
+  bool clean() const { return problems.empty(); }
+};
+
+class ChunkStore {
+ public:
+  ~ChunkStore();
+
+  // Creates an empty store in `dir` (created if missing). kAlreadyExists if `dir` holds a
+  // store already.
+  static Status Create(const std::string& dir, const ChunkStoreOptions& options);
+
+  // Opens an existing store. kFailedPrecondition if `dir` is not a store, or (writable) if
+  // another writer holds the lock. A writer cuts off any uncommitted tail of the last pack and
+  // removes pack files no commit ever referenced.
+  static Result<std::unique_ptr<ChunkStore>> Open(const std::string& dir,
+                                                  const ChunkStoreOptions& options);
+
+  // True if the chunk is committed or pending in this writer.
+  Result<bool> Contains(const ChunkId& id) const;
+
+  // The chunk's uncompressed bytes, checked as `check` says. kNotFound if absent,
+  // kCorruption (naming pack and offset) if the stored bytes fail a check.
+  Result<std::vector<uint8_t>> Get(const ChunkId& id, ReadCheck check) const;
+
+  // The encoded chunk index `id`, checked against its id (SHA-256). kNotFound if absent.
+  Result<std::vector<uint8_t>> GetIndexBytes(const ChunkId& id) const;
+
+  // Writer: appends `chunk` unless it is already present (then returns OK and does nothing).
+  // Returns true if the chunk was new. May commit by itself (auto_commit_bytes).
+  Result<bool> Put(const PreparedChunk& chunk);
+  // Writer: stages a chunk index for the next commit. REQUIRES: every chunk it names has been
+  // Put (the index becomes visible in the same or a later commit than its chunks).
+  Status PutIndex(const ChunkId& id, std::vector<uint8_t> encoded);
+  // Writer: makes everything Put so far durable and visible (fsync, then index commit).
+  Status Commit();
+
+  Result<StoreStats> Stats() const;
+
+  // Re-reads every chunk with ReadCheck::kFull and every chunk index (hash, format, all its
+  // chunks present). `progress(done, total)` is called now and then with chunk counts.
+  Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress) const;
+
+  const std::string& dir() const { return dir_; }
+
+  // Public only for std::make_unique; use Open().
+  ChunkStore(std::string dir, const ChunkStoreOptions& options, std::unique_ptr<LmdbIndex> index);
+
+ private:
+  struct ChunkIdHash {
+    size_t operator()(const ChunkId& id) const;
+  };
+
+  Status RecoverForWriting();
+  Status StartPack(uint32_t pack);
+  Result<ChunkLocation> Locate(const ChunkId& id) const;
+  Result<std::vector<uint8_t>> ReadChunkAt(const ChunkId& id, const ChunkLocation& loc,
+                                           ReadCheck check) const;
+  void VerifyIndexes(const std::unordered_set<ChunkId, ChunkIdHash>& good,
+                     VerifyReport* report) const;
+  Result<const RandomAccessFile*> PackFile(uint32_t pack) const;
+  std::string PackPath(uint32_t pack) const;
+  Status Fail(Status s);
+
+  const std::string dir_;
+  const ChunkStoreOptions options_;
+  Env* const env_;
+  std::unique_ptr<LmdbIndex> index_;
+  std::unique_ptr<FileLock> lock_;  // held by a writer
+
+  // Open pack files for reading, by pack number.
+  mutable std::mutex packs_mu_;
+  mutable std::map<uint32_t, std::unique_ptr<RandomAccessFile>> open_packs_;
+
+  // Writer state (one thread at a time).
+  std::unique_ptr<ZstdCodec> codec_;
+  std::unique_ptr<WritableFile> pack_out_;
+  uint32_t pack_no_ = 0;         // pack being appended to (0: none yet)
+  uint32_t next_pack_ = 1;       // number of the next pack to create
+  uint64_t pack_len_ = 0;        // its length including uncommitted appends
+  bool pack_dir_dirty_ = false;  // a pack file was created since the last commit
+  uint64_t pending_bytes_ = 0;
+  IndexBatch batch_;
+  std::unordered_map<ChunkId, ChunkLocation, ChunkIdHash> pending_;  // guarded by pending_mu_
+  mutable std::mutex pending_mu_;
+  Status broken_;  // sticky writer failure
+};
+
+}  // namespace tiersync::replication
+
+#endif  // TIERSYNC_REPLICATION_CHUNK_STORE_H_

@@ -1,0 +1,249 @@
+#include "replication/chunk_store.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/fault_env.h"
+#include "base/mem_env.h"
+#include "base/random.h"
+#include "base/sha256.h"
+#include "tests/testing/temp_dir.h"
+
+namespace tiersync::replication {
+namespace {
+
+// The same suite runs over the POSIX Env (packs on disk) and the in-memory Env (packs in
+// memory); LMDB is always on disk.
+enum class Backend { kPosix, kMem };
+
+class ChunkStoreTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Backend::kMem) {
+      mem_ = std::make_unique<MemEnv>();
+      base_env_ = mem_.get();
+      dir_ = "/store";
+    } else {
+      base_env_ = Env::Default();
+      dir_ = tmp_.Sub("store");
+    }
+    fault_ = std::make_unique<FaultEnv>(base_env_, 1);
+    options_.env = fault_.get();
+    options_.index_dir = tmp_.Sub("index");
+    ASSERT_TRUE(ChunkStore::Create(dir_, options_).ok());
+  }
+
+  std::unique_ptr<ChunkStore> OpenStore(bool writable) {
+    ChunkStoreOptions o = options_;
+    o.writable = writable;
+    auto s = ChunkStore::Open(dir_, o);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+
+  PreparedChunk Chunk(uint64_t seed, size_t size = 10000, bool compressible = false) {
+    std::vector<uint8_t> raw(size, 'z');
+    if (!compressible) Random(seed).Fill(raw);
+    if (compressible) raw[0] = static_cast<uint8_t>(seed);
+    return PrepareChunk(Sha256(raw), raw, &codec_);
+  }
+
+  std::string PackPath(uint32_t n) { return dir_ + "/packs/" + PackFileName(n); }
+
+  testing::TempDir tmp_;
+  std::unique_ptr<MemEnv> mem_;
+  Env* base_env_ = nullptr;
+  std::unique_ptr<FaultEnv> fault_;
+  ChunkStoreOptions options_;
+  std::string dir_;
+  ZstdCodec codec_;
+};
+
+TEST_P(ChunkStoreTest, PutCommitGetRoundTrip) {
+  auto store = OpenStore(true);
+  PreparedChunk a = Chunk(1), b = Chunk(2, 70000, /*compressible=*/true);
+  EXPECT_TRUE(*store->Put(a));
+  EXPECT_TRUE(*store->Put(b));
+  ASSERT_TRUE(store->Commit().ok());
+  for (const PreparedChunk* c : {&a, &b}) {
+    auto got = store->Get(c->id, ReadCheck::kFull);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(Sha256(*got), c->id);
+  }
+  auto stats = store->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->chunks, 2u);
+  EXPECT_EQ(stats->compressed_chunks, 1u);
+}
+
+TEST_P(ChunkStoreTest, DuplicatePutStoresNothing) {
+  auto store = OpenStore(true);
+  PreparedChunk a = Chunk(1);
+  EXPECT_TRUE(*store->Put(a));
+  EXPECT_FALSE(*store->Put(a));  // pending duplicate
+  ASSERT_TRUE(store->Commit().ok());
+  EXPECT_FALSE(*store->Put(a));  // committed duplicate
+  ASSERT_TRUE(store->Commit().ok());
+  EXPECT_EQ(store->Stats()->pack_bytes, kPackHeaderBytes + kRecordHeaderBytes + 10000);
+}
+
+TEST_P(ChunkStoreTest, ReaderSeesOnlyCommittedChunks) {
+  auto writer = OpenStore(true);
+  auto reader = OpenStore(false);
+  PreparedChunk a = Chunk(1);
+  ASSERT_TRUE(*writer->Put(a));
+  EXPECT_FALSE(*reader->Contains(a.id));
+  ASSERT_TRUE(writer->Commit().ok());
+  EXPECT_TRUE(*reader->Contains(a.id));
+  EXPECT_TRUE(reader->Get(a.id, ReadCheck::kFull).ok());
+}
+
+TEST_P(ChunkStoreTest, SecondWriterIsRefused) {
+  auto writer = OpenStore(true);
+  ChunkStoreOptions o = options_;
+  o.writable = true;
+  auto second = ChunkStore::Open(dir_, o);
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("another process"), std::string::npos);
+}
+
+TEST_P(ChunkStoreTest, ReadOnlyStoreRefusesWrites) {
+  auto reader = OpenStore(false);
+  EXPECT_EQ(reader->Put(Chunk(1)).status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_P(ChunkStoreTest, UncommittedTailIsCutOffOnReopen) {
+  PreparedChunk a = Chunk(1), b = Chunk(2), c = Chunk(3);
+  {
+    auto store = OpenStore(true);
+    ASSERT_TRUE(*store->Put(a));
+    ASSERT_TRUE(store->Commit().ok());
+    ASSERT_TRUE(*store->Put(b));  // never committed
+  }
+  uint64_t committed = kPackHeaderBytes + kRecordHeaderBytes + 10000;
+  EXPECT_GT(*base_env_->GetFileSize(PackPath(1)), committed);
+  auto store = OpenStore(true);
+  EXPECT_EQ(*base_env_->GetFileSize(PackPath(1)), committed);
+  EXPECT_FALSE(*store->Contains(b.id));
+  ASSERT_TRUE(*store->Put(c));
+  ASSERT_TRUE(store->Commit().ok());
+  auto report = store->Verify(nullptr);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->clean());
+  EXPECT_EQ(report->chunks_checked, 2u);
+}
+
+TEST_P(ChunkStoreTest, PacksRollOverAtMaxSize) {
+  options_.max_pack_bytes = 32 * 1024;
+  auto store = OpenStore(true);
+  std::vector<PreparedChunk> chunks;
+  for (int i = 0; i < 10; ++i) {
+    chunks.push_back(Chunk(100 + i));
+    ASSERT_TRUE(*store->Put(chunks.back()));
+  }
+  ASSERT_TRUE(store->Commit().ok());
+  EXPECT_GE(store->Stats()->packs, 4u);
+  for (const auto& c : chunks) EXPECT_TRUE(store->Get(c.id, ReadCheck::kFull).ok());
+  EXPECT_TRUE(store->Verify(nullptr)->clean());
+}
+
+TEST_P(ChunkStoreTest, OrphanPackFromCrashBeforeFirstCommitIsRemoved) {
+  options_.max_pack_bytes = 16 * 1024;
+  {
+    auto store = OpenStore(true);
+    ASSERT_TRUE(*store->Put(Chunk(1)));
+    ASSERT_TRUE(store->Commit().ok());
+    ASSERT_TRUE(*store->Put(Chunk(2)));  // starts pack 2, never committed
+  }
+  EXPECT_TRUE(base_env_->FileExists(PackPath(2)));
+  auto store = OpenStore(true);
+  EXPECT_FALSE(base_env_->FileExists(PackPath(2)));
+}
+
+TEST_P(ChunkStoreTest, FlippedByteIsDetectedOnReadAndByVerify) {
+  auto store = OpenStore(true);
+  PreparedChunk a = Chunk(1), b = Chunk(2);
+  ASSERT_TRUE(*store->Put(a));
+  ASSERT_TRUE(*store->Put(b));
+  ASSERT_TRUE(store->Commit().ok());
+  // Flip one byte in the middle of the first record's payload.
+  uint64_t offset = kPackHeaderBytes + kRecordHeaderBytes + 5000;
+  if (mem_) {
+    ASSERT_TRUE(mem_->CorruptByte(PackPath(1), offset, 0x01).ok());
+  } else {
+    FILE* f = std::fopen(PackPath(1).c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fseek(f, static_cast<long>(offset), SEEK_SET);
+    int c = std::fgetc(f);
+    std::fseek(f, static_cast<long>(offset), SEEK_SET);
+    std::fputc(c ^ 1, f);
+    std::fclose(f);
+  }
+  auto fresh = OpenStore(false);
+  EXPECT_EQ(fresh->Get(a.id, ReadCheck::kChecksum).status().code(), StatusCode::kCorruption);
+  EXPECT_TRUE(fresh->Get(b.id, ReadCheck::kFull).ok());
+  auto report = fresh->Verify(nullptr);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->problems.size(), 1u);
+  EXPECT_EQ(report->problems[0].id, ToHex(a.id));
+  EXPECT_EQ(report->problems[0].error.code(), StatusCode::kCorruption);
+}
+
+TEST_P(ChunkStoreTest, FailedSyncMakesWriterFailStickyAndCommitsNothing) {
+  auto store = OpenStore(true);
+  PreparedChunk a = Chunk(1), b = Chunk(2);
+  ASSERT_TRUE(*store->Put(a));
+  fault_->FailAllSyncs(true);
+  Status s = store->Commit();
+  EXPECT_EQ(s.code(), StatusCode::kIOError);
+  fault_->FailAllSyncs(false);
+  // Never retry-and-trust: the writer stays failed even though fsync would work now.
+  EXPECT_EQ(store->Put(b).status().code(), StatusCode::kIOError);
+  EXPECT_EQ(store->Commit().code(), StatusCode::kIOError);
+  store.reset();
+  auto reopened = OpenStore(true);
+  EXPECT_FALSE(*reopened->Contains(a.id));
+  ASSERT_TRUE(*reopened->Put(a));
+  ASSERT_TRUE(reopened->Commit().ok());
+  EXPECT_TRUE(reopened->Verify(nullptr)->clean());
+}
+
+TEST_P(ChunkStoreTest, DiskFullIsResourceExhaustedAndRecoverable) {
+  auto store = OpenStore(true);
+  fault_->SetNoSpace(true);
+  EXPECT_EQ(store->Put(Chunk(1)).status().code(), StatusCode::kResourceExhausted);
+  fault_->SetNoSpace(false);
+  store.reset();
+  auto reopened = OpenStore(true);
+  ASSERT_TRUE(*reopened->Put(Chunk(1)));
+  ASSERT_TRUE(reopened->Commit().ok());
+  EXPECT_TRUE(reopened->Verify(nullptr)->clean());
+}
+
+TEST_P(ChunkStoreTest, IndexBytesAreCheckedAgainstTheirId) {
+  auto store = OpenStore(true);
+  std::vector<uint8_t> bytes = {1, 2, 3};
+  ChunkId id = Sha256(bytes);
+  ASSERT_TRUE(store->PutIndex(id, bytes).ok());
+  ASSERT_TRUE(store->Commit().ok());
+  EXPECT_EQ(*store->GetIndexBytes(id), bytes);
+  ChunkId other{};
+  EXPECT_EQ(store->GetIndexBytes(other).status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(ChunkStoreTest, NotAStoreAndCreateTwice) {
+  ChunkStoreOptions o = options_;
+  EXPECT_EQ(ChunkStore::Open(dir_ + "/packs", o).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ChunkStore::Create(dir_, o).code(), StatusCode::kAlreadyExists);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ChunkStoreTest,
+                         ::testing::Values(Backend::kPosix, Backend::kMem), [](const auto& info) {
+                           return info.param == Backend::kPosix ? "Posix" : "Mem";
+                         });
+
+}  // namespace
+}  // namespace tiersync::replication

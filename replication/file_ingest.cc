@@ -1,0 +1,165 @@
+#include "replication/file_ingest.h"
+
+#include <atomic>
+#include <optional>
+#include <thread>
+
+#include "base/bounded_queue.h"
+#include "base/sha256.h"
+#include "replication/chunker.h"
+
+namespace tiersync::replication {
+namespace {
+
+// Second stage: hash, dedupe, compress and store chunks in order; collects the index.
+class ChunkSink {
+ public:
+  explicit ChunkSink(ChunkStore* store) : store_(store) {}
+
+  Status Add(std::vector<uint8_t> raw) {
+    const ChunkId id = Sha256(raw);
+    const uint32_t size = static_cast<uint32_t>(raw.size());
+    refs_.push_back({id, size});
+    TS_ASSIGN_OR_RETURN(bool present, store_->Contains(id));
+    if (present) return Status::Ok();
+    PreparedChunk chunk = PrepareChunk(id, std::move(raw), &codec_);
+    TS_ASSIGN_OR_RETURN(bool added, store_->Put(chunk));
+    if (added) {
+      ++result_.new_chunks;
+      result_.new_raw_bytes += size;
+      result_.new_stored_bytes += chunk.payload.size();
+    }
+    return Status::Ok();
+  }
+
+  std::vector<protocol::ChunkRef>& refs() { return refs_; }
+  IngestResult& result() { return result_; }
+
+ private:
+  ChunkStore* store_;
+  ZstdCodec codec_;
+  std::vector<protocol::ChunkRef> refs_;
+  IngestResult result_;
+};
+
+// Runs the sink inline or on a worker thread fed through a bounded queue.
+class SinkStage {
+ public:
+  SinkStage(ChunkSink* sink, bool threaded) : sink_(sink) {
+    if (threaded) {
+      queue_.emplace(64);
+      worker_ = std::thread([this] { Drain(); });
+    }
+  }
+  ~SinkStage() { Finish().IgnoreError(); }
+
+  Status Add(std::vector<uint8_t> chunk) {
+    if (!queue_) return sink_->Add(std::move(chunk));
+    if (failed_.load()) return Status::Ok();  // the error surfaces from Finish()
+    queue_->Push(std::move(chunk));
+    return Status::Ok();
+  }
+  bool failed() const { return failed_.load(); }
+
+  // Waits for every chunk to be handled; returns the first error.
+  Status Finish() {
+    if (worker_.joinable()) {
+      queue_->Close();
+      worker_.join();
+    }
+    return error_;
+  }
+
+ private:
+  void Drain() {
+    while (auto chunk = queue_->Pop()) {
+      if (failed_.load()) continue;  // keep draining so the producer never blocks
+      Status s = sink_->Add(std::move(*chunk));
+      if (!s.ok()) {
+        error_ = s;
+        failed_.store(true);
+      }
+    }
+  }
+
+  ChunkSink* sink_;
+  std::optional<BoundedQueue<std::vector<uint8_t>>> queue_;
+  std::thread worker_;
+  std::atomic<bool> failed_{false};
+  Status error_;  // written by the worker before failed_, read after join
+};
+
+// First stage: read, hash the whole file, cut chunks.
+Status ReadAndChunk(Env* env, const std::string& path, const IngestOptions& options,
+                    uint64_t file_size, SinkStage* stage, Sha256Digest* file_sha) {
+  TS_ASSIGN_OR_RETURN(auto file, env->NewSequentialFile(path));
+  Chunker chunker(options.params);
+  Sha256Hasher file_hash;
+  std::vector<uint8_t> block(options.read_block_bytes);
+  std::vector<uint8_t> current;
+  current.reserve(options.params.max_size);
+  uint64_t done = 0;
+  for (;;) {
+    TS_ASSIGN_OR_RETURN(size_t n, file->Read(block));
+    if (n == 0) break;
+    std::span<const uint8_t> data(block.data(), n);
+    file_hash.Update(data);
+    while (!data.empty()) {
+      size_t cut = chunker.Scan(data);
+      size_t take = cut == Chunker::kNoCut ? data.size() : cut;
+      current.insert(current.end(), data.begin(), data.begin() + take);
+      data = data.subspan(take);
+      if (cut != Chunker::kNoCut) {
+        TS_RETURN_IF_ERROR(stage->Add(std::move(current)));
+        current = {};
+        current.reserve(options.params.max_size);
+      }
+    }
+    done += n;
+    if (stage->failed()) break;
+    if (options.progress) options.progress(done, file_size);
+  }
+  if (!current.empty()) TS_RETURN_IF_ERROR(stage->Add(std::move(current)));
+  if (done != file_size && !stage->failed()) {
+    return FailedPreconditionError(path + " changed size while it was being read");
+  }
+  *file_sha = file_hash.Finish();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<IngestResult> IngestFile(ChunkStore* store, Env* env, const std::string& path,
+                                const IngestOptions& options) {
+  TS_RETURN_IF_ERROR(protocol::ValidateChunkerParams(options.params));
+  TS_ASSIGN_OR_RETURN(uint64_t file_size, env->GetFileSize(path));
+  if (file_size > protocol::kMaxFileBytes) {
+    return InvalidArgumentError(path + " is larger than the 1 TiB limit of one file");
+  }
+  ChunkSink sink(store);
+  Sha256Digest file_sha{};
+  Status read_status;
+  {
+    SinkStage stage(&sink, options.threads >= 2);
+    read_status = ReadAndChunk(env, path, options, file_size, &stage, &file_sha);
+    Status sink_status = stage.Finish();
+    if (!sink_status.ok()) return sink_status;
+  }
+  TS_RETURN_IF_ERROR(read_status);
+  protocol::ChunkIndex index;
+  index.params = options.params;
+  index.file_size = file_size;
+  index.file_sha256 = file_sha;
+  index.chunks = std::move(sink.refs());
+  std::vector<uint8_t> encoded = protocol::EncodeChunkIndex(index);
+  IngestResult result = sink.result();
+  result.index_id = protocol::ChunkIndexId(encoded);
+  result.file_size = file_size;
+  result.file_sha256 = file_sha;
+  result.chunks = index.chunks.size();
+  TS_RETURN_IF_ERROR(store->PutIndex(result.index_id, std::move(encoded)));
+  TS_RETURN_IF_ERROR(store->Commit());
+  return result;
+}
+
+}  // namespace tiersync::replication
