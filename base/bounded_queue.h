@@ -38,6 +38,23 @@ class BoundedQueue {
     return v;
   }
 
+  // Non-blocking variants: false / nullopt instead of waiting.
+  bool TryPush(T v) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closed_ || q_.size() >= capacity_) return false;
+    q_.push_back(std::move(v));
+    not_empty_.notify_one();
+    return true;
+  }
+  std::optional<T> TryPop() {
+    std::lock_guard<std::mutex> l(mu_);
+    if (q_.empty()) return std::nullopt;
+    T v = std::move(q_.front());
+    q_.pop_front();
+    not_full_.notify_one();
+    return v;
+  }
+
   void Close() {
     std::lock_guard<std::mutex> l(mu_);
     closed_ = true;

@@ -48,7 +48,7 @@ class ChunkStoreTest : public ::testing::TestWithParam<Backend> {
     std::vector<uint8_t> raw(size, 'z');
     if (!compressible) Random(seed).Fill(raw);
     if (compressible) raw[0] = static_cast<uint8_t>(seed);
-    return PrepareChunk(Sha256(raw), raw, &codec_);
+    return PrepareChunk(Sha256(raw), &raw, &codec_);
   }
 
   std::string PackPath(uint32_t n) { return dir_ + "/packs/" + PackFileName(n); }

@@ -11,19 +11,49 @@
 namespace tiersync::replication {
 namespace {
 
+// Chunk buffers go round from the reader to the sink and back, so the pipeline allocates a
+// handful of buffers instead of one per chunk (fresh large allocations cost page faults).
+class BufferPool {
+ public:
+  explicit BufferPool(size_t reserve) : reserve_(reserve), free_(kPoolSize) {}
+  std::vector<uint8_t> Take() {
+    auto v = free_.TryPop();
+    if (!v) {
+      std::vector<uint8_t> fresh;
+      fresh.reserve(reserve_);
+      return fresh;
+    }
+    v->clear();
+    return std::move(*v);
+  }
+  void Give(std::vector<uint8_t> v) {
+    if (v.capacity() >= reserve_) free_.TryPush(std::move(v));
+  }
+
+ private:
+  static constexpr size_t kPoolSize = 80;  // > the queue between the stages
+  size_t reserve_;
+  BoundedQueue<std::vector<uint8_t>> free_;
+};
+
 // Second stage: hash, dedupe, compress and store chunks in order; collects the index.
 class ChunkSink {
  public:
-  explicit ChunkSink(ChunkStore* store) : store_(store) {}
+  ChunkSink(ChunkStore* store, BufferPool* pool) : store_(store), pool_(pool) {}
 
   Status Add(std::vector<uint8_t> raw) {
     const ChunkId id = Sha256(raw);
     const uint32_t size = static_cast<uint32_t>(raw.size());
     refs_.push_back({id, size});
     TS_ASSIGN_OR_RETURN(bool present, store_->Contains(id));
-    if (present) return Status::Ok();
-    PreparedChunk chunk = PrepareChunk(id, std::move(raw), &codec_);
-    TS_ASSIGN_OR_RETURN(bool added, store_->Put(chunk));
+    if (present) {
+      pool_->Give(std::move(raw));
+      return Status::Ok();
+    }
+    PreparedChunk chunk = PrepareChunk(id, &raw, &codec_);
+    Result<bool> put = store_->Put(chunk);
+    pool_->Give(chunk.flags & kFlagZstd ? std::move(raw) : std::move(chunk.payload));
+    TS_ASSIGN_OR_RETURN(bool added, std::move(put));
     if (added) {
       ++result_.new_chunks;
       result_.new_raw_bytes += size;
@@ -37,6 +67,7 @@ class ChunkSink {
 
  private:
   ChunkStore* store_;
+  BufferPool* pool_;
   ZstdCodec codec_;
   std::vector<protocol::ChunkRef> refs_;
   IngestResult result_;
@@ -91,13 +122,13 @@ class SinkStage {
 
 // First stage: read, hash the whole file, cut chunks.
 Status ReadAndChunk(Env* env, const std::string& path, const IngestOptions& options,
-                    uint64_t file_size, SinkStage* stage, Sha256Digest* file_sha) {
+                    uint64_t file_size, BufferPool* pool, SinkStage* stage,
+                    Sha256Digest* file_sha) {
   TS_ASSIGN_OR_RETURN(auto file, env->NewSequentialFile(path));
   Chunker chunker(options.params);
   Sha256Hasher file_hash;
   std::vector<uint8_t> block(options.read_block_bytes);
-  std::vector<uint8_t> current;
-  current.reserve(options.params.max_size);
+  std::vector<uint8_t> current = pool->Take();
   uint64_t done = 0;
   for (;;) {
     TS_ASSIGN_OR_RETURN(size_t n, file->Read(block));
@@ -111,8 +142,7 @@ Status ReadAndChunk(Env* env, const std::string& path, const IngestOptions& opti
       data = data.subspan(take);
       if (cut != Chunker::kNoCut) {
         TS_RETURN_IF_ERROR(stage->Add(std::move(current)));
-        current = {};
-        current.reserve(options.params.max_size);
+        current = pool->Take();
       }
     }
     done += n;
@@ -136,12 +166,13 @@ Result<IngestResult> IngestFile(ChunkStore* store, Env* env, const std::string& 
   if (file_size > protocol::kMaxFileBytes) {
     return InvalidArgumentError(path + " is larger than the 1 TiB limit of one file");
   }
-  ChunkSink sink(store);
+  BufferPool pool(options.params.max_size);
+  ChunkSink sink(store, &pool);
   Sha256Digest file_sha{};
   Status read_status;
   {
     SinkStage stage(&sink, options.threads >= 2);
-    read_status = ReadAndChunk(env, path, options, file_size, &stage, &file_sha);
+    read_status = ReadAndChunk(env, path, options, file_size, &pool, &stage, &file_sha);
     Status sink_status = stage.Finish();
     if (!sink_status.ok()) return sink_status;
   }

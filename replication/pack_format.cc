@@ -73,14 +73,29 @@ std::string PackFileName(uint32_t pack) {
   return buf;
 }
 
-PreparedChunk PrepareChunk(const ChunkId& id, std::vector<uint8_t> raw, ZstdCodec* codec) {
+namespace {
+
+constexpr size_t kSampleBytes = 4096;
+
+bool WorthCompressing(std::span<const uint8_t> raw, ZstdCodec* codec) {
+  if (codec == nullptr) return false;
+  if (raw.size() < 4 * kSampleBytes) return true;
+  thread_local std::vector<uint8_t> scratch;
+  auto sample = raw.subspan(raw.size() / 2 - kSampleBytes / 2, kSampleBytes);
+  return codec->CompressIfSmaller(sample, &scratch) && scratch.size() < kSampleBytes * 97 / 100;
+}
+
+}  // namespace
+
+PreparedChunk PrepareChunk(const ChunkId& id, std::vector<uint8_t>* raw, ZstdCodec* codec) {
   PreparedChunk c;
   c.id = id;
-  c.raw_len = static_cast<uint32_t>(raw.size());
-  if (codec != nullptr && codec->CompressIfSmaller(raw, &c.payload)) {
+  c.raw_len = static_cast<uint32_t>(raw->size());
+  if (WorthCompressing(*raw, codec) && codec->CompressIfSmaller(*raw, &c.payload)) {
     c.flags = kFlagZstd;
   } else {
-    c.payload = std::move(raw);
+    c.payload = std::move(*raw);
+    raw->clear();
   }
   c.xxh3 = Xxh3_64(c.payload);
   return c;

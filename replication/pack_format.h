@@ -64,9 +64,14 @@ struct PreparedChunk {
   uint64_t xxh3 = 0;
 };
 
-// Decides how to store `raw` (compressed only when that makes it smaller) and checksums it.
-// `id` must be SHA-256(raw); the caller has computed it already to look for duplicates.
-PreparedChunk PrepareChunk(const ChunkId& id, std::vector<uint8_t> raw, ZstdCodec* codec);
+// Decides how to store `*raw` (compressed only when that makes it smaller) and checksums it.
+// `id` must be SHA-256(*raw); the caller has computed it already to look for duplicates.
+// Chunks of 16 KiB or more are first tested on a 4 KiB sample from their middle: if the sample
+// does not shrink by 3%, the chunk is stored raw without compressing it whole (video does not
+// compress, and the test costs a tenth of the attempt). When stored raw, the payload takes
+// over *raw's buffer (*raw is left empty); otherwise *raw is untouched, so the caller can reuse
+// buffers either way. `codec` may be null (never compress).
+PreparedChunk PrepareChunk(const ChunkId& id, std::vector<uint8_t>* raw, ZstdCodec* codec);
 
 // The record header for `chunk`.
 std::array<uint8_t, kRecordHeaderBytes> EncodeRecordHeader(const PreparedChunk& chunk);

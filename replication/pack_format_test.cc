@@ -42,7 +42,7 @@ TEST(PackFormatTest, CompressibleChunkIsStoredCompressedAndDecodes) {
   ZstdCodec codec;
   std::vector<uint8_t> raw(65536, 'a');
   ChunkId id = Sha256(raw);
-  PreparedChunk c = PrepareChunk(id, raw, &codec);
+  PreparedChunk c = PrepareChunk(id, &raw, &codec);
   EXPECT_EQ(c.flags, kFlagZstd);
   EXPECT_LT(c.payload.size(), raw.size());
   auto back = DecodeRecord(id, LocationOf(c), Record(c), ReadCheck::kFull, &codec);
@@ -54,9 +54,11 @@ TEST(PackFormatTest, RandomChunkIsStoredRaw) {
   ZstdCodec codec;
   std::vector<uint8_t> raw(65536);
   Random(1).Fill(raw);
-  PreparedChunk c = PrepareChunk(Sha256(raw), raw, &codec);
+  const std::vector<uint8_t> copy = raw;
+  PreparedChunk c = PrepareChunk(Sha256(raw), &raw, &codec);
   EXPECT_EQ(c.flags, 0);
-  EXPECT_EQ(c.payload, raw);
+  EXPECT_EQ(c.payload, copy);
+  EXPECT_TRUE(raw.empty());  // the payload took over the buffer
 }
 
 TEST(PackFormatTest, FlippedPayloadByteIsChecksumMismatch) {
@@ -64,7 +66,7 @@ TEST(PackFormatTest, FlippedPayloadByteIsChecksumMismatch) {
   std::vector<uint8_t> raw(5000);
   Random(2).Fill(raw);
   ChunkId id = Sha256(raw);
-  PreparedChunk c = PrepareChunk(id, raw, &codec);
+  PreparedChunk c = PrepareChunk(id, &raw, &codec);
   auto rec = Record(c);
   rec[kRecordHeaderBytes + 100] ^= 1;
   auto r = DecodeRecord(id, LocationOf(c), rec, ReadCheck::kChecksum, &codec);
@@ -75,7 +77,7 @@ TEST(PackFormatTest, FlippedPayloadByteIsChecksumMismatch) {
 TEST(PackFormatTest, RecordOfAnotherChunkIsRejected) {
   ZstdCodec codec;
   std::vector<uint8_t> raw(5000, 'x');
-  PreparedChunk c = PrepareChunk(Sha256(raw), raw, &codec);
+  PreparedChunk c = PrepareChunk(Sha256(raw), &raw, &codec);
   ChunkId other{};
   other.fill(9);
   auto r = DecodeRecord(other, LocationOf(c), Record(c), ReadCheck::kChecksum, &codec);
@@ -86,7 +88,7 @@ TEST(PackFormatTest, TruncatedRecordIsCorruption) {
   ZstdCodec codec;
   std::vector<uint8_t> raw(5000, 'x');
   ChunkId id = Sha256(raw);
-  PreparedChunk c = PrepareChunk(id, raw, &codec);
+  PreparedChunk c = PrepareChunk(id, &raw, &codec);
   auto rec = Record(c);
   rec.pop_back();
   EXPECT_EQ(DecodeRecord(id, LocationOf(c), rec, ReadCheck::kChecksum, &codec).status().code(),
@@ -99,7 +101,7 @@ TEST(PackFormatTest, ConsistentForgeryCaughtOnlyByFullCheck) {
   ZstdCodec codec;
   std::vector<uint8_t> raw(5000, 'x'), wrong(5000, 'y');
   ChunkId id = Sha256(raw);
-  PreparedChunk forged = PrepareChunk(id, wrong, nullptr);
+  PreparedChunk forged = PrepareChunk(id, &wrong, nullptr);
   auto rec = Record(forged);
   EXPECT_TRUE(DecodeRecord(id, LocationOf(forged), rec, ReadCheck::kChecksum, &codec).ok());
   EXPECT_EQ(DecodeRecord(id, LocationOf(forged), rec, ReadCheck::kFull, &codec).status().code(),
