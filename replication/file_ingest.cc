@@ -52,12 +52,13 @@ class ChunkSink {
     }
     PreparedChunk chunk = PrepareChunk(id, &raw, &codec_);
     Result<bool> put = store_->Put(chunk);
+    const size_t stored = chunk.payload.size();
     pool_->Give(chunk.flags & kFlagZstd ? std::move(raw) : std::move(chunk.payload));
     TS_ASSIGN_OR_RETURN(bool added, std::move(put));
     if (added) {
       ++result_.new_chunks;
       result_.new_raw_bytes += size;
-      result_.new_stored_bytes += chunk.payload.size();
+      result_.new_stored_bytes += stored;
     }
     return Status::Ok();
   }

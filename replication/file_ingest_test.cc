@@ -68,6 +68,7 @@ TEST_F(FileIngestTest, RoundTripAndFileHash) {
   EXPECT_EQ(r.file_size, data.size());
   EXPECT_EQ(r.file_sha256, Sha256(data));
   EXPECT_EQ(r.new_raw_bytes, data.size());
+  EXPECT_EQ(r.new_stored_bytes, data.size());  // random bytes are stored raw
   EXPECT_EQ(Restore(r.index_id), data);
 }
 
@@ -100,6 +101,16 @@ TEST_F(FileIngestTest, ThreadedAndInlineGiveTheSameIndex) {
   IngestResult threaded = Ingest("/a", 2);
   IngestResult inline_ = Ingest("/a", 1);
   EXPECT_EQ(threaded.index_id, inline_.index_id);
+}
+
+TEST_F(FileIngestTest, TextIsStoredCompressed) {
+  std::vector<uint8_t> text;
+  const std::string line = "第一单元 lesson textbook 练习 exercise 42\n";
+  while (text.size() < (2u << 20)) text.insert(text.end(), line.begin(), line.end());
+  WriteFile("/t", text);
+  IngestResult r = Ingest("/t");
+  EXPECT_LT(r.new_stored_bytes, r.new_raw_bytes / 4);
+  EXPECT_EQ(Restore(r.index_id), text);
 }
 
 TEST_F(FileIngestTest, EmptyFile) {

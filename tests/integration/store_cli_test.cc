@@ -75,6 +75,8 @@ TEST_F(StoreCliTest, GibibyteRoundTripDedupAndInsertion) {
   std::string media = Media("media.bin", "1G", 7);
   nlohmann::json first = AddJson(media);
   EXPECT_EQ(first["size"], 1ull << 30);
+  EXPECT_EQ(first["new_bytes"], 1ull << 30);
+  EXPECT_EQ(first["new_stored_bytes"], 1ull << 30);  // video-like bytes are stored raw
   std::string id = first["id"];
 
   std::string restored = tmp_.Sub("restored.bin");
