@@ -22,13 +22,9 @@ class PosixEnvTest : public ::testing::Test {
   std::string dir_;
 };
 
-std::span<const uint8_t> Bytes(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 TEST_F(PosixEnvTest, WriteAtomicallyThenRead) {
   std::string p = JoinPath(dir_, "f");
-  ASSERT_TRUE(WriteFileAtomically(env_, p, Bytes("hello")).ok());
+  ASSERT_TRUE(WriteFileAtomically(env_, p, AsBytes("hello")).ok());
   auto got = ReadFileToBytes(env_, p, 100);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(std::string(got->begin(), got->end()), "hello");
@@ -37,7 +33,7 @@ TEST_F(PosixEnvTest, WriteAtomicallyThenRead) {
 
 TEST_F(PosixEnvTest, ReadFileOverLimitIsResourceExhausted) {
   std::string p = JoinPath(dir_, "f");
-  ASSERT_TRUE(WriteFileAtomically(env_, p, Bytes("0123456789")).ok());
+  ASSERT_TRUE(WriteFileAtomically(env_, p, AsBytes("0123456789")).ok());
   EXPECT_EQ(ReadFileToBytes(env_, p, 9).status().code(), StatusCode::kResourceExhausted);
 }
 
@@ -50,7 +46,7 @@ TEST_F(PosixEnvTest, AppendableFileAppendsAndTruncateCuts) {
   for (const char* part : {"abc", "def"}) {
     auto f = env_->NewAppendableFile(p);
     ASSERT_TRUE(f.ok());
-    ASSERT_TRUE((*f)->Append(Bytes(part)).ok());
+    ASSERT_TRUE((*f)->Append(AsBytes(part)).ok());
     ASSERT_TRUE((*f)->Sync().ok());
   }
   EXPECT_EQ(*env_->GetFileSize(p), 6u);

@@ -10,27 +10,19 @@
 
 #include "base/env.h"
 #include "base/mem_env.h"
+#include "tests/testing/file_contents.h"
 
 namespace tiersync {
 namespace {
 
-constexpr size_t kMaxRead = 1 << 20;
 
-ByteSpan Bytes(std::string_view s) {
-  return ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-}
-
-std::string Contents(Env* env, const std::string& path) {
-  Result<std::vector<uint8_t>> bytes = ReadFileToBytes(env, path, kMaxRead);
-  if (!bytes.ok()) return "<" + bytes.status().ToString() + ">";
-  return std::string(bytes->begin(), bytes->end());
-}
+using testing::Contents;
 
 // Creates `path` in `mem` directly, durably, holding `data`.
 void WriteDurably(MemEnv& mem, const std::string& path, std::string_view data) {
   auto file = mem.NewWritableFile(path);
   ASSERT_TRUE(file.ok());
-  ASSERT_TRUE((*file)->Append(Bytes(data)).ok());
+  ASSERT_TRUE((*file)->Append(AsBytes(data)).ok());
   ASSERT_TRUE((*file)->Sync().ok());
   ASSERT_TRUE(mem.SyncDir(DirName(path)).ok());
 }
@@ -50,17 +42,17 @@ TEST(FaultEnvTest, CountsEveryForwardedOperationButNotFileExists) {
   EXPECT_EQ(env.seed(), 1u);
   auto file = env.NewWritableFile("/f");  // 1
   ASSERT_TRUE(file.ok());
-  ASSERT_TRUE((*file)->Append(Bytes("abc")).ok());  // 2
-  ASSERT_TRUE((*file)->Sync().ok());                // 3
-  ASSERT_TRUE((*file)->Close().ok());               // 4
-  EXPECT_TRUE(env.FileExists("/f"));                // not counted
-  ASSERT_TRUE(env.GetFileSize("/f").ok());          // 5
-  ASSERT_TRUE(env.SyncDir("/").ok());               // 6
-  ASSERT_TRUE(env.CreateDir("/d").ok());            // 7
-  ASSERT_TRUE(env.GetChildren("/").ok());           // 8
-  ASSERT_TRUE(env.RenameFile("/f", "/g").ok());     // 9
-  ASSERT_TRUE(env.TruncateFile("/g", 1).ok());      // 10
-  auto reader = env.NewRandomAccessFile("/g");      // 11
+  ASSERT_TRUE((*file)->Append(AsBytes("abc")).ok());  // 2
+  ASSERT_TRUE((*file)->Sync().ok());                  // 3
+  ASSERT_TRUE((*file)->Close().ok());                 // 4
+  EXPECT_TRUE(env.FileExists("/f"));                  // not counted
+  ASSERT_TRUE(env.GetFileSize("/f").ok());            // 5
+  ASSERT_TRUE(env.SyncDir("/").ok());                 // 6
+  ASSERT_TRUE(env.CreateDir("/d").ok());              // 7
+  ASSERT_TRUE(env.GetChildren("/").ok());             // 8
+  ASSERT_TRUE(env.RenameFile("/f", "/g").ok());       // 9
+  ASSERT_TRUE(env.TruncateFile("/g", 1).ok());        // 10
+  auto reader = env.NewRandomAccessFile("/g");        // 11
   ASSERT_TRUE(reader.ok());
   uint8_t buf[4];
   ASSERT_TRUE((*reader)->ReadAt(0, MutableByteSpan(buf)).ok());  // 12
@@ -77,12 +69,12 @@ TEST(FaultEnvTest, CrashAtOperationFailsThatOperationAndLaterOnesAndForwardsNoth
   env.CrashAtOperation(3);
   auto file = env.NewWritableFile("/f");  // 1
   ASSERT_TRUE(file.ok());
-  ASSERT_TRUE((*file)->Append(Bytes("abc")).ok());  // 2
-  Status sync = (*file)->Sync();                    // 3: crash
+  ASSERT_TRUE((*file)->Append(AsBytes("abc")).ok());  // 2
+  Status sync = (*file)->Sync();                      // 3: crash
   EXPECT_EQ(sync.code(), StatusCode::kIOError);
   EXPECT_NE(sync.message().find("injected crash at operation 3"), std::string::npos);
   EXPECT_TRUE(env.crashed());
-  EXPECT_EQ((*file)->Append(Bytes("def")).code(), StatusCode::kIOError);
+  EXPECT_EQ((*file)->Append(AsBytes("def")).code(), StatusCode::kIOError);
   EXPECT_EQ(env.RenameFile("/f", "/g").code(), StatusCode::kIOError);
   EXPECT_EQ(env.CreateDir("/d").code(), StatusCode::kIOError);
   EXPECT_EQ(env.SyncDir("/").code(), StatusCode::kIOError);
@@ -130,8 +122,8 @@ TEST(FaultEnvTest, FailSyncAtLeavesDataNotDurableAfterCrash) {
   env.FailSyncAt(3);
   auto file = env.NewAppendableFile("/f");  // 1
   ASSERT_TRUE(file.ok());
-  ASSERT_TRUE((*file)->Append(Bytes("abc")).ok());  // 2
-  Status sync = (*file)->Sync();                    // 3
+  ASSERT_TRUE((*file)->Append(AsBytes("abc")).ok());  // 2
+  Status sync = (*file)->Sync();                      // 3
   EXPECT_EQ(sync.code(), StatusCode::kIOError);
   EXPECT_FALSE(env.crashed());
   mem.SimulateCrash();
@@ -145,8 +137,8 @@ TEST(FaultEnvTest, FailSyncAtIsOneShotAndIgnoresNonSyncOperations) {
   env.FailSyncAt(2);
   auto file = env.NewAppendableFile("/f");  // 1
   ASSERT_TRUE(file.ok());
-  EXPECT_TRUE((*file)->Append(Bytes("abc")).ok());  // 2: not a sync, disarms
-  EXPECT_TRUE((*file)->Sync().ok());                // 3
+  EXPECT_TRUE((*file)->Append(AsBytes("abc")).ok());  // 2: not a sync, disarms
+  EXPECT_TRUE((*file)->Sync().ok());                  // 3
   env.FailSyncAt(4, ENOSPC);
   EXPECT_EQ((*file)->Sync().code(), StatusCode::kResourceExhausted);  // 4
   EXPECT_TRUE((*file)->Sync().ok());                                  // 5
@@ -189,13 +181,13 @@ TEST(FaultEnvTest, NoSpaceAtWritesAPrefixThenFails) {
     env.NoSpaceAt(2);
     auto file = env.NewWritableFile("/f");  // 1
     ASSERT_TRUE(file.ok());
-    Status s = (*file)->Append(Bytes(data));  // 2
+    Status s = (*file)->Append(AsBytes(data));  // 2
     EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
     const std::string written = Contents(&mem, "/f");
     ASSERT_LT(written.size(), data.size());
     ASSERT_TRUE(data.starts_with(written)) << written;
     if (!written.empty()) ++partial;
-    EXPECT_TRUE((*file)->Append(Bytes("!")).ok());  // One-shot.
+    EXPECT_TRUE((*file)->Append(AsBytes("!")).ok());  // One-shot.
   }
   EXPECT_GT(partial, 0);
 }
@@ -206,11 +198,11 @@ TEST(FaultEnvTest, SetNoSpaceFailsEveryAppendUntilCleared) {
   auto file = env.NewWritableFile("/f");
   ASSERT_TRUE(file.ok());
   env.SetNoSpace(true);
-  EXPECT_EQ((*file)->Append(Bytes("abc")).code(), StatusCode::kResourceExhausted);
-  EXPECT_EQ((*file)->Append(Bytes("def")).code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ((*file)->Append(AsBytes("abc")).code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ((*file)->Append(AsBytes("def")).code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(Contents(&mem, "/f"), "");
   env.SetNoSpace(false);
-  EXPECT_TRUE((*file)->Append(Bytes("ghi")).ok());
+  EXPECT_TRUE((*file)->Append(AsBytes("ghi")).ok());
   EXPECT_EQ(Contents(&mem, "/f"), "ghi");
 }
 
@@ -221,7 +213,7 @@ TEST(FaultEnvTest, SyncDisabledReportsSuccessButLosesDataAfterCrash) {
   env.SetSyncDisabled(true);
   auto file = env.NewAppendableFile("/old");
   ASSERT_TRUE(file.ok());
-  ASSERT_TRUE((*file)->Append(Bytes("+more")).ok());
+  ASSERT_TRUE((*file)->Append(AsBytes("+more")).ok());
   EXPECT_TRUE((*file)->Sync().ok());
   auto created = env.NewWritableFile("/new");
   ASSERT_TRUE(created.ok());

@@ -11,29 +11,20 @@
 
 #include "base/env.h"
 #include "base/random.h"
+#include "tests/testing/file_contents.h"
 
 namespace tiersync {
 namespace {
 
-constexpr size_t kMaxRead = 1 << 20;
 
-ByteSpan Bytes(std::string_view s) {
-  return ByteSpan(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-}
-
-// The contents of `path` as a string, or "<code>" if it cannot be read.
-std::string Contents(Env* env, const std::string& path) {
-  Result<std::vector<uint8_t>> bytes = ReadFileToBytes(env, path, kMaxRead);
-  if (!bytes.ok()) return "<" + bytes.status().ToString() + ">";
-  return std::string(bytes->begin(), bytes->end());
-}
+using testing::Contents;
 
 // Creates `path` holding `data`; syncs the data if `sync_data`, the parent if `sync_dir`.
 void WriteFile(MemEnv& env, const std::string& path, std::string_view data, bool sync_data,
                bool sync_dir) {
   auto file = env.NewWritableFile(path);
   ASSERT_TRUE(file.ok()) << file.status().ToString();
-  ASSERT_TRUE((*file)->Append(Bytes(data)).ok());
+  ASSERT_TRUE((*file)->Append(AsBytes(data)).ok());
   if (sync_data) {
     ASSERT_TRUE((*file)->Sync().ok());
   }
@@ -55,9 +46,9 @@ TEST(MemEnvTest, UnsyncedAppendsAreLostAfterCrash) {
   auto file = env.NewWritableFile("/f");
   ASSERT_TRUE(file.ok());
   ASSERT_TRUE(env.SyncDir("/").ok());
-  ASSERT_TRUE((*file)->Append(Bytes("abc")).ok());
+  ASSERT_TRUE((*file)->Append(AsBytes("abc")).ok());
   ASSERT_TRUE((*file)->Sync().ok());
-  ASSERT_TRUE((*file)->Append(Bytes("def")).ok());
+  ASSERT_TRUE((*file)->Append(AsBytes("def")).ok());
   EXPECT_EQ(Contents(&env, "/f"), "abcdef");
   env.SimulateCrash();
   EXPECT_EQ(Contents(&env, "/f"), "abc");
@@ -170,7 +161,7 @@ TEST(MemEnvTest, NewWritableFileTruncationIsNotDurableUntilSync) {
   WriteFile(env, "/f", "old", /*sync_data=*/true, /*sync_dir=*/true);
   auto file = env.NewWritableFile("/f");
   ASSERT_TRUE(file.ok());
-  ASSERT_TRUE((*file)->Append(Bytes("new!")).ok());
+  ASSERT_TRUE((*file)->Append(AsBytes("new!")).ok());
   env.SimulateCrash();
   EXPECT_EQ(Contents(&env, "/f"), "old");
 }
@@ -180,7 +171,7 @@ TEST(MemEnvTest, AppendableFileAppendsAtEnd) {
   WriteFile(env, "/f", "abc", /*sync_data=*/true, /*sync_dir=*/true);
   auto file = env.NewAppendableFile("/f");
   ASSERT_TRUE(file.ok());
-  ASSERT_TRUE((*file)->Append(Bytes("def")).ok());
+  ASSERT_TRUE((*file)->Append(AsBytes("def")).ok());
   EXPECT_EQ(Contents(&env, "/f"), "abcdef");
   auto size = env.GetFileSize("/f");
   ASSERT_TRUE(size.ok());
@@ -197,9 +188,9 @@ TEST(MemEnvTest, TornWriteKeepsOnlyAPrefixOfTheUnsyncedTail) {
     auto file = env.NewWritableFile("/f");
     ASSERT_TRUE(file.ok());
     ASSERT_TRUE(env.SyncDir("/").ok());
-    ASSERT_TRUE((*file)->Append(Bytes(durable)).ok());
+    ASSERT_TRUE((*file)->Append(AsBytes(durable)).ok());
     ASSERT_TRUE((*file)->Sync().ok());
-    ASSERT_TRUE((*file)->Append(Bytes(tail)).ok());
+    ASSERT_TRUE((*file)->Append(AsBytes(tail)).ok());
     Random tear(seed);
     env.SimulateCrash(&tear);
     const std::string after = Contents(&env, "/f");
@@ -219,7 +210,7 @@ TEST(MemEnvTest, TornWriteIsDeterministicForASeed) {
     for (const char* path : {"/a", "/b", "/c"}) {
       auto file = env.NewWritableFile(path);
       EXPECT_TRUE(file.ok());
-      EXPECT_TRUE((*file)->Append(Bytes("0123456789abcdef")).ok());
+      EXPECT_TRUE((*file)->Append(AsBytes("0123456789abcdef")).ok());
     }
     EXPECT_TRUE(env.SyncDir("/").ok());
     Random tear(seed);
@@ -240,7 +231,7 @@ TEST(MemEnvTest, HandlesOpenedBeforeCrashFailWithIOError) {
 
   uint8_t buf[4];
   const std::string kMessage = "file handle invalidated by crash";
-  Status append = (*writer)->Append(Bytes("x"));
+  Status append = (*writer)->Append(AsBytes("x"));
   EXPECT_EQ(append.code(), StatusCode::kIOError);
   EXPECT_NE(append.message().find(kMessage), std::string::npos) << append.ToString();
   EXPECT_EQ((*writer)->Sync().code(), StatusCode::kIOError);
@@ -255,7 +246,7 @@ TEST(MemEnvTest, WritableFileFailsAfterClose) {
   auto file = env.NewWritableFile("/f");
   ASSERT_TRUE(file.ok());
   ASSERT_TRUE((*file)->Close().ok());
-  EXPECT_EQ((*file)->Append(Bytes("x")).code(), StatusCode::kIOError);
+  EXPECT_EQ((*file)->Append(AsBytes("x")).code(), StatusCode::kIOError);
   EXPECT_EQ((*file)->Sync().code(), StatusCode::kIOError);
 }
 
@@ -361,7 +352,7 @@ TEST(MemEnvTest, WriteFileAtomicallySurvivesCrash) {
   ASSERT_TRUE(CreateDirs(&env, "/a/b").ok());
   ASSERT_TRUE(env.SyncDir("/").ok());
   ASSERT_TRUE(env.SyncDir("/a").ok());
-  ASSERT_TRUE(WriteFileAtomically(&env, "/a/b/f", Bytes("payload")).ok());
+  ASSERT_TRUE(WriteFileAtomically(&env, "/a/b/f", AsBytes("payload")).ok());
   env.SimulateCrash();
   EXPECT_EQ(Contents(&env, "/a/b/f"), "payload");
 }

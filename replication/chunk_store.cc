@@ -20,10 +20,6 @@ std::string IndexDirOf(const std::string& dir, const ChunkStoreOptions& o) {
   return o.index_dir.empty() ? JoinPath(dir, "index") : o.index_dir;
 }
 
-std::span<const uint8_t> AsBytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 // "pack-00000012.tsp" -> 12; 0 for anything else.
 uint32_t ParsePackFileName(const std::string& name) {
   unsigned n = 0;
