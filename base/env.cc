@@ -32,9 +32,10 @@ Result<std::vector<uint8_t>> ReadFileToBytes(Env* env, const std::string& path, 
   return out;
 }
 
-Status WriteFileAtomically(Env* env, const std::string& path, ByteSpan data) {
+Status WriteFileAtomically(Env* env, const std::string& path, ByteSpan data, bool owner_only) {
   const std::string tmp = path + ".tmp";
   TS_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));
+  if (owner_only) TS_RETURN_IF_ERROR(env->RestrictToOwner(tmp));
   TS_RETURN_IF_ERROR(file->Append(data));
   TS_RETURN_IF_ERROR(file->Sync());
   TS_RETURN_IF_ERROR(file->Close());

@@ -98,6 +98,8 @@ class Env {
   virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
   // Makes the entries of directory `dir` durable (fsync of the directory).
   virtual Status SyncDir(const std::string& dir) = 0;
+  // Makes `path` readable and writable by its owner only (mode 0600), for private keys.
+  virtual Status RestrictToOwner(const std::string& path) = 0;
 
   // Takes an exclusive advisory lock on `path` (created if missing). Fails with
   // kFailedPrecondition if another holder (process or Env user) has it.
@@ -142,6 +144,7 @@ class EnvWrapper : public Env {
     return target_->TruncateFile(p, s);
   }
   Status SyncDir(const std::string& d) override { return target_->SyncDir(d); }
+  Status RestrictToOwner(const std::string& p) override { return target_->RestrictToOwner(p); }
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& p) override {
     return target_->LockFile(p);
   }
@@ -164,7 +167,9 @@ Result<std::vector<uint8_t>> ReadFileToBytes(Env* env, const std::string& path, 
 
 // Writes `data` to `path` durably and atomically: temp file -> write -> Sync -> rename ->
 // SyncDir. On failure `path` is unchanged (the temp file may remain, named path + ".tmp").
-Status WriteFileAtomically(Env* env, const std::string& path, ByteSpan data);
+// With `owner_only` the file is mode 0600 before any byte is written (private keys).
+Status WriteFileAtomically(Env* env, const std::string& path, ByteSpan data,
+                           bool owner_only = false);
 
 // Creates `dir` and any missing parents; OK if it exists.
 Status CreateDirs(Env* env, const std::string& dir);

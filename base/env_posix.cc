@@ -209,6 +209,10 @@ class PosixEnv final : public Env {
     if (r != 0) return ErrnoToStatus(err, "fsync directory " + dir);
     return Status::Ok();
   }
+  Status RestrictToOwner(const std::string& path) override {
+    if (::chmod(path.c_str(), 0600) != 0) return ErrnoToStatus(errno, "chmod " + path);
+    return Status::Ok();
+  }
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     {
       std::lock_guard<std::mutex> l(g_locks_mu);

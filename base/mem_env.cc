@@ -472,4 +472,9 @@ Status MemEnv::CorruptByte(const std::string& path, uint64_t offset, uint8_t xor
   return Status::Ok();
 }
 
+Status MemEnv::RestrictToOwner(const std::string& path) {
+  if (!FileExists(path)) return NotFoundError("chmod " + path + ": no such file");
+  return Status::Ok();
+}
+
 }  // namespace tiersync

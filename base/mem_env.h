@@ -72,6 +72,8 @@ class MemEnv : public Env {
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status TruncateFile(const std::string& path, uint64_t size) override;
   Status SyncDir(const std::string& dir) override;
+  // Permissions are not modelled: OK if `path` exists.
+  Status RestrictToOwner(const std::string& path) override;
   // Exclusive per normalised path within this MemEnv; a second LockFile of the same path
   // while the first FileLock is alive fails with kFailedPrecondition naming the path.
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;

@@ -4,6 +4,7 @@
 #include "cli/command_context.h"
 #include "cli/demo_commands.h"
 #include "cli/store_commands.h"
+#include "cli/tuf_commands.h"
 
 int main(int argc, char** argv) {
   using namespace tiersync::cli;
@@ -14,6 +15,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "tiersync 0.1.0");
   RegisterStoreCommands(&app, &ctx);
   RegisterDemoCommands(&app, &ctx);
+  RegisterKeyCommands(&app, &ctx);
+  RegisterRepoCommands(&app, &ctx);
+  RegisterTufClientCommand(&app, &ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

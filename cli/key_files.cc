@@ -1,0 +1,76 @@
+#include "cli/key_files.h"
+
+#include "base/env.h"
+#include "protocol/json.h"
+
+namespace tiersync::cli {
+namespace {
+
+constexpr char kHeader[] = "# tiersync-key scheme=";
+constexpr size_t kMaxKeyFileBytes = 64 * 1024;
+
+}  // namespace
+
+protocol::tuf::Key TufKeyOf(const PrivateKey& key) {
+  PublicKey pub = key.Public();
+  return protocol::tuf::MakeKey(pub.keytype(), pub.scheme(), pub.public_value());
+}
+
+Status WriteKeyFiles(const std::string& path, const PrivateKey& key) {
+  Env* env = Env::Default();
+  if (env->FileExists(path)) return AlreadyExistsError(path + " exists; not overwriting a key");
+  std::string text = kHeader + key.Public().scheme() + "\n" + key.ToPem();
+  TS_RETURN_IF_ERROR(WriteFileAtomically(env, path, AsBytes(text), /*owner_only=*/true));
+  protocol::tuf::Key pub = TufKeyOf(key);
+  protocol::Json j = protocol::Json::Object();
+  j.Set("keytype", pub.keytype);
+  j.Set("keyval", pub.keyval);
+  j.Set("scheme", pub.scheme);
+  return WriteFileAtomically(env, path + ".pub.json", AsBytes(protocol::EncodePretty(j)));
+}
+
+Result<PrivateKey> ReadPrivateKey(const std::string& path) {
+  TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(Env::Default(), path, kMaxKeyFileBytes));
+  std::string text(bytes.begin(), bytes.end());
+  if (text.rfind(kHeader, 0) != 0) {
+    return InvalidArgumentError(path + " is not a tiersync private key file");
+  }
+  size_t eol = text.find('\n');
+  std::string scheme = text.substr(sizeof(kHeader) - 1, eol - (sizeof(kHeader) - 1));
+  auto key = PrivateKey::FromPem(scheme, text.substr(eol + 1));
+  if (!key.ok()) return key.status().WithContext(path);
+  return key;
+}
+
+Result<protocol::tuf::Key> ReadPublicKey(const std::string& path) {
+  if (path.size() < 9 || path.compare(path.size() - 9, 9, ".pub.json") != 0) {
+    TS_ASSIGN_OR_RETURN(PrivateKey key, ReadPrivateKey(path));
+    return TufKeyOf(key);
+  }
+  TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(Env::Default(), path, kMaxKeyFileBytes));
+  TS_ASSIGN_OR_RETURN(
+      protocol::Json j,
+      protocol::ParseJson({reinterpret_cast<const char*>(bytes.data()), bytes.size()}));
+  const protocol::Json* keytype = j.Find("keytype");
+  const protocol::Json* scheme = j.Find("scheme");
+  const protocol::Json* keyval = j.Find("keyval");
+  const protocol::Json* pub = keyval ? keyval->Find("public") : nullptr;
+  if (!keytype || !scheme || !pub || !keytype->is_string() || !scheme->is_string() ||
+      !pub->is_string()) {
+    return InvalidArgumentError(path + " is not a TUF public key object");
+  }
+  auto check = PublicKey::FromTuf(keytype->as_string(), scheme->as_string(), pub->as_string());
+  if (!check.ok()) return check.status().WithContext(path);
+  return protocol::tuf::MakeKey(keytype->as_string(), scheme->as_string(), pub->as_string());
+}
+
+Result<std::vector<PrivateKey>> ReadPrivateKeys(const std::vector<std::string>& paths) {
+  std::vector<PrivateKey> keys;
+  for (const auto& p : paths) {
+    TS_ASSIGN_OR_RETURN(PrivateKey k, ReadPrivateKey(p));
+    keys.push_back(std::move(k));
+  }
+  return keys;
+}
+
+}  // namespace tiersync::cli

@@ -1,0 +1,46 @@
+// HttpFetcher: a Fetcher over HTTP/1.1 (Boost.Beast), for the TUF updater and, later, chunk
+// fetches between tiers. One request per call on a fresh connection (keep-alive pooling comes
+// with the sync driver).
+//
+// Limits (threats.md): the whole exchange must finish within `timeout`; the body is read with
+// a parser body limit of max_bytes, so an endless body is cut off at the cap
+// (kResourceExhausted); headers are capped at kMaxHeaderBytes. Redirects are never followed
+// (apt CVE-2019-3462): a 3xx is kUnavailable naming the Location. 404 and 403 are kNotFound;
+// other non-2xx statuses, connection failures and timeouts are kUnavailable /
+// kDeadlineExceeded, so the caller can try the next source.
+#ifndef TIERSYNC_NODE_HTTP_FETCHER_H_
+#define TIERSYNC_NODE_HTTP_FETCHER_H_
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "replication/fetcher.h"
+
+namespace tiersync::node {
+
+// The parts of an http:// URL. kInvalidArgument for anything else (https is not supported
+// yet; user-info, fragments and non-numeric ports are refused).
+struct HttpUrl {
+  std::string host;
+  std::string port = "80";
+  std::string target = "/";  // path and query, as sent in the request line
+};
+Result<HttpUrl> ParseHttpUrl(const std::string& url);
+
+class HttpFetcher : public replication::Fetcher {
+ public:
+  static constexpr size_t kMaxHeaderBytes = 16 * 1024;
+
+  explicit HttpFetcher(std::chrono::milliseconds timeout = std::chrono::seconds(30))
+      : timeout_(timeout) {}
+
+  Result<std::vector<uint8_t>> Fetch(const std::string& url, size_t max_bytes) override;
+
+ private:
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace tiersync::node
+
+#endif  // TIERSYNC_NODE_HTTP_FETCHER_H_

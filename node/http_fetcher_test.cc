@@ -1,0 +1,116 @@
+#include "node/http_fetcher.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <functional>
+#include <thread>
+
+namespace tiersync::node {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+TEST(ParseHttpUrlTest, Forms) {
+  auto u = ParseHttpUrl("http://127.0.0.1:8080/metadata/1.root.json");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->host, "127.0.0.1");
+  EXPECT_EQ(u->port, "8080");
+  EXPECT_EQ(u->target, "/metadata/1.root.json");
+  u = ParseHttpUrl("http://[::1]:81/x");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->host, "::1");
+  EXPECT_EQ(u->port, "81");
+  u = ParseHttpUrl("http://example");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->port, "80");
+  EXPECT_EQ(u->target, "/");
+  for (const char* bad : {"https://a/", "ftp://a", "http://u@a/", "http://a:x/", "http://",
+                          "http://a/#f", "http://[::1/"}) {
+    EXPECT_FALSE(ParseHttpUrl(bad).ok()) << bad;
+  }
+}
+
+// A one-shot HTTP server on loopback that answers with `respond`.
+class OneShotServer {
+ public:
+  using Handler = std::function<void(tcp::socket&)>;
+  explicit OneShotServer(Handler handler)
+      : acceptor_(ioc_, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)) {
+    thread_ = std::thread([this, handler] {
+      tcp::socket socket(ioc_);
+      acceptor_.accept(socket);
+      beast::flat_buffer buf;
+      http::request<http::empty_body> req;
+      beast::error_code ec;
+      http::read(socket, buf, req, ec);
+      handler(socket);
+    });
+  }
+  ~OneShotServer() { thread_.join(); }
+  std::string Url(const std::string& path) {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + path;
+  }
+
+ private:
+  boost::asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+void Respond(tcp::socket& s, http::status status, std::string body) {
+  http::response<http::string_body> res{status, 11};
+  res.body() = std::move(body);
+  if (status == http::status::found) res.set(http::field::location, "http://elsewhere/");
+  res.prepare_payload();
+  beast::error_code ec;
+  http::write(s, res, ec);
+}
+
+TEST(HttpFetcherTest, FetchesBody) {
+  OneShotServer server([](tcp::socket& s) { Respond(s, http::status::ok, "hello"); });
+  auto r = HttpFetcher().Fetch(server.Url("/x"), 100);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(std::string(r->begin(), r->end()), "hello");
+}
+
+TEST(HttpFetcherTest, NotFound) {
+  OneShotServer server([](tcp::socket& s) { Respond(s, http::status::not_found, ""); });
+  EXPECT_EQ(HttpFetcher().Fetch(server.Url("/x"), 100).status().code(), StatusCode::kNotFound);
+}
+
+TEST(HttpFetcherTest, BodyOverTheCapIsCutOff) {
+  OneShotServer server(
+      [](tcp::socket& s) { Respond(s, http::status::ok, std::string(100000, 'x')); });
+  EXPECT_EQ(HttpFetcher().Fetch(server.Url("/x"), 1000).status().code(),
+            StatusCode::kResourceExhausted);
+}
+
+TEST(HttpFetcherTest, RedirectIsNotFollowed) {
+  OneShotServer server([](tcp::socket& s) { Respond(s, http::status::found, ""); });
+  auto r = HttpFetcher().Fetch(server.Url("/x"), 100);
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("not followed"), std::string::npos);
+}
+
+TEST(HttpFetcherTest, StalledServerTimesOut) {
+  OneShotServer server([](tcp::socket& s) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));  // says nothing
+  });
+  auto r = HttpFetcher(std::chrono::milliseconds(200)).Fetch(server.Url("/x"), 100);
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+}
+
+TEST(HttpFetcherTest, RefusedConnectionIsUnavailable) {
+  // Port 1 on loopback has no listener.
+  EXPECT_EQ(HttpFetcher().Fetch("http://127.0.0.1:1/x", 100).status().code(),
+            StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace tiersync::node

@@ -1,0 +1,180 @@
+#include "protocol/tuf_metadata.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "protocol/tuf_verify.h"
+
+namespace tiersync::protocol::tuf {
+namespace {
+
+std::span<const uint8_t> B(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+const char kTimestamp[] = R"({
+ "signatures": [{"keyid": "ab", "sig": "cd"}],
+ "signed": {"_type": "timestamp", "spec_version": "1.0.31", "version": 3,
+            "expires": "2030-01-01T00:00:00Z",
+            "meta": {"snapshot.json": {"version": 2, "length": 10,
+                                       "hashes": {"sha256": "00"}}}}})";
+
+Result<Timestamp> ParseTs(const std::string& text) {
+  TS_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(B(text), kMaxTimestampBytes));
+  return ParseTimestamp(env.signed_json);
+}
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  size_t at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return s.replace(at, from.size(), to);
+}
+
+TEST(TufMetadataTest, ParsesTimestamp) {
+  auto ts = ParseTs(kTimestamp);
+  ASSERT_TRUE(ts.ok()) << ts.status().ToString();
+  EXPECT_EQ(ts->version, 3u);
+  EXPECT_EQ(ts->snapshot_meta.version, 2u);
+  EXPECT_EQ(ts->snapshot_meta.length, 10u);
+  EXPECT_EQ(ts->expires, 1893456000);
+}
+
+TEST(TufMetadataTest, SerialisationRoundTrips) {
+  auto ts = ParseTs(kTimestamp);
+  ASSERT_TRUE(ts.ok());
+  auto again = ParseTimestamp(ToJson(*ts));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *ts);
+}
+
+TEST(TufMetadataTest, WrongType) {
+  auto r = ParseTs(Replace(kTimestamp, "\"timestamp\"", "\"snapshot\""));
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(r.status().message().find("_type"), std::string::npos);
+}
+
+TEST(TufMetadataTest, DuplicateKey) {
+  EXPECT_EQ(ParseTs(Replace(kTimestamp, "\"version\": 3,", "\"version\": 3, \"version\": 4,"))
+                .status()
+                .code(),
+            StatusCode::kCorruption);
+}
+
+TEST(TufMetadataTest, TrailingData) {
+  EXPECT_EQ(ParseTs(std::string(kTimestamp) + "{}").status().code(), StatusCode::kCorruption);
+}
+
+TEST(TufMetadataTest, ExtraEnvelopeField) {
+  EXPECT_EQ(
+      ParseTs(Replace(kTimestamp, "\"signatures\"", "\"x\": 1, \"signatures\"")).status().code(),
+      StatusCode::kCorruption);
+}
+
+TEST(TufMetadataTest, TwoSignatureSections) {
+  EXPECT_EQ(ParseTs(Replace(kTimestamp, "\"signatures\"", "\"signatures\": [], \"signatures\""))
+                .status()
+                .code(),
+            StatusCode::kCorruption);
+}
+
+TEST(TufMetadataTest, ExtraSignatureField) {
+  EXPECT_EQ(ParseTs(Replace(kTimestamp, "\"sig\": \"cd\"", "\"sig\": \"cd\", \"method\": \"x\""))
+                .status()
+                .code(),
+            StatusCode::kCorruption);
+}
+
+TEST(TufMetadataTest, MissingVersion) {
+  auto r = ParseTs(Replace(kTimestamp, "\"version\": 3,", ""));
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(r.status().message().find("version"), std::string::npos);
+}
+
+TEST(TufMetadataTest, ZeroVersion) {
+  EXPECT_FALSE(ParseTs(Replace(kTimestamp, "\"version\": 3,", "\"version\": 0,")).ok());
+}
+
+TEST(TufMetadataTest, FloatVersion) {
+  EXPECT_FALSE(ParseTs(Replace(kTimestamp, "\"version\": 3,", "\"version\": 3.0,")).ok());
+}
+
+TEST(TufMetadataTest, BadExpiry) {
+  EXPECT_FALSE(ParseTs(Replace(kTimestamp, "2030-01-01T00:00:00Z", "2030-01-01")).ok());
+}
+
+TEST(TufMetadataTest, FutureSpecMajorIsNotSupported) {
+  EXPECT_EQ(ParseTs(Replace(kTimestamp, "1.0.31", "2.0.0")).status().code(),
+            StatusCode::kNotSupported);
+}
+
+TEST(TufMetadataTest, TimestampWithOtherMeta) {
+  EXPECT_FALSE(
+      ParseTs(Replace(kTimestamp, "\"meta\": {", "\"meta\": {\"targets.json\": {\"version\": 1}, "))
+          .ok());
+}
+
+TEST(TufMetadataTest, EnvelopeOverCapIsResourceExhausted) {
+  std::string big = Replace(kTimestamp, "\"ab\"", "\"" + std::string(20000, 'a') + "\"");
+  EXPECT_EQ(ParseEnvelope(B(big), kMaxTimestampBytes).status().code(),
+            StatusCode::kResourceExhausted);
+}
+
+const char kTargets[] = R"({"_type": "targets", "spec_version": "1.0.0", "version": 1,
+ "expires": "2030-01-01T00:00:00Z", "targets": {},
+ "delegations": {"keys": {}, "roles": [
+   {"name": "330000", "keyids": [], "threshold": 1, "terminating": true,
+    "paths": ["regions/330000/*"]}]}})";
+
+Result<Targets> ParseT(const std::string& text) {
+  TS_ASSIGN_OR_RETURN(Json j, ParseJson(text));
+  return ParseTargets(j);
+}
+
+TEST(TufMetadataTest, DelegationWithBothPathsAndPrefixes) {
+  EXPECT_FALSE(
+      ParseT(Replace(kTargets, "\"paths\"", "\"path_hash_prefixes\": [\"ab\"], \"paths\"")).ok());
+}
+
+TEST(TufMetadataTest, DelegationToTopLevelName) {
+  EXPECT_FALSE(ParseT(Replace(kTargets, "\"330000\"", "\"snapshot\"")).ok());
+}
+
+TEST(TufMetadataTest, DelegationThresholdZero) {
+  EXPECT_FALSE(ParseT(Replace(kTargets, "\"threshold\": 1", "\"threshold\": 0")).ok());
+}
+
+TEST(TufMetadataTest, KeyIdIsSha256OfCanonicalKey) {
+  Key k = MakeKey("ed25519", "ed25519",
+                  "edcd0a32a07dce33f7c7873aaffbff36d20ea30787574ead335eefd337e4dacd");
+  // Independently: printf '%s' '{"keytype":"ed25519","keyval":{"public":"edcd...dacd"},
+  // "scheme":"ed25519"}' | sha256sum
+  EXPECT_EQ(KeyId(k), "2345a90ad8d76f3677f9ad6695b0ba0b5c7b7fbf27fb0ed35fbdf7b71264a679");
+}
+
+TEST(TufPathTest, PatternsDoNotCrossSlash) {
+  EXPECT_TRUE(PathMatchesPattern("regions/330000/a.mp4", "regions/330000/*"));
+  EXPECT_FALSE(PathMatchesPattern("regions/330000/x/a.mp4", "regions/330000/*"));
+  EXPECT_TRUE(PathMatchesPattern("regions/330000/x/a.mp4", "regions/*/*/*.mp4"));
+  EXPECT_FALSE(PathMatchesPattern("regions/110000/a.mp4", "regions/330000/*"));
+  EXPECT_TRUE(PathMatchesPattern("a.txt", "?.txt"));
+  EXPECT_TRUE(PathMatchesPattern("b", "[a-c]"));
+  EXPECT_FALSE(PathMatchesPattern("d", "[a-c]"));
+}
+
+TEST(TufPathTest, TargetPathValidation) {
+  EXPECT_TRUE(ValidateTargetPath("lessons/数学/1.mp4").ok());
+  for (const char* bad : {"", "/abs", "a//b", "a/../b", "..", "./a", "a\\b", "a/"}) {
+    EXPECT_FALSE(ValidateTargetPath(bad).ok()) << bad;
+  }
+}
+
+TEST(TufPathTest, QuoteForFileName) {
+  EXPECT_EQ(QuoteForFileName("role-1.a_b~"), "role-1.a_b~");
+  EXPECT_EQ(QuoteForFileName("a/b"), "a%2Fb");
+  EXPECT_EQ(QuoteForFileName(".."), "%2E%2E");  // never a path component that climbs
+  EXPECT_EQ(QuoteForFileName("省"), "%E7%9C%81");
+}
+
+}  // namespace
+}  // namespace tiersync::protocol::tuf

@@ -1,0 +1,29 @@
+// Fetcher: how the sync engine and the TUF updater get bytes from an upstream. The node plugs
+// in HTTP (node/http_fetcher.h); tests plug in an in-memory repository or a simulator.
+//
+// The transport never reports hashes or lengths to the verifier: it only delivers bytes, and
+// the caller checks them (apt CVE-2019-3462).
+#ifndef TIERSYNC_REPLICATION_FETCHER_H_
+#define TIERSYNC_REPLICATION_FETCHER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace tiersync::replication {
+
+class Fetcher {
+ public:
+  virtual ~Fetcher() = default;
+
+  // Fetches `url` in full. More than `max_bytes` bytes is kResourceExhausted and the transfer
+  // is cut off there (never buffered past the cap). An absent resource (HTTP 404 or 403) is
+  // kNotFound; a source that is down, slow or broken is kUnavailable or kDeadlineExceeded.
+  virtual Result<std::vector<uint8_t>> Fetch(const std::string& url, size_t max_bytes) = 0;
+};
+
+}  // namespace tiersync::replication
+
+#endif  // TIERSYNC_REPLICATION_FETCHER_H_

@@ -1,0 +1,109 @@
+// TufRepository: the writing side of TUF, used by the hub for the national repository and by
+// regional nodes for their delegated namespaces. It keeps a consistent-snapshot repository on
+// disk (through the Env):
+//   <dir>/metadata/N.root.json        every root version (clients walk them one by one)
+//   <dir>/metadata/V.snapshot.json, V.targets.json, V.<role>.json
+//   <dir>/metadata/timestamp.json     the only file rewritten in place (atomically)
+//   <dir>/targets/<dir>/<sha256>.<name>
+// Open() reads the latest published state back from those files, so the repository has no
+// other state to lose. Changes are staged in memory and become visible with Publish(), which
+// writes new versions of every changed role, then a new snapshot, then the timestamp last (so
+// a client never sees a timestamp naming files that are not there yet).
+//
+// Signing keys are passed in for each operation (base/crypto.h PrivateKey); the repository
+// never stores private keys. Not thread-safe.
+#ifndef TIERSYNC_REPLICATION_TUF_REPOSITORY_H_
+#define TIERSYNC_REPLICATION_TUF_REPOSITORY_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/crypto.h"
+#include "base/env.h"
+#include "protocol/tuf_metadata.h"
+
+namespace tiersync::replication {
+
+// Private keys available for signing, by role name ("root", "timestamp", "snapshot",
+// "targets", or a delegated role). Not owned.
+using Signers = std::map<std::string, std::vector<const PrivateKey*>>;
+
+// How long each role's metadata stays valid after it is signed.
+struct ExpiryPolicy {
+  int64_t root_seconds = 365 * 86400;
+  int64_t targets_seconds = 90 * 86400;
+  int64_t snapshot_seconds = 7 * 86400;
+  int64_t timestamp_seconds = 1 * 86400;
+};
+
+class TufRepository {
+ public:
+  // Creates a repository in `dir` with root version 1 (keys and thresholds from `root`;
+  // version/expiry are set here), empty top-level targets, snapshot and timestamp, all signed.
+  // kAlreadyExists if `dir` has metadata.
+  static Status Create(Env* env, const std::string& dir, protocol::tuf::Root root,
+                       const Signers& signers, int64_t now, const ExpiryPolicy& expiry = {});
+
+  // Loads the latest published state of the repository in `dir`.
+  static Result<TufRepository> Open(Env* env, const std::string& dir);
+
+  const protocol::tuf::Root& root() const { return root_; }
+  // The latest targets metadata of `role`; kNotFound if the snapshot does not list it.
+  Result<const protocol::tuf::Targets*> targets(const std::string& role) const;
+
+  // Staged changes (visible after Publish).
+  // Stores `content` as target `path` of `role` (a consistent-snapshot file named by its
+  // SHA-256) with optional custom fields; replaces an existing entry.
+  Status AddTarget(const std::string& role, const std::string& path, ByteSpan content,
+                   std::optional<protocol::Json> custom = std::nullopt);
+  // Adds an entry for a target whose bytes are served by other means (e.g. from chunks).
+  Status AddTargetEntry(const std::string& role, const std::string& path,
+                        protocol::tuf::TargetFile file);
+  Status RemoveTarget(const std::string& role, const std::string& path);
+  // Delegates `delegated.name` from `delegator`, adding its public keys. A new role starts
+  // with empty targets (published with the next Publish, signed by its own keys).
+  Status Delegate(const std::string& delegator, protocol::tuf::DelegatedRole delegated,
+                  const std::vector<protocol::tuf::Key>& keys);
+  // Replaces root's keys and roles (version and expiry are set by Publish). The next Publish
+  // signs root N+1 with every given key that is in the old or the new root role, and
+  // re-signs top-level targets if its keys or threshold changed.
+  void SetRoot(protocol::tuf::Root root);
+
+  // Signs and writes everything changed, then a new snapshot and timestamp. Fails with
+  // kFailedPrecondition if a needed key is missing (nothing is written then).
+  Status Publish(const Signers& signers, int64_t now, const ExpiryPolicy& expiry = {});
+
+  // Writes a new timestamp naming the current snapshot (the cheap cron job).
+  Status RefreshTimestamp(const Signers& signers, int64_t now, const ExpiryPolicy& expiry = {});
+
+ private:
+  TufRepository(Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
+  std::string MetaPath(const std::string& name) const;
+  Result<std::vector<protocol::tuf::Signature>> Sign(const protocol::Json& signed_json,
+                                                     const std::vector<const PrivateKey*>& keys,
+                                                     const std::set<std::string>& allowed,
+                                                     uint32_t threshold,
+                                                     const std::string& role) const;
+  // The keys and role entry that authorise `role`.
+  Result<std::pair<std::map<std::string, protocol::tuf::Key>, protocol::tuf::Role>> Authority(
+      const std::string& role) const;
+  Status WriteRoot(const Signers& signers, int64_t now, const ExpiryPolicy& expiry);
+  Status WriteTimestamp(const Signers& signers, int64_t now, const ExpiryPolicy& expiry);
+  Status Load();
+
+  Env* env_;
+  std::string dir_;
+  protocol::tuf::Root root_;
+  protocol::tuf::Root published_root_;  // the root clients have (signs the next one)
+  bool root_dirty_ = false;
+  protocol::tuf::Snapshot snapshot_;
+  protocol::tuf::Timestamp timestamp_;
+  std::map<std::string, protocol::tuf::Targets> targets_;  // by role name
+  std::set<std::string> dirty_;                            // targets roles changed
+};
+
+}  // namespace tiersync::replication
+
+#endif  // TIERSYNC_REPLICATION_TUF_REPOSITORY_H_

@@ -1,0 +1,179 @@
+#include "replication/tuf_updater.h"
+
+#include <cctype>
+#include <set>
+#include <vector>
+
+#include "protocol/tuf_verify.h"
+
+namespace tiersync::replication {
+namespace tuf = protocol::tuf;
+namespace {
+
+std::string WithSlash(std::string url) {
+  if (url.empty() || url.back() != '/') url.push_back('/');
+  return url;
+}
+
+}  // namespace
+
+Updater::Updater(Env* env, Fetcher* fetcher, UpdaterOptions options)
+    : env_(env), fetcher_(fetcher), options_(std::move(options)) {}
+
+Status Updater::Init(Env* env, const std::string& metadata_dir, ByteSpan root_bytes) {
+  if (root_bytes.size() > tuf::kMaxRootBytes) {
+    return InvalidArgumentError("trusted root is larger than " +
+                                std::to_string(tuf::kMaxRootBytes) + " bytes");
+  }
+  TS_RETURN_IF_ERROR(CreateDirs(env, metadata_dir));
+  return WriteFileAtomically(env, JoinPath(metadata_dir, "root.json"), root_bytes);
+}
+
+Result<std::vector<uint8_t>> Updater::ReadLocal(const std::string& role, size_t max_bytes) {
+  return ReadFileToBytes(
+      env_, JoinPath(options_.metadata_dir, tuf::QuoteForFileName(role) + ".json"), max_bytes);
+}
+
+Status Updater::Persist(const std::string& role, ByteSpan bytes) {
+  return WriteFileAtomically(
+      env_, JoinPath(options_.metadata_dir, tuf::QuoteForFileName(role) + ".json"), bytes);
+}
+
+std::string Updater::MetadataUrl(const std::string& role, std::optional<uint64_t> version) const {
+  std::string name = tuf::QuoteForFileName(role) + ".json";
+  if (version) name = std::to_string(*version) + "." + name;
+  return WithSlash(options_.metadata_url) + name;
+}
+
+Status Updater::Refresh() {
+  const int64_t now = static_cast<int64_t>(env_->NowMicros() / 1000000);
+  auto root = ReadLocal("root", tuf::kMaxRootBytes);
+  if (!root.ok()) {
+    return root.status().WithContext("no trusted root in " + options_.metadata_dir +
+                                     " (initialise the client first)");
+  }
+  TS_ASSIGN_OR_RETURN(auto trusted, tuf::TrustedSet::Create(*root, now));
+  trusted_.emplace(std::move(trusted));
+  TS_RETURN_IF_ERROR(LoadRoot());
+  TS_RETURN_IF_ERROR(LoadTimestamp());
+  TS_RETURN_IF_ERROR(LoadSnapshot());
+  return LoadTargets(std::string(tuf::kTargetsRole), std::string(tuf::kRootRole)).status();
+}
+
+// Spec 5.3: walk root versions N+1, N+2, ... until the repository has no next one.
+Status Updater::LoadRoot() {
+  const uint64_t first = trusted_->root().version + 1;
+  for (uint64_t v = first; v < first + tuf::kMaxRootRotations; ++v) {
+    auto bytes = fetcher_->Fetch(MetadataUrl("root", v), tuf::kMaxRootBytes);
+    if (bytes.status().code() == StatusCode::kNotFound) return Status::Ok();
+    if (!bytes.ok()) return bytes.status().WithContext("fetching root v" + std::to_string(v));
+    TS_RETURN_IF_ERROR(trusted_->UpdateRoot(*bytes));
+    TS_RETURN_IF_ERROR(Persist("root", *bytes));
+  }
+  return Status::Ok();
+}
+
+// Spec 5.4: the local timestamp (if it still verifies) guards against rollback of the new one.
+Status Updater::LoadTimestamp() {
+  if (auto local = ReadLocal("timestamp", tuf::kMaxTimestampBytes); local.ok()) {
+    trusted_->UpdateTimestamp(*local).IgnoreError();  // invalid or expired local copies are fine
+  }
+  auto bytes = fetcher_->Fetch(MetadataUrl("timestamp", std::nullopt), tuf::kMaxTimestampBytes);
+  if (!bytes.ok()) return bytes.status().WithContext("fetching timestamp");
+  TS_ASSIGN_OR_RETURN(auto outcome, trusted_->UpdateTimestamp(*bytes));
+  if (outcome == tuf::TrustedSet::TimestampOutcome::kUnchanged) return Status::Ok();
+  return Persist("timestamp", *bytes);
+}
+
+// Spec 5.5: a local snapshot that is still the one the timestamp names is used as it is.
+Status Updater::LoadSnapshot() {
+  if (auto local = ReadLocal("snapshot", tuf::kMaxSnapshotBytes); local.ok()) {
+    if (trusted_->UpdateSnapshot(*local, /*from_local_cache=*/true).ok()) return Status::Ok();
+  }
+  const tuf::MetaFile& meta = trusted_->timestamp()->snapshot_meta;
+  std::optional<uint64_t> version;
+  if (trusted_->root().consistent_snapshot) version = meta.version;
+  auto bytes = fetcher_->Fetch(MetadataUrl("snapshot", version),
+                               meta.length.value_or(tuf::kMaxSnapshotBytes));
+  if (!bytes.ok()) return bytes.status().WithContext("fetching snapshot");
+  TS_RETURN_IF_ERROR(trusted_->UpdateSnapshot(*bytes, /*from_local_cache=*/false));
+  return Persist("snapshot", *bytes);
+}
+
+// Spec 5.6 and 5.7.x: a targets role, from the local copy if it is still the trusted one.
+Result<const tuf::Targets*> Updater::LoadTargets(const std::string& role,
+                                                 const std::string& delegator) {
+  if (const tuf::Targets* t = trusted_->targets(role, delegator)) return t;
+  if (auto local = ReadLocal(role, tuf::kMaxTargetsBytes); local.ok()) {
+    if (trusted_->UpdateDelegatedTargets(*local, role, delegator).ok()) {
+      return trusted_->targets(role, delegator);
+    }
+  }
+  auto meta = trusted_->snapshot()->meta.find(role + ".json");
+  if (meta == trusted_->snapshot()->meta.end()) {
+    return VerificationError("snapshot does not list " + role + ".json");
+  }
+  std::optional<uint64_t> version;
+  if (trusted_->root().consistent_snapshot) version = meta->second.version;
+  auto bytes = fetcher_->Fetch(MetadataUrl(role, version),
+                               meta->second.length.value_or(tuf::kMaxTargetsBytes));
+  if (!bytes.ok()) return bytes.status().WithContext("fetching " + role);
+  TS_RETURN_IF_ERROR(trusted_->UpdateDelegatedTargets(*bytes, role, delegator));
+  TS_RETURN_IF_ERROR(Persist(role, *bytes));
+  return trusted_->targets(role, delegator);
+}
+
+Result<std::optional<TargetInfo>> Updater::GetTargetInfo(const std::string& path) {
+  if (!trusted_) TS_RETURN_IF_ERROR(Refresh());
+  // (role, delegator) pairs still to visit; the back is visited next.
+  std::vector<std::pair<std::string, std::string>> to_visit = {
+      {std::string(tuf::kTargetsRole), std::string(tuf::kRootRole)}};
+  std::set<std::pair<std::string, std::string>> visited;
+  int budget = tuf::kMaxDelegationsVisited;
+  while (budget > 0 && !to_visit.empty()) {
+    auto [role, delegator] = to_visit.back();
+    to_visit.pop_back();
+    if (visited.count({role, delegator})) continue;
+    TS_ASSIGN_OR_RETURN(const tuf::Targets* targets, LoadTargets(role, delegator));
+    if (auto it = targets->targets.find(path); it != targets->targets.end()) {
+      return std::optional<TargetInfo>(TargetInfo{path, it->second});
+    }
+    visited.insert({role, delegator});
+    --budget;
+    if (!targets->delegations) continue;
+    std::vector<std::pair<std::string, std::string>> children;
+    for (const tuf::DelegatedRole& child : targets->delegations->roles) {
+      if (!tuf::RoleCoversTarget(child, path)) continue;
+      children.emplace_back(child.name, role);
+      if (child.terminating) {
+        to_visit.clear();  // a terminating delegation ends the search below this point
+        break;
+      }
+    }
+    to_visit.insert(to_visit.end(), children.rbegin(), children.rend());
+  }
+  return std::optional<TargetInfo>();
+}
+
+Result<std::string> Updater::DownloadTarget(const TargetInfo& target) {
+  const std::string local = JoinPath(options_.target_dir, tuf::QuoteForFileName(target.path));
+  const tuf::TargetFile& f = target.file;
+  if (auto cached = ReadFileToBytes(env_, local, f.length); cached.ok()) {
+    if (tuf::VerifyLengthAndHashes(*cached, f.length, f.hashes, target.path).ok()) return local;
+  }
+  std::string remote = target.path;
+  auto sha = f.hashes.find("sha256");
+  if (trusted_->root().consistent_snapshot && sha != f.hashes.end()) {
+    size_t slash = remote.rfind('/');
+    std::string dir = slash == std::string::npos ? "" : remote.substr(0, slash + 1);
+    remote = dir + sha->second + "." + remote.substr(dir.size());
+  }
+  auto bytes = fetcher_->Fetch(WithSlash(options_.target_base_url) + remote, f.length);
+  if (!bytes.ok()) return bytes.status().WithContext("fetching target " + target.path);
+  TS_RETURN_IF_ERROR(tuf::VerifyLengthAndHashes(*bytes, f.length, f.hashes, target.path));
+  TS_RETURN_IF_ERROR(CreateDirs(env_, options_.target_dir));
+  TS_RETURN_IF_ERROR(WriteFileAtomically(env_, local, *bytes));
+  return local;
+}
+
+}  // namespace tiersync::replication

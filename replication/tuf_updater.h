@@ -1,0 +1,78 @@
+// Updater: the TUF client workflow (specification section 5) with its I/O: metadata fetched
+// through a Fetcher, trusted metadata persisted through the Env (durably, before it is used,
+// so trusted versions never go back across crashes), targets downloaded and verified. All
+// trust decisions are TrustedSet's (protocol/tuf_trusted_set.h).
+//
+// On disk (metadata_dir) every role is kept under its non-versioned name: root.json,
+// timestamp.json, snapshot.json, targets.json, <url-quoted role>.json. Remote names follow
+// the consistent-snapshot layout: N.root.json, timestamp.json, V.snapshot.json,
+// V.<role>.json, and targets as <dir>/<sha256>.<name>.
+//
+// Not thread-safe; one Updater per refresh.
+#ifndef TIERSYNC_REPLICATION_TUF_UPDATER_H_
+#define TIERSYNC_REPLICATION_TUF_UPDATER_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/env.h"
+#include "protocol/tuf_trusted_set.h"
+#include "replication/fetcher.h"
+
+namespace tiersync::replication {
+
+struct UpdaterOptions {
+  std::string metadata_dir;     // local trusted metadata
+  std::string metadata_url;     // base URL of the repository's metadata
+  std::string target_base_url;  // base URL of its targets
+  std::string target_dir;       // where downloaded targets go
+};
+
+// A target found by a delegation search: its path and the trusted entry for it.
+struct TargetInfo {
+  std::string path;
+  protocol::tuf::TargetFile file;
+};
+
+class Updater {
+ public:
+  // Env and Fetcher are not owned and must outlive the Updater.
+  Updater(Env* env, Fetcher* fetcher, UpdaterOptions options);
+
+  // Stores `root_bytes` as the trusted root in `metadata_dir` (created if missing). No checks
+  // beyond size, no network (the tuf-conformance "init" contract).
+  static Status Init(Env* env, const std::string& metadata_dir, ByteSpan root_bytes);
+
+  // Updates root, timestamp, snapshot and top-level targets (spec 5.1-5.6). The update start
+  // time is read once, here. OK only if the whole refresh succeeded.
+  Status Refresh();
+
+  // Searches the delegation tree for `path` (pre-order, depth first, visited set, at most
+  // kMaxDelegationsVisited roles, terminating delegations stop the search). nullopt if no
+  // trusted role lists it. Refreshes first if Refresh() was not called.
+  Result<std::optional<TargetInfo>> GetTargetInfo(const std::string& path);
+
+  // Downloads `target` into target_dir (as its url-quoted path), verifying length and sha256;
+  // a verified copy already there is reused. Returns the local file path.
+  Result<std::string> DownloadTarget(const TargetInfo& target);
+
+ private:
+  Status LoadRoot();
+  Status LoadTimestamp();
+  Status LoadSnapshot();
+  Result<const protocol::tuf::Targets*> LoadTargets(const std::string& role,
+                                                    const std::string& delegator);
+  Result<std::vector<uint8_t>> ReadLocal(const std::string& role, size_t max_bytes);
+  Status Persist(const std::string& role, ByteSpan bytes);
+  std::string MetadataUrl(const std::string& role, std::optional<uint64_t> version) const;
+
+  Env* env_;
+  Fetcher* fetcher_;
+  UpdaterOptions options_;
+  std::optional<protocol::tuf::TrustedSet> trusted_;
+};
+
+}  // namespace tiersync::replication
+
+#endif  // TIERSYNC_REPLICATION_TUF_UPDATER_H_

@@ -1,0 +1,503 @@
+// Conformance-style tests of the TUF client (issue 3, item 1): one test per scenario of the
+// specification's client workflow and of threats.md's attack table, each able to fail.
+#include "replication/tuf_updater.h"
+
+#include "base/sha256.h"
+#include "protocol/tuf_time.h"
+#include "replication/tuf_test_repo.h"
+
+namespace tiersync::replication {
+namespace {
+
+namespace tuf = protocol::tuf;
+using protocol::Json;
+
+class TufUpdaterTest : public TufTestBase {
+ protected:
+  void AddLesson(const std::string& path, const std::string& content) {
+    Publish([&](TufRepository& r) {
+      ASSERT_TRUE(r.AddTarget("targets", path, AsBytes(content)).ok());
+    });
+  }
+  static bool Contains(const Status& s, const std::string& what) {
+    return s.message().find(what) != std::string::npos;
+  }
+};
+
+TEST_F(TufUpdaterTest, RefreshThenDownloadVerifiedTarget) {
+  AddLesson("lessons/数学/第一课.mp4", "video bytes");
+  Updater u = MakeUpdater();
+  ASSERT_TRUE(u.Refresh().ok());
+  auto info = u.GetTargetInfo("lessons/数学/第一课.mp4");
+  ASSERT_TRUE(info.ok() && info->has_value()) << info.status().ToString();
+  auto local = u.DownloadTarget(**info);
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  auto got = ReadBytes(*local);
+  EXPECT_EQ(std::string(got.begin(), got.end()), "video bytes");
+  EXPECT_EQ(TrustedVersion("timestamp"), 2u);
+  EXPECT_EQ(TrustedVersion("targets"), 2u);
+}
+
+TEST_F(TufUpdaterTest, RequestsFollowTheSpecOrder) {
+  fetcher_.ClearRequests();
+  ASSERT_TRUE(Refresh().ok());
+  EXPECT_EQ(fetcher_.requests(),
+            (std::vector<std::string>{
+                "mem://repo/metadata/2.root.json", "mem://repo/metadata/timestamp.json",
+                "mem://repo/metadata/1.snapshot.json", "mem://repo/metadata/1.targets.json"}));
+  // A second refresh with nothing new re-reads only root N+1 and the timestamp.
+  fetcher_.ClearRequests();
+  ASSERT_TRUE(Refresh().ok());
+  EXPECT_EQ(fetcher_.requests().size(), 2u);
+}
+
+TEST_F(TufUpdaterTest, CachedTargetIsNotDownloadedAgain) {
+  AddLesson("a.pdf", "pdf");
+  Updater u = MakeUpdater();
+  auto info = u.GetTargetInfo("a.pdf");
+  ASSERT_TRUE(info.ok() && info->has_value());
+  ASSERT_TRUE(u.DownloadTarget(**info).ok());
+  fetcher_.ClearRequests();
+  ASSERT_TRUE(u.DownloadTarget(**info).ok());
+  EXPECT_TRUE(fetcher_.requests().empty());
+}
+
+TEST_F(TufUpdaterTest, UnknownTargetIsNotFound) {
+  Updater u = MakeUpdater();
+  auto info = u.GetTargetInfo("nothing/here");
+  ASSERT_TRUE(info.ok());
+  EXPECT_FALSE(info->has_value());
+}
+
+// --- Rollback (A2) ---------------------------------------------------------------------------
+
+TEST_F(TufUpdaterTest, TimestampRollbackIsRejected) {
+  auto old_ts = ReadBytes("/repo/metadata/timestamp.json");
+  AddLesson("a", "1");
+  ASSERT_TRUE(Refresh().ok());
+  ASSERT_EQ(TrustedVersion("timestamp"), 2u);
+  WriteBytes("/repo/metadata/timestamp.json", old_ts);
+  Status s = Refresh();
+  EXPECT_EQ(s.code(), StatusCode::kVerificationFailed);
+  EXPECT_TRUE(Contains(s, "rollback: timestamp version 1")) << s.ToString();
+  EXPECT_EQ(TrustedVersion("timestamp"), 2u);
+}
+
+TEST_F(TufUpdaterTest, SnapshotVersionRollbackInTimestampIsRejected) {
+  AddLesson("a", "1");
+  ASSERT_TRUE(Refresh().ok());
+  Json ts = SignedOf("timestamp.json");  // names snapshot v2
+  ts.Set("version", Json(int64_t{3}));
+  Json meta = Json::Object(), snap = Json::Object();
+  snap.Set("version", Json(int64_t{1}));
+  meta.Set("snapshot.json", snap);
+  ts.Set("meta", meta);
+  WriteString("/repo/metadata/timestamp.json", Craft(ts, {"timestamp"}));
+  Status s = Refresh();
+  EXPECT_TRUE(Contains(s, "rollback: snapshot")) << s.ToString();
+}
+
+TEST_F(TufUpdaterTest, TargetsRollbackInSnapshotIsRejected) {
+  AddLesson("a", "1");
+  ASSERT_TRUE(Refresh().ok());  // trusts snapshot v2 naming targets v2
+  Json snap = SignedOf("2.snapshot.json");
+  snap.Set("version", Json(int64_t{3}));
+  Json meta = Json::Object(), t = Json::Object();
+  t.Set("version", Json(int64_t{1}));
+  meta.Set("targets.json", t);
+  snap.Set("meta", meta);
+  std::string snap_bytes = Craft(snap, {"snapshot"});
+  WriteString("/repo/metadata/3.snapshot.json", snap_bytes);
+  Json ts = SignedOf("timestamp.json");
+  ts.Set("version", Json(int64_t{3}));
+  Json tmeta = Json::Object(), s3 = Json::Object();
+  s3.Set("version", Json(int64_t{3}));
+  tmeta.Set("snapshot.json", s3);
+  ts.Set("meta", tmeta);
+  WriteString("/repo/metadata/timestamp.json", Craft(ts, {"timestamp"}));
+  Status s = Refresh();
+  EXPECT_TRUE(Contains(s, "rollback")) << s.ToString();
+  EXPECT_EQ(TrustedVersion("snapshot"), 2u);
+}
+
+// --- Freeze (A3) and expiry ----------------------------------------------------------------
+
+TEST_F(TufUpdaterTest, FrozenTimestampExpires) {
+  ASSERT_TRUE(Refresh().ok());
+  AdvanceDays(2);  // the repository (or a mirror replaying it) stopped: timestamp is 1 day
+  Status s = Refresh();
+  EXPECT_EQ(s.code(), StatusCode::kVerificationFailed);
+  EXPECT_TRUE(Contains(s, "expired: timestamp")) << s.ToString();
+}
+
+TEST_F(TufUpdaterTest, ExpiredSnapshotIsRejected) {
+  ASSERT_TRUE(Refresh().ok());
+  AdvanceDays(8);  // snapshot lasts 7 days; refresh only the timestamp
+  TufRepository repo = Repo();
+  ASSERT_TRUE(repo.RefreshTimestamp(TopLevelSigners(), Now()).ok());
+  Status s = Refresh();
+  EXPECT_TRUE(Contains(s, "expired: snapshot")) << s.ToString();
+}
+
+TEST_F(TufUpdaterTest, ExpiredRootIsRejected) {
+  AdvanceDays(400);
+  Status s = Refresh();
+  EXPECT_TRUE(Contains(s, "expired: root")) << s.ToString();
+}
+
+// --- Fast-forward attack and recovery (A4) --------------------------------------------------
+
+TEST_F(TufUpdaterTest, FastForwardAttackRecoversAfterKeyRotation) {
+  ASSERT_TRUE(Refresh().ok());
+  // An attacker with the timestamp key signs version 2^40.
+  Json ts = SignedOf("timestamp.json");
+  ts.Set("version", Json(int64_t{1} << 40));
+  auto good_ts = ReadBytes("/repo/metadata/timestamp.json");
+  WriteString("/repo/metadata/timestamp.json", Craft(ts, {"timestamp"}));
+  ASSERT_TRUE(Refresh().ok());
+  EXPECT_EQ(TrustedVersion("timestamp"), uint64_t{1} << 40);
+  WriteBytes("/repo/metadata/timestamp.json", good_ts);
+  EXPECT_TRUE(Contains(Refresh(), "rollback"));
+  // The ministry rotates the timestamp key; clients recover.
+  Publish(
+      [&](TufRepository& r) {
+        tuf::Root root = r.root();
+        root.roles["timestamp"].keyids = {KeyIdOf("timestamp2")};
+        root.keys[KeyIdOf("timestamp2")] = PublicOf("timestamp2");
+        r.SetRoot(root);
+      },
+      {{"root", {&Key("root")}},
+       {"timestamp", {&Key("timestamp2")}},
+       {"snapshot", {&Key("snapshot")}},
+       {"targets", {&Key("targets")}}});
+  Status s = Refresh();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_LT(TrustedVersion("timestamp"), uint64_t{1} << 40);
+}
+
+// --- Mix and match (A5) ---------------------------------------------------------------------
+
+TEST_F(TufUpdaterTest, TargetsNotMatchingSnapshotHashIsRejected) {
+  AddLesson("a", "1");
+  // Replace targets v2 with another validly signed v2 (different content).
+  Json t = SignedOf("2.targets.json");
+  t.Set("targets", Json::Object());
+  WriteString("/repo/metadata/2.targets.json", Craft(t, {"targets"}));
+  Status s = Refresh();
+  EXPECT_EQ(s.code(), StatusCode::kVerificationFailed);
+  EXPECT_TRUE(Contains(s, "mismatch")) << s.ToString();
+}
+
+TEST_F(TufUpdaterTest, SnapshotOfAnotherVersionIsRejected) {
+  AddLesson("a", "1");
+  // The mirror serves snapshot v1's bytes under the name 2.snapshot.json.
+  WriteBytes("/repo/metadata/2.snapshot.json", ReadBytes("/repo/metadata/1.snapshot.json"));
+  Status s = Refresh();
+  EXPECT_EQ(s.code(), StatusCode::kVerificationFailed) << s.ToString();
+}
+
+// --- Signatures and thresholds (A8) --------------------------------------------------------
+
+TEST_F(TufUpdaterTest, InvalidSignatureIsRejected) {
+  auto bytes = ReadBytes("/repo/metadata/timestamp.json");
+  std::string text(bytes.begin(), bytes.end());
+  size_t sig = text.find("\"sig\": \"") + 8;
+  text[sig] = text[sig] == '0' ? '1' : '0';
+  WriteString("/repo/metadata/timestamp.json", text);
+  Status s = Refresh();
+  EXPECT_TRUE(Contains(s, "threshold not met")) << s.ToString();
+}
+
+TEST_F(TufUpdaterTest, UnsignedMetadataIsRejected) {
+  WriteString("/repo/metadata/timestamp.json", Craft(SignedOf("timestamp.json"), {}));
+  EXPECT_TRUE(Contains(Refresh(), "threshold not met"));
+}
+
+TEST_F(TufUpdaterTest, SignatureByAKeyOutsideTheRoleIsRejected) {
+  WriteString("/repo/metadata/timestamp.json",
+              Craft(SignedOf("timestamp.json"), {"snapshot", "targets"}));
+  EXPECT_TRUE(Contains(Refresh(), "threshold not met"));
+}
+
+TEST_F(TufUpdaterTest, WrongTypeIsRejected) {
+  WriteBytes("/repo/metadata/timestamp.json", ReadBytes("/repo/metadata/1.snapshot.json"));
+  Status s = Refresh();
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_TRUE(Contains(s, "_type")) << s.ToString();
+}
+
+class TufThresholdTest : public TufUpdaterTest {
+ protected:
+  void SetUp() override {
+    TufUpdaterTest::SetUp();
+    // Targets now needs 2 of {targets, targets2}.
+    Publish(
+        [&](TufRepository& r) {
+          tuf::Root root = r.root();
+          AddRootKey(&root, "targets", "targets2");
+          root.roles["targets"].threshold = 2;
+          r.SetRoot(root);
+        },
+        [&] {
+          Signers s = TopLevelSigners();
+          s["targets"].push_back(&Key("targets2"));
+          return s;
+        }());
+    Status s = Refresh();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+};
+
+TEST_F(TufThresholdTest, RepositoryRefusesToSignBelowThreshold) {
+  TufRepository repo = Repo();
+  ASSERT_TRUE(repo.AddTarget("targets", "x", AsBytes("x")).ok());
+  Status s = repo.Publish(TopLevelSigners(), Now());
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(TufThresholdTest, OneOfTwoSignaturesIsRejectedAndTheSameKeyTwiceCountsOnce) {
+  Signers both = TopLevelSigners();
+  both["targets"].push_back(&Key("targets2"));
+  Publish([&](TufRepository& r) { ASSERT_TRUE(r.AddTarget("targets", "x", AsBytes("x")).ok()); },
+          both);
+  ASSERT_TRUE(Refresh().ok());
+  // Re-sign the next targets with "targets" twice (duplicate keyid) and publish it by hand.
+  Publish([&](TufRepository& r) { ASSERT_TRUE(r.AddTarget("targets", "y", AsBytes("y")).ok()); },
+          both);
+  Json t = SignedOf("4.targets.json");
+  std::string forged = Craft(t, {"targets", "targets"});
+  WriteString("/repo/metadata/4.targets.json", forged);
+  // Keep the snapshot's hash of targets consistent with the forged bytes (attacker has the
+  // snapshot and timestamp keys too): only the threshold stands in the way.
+  Json snap = SignedOf("4.snapshot.json");
+  Json meta = Json::Object(), tm = Json::Object();
+  tm.Set("version", Json(int64_t{4}));
+  meta.Set("targets.json", tm);
+  snap.Set("meta", meta);
+  WriteString("/repo/metadata/4.snapshot.json", Craft(snap, {"snapshot"}));
+  Json ts = SignedOf("timestamp.json");
+  Json tsm = Json::Object(), sm = Json::Object();
+  sm.Set("version", Json(int64_t{4}));
+  tsm.Set("snapshot.json", sm);
+  ts.Set("meta", tsm);
+  WriteString("/repo/metadata/timestamp.json", Craft(ts, {"timestamp"}));
+  Status s = Refresh();
+  EXPECT_TRUE(Contains(s, "threshold not met (1 of 2")) << s.ToString();
+}
+
+// --- Root rotation ------------------------------------------------------------------------
+
+TEST_F(TufUpdaterTest, RootRotationChainWithThresholdChanges) {
+  // v2: root keys {root, root2}, threshold 2 (signed by root alone under v1's threshold 1
+  // and by both under v2's).
+  Publish(
+      [&](TufRepository& r) {
+        tuf::Root root = r.root();
+        AddRootKey(&root, "root", "root2");
+        root.roles["root"].threshold = 2;
+        r.SetRoot(root);
+      },
+      [&] {
+        Signers s = TopLevelSigners();
+        s["root"].push_back(&Key("root2"));
+        return s;
+      }());
+  // v3: root keys {root2, root3}, threshold 1 (v2 needs 2 of {root, root2}).
+  Publish(
+      [&](TufRepository& r) {
+        tuf::Root root = r.root();
+        root.roles["root"].keyids = {KeyIdOf("root2"), KeyIdOf("root3")};
+        root.keys[KeyIdOf("root3")] = PublicOf("root3");
+        root.roles["root"].threshold = 1;
+        r.SetRoot(root);
+      },
+      [&] {
+        Signers s = TopLevelSigners();
+        s["root"] = {&Key("root"), &Key("root2"), &Key("root3")};
+        return s;
+      }());
+  ASSERT_TRUE(Refresh().ok());
+  EXPECT_EQ(TrustedVersion("root"), 3u);
+}
+
+TEST_F(TufUpdaterTest, RootNotSignedByTheOldKeysIsRejected) {
+  tuf::Root root = Repo().root();
+  root.version = 2;
+  root.roles["root"].keyids = {KeyIdOf("evil")};
+  root.keys[KeyIdOf("evil")] = PublicOf("evil");
+  WriteString("/repo/metadata/2.root.json", Craft(tuf::ToJson(root), {"evil"}));
+  Status s = Refresh();
+  EXPECT_TRUE(Contains(s, "threshold not met")) << s.ToString();
+  EXPECT_EQ(TrustedVersion("root"), 1u);
+}
+
+TEST_F(TufUpdaterTest, RootVersionSkipIsRejected) {
+  tuf::Root root = Repo().root();
+  root.version = 3;  // served as 2.root.json
+  WriteString("/repo/metadata/2.root.json", Craft(tuf::ToJson(root), {"root"}));
+  EXPECT_TRUE(Contains(Refresh(), "version mismatch"));
+}
+
+// --- Endless data (A6), hashes and lengths ---------------------------------------------------
+
+TEST_F(TufUpdaterTest, EndlessTimestampIsCutOff) {
+  WriteString("/repo/metadata/timestamp.json", std::string(1 << 20, ' '));
+  EXPECT_EQ(Refresh().code(), StatusCode::kResourceExhausted);
+}
+
+TEST_F(TufUpdaterTest, TargetWithWrongBytesIsRejectedAndNotStored) {
+  AddLesson("v.mp4", "the real video");
+  Updater u = MakeUpdater();
+  auto info = u.GetTargetInfo("v.mp4");
+  ASSERT_TRUE(info.ok() && info->has_value());
+  std::string hash = (*info)->file.hashes.at("sha256");
+  WriteString("/repo/targets/" + hash + ".v.mp4", "the fake video");  // same length
+  auto r = u.DownloadTarget(**info);
+  EXPECT_EQ(r.status().code(), StatusCode::kVerificationFailed);
+  EXPECT_FALSE(env_.FileExists("/client/targets/v.mp4"));
+  WriteString("/repo/targets/" + hash + ".v.mp4", "the real video, and then some");
+  EXPECT_FALSE(u.DownloadTarget(**info).ok());
+}
+
+// --- Delegations (A9) -------------------------------------------------------------------------
+
+class TufDelegationTest : public TufUpdaterTest {
+ protected:
+  tuf::DelegatedRole Role(const std::string& name, std::vector<std::string> paths,
+                          bool terminating = false) {
+    tuf::DelegatedRole d;
+    d.name = name;
+    d.paths = std::move(paths);
+    d.terminating = terminating;
+    return d;
+  }
+  Signers With(std::initializer_list<std::string> roles) {
+    Signers s = TopLevelSigners();
+    for (const auto& r : roles) s[r] = {&Key(r)};
+    return s;
+  }
+  std::optional<TargetInfo> Lookup(const std::string& path) {
+    Updater u = MakeUpdater();
+    auto info = u.GetTargetInfo(path);
+    EXPECT_TRUE(info.ok()) << info.status().ToString();
+    return info.ok() ? *info : std::nullopt;
+  }
+};
+
+TEST_F(TufDelegationTest, ProvinceCannotSignOutsideItsNamespace) {
+  Publish(
+      [&](TufRepository& r) {
+        ASSERT_TRUE(
+            r.Delegate("targets", Role("330000", {"regions/330000/*"}), {PublicOf("330000")}).ok());
+        ASSERT_TRUE(r.AddTarget("330000", "regions/330000/local.mp4", AsBytes("zj")).ok());
+        // What a compromised or careless province key might sign:
+        ASSERT_TRUE(r.AddTarget("330000", "regions/110000/beijing.mp4", AsBytes("bj")).ok());
+        ASSERT_TRUE(r.AddTarget("330000", "national.mp4", AsBytes("n")).ok());
+      },
+      With({"330000"}));
+  EXPECT_TRUE(Lookup("regions/330000/local.mp4").has_value());
+  EXPECT_FALSE(Lookup("regions/110000/beijing.mp4").has_value());
+  EXPECT_FALSE(Lookup("national.mp4").has_value());
+}
+
+TEST_F(TufDelegationTest, WildcardDoesNotCrossSlash) {
+  Publish(
+      [&](TufRepository& r) {
+        ASSERT_TRUE(r.Delegate("targets", Role("a", {"a/*"}), {PublicOf("a")}).ok());
+        ASSERT_TRUE(r.AddTarget("a", "a/x", AsBytes("1")).ok());
+        ASSERT_TRUE(r.AddTarget("a", "a/b/c", AsBytes("2")).ok());
+      },
+      With({"a"}));
+  EXPECT_TRUE(Lookup("a/x").has_value());
+  EXPECT_FALSE(Lookup("a/b/c").has_value());
+}
+
+TEST_F(TufDelegationTest, TerminatingDelegationStopsTheSearch) {
+  Publish(
+      [&](TufRepository& r) {
+        ASSERT_TRUE(
+            r.Delegate("targets", Role("first", {"*"}, /*terminating=*/true), {PublicOf("first")})
+                .ok());
+        ASSERT_TRUE(r.Delegate("targets", Role("second", {"*"}), {PublicOf("second")}).ok());
+        ASSERT_TRUE(r.AddTarget("second", "only-in-second", AsBytes("2")).ok());
+        ASSERT_TRUE(r.AddTarget("first", "in-first", AsBytes("1")).ok());
+      },
+      With({"first", "second"}));
+  EXPECT_TRUE(Lookup("in-first").has_value());
+  EXPECT_FALSE(Lookup("only-in-second").has_value());
+}
+
+TEST_F(TufDelegationTest, NonTerminatingFallsThroughToTheNextRole) {
+  Publish(
+      [&](TufRepository& r) {
+        ASSERT_TRUE(r.Delegate("targets", Role("first", {"*"}), {PublicOf("first")}).ok());
+        ASSERT_TRUE(r.Delegate("targets", Role("second", {"*"}), {PublicOf("second")}).ok());
+        ASSERT_TRUE(r.AddTarget("second", "only-in-second", AsBytes("2")).ok());
+      },
+      With({"first", "second"}));
+  EXPECT_TRUE(Lookup("only-in-second").has_value());
+}
+
+TEST_F(TufDelegationTest, HashPrefixDelegation) {
+  const std::string in = "bin-target";
+  std::string prefix = ToHex(Sha256(AsBytes(in))).substr(0, 2);
+  std::string other = prefix == "00" ? "01" : "00";
+  Publish(
+      [&](TufRepository& r) {
+        tuf::DelegatedRole covers;
+        covers.name = "bin-" + prefix;
+        covers.path_hash_prefixes = std::vector<std::string>{prefix};
+        tuf::DelegatedRole misses;
+        misses.name = "bin-" + other;
+        misses.path_hash_prefixes = std::vector<std::string>{other};
+        ASSERT_TRUE(r.Delegate("targets", misses, {PublicOf("bins")}).ok());
+        ASSERT_TRUE(r.Delegate("targets", covers, {PublicOf("bins")}).ok());
+        ASSERT_TRUE(r.AddTarget("bin-" + other, in, AsBytes("wrong bin")).ok());
+        ASSERT_TRUE(r.AddTarget("bin-" + prefix, in, AsBytes("right bin")).ok());
+      },
+      [&] {
+        Signers s = TopLevelSigners();
+        s["bin-" + prefix] = {&Key("bins")};
+        s["bin-" + other] = {&Key("bins")};
+        return s;
+      }());
+  auto info = Lookup(in);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->file.length, std::string("right bin").size());
+}
+
+// A diamond: targets -> A -> X and targets -> B -> X, where only A's delegation names the key
+// that signs X. X reached through B must be checked against B's keys, not reused from A.
+TEST_F(TufDelegationTest, DiamondChecksEachPathsKeys) {
+  Publish(
+      [&](TufRepository& r) {
+        ASSERT_TRUE(r.Delegate("targets", Role("A", {"*", "*/*"}), {PublicOf("A")}).ok());
+        ASSERT_TRUE(r.Delegate("targets", Role("B", {"*", "*/*"}), {PublicOf("B")}).ok());
+        ASSERT_TRUE(r.Delegate("A", Role("X", {"other/*"}), {PublicOf("x-good")}).ok());
+        ASSERT_TRUE(r.Delegate("B", Role("X", {"*"}), {PublicOf("x-bad")}).ok());
+        ASSERT_TRUE(r.AddTarget("X", "other/1", AsBytes("1")).ok());
+        ASSERT_TRUE(r.AddTarget("X", "z", AsBytes("z")).ok());
+      },
+      [&] {
+        Signers s = TopLevelSigners();
+        s["A"] = {&Key("A")};
+        s["B"] = {&Key("B")};
+        // The repository signs X for the delegation that comes first (A's): with x-good only.
+        s["X"] = {&Key("x-good"), &Key("x-bad")};
+        return s;
+      }());
+  auto x_env = tuf::ParseEnvelope(ReadBytes("/repo/metadata/1.X.json"), 1 << 20);
+  ASSERT_TRUE(x_env.ok());
+  ASSERT_EQ(x_env->signatures.size(), 1u);
+  Updater u = MakeUpdater();
+  auto first = u.GetTargetInfo("other/1");  // X through A, which trusts x-good
+  ASSERT_TRUE(first.ok() && first->has_value()) << first.status().ToString();
+  // Only B's delegation covers "z", and B trusts x-bad for X: X must not verify on that path,
+  // although the same X verified (and is cached) through A.
+  auto second = u.GetTargetInfo("z");
+  EXPECT_FALSE(second.ok() && second->has_value());
+  EXPECT_TRUE(Contains(second.status(), "threshold not met")) << second.status().ToString();
+}
+
+}  // namespace
+}  // namespace tiersync::replication
