@@ -11,6 +11,9 @@ packages=(
   util-linux time
   "$@"
 )
+# Node.js runs the interoperability tests (tuf-js); keep a Node that is already there.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

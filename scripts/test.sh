@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+# npm packages of the interoperability tests, exactly as locked.
+npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 ./scripts/build.sh
 build="${TIERSYNC_BUILD_DIR:-build}"
 ctest --test-dir "$build" -j "$(nproc)" --output-on-failure --timeout 900
