@@ -1,0 +1,116 @@
+// `tiersync keys`, `tiersync repo` and `tiersync tuf-client` through the real binary (issue 3):
+// key files, refusal to publish without a needed key, and a repository read from a local
+// directory (file:// URLs, as from a USB disk) with the conformance client's exit codes.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
+
+namespace tiersync {
+namespace {
+
+using testing::RunProcess;
+using testing::RunResult;
+
+const std::string kBin = TIERSYNC_BIN;
+
+class TufCliTest : public ::testing::Test {
+ protected:
+  RunResult Tiersync(std::vector<std::string> args) {
+    args.insert(args.begin(), kBin);
+    return RunProcess(args);
+  }
+  std::string Key(const std::string& name) {
+    std::string path = tmp_.Sub(name);
+    RunResult r = Tiersync({"keys", "gen", path});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return path;
+  }
+  void InitRepo() {
+    for (const char* k : {"root", "timestamp", "snapshot", "targets"}) keys_[k] = Key(k);
+    RunResult r = Tiersync({"repo", "init", repo_, "--root-key", keys_["root"], "--timestamp-key",
+                            keys_["timestamp"], "--snapshot-key", keys_["snapshot"],
+                            "--targets-key", keys_["targets"], "-k", keys_["root"], "-k",
+                            keys_["timestamp"], "-k", keys_["snapshot"], "-k", keys_["targets"]});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  std::vector<std::string> MetadataFiles() {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(repo_ + "/metadata")) {
+      names.push_back(e.path().filename());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+  testing::TempDir tmp_;
+  std::string repo_ = tmp_.Sub("repo");
+  std::map<std::string, std::string> keys_;
+};
+
+TEST_F(TufCliTest, PrivateKeyIsOwnerOnlyAndShowGivesTheKeyid) {
+  std::string key = Key("k");
+  struct stat st;
+  ASSERT_EQ(::stat(key.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  RunResult priv = Tiersync({"--json", "keys", "show", key});
+  RunResult pub = Tiersync({"--json", "keys", "show", key + ".pub.json"});
+  ASSERT_EQ(priv.exit_code, 0) << priv.err;
+  EXPECT_EQ(nlohmann::json::parse(priv.out)["keyid"], nlohmann::json::parse(pub.out)["keyid"]);
+  EXPECT_EQ(priv.out.find("PRIVATE"), std::string::npos);
+  EXPECT_NE(Tiersync({"keys", "gen", key}).exit_code, 0) << "must not overwrite a key";
+}
+
+TEST_F(TufCliTest, PublishingWithoutTheSnapshotKeyWritesNothing) {
+  InitRepo();
+  auto before = MetadataFiles();
+  Write(tmp_.Sub("a.txt"), "lesson");
+  RunResult r = Tiersync({"repo", "add-target", repo_, "--file", tmp_.Sub("a.txt"), "-k",
+                          keys_["targets"], "-k", keys_["timestamp"]});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("signing snapshot needs 1 of its keys"), std::string::npos) << r.err;
+  EXPECT_EQ(MetadataFiles(), before);
+}
+
+TEST_F(TufCliTest, ClientReadsAFileRepositoryAndFailsWithExitOne) {
+  InitRepo();
+  Write(tmp_.Sub("lesson.txt"), "第一课");
+  ASSERT_EQ(Tiersync({"repo", "add-target", repo_, "--file", tmp_.Sub("lesson.txt"), "--prefix",
+                      "lessons/", "-k", keys_["targets"], "-k", keys_["snapshot"], "-k",
+                      keys_["timestamp"]})
+                .exit_code,
+            0);
+  std::string md = tmp_.Sub("client");
+  ASSERT_EQ(Tiersync({"tuf-client", "--metadata-dir", md, "init", repo_ + "/metadata/1.root.json"})
+                .exit_code,
+            0);
+  std::vector<std::string> common = {"tuf-client", "--metadata-dir", md, "--metadata-url",
+                                     "file://" + repo_ + "/metadata"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = common;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return Tiersync(a);
+  };
+  RunResult r = with({"--target-name", "lessons/lesson.txt", "--target-base-url",
+                      "file://" + repo_ + "/targets", "--target-dir", tmp_.Sub("out"), "download"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(tmp_.Sub("out") + "/lessons%2Flesson.txt");
+  std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(got, "第一课");
+  // Damage the repository's timestamp: refresh must fail with exit code 1, not crash.
+  Write(repo_ + "/metadata/timestamp.json", "{\"signed\": 1}");
+  r = with({"refresh"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_FALSE(r.err.empty());
+}
+
+}  // namespace
+}  // namespace tiersync
