@@ -3,6 +3,8 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 
 #include "cli/key_files.h"
 #include "node/http_fetcher.h"
@@ -63,6 +65,7 @@ struct RepoArgs {
   uint32_t root_threshold = 1, threshold = 1;
   std::string role = "targets";
   std::string prefix;
+  std::string custom;  // JSON object for the targets' "custom" field
   std::vector<std::string> files;
   std::string from = "targets", to;
   std::vector<std::string> delegate_keys, paths, hash_prefixes;
@@ -134,11 +137,16 @@ Status RepoChange(const RepoArgs& a, const std::function<Status(TufRepository&)>
 }
 
 Status RepoAddTargets(const RepoArgs& a) {
+  std::optional<protocol::Json> custom;
+  if (!a.custom.empty()) {
+    TS_ASSIGN_OR_RETURN(custom, protocol::ParseJson(a.custom));
+    if (!custom->is_object()) return InvalidArgumentError("--custom must be a JSON object");
+  }
   return RepoChange(a, [&](TufRepository& repo) {
     for (const auto& file : a.files) {
       TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(Env::Default(), file, size_t{1} << 36));
       std::string name = file.substr(file.rfind('/') + 1);
-      TS_RETURN_IF_ERROR(repo.AddTarget(a.role, a.prefix + name, bytes));
+      TS_RETURN_IF_ERROR(repo.AddTarget(a.role, a.prefix + name, bytes, custom));
     }
     return Status::Ok();
   });
@@ -288,6 +296,7 @@ void RegisterRepoCommands(CLI::App* app, CommandContext* ctx) {
   add->add_option("--file", a->files, "File to add (repeat)")->required();
   add->add_option("--role", a->role, "Targets role")->capture_default_str();
   add->add_option("--prefix", a->prefix, "Target path prefix, e.g. lessons/math/");
+  add->add_option("--custom", a->custom, "JSON object stored as the targets' custom field");
   add->callback([=] { Report(ctx, "repo add-target", RepoAddTargets(*a)); });
 
   CLI::App* rm = repo->add_subcommand("remove-target", "Remove targets and publish");

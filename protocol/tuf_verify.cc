@@ -43,11 +43,14 @@ std::vector<std::string> Split(std::string_view s) {
 Status VerifyThreshold(const Envelope& env, const std::map<std::string, Key>& keys,
                        const Role& role, std::string_view role_name) {
   const std::string message = SigningBytes(env.signed_json);
+  // Counted by key material, not keyid: one key listed under two keyids signs once.
   std::set<std::string> counted;
   for (const std::string& keyid : role.keyids) {
     auto key = keys.find(keyid);
-    if (key == keys.end() || counted.count(keyid)) continue;
-    if (SignedBy(env, keyid, key->second, message)) counted.insert(keyid);
+    if (key == keys.end()) continue;
+    const std::string material = key->second.keytype + "/" + key->second.public_value;
+    if (counted.count(material)) continue;
+    if (SignedBy(env, keyid, key->second, message)) counted.insert(material);
   }
   if (counted.size() >= role.threshold) return Status::Ok();
   return VerificationError(std::string(role_name) + ": threshold not met (" +

@@ -14,8 +14,9 @@
 namespace tiersync::protocol::tuf {
 
 // OK if `env` carries valid signatures over SigningBytes(env.signed_json) from at least
-// role.threshold distinct keys listed in role.keyids and present in `keys`. Each keyid counts
-// once however many signatures name it; signatures by keys outside the role, by unknown key
+// role.threshold distinct keys listed in role.keyids and present in `keys`. Each key counts
+// once however many signatures name it and however many keyids it is listed under (keys are
+// compared by type and public value); signatures by keys outside the role, by unknown key
 // types or with malformed bytes are ignored. Otherwise kVerificationFailed:
 // "<role_name>: threshold not met (1 of 2 valid signatures)".
 Status VerifyThreshold(const Envelope& env, const std::map<std::string, Key>& keys,

@@ -4,6 +4,7 @@
 
 #include "base/sha256.h"
 #include "protocol/tuf_time.h"
+#include "protocol/tuf_verify.h"
 
 namespace tiersync::replication {
 namespace tuf = protocol::tuf;
@@ -163,6 +164,7 @@ Status TufRepository::Delegate(const std::string& delegator, tuf::DelegatedRole 
   if (delegated.paths.has_value() == delegated.path_hash_prefixes.has_value()) {
     return InvalidArgumentError("a delegation needs exactly one of paths and hash prefixes");
   }
+  TS_RETURN_IF_ERROR(CheckWithinNamespace(delegator, delegated));
   tuf::Delegations& d =
       it->second.delegations ? *it->second.delegations : it->second.delegations.emplace();
   delegated.role.keyids.clear();
@@ -197,6 +199,32 @@ void TufRepository::SetRoot(tuf::Root root) {
   root.version = published_root_.version;
   root_ = std::move(root);
   root_dirty_ = true;
+}
+
+// A region may hand on only what it was given: every path pattern of the new delegation must
+// fall under one of the delegator's own patterns (compared part by part, the child's pattern
+// read as a path). Clients enforce this anyway; refusing it here catches operator mistakes.
+Status TufRepository::CheckWithinNamespace(const std::string& delegator,
+                                           const tuf::DelegatedRole& child) const {
+  if (IsTopLevel(delegator) || !child.paths) return Status::Ok();
+  const tuf::DelegatedRole* own = nullptr;
+  for (const auto& [name, t] : targets_) {
+    if (!t.delegations) continue;
+    for (const tuf::DelegatedRole& r : t.delegations->roles) {
+      if (r.name == delegator) own = &r;
+    }
+  }
+  if (own == nullptr || !own->paths) return Status::Ok();
+  for (const std::string& pattern : *child.paths) {
+    bool covered = std::any_of(own->paths->begin(), own->paths->end(), [&](const std::string& p) {
+      return tuf::PathMatchesPattern(pattern, p);
+    });
+    if (!covered) {
+      return InvalidArgumentError("delegating \"" + pattern + "\" is outside the namespace of " +
+                                  delegator);
+    }
+  }
+  return Status::Ok();
 }
 
 Result<std::pair<std::map<std::string, tuf::Key>, tuf::Role>> TufRepository::Authority(

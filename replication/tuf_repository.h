@@ -63,7 +63,8 @@ class TufRepository {
                         protocol::tuf::TargetFile file);
   Status RemoveTarget(const std::string& role, const std::string& path);
   // Delegates `delegated.name` from `delegator`, adding its public keys. A new role starts
-  // with empty targets (published with the next Publish, signed by its own keys).
+  // with empty targets (published with the next Publish, signed by its own keys). A delegated
+  // (regional) role may only delegate path patterns inside its own (kInvalidArgument).
   Status Delegate(const std::string& delegator, protocol::tuf::DelegatedRole delegated,
                   const std::vector<protocol::tuf::Key>& keys);
   // Replaces root's keys and roles (version and expiry are set by Publish). The next Publish
@@ -89,6 +90,8 @@ class TufRepository {
   // The keys and role entry that authorise `role`.
   Result<std::pair<std::map<std::string, protocol::tuf::Key>, protocol::tuf::Role>> Authority(
       const std::string& role) const;
+  Status CheckWithinNamespace(const std::string& delegator,
+                              const protocol::tuf::DelegatedRole& child) const;
   Status WriteRoot(const Signers& signers, int64_t now, const ExpiryPolicy& expiry);
   Status WriteTimestamp(const Signers& signers, int64_t now, const ExpiryPolicy& expiry);
   Status Load();

@@ -285,6 +285,31 @@ TEST_F(TufThresholdTest, OneOfTwoSignaturesIsRejectedAndTheSameKeyTwiceCountsOnc
   EXPECT_TRUE(Contains(s, "threshold not met (1 of 2")) << s.ToString();
 }
 
+// The same key listed under two keyids (one with an extra keyval field, so the keyids
+// differ) must not reach a threshold of 2 on its own.
+TEST_F(TufUpdaterTest, OneKeyUnderTwoKeyidsCountsOnce) {
+  tuf::Root root = Repo().root();
+  root.version = 2;
+  tuf::Key twin = PublicOf("timestamp");
+  twin.keyval.Set("note", Json("same key, other keyid"));
+  const std::string twin_id = tuf::KeyId(twin);
+  ASSERT_NE(twin_id, KeyIdOf("timestamp"));
+  root.keys[twin_id] = twin;
+  root.roles["timestamp"].keyids.push_back(twin_id);
+  root.roles["timestamp"].threshold = 2;
+  WriteString("/repo/metadata/2.root.json", Craft(tuf::ToJson(root), {"root"}));
+  Json ts = SignedOf("timestamp.json");
+  ts.Set("version", Json(int64_t{2}));
+  std::string msg = tuf::SigningBytes(ts);
+  auto sig = Key("timestamp").Sign(AsBytes(msg));
+  ASSERT_TRUE(sig.ok());
+  WriteString(
+      "/repo/metadata/timestamp.json",
+      tuf::SerializeEnvelope(ts, {{KeyIdOf("timestamp"), ToHex(*sig)}, {twin_id, ToHex(*sig)}}));
+  Status s = Refresh();
+  EXPECT_TRUE(Contains(s, "threshold not met (1 of 2")) << s.ToString();
+}
+
 // --- Root rotation ------------------------------------------------------------------------
 
 TEST_F(TufUpdaterTest, RootRotationChainWithThresholdChanges) {
@@ -398,6 +423,37 @@ TEST_F(TufDelegationTest, ProvinceCannotSignOutsideItsNamespace) {
   EXPECT_TRUE(Lookup("regions/330000/local.mp4").has_value());
   EXPECT_FALSE(Lookup("regions/110000/beijing.mp4").has_value());
   EXPECT_FALSE(Lookup("national.mp4").has_value());
+}
+
+// National -> province (330000) -> city (330100): each tier signs only inside its own
+// namespace, and the client follows the chain. A '*' covers one path level, so the province is
+// delegated one pattern per depth it may hand on.
+TEST_F(TufDelegationTest, ProvinceToCityChain) {
+  Publish(
+      [&](TufRepository& r) {
+        ASSERT_TRUE(r.Delegate("targets",
+                               Role("330000", {"regions/330000/*", "regions/330000/*/*"}, true),
+                               {PublicOf("330000")})
+                        .ok());
+      },
+      With({"330000"}));
+  Publish(
+      [&](TufRepository& r) {
+        ASSERT_TRUE(r.Delegate("330000", Role("330100", {"regions/330000/330100/*"}, true),
+                               {PublicOf("330100")})
+                        .ok());
+        Status outside =
+            r.Delegate("330000", Role("110100", {"regions/110000/110100/*"}), {PublicOf("110100")});
+        EXPECT_EQ(outside.code(), StatusCode::kInvalidArgument) << outside.ToString();
+        ASSERT_TRUE(r.AddTarget("330100", "regions/330000/330100/西湖.mp4", AsBytes("city")).ok());
+        ASSERT_TRUE(
+            r.AddTarget("330100", "regions/330000/330200/宁波.mp4", AsBytes("sibling")).ok());
+      },
+      With({"330000", "330100"}));
+  auto found = Lookup("regions/330000/330100/西湖.mp4");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->file.length, 4u);
+  EXPECT_FALSE(Lookup("regions/330000/330200/宁波.mp4").has_value());
 }
 
 TEST_F(TufDelegationTest, WildcardDoesNotCrossSlash) {

@@ -84,10 +84,13 @@ TEST_F(TufCliTest, ClientReadsAFileRepositoryAndFailsWithExitOne) {
   InitRepo();
   Write(tmp_.Sub("lesson.txt"), "第一课");
   ASSERT_EQ(Tiersync({"repo", "add-target", repo_, "--file", tmp_.Sub("lesson.txt"), "--prefix",
-                      "lessons/", "-k", keys_["targets"], "-k", keys_["snapshot"], "-k",
-                      keys_["timestamp"]})
+                      "lessons/", "--custom", R"({"resource": "k12-math-1-1"})", "-k",
+                      keys_["targets"], "-k", keys_["snapshot"], "-k", keys_["timestamp"]})
                 .exit_code,
             0);
+  std::ifstream targets(repo_ + "/metadata/2.targets.json");
+  nlohmann::json t = nlohmann::json::parse(targets);
+  EXPECT_EQ(t["signed"]["targets"]["lessons/lesson.txt"]["custom"]["resource"], "k12-math-1-1");
   std::string md = tmp_.Sub("client");
   ASSERT_EQ(Tiersync({"tuf-client", "--metadata-dir", md, "init", repo_ + "/metadata/1.root.json"})
                 .exit_code,
