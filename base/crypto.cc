@@ -304,24 +304,6 @@ MdCtxPtr NewSignatureContext(const SchemeInfo& info, EVP_PKEY* key, bool sign) {
 
 }  // namespace
 
-std::optional<std::vector<uint8_t>> HexDecode(std::string_view hex) {
-  auto value = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (hex.size() % 2 != 0) return std::nullopt;
-  std::vector<uint8_t> out(hex.size() / 2);
-  for (size_t i = 0; i < out.size(); ++i) {
-    int hi = value(hex[2 * i]);
-    int lo = value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  return out;
-}
-
 bool IsSupportedScheme(std::string_view scheme) { return FindScheme(scheme) != nullptr; }
 
 // PublicKey ------------------------------------------------------------------------------

@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/hex.h"  // HexDecode for signatures and keys
 #include "base/status.h"
 
 // OpenSSL's EVP_PKEY. Declared here so that this header does not include OpenSSL.
@@ -49,10 +50,6 @@ struct EvpPkeyDeleter {
   void operator()(evp_pkey_st* key) const;
 };
 }  // namespace crypto_internal
-
-// Decodes hexadecimal of even length, either case ("" decodes to no bytes); nullopt on any
-// other input.
-std::optional<std::vector<uint8_t>> HexDecode(std::string_view hex);
 
 // True if `scheme` is a TUF signature scheme this build can verify and sign with.
 bool IsSupportedScheme(std::string_view scheme);

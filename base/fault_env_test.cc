@@ -15,7 +15,6 @@
 namespace tiersync {
 namespace {
 
-
 using testing::Contents;
 
 // Creates `path` in `mem` directly, durably, holding `data`.

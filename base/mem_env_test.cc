@@ -16,7 +16,6 @@
 namespace tiersync {
 namespace {
 
-
 using testing::Contents;
 
 // Creates `path` holding `data`; syncs the data if `sync_data`, the parent if `sync_dir`.

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace tiersync {
@@ -45,35 +46,11 @@ Sha256Digest Sha256(std::span<const uint8_t> data) {
   return out;
 }
 
-std::string ToHex(std::span<const uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
-
-namespace {
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
-
 std::optional<Sha256Digest> Sha256FromHex(std::string_view hex) {
   Sha256Digest out;
-  if (hex.size() != out.size() * 2) return std::nullopt;
-  for (size_t i = 0; i < out.size(); ++i) {
-    int hi = HexValue(hex[2 * i]);
-    int lo = HexValue(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
+  auto bytes = HexDecode(hex);
+  if (!bytes || bytes->size() != out.size()) return std::nullopt;
+  std::copy(bytes->begin(), bytes->end(), out.begin());
   return out;
 }
 

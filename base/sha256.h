@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/hex.h"
+
 namespace tiersync {
 
 using Sha256Digest = std::array<uint8_t, 32>;
@@ -35,8 +37,6 @@ class Sha256Hasher {
   std::unique_ptr<Ctx> ctx_;
 };
 
-// Lower-case hexadecimal of a digest (64 characters).
-std::string ToHex(std::span<const uint8_t> bytes);
 // Parses 64 hexadecimal characters (either case); nullopt on any other input.
 std::optional<Sha256Digest> Sha256FromHex(std::string_view hex);
 

@@ -1,14 +1,9 @@
 #include "replication/env_fetcher.h"
 
+#include "base/hex.h"
+
 namespace tiersync::replication {
 namespace {
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Percent-decodes one URL path; false for bad escapes or an escaped '/' or NUL.
 bool Unescape(std::string_view in, std::string* out) {
@@ -18,7 +13,7 @@ bool Unescape(std::string_view in, std::string* out) {
       continue;
     }
     if (i + 2 >= in.size()) return false;
-    int hi = HexDigit(in[i + 1]), lo = HexDigit(in[i + 2]);
+    int hi = HexDigitValue(in[i + 1]), lo = HexDigitValue(in[i + 2]);
     if (hi < 0 || lo < 0) return false;
     char c = static_cast<char>(hi << 4 | lo);
     if (c == '/' || c == '\0') return false;
