@@ -19,6 +19,8 @@ namespace tuf = protocol::tuf;
 using replication::Signers;
 using replication::TufRepository;
 
+constexpr size_t kMaxTargetFileBytes = size_t{1} << 30;
+
 int64_t NowSeconds() { return static_cast<int64_t>(Env::Default()->NowMicros() / 1000000); }
 
 // ---- keys ----------------------------------------------------------------------------------
@@ -144,7 +146,9 @@ Status RepoAddTargets(const RepoArgs& a) {
   }
   return RepoChange(a, [&](TufRepository& repo) {
     for (const auto& file : a.files) {
-      TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(Env::Default(), file, size_t{1} << 36));
+      // Whole files in memory: fine for metadata-sized targets; media go through the chunk
+      // store (hub publish).
+      TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(Env::Default(), file, kMaxTargetFileBytes));
       std::string name = file.substr(file.rfind('/') + 1);
       TS_RETURN_IF_ERROR(repo.AddTarget(a.role, a.prefix + name, bytes, custom));
     }

@@ -156,6 +156,7 @@ Result<std::optional<TargetInfo>> Updater::GetTargetInfo(const std::string& path
 }
 
 Result<std::string> Updater::DownloadTarget(const TargetInfo& target) {
+  if (!trusted_) return FailedPreconditionError("tuf: download before a successful refresh");
   const std::string local = JoinPath(options_.target_dir, tuf::QuoteForFileName(target.path));
   const tuf::TargetFile& f = target.file;
   if (auto cached = ReadFileToBytes(env_, local, f.length); cached.ok()) {

@@ -55,6 +55,7 @@ class Updater {
 
   // Downloads `target` into target_dir (as its url-quoted path), verifying length and sha256;
   // a verified copy already there is reused. Returns the local file path.
+  // REQUIRES: a successful Refresh() or GetTargetInfo() (kFailedPrecondition otherwise).
   Result<std::string> DownloadTarget(const TargetInfo& target);
 
  private:

@@ -62,6 +62,12 @@ TEST_F(TufUpdaterTest, CachedTargetIsNotDownloadedAgain) {
   EXPECT_TRUE(fetcher_.requests().empty());
 }
 
+TEST_F(TufUpdaterTest, DownloadBeforeRefreshIsRefused) {
+  Updater u = MakeUpdater();
+  TargetInfo info{"a", tuf::TargetFile{1, {{"sha256", std::string(64, '0')}}, std::nullopt}};
+  EXPECT_EQ(u.DownloadTarget(info).status().code(), StatusCode::kFailedPrecondition);
+}
+
 TEST_F(TufUpdaterTest, UnknownTargetIsNotFound) {
   Updater u = MakeUpdater();
   auto info = u.GetTargetInfo("nothing/here");
