@@ -72,6 +72,7 @@ struct RepoArgs {
   std::string from = "targets", to;
   std::vector<std::string> delegate_keys, paths, hash_prefixes;
   bool terminating = false;
+  int bin_digits = 0;  // add-target: file each target into its hash bin (0: use --role)
 };
 
 // Every given key may sign any role; the repository uses those a role's keyids allow.
@@ -150,7 +151,10 @@ Status RepoAddTargets(const RepoArgs& a) {
       // store (hub publish).
       TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(Env::Default(), file, kMaxTargetFileBytes));
       std::string name = file.substr(file.rfind('/') + 1);
-      TS_RETURN_IF_ERROR(repo.AddTarget(a.role, a.prefix + name, bytes, custom));
+      const std::string path = a.prefix + name;
+      const std::string role =
+          a.bin_digits > 0 ? replication::HashBinRole(path, a.bin_digits) : a.role;
+      TS_RETURN_IF_ERROR(repo.AddTarget(role, path, bytes, custom));
     }
     return Status::Ok();
   });
@@ -177,6 +181,17 @@ Status RepoDelegate(const RepoArgs& a) {
       keys.push_back(std::move(k));
     }
     return repo.Delegate(a.from, std::move(d), keys);
+  });
+}
+
+Status RepoDelegateBins(const RepoArgs& a) {
+  return RepoChange(a, [&](TufRepository& repo) {
+    std::vector<tuf::Key> keys;
+    for (const auto& f : a.delegate_keys) {
+      TS_ASSIGN_OR_RETURN(tuf::Key k, ReadPublicKey(f));
+      keys.push_back(std::move(k));
+    }
+    return repo.DelegateHashBins(a.from, a.bin_digits, keys, a.threshold);
   });
 }
 
@@ -301,6 +316,8 @@ void RegisterRepoCommands(CLI::App* app, CommandContext* ctx) {
   add->add_option("--role", a->role, "Targets role")->capture_default_str();
   add->add_option("--prefix", a->prefix, "Target path prefix, e.g. lessons/math/");
   add->add_option("--custom", a->custom, "JSON object stored as the targets' custom field");
+  add->add_option("--hash-bins", a->bin_digits,
+                  "File each target into its hash-bin role (digits used by delegate-bins)");
   add->callback([=] { Report(ctx, "repo add-target", RepoAddTargets(*a)); });
 
   CLI::App* rm = repo->add_subcommand("remove-target", "Remove targets and publish");
@@ -320,6 +337,18 @@ void RegisterRepoCommands(CLI::App* app, CommandContext* ctx) {
   del->add_option("--hash-prefix", a->hash_prefixes, "Hash prefix (hash-bin delegation)");
   del->add_flag("--terminating", a->terminating, "Stop the search at this role");
   del->callback([=] { Report(ctx, "repo delegate", RepoDelegate(*a)); });
+
+  CLI::App* bins = repo->add_subcommand(
+      "delegate-bins", "Delegate all target paths to 16^DIGITS hash-bin roles and publish");
+  common(bins);
+  bins->add_option("--from", a->from, "Delegating role")->capture_default_str();
+  bins->add_option("--digits", a->bin_digits, "Hex digits per bin (1: 16 bins, 2: 256, 3: 4096)")
+      ->required()
+      ->check(CLI::Range(1, 3));
+  bins->add_option("--delegate-key", a->delegate_keys, "Public key of the bin roles (repeat)")
+      ->required();
+  bins->add_option("--threshold", a->threshold, "Signatures required")->capture_default_str();
+  bins->callback([=] { Report(ctx, "repo delegate-bins", RepoDelegateBins(*a)); });
 
   CLI::App* rot = repo->add_subcommand("rotate-root", "Publish root N+1 with new keys");
   common(rot);

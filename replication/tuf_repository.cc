@@ -53,6 +53,27 @@ Result<T> ReadRole(Env* env, const std::string& path, Result<T> (*parse)(const J
 
 }  // namespace
 
+std::string HashBinRole(std::string_view path, int digits) {
+  return "bin-" + ToHex(Sha256(AsBytes(path))).substr(0, static_cast<size_t>(digits));
+}
+
+Status TufRepository::DelegateHashBins(const std::string& delegator, int digits,
+                                       const std::vector<tuf::Key>& keys, uint32_t threshold) {
+  if (digits < 1 || digits > 3) return InvalidArgumentError("hash bins use 1 to 3 hex digits");
+  static constexpr char kHex[] = "0123456789abcdef";
+  const int bins = 1 << (4 * digits);
+  for (int b = 0; b < bins; ++b) {
+    std::string prefix;
+    for (int d = digits - 1; d >= 0; --d) prefix.push_back(kHex[(b >> (4 * d)) & 15]);
+    tuf::DelegatedRole role;
+    role.name = "bin-" + prefix;
+    role.role.threshold = threshold;
+    role.path_hash_prefixes = std::vector<std::string>{prefix};
+    TS_RETURN_IF_ERROR(Delegate(delegator, std::move(role), keys));
+  }
+  return Status::Ok();
+}
+
 std::string TufRepository::MetaPath(const std::string& name) const {
   return JoinPath(JoinPath(dir_, "metadata"), name);
 }

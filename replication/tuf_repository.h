@@ -38,6 +38,10 @@ struct ExpiryPolicy {
   int64_t timestamp_seconds = 1 * 86400;
 };
 
+// The hash-bin role that holds target `path` when bins use `digits` hex digits:
+// "bin-" + the first `digits` hex digits of SHA-256(path).
+std::string HashBinRole(std::string_view path, int digits);
+
 class TufRepository {
  public:
   // Creates a repository in `dir` with root version 1 (keys and thresholds from `root`;
@@ -67,6 +71,12 @@ class TufRepository {
   // (regional) role may only delegate path patterns inside its own (kInvalidArgument).
   Status Delegate(const std::string& delegator, protocol::tuf::DelegatedRole delegated,
                   const std::vector<protocol::tuf::Key>& keys);
+  // Hash-bin delegation for large target sets: delegates from `delegator` to 16^digits roles
+  // named HashBinRole(prefix), each trusted for the target paths whose SHA-256 (hex) starts
+  // with its prefix, all signed by `keys`. REQUIRES: 1 <= digits <= 3.
+  Status DelegateHashBins(const std::string& delegator, int digits,
+                          const std::vector<protocol::tuf::Key>& keys, uint32_t threshold = 1);
+
   // Replaces root's keys and roles (version and expiry are set by Publish). The next Publish
   // signs root N+1 with every given key that is in the old or the new root role, and
   // re-signs top-level targets if its keys or threshold changed.

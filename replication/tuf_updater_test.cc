@@ -528,6 +528,39 @@ TEST_F(TufDelegationTest, HashPrefixDelegation) {
   EXPECT_EQ(info->file.length, std::string("right bin").size());
 }
 
+// Hash bins for a large catalog: 256 bin roles, each target stored in the bin of its path's
+// hash; the client finds every one through the bins, and a target filed in the wrong bin is
+// not trusted.
+TEST_F(TufDelegationTest, HashBinsForALargeTargetSet) {
+  std::vector<std::string> paths;
+  for (int i = 0; i < 60; ++i) paths.push_back("lessons/" + std::to_string(i) + ".mp4");
+  Signers s = TopLevelSigners();
+  for (int b = 0; b < 256; ++b) {
+    char name[8];
+    std::snprintf(name, sizeof(name), "bin-%02x", b);
+    s[name] = {&Key("bins")};
+  }
+  Publish(
+      [&](TufRepository& r) {
+        ASSERT_TRUE(r.DelegateHashBins("targets", 2, {PublicOf("bins")}).ok());
+        for (const auto& p : paths) {
+          ASSERT_TRUE(r.AddTarget(HashBinRole(p, 2), p, AsBytes(p)).ok());
+        }
+        std::string wrong = HashBinRole("misfiled", 2) == "bin-00" ? "bin-01" : "bin-00";
+        ASSERT_TRUE(r.AddTarget(wrong, "misfiled", AsBytes("x")).ok());
+      },
+      s);
+  Updater u = MakeUpdater();
+  for (const auto& p : paths) {
+    auto info = u.GetTargetInfo(p);
+    ASSERT_TRUE(info.ok() && info->has_value()) << p;
+  }
+  auto misfiled = u.GetTargetInfo("misfiled");
+  ASSERT_TRUE(misfiled.ok());
+  EXPECT_FALSE(misfiled->has_value());
+  EXPECT_EQ(Repo().targets("targets").value()->delegations->roles.size(), 256u);
+}
+
 // A diamond: targets -> A -> X and targets -> B -> X, where only A's delegation names the key
 // that signs X. X reached through B must be checked against B's keys, not reused from A.
 TEST_F(TufDelegationTest, DiamondChecksEachPathsKeys) {

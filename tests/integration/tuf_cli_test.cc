@@ -115,5 +115,37 @@ TEST_F(TufCliTest, ClientReadsAFileRepositoryAndFailsWithExitOne) {
   EXPECT_FALSE(r.err.empty());
 }
 
+TEST_F(TufCliTest, HashBinsFromTheCommandLine) {
+  InitRepo();
+  std::string bins = Key("bins");
+  ASSERT_NE(Tiersync({"repo", "delegate-bins", repo_, "--digits", "1", "--delegate-key",
+                      bins + ".pub.json", "-k", keys_["targets"], "-k", keys_["snapshot"], "-k",
+                      keys_["timestamp"]})
+                .err.find("signing bin-0 needs 1 of its keys"),
+            std::string::npos)
+      << "the new bin roles are published signed by their own key";
+  ASSERT_EQ(Tiersync({"repo", "delegate-bins", repo_, "--digits", "1", "--delegate-key",
+                      bins + ".pub.json", "-k", keys_["targets"], "-k", bins, "-k",
+                      keys_["snapshot"], "-k", keys_["timestamp"]})
+                .exit_code,
+            0);
+  Write(tmp_.Sub("a.txt"), "a");
+  Write(tmp_.Sub("b.txt"), "b");
+  RunResult r = Tiersync({"repo", "add-target", repo_, "--file", tmp_.Sub("a.txt"), "--file",
+                          tmp_.Sub("b.txt"), "--hash-bins", "1", "-k", bins, "-k",
+                          keys_["snapshot"], "-k", keys_["timestamp"]});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string md = tmp_.Sub("client");
+  ASSERT_EQ(Tiersync({"tuf-client", "--metadata-dir", md, "init", repo_ + "/metadata/1.root.json"})
+                .exit_code,
+            0);
+  for (const char* name : {"a.txt", "b.txt"}) {
+    r = Tiersync({"tuf-client", "--metadata-dir", md, "--metadata-url",
+                  "file://" + repo_ + "/metadata", "--target-name", name, "--target-base-url",
+                  "file://" + repo_ + "/targets", "--target-dir", tmp_.Sub("out"), "download"});
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace tiersync
