@@ -16,7 +16,7 @@ namespace tiersync::cli {
 namespace {
 
 namespace tuf = protocol::tuf;
-using replication::Signers;
+using replication::KeyRing;
 using replication::TufRepository;
 
 constexpr size_t kMaxTargetFileBytes = size_t{1} << 30;
@@ -75,26 +75,11 @@ struct RepoArgs {
   int bin_digits = 0;  // add-target: file each target into its hash bin (0: use --role)
 };
 
-// Every given key may sign any role; the repository uses those a role's keyids allow.
-Signers SignersFor(const TufRepository& repo, const std::vector<PrivateKey>& keys) {
-  std::vector<const PrivateKey*> all;
-  for (const auto& k : keys) all.push_back(&k);
-  Signers s;
-  for (const char* role : {"root", "timestamp", "snapshot", "targets"}) s[role] = all;
-  if (auto t = repo.targets("targets"); t.ok()) {
-    std::vector<const tuf::Targets*> stack = {*t};
-    while (!stack.empty()) {
-      const tuf::Targets* cur = stack.back();
-      stack.pop_back();
-      if (!cur->delegations) continue;
-      for (const auto& d : cur->delegations->roles) {
-        if (s.count(d.name)) continue;
-        s[d.name] = all;
-        if (auto child = repo.targets(d.name); child.ok()) stack.push_back(*child);
-      }
-    }
-  }
-  return s;
+// The loaded keys as a key ring: the repository signs each role with those it authorises.
+KeyRing RingOf(const std::vector<PrivateKey>& keys) {
+  KeyRing ring;
+  for (const auto& k : keys) ring.push_back(&k);
+  return ring;
 }
 
 Status AddRoleKeys(tuf::Root* root, const std::string& role, const std::vector<std::string>& files,
@@ -125,10 +110,7 @@ Result<tuf::Root> RootFromArgs(const RepoArgs& a) {
 Status RepoInit(const RepoArgs& a) {
   TS_ASSIGN_OR_RETURN(tuf::Root root, RootFromArgs(a));
   TS_ASSIGN_OR_RETURN(auto keys, ReadPrivateKeys(a.keys));
-  std::vector<const PrivateKey*> all;
-  for (const auto& k : keys) all.push_back(&k);
-  Signers s{{"root", all}, {"timestamp", all}, {"snapshot", all}, {"targets", all}};
-  return TufRepository::Create(Env::Default(), a.dir, std::move(root), s, NowSeconds());
+  return TufRepository::Create(Env::Default(), a.dir, std::move(root), RingOf(keys), NowSeconds());
 }
 
 // Opens the repository, applies `change`, publishes with the given keys.
@@ -136,7 +118,7 @@ Status RepoChange(const RepoArgs& a, const std::function<Status(TufRepository&)>
   TS_ASSIGN_OR_RETURN(auto repo, TufRepository::Open(Env::Default(), a.dir));
   TS_ASSIGN_OR_RETURN(auto keys, ReadPrivateKeys(a.keys));
   TS_RETURN_IF_ERROR(change(repo));
-  return repo.Publish(SignersFor(repo, keys), NowSeconds());
+  return repo.Publish(RingOf(keys), NowSeconds());
 }
 
 Status RepoAddTargets(const RepoArgs& a) {
@@ -218,7 +200,7 @@ Status RepoRotateRoot(const RepoArgs& a) {
 Status RepoRefreshTimestamp(const RepoArgs& a) {
   TS_ASSIGN_OR_RETURN(auto repo, TufRepository::Open(Env::Default(), a.dir));
   TS_ASSIGN_OR_RETURN(auto keys, ReadPrivateKeys(a.keys));
-  return repo.RefreshTimestamp(SignersFor(repo, keys), NowSeconds());
+  return repo.RefreshTimestamp(RingOf(keys), NowSeconds());
 }
 
 void Report(CommandContext* ctx, const std::string& what, const Status& s) {

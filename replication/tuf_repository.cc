@@ -78,8 +78,8 @@ std::string TufRepository::MetaPath(const std::string& name) const {
   return JoinPath(JoinPath(dir_, "metadata"), name);
 }
 
-Status TufRepository::Create(Env* env, const std::string& dir, tuf::Root root,
-                             const Signers& signers, int64_t now, const ExpiryPolicy& expiry) {
+Status TufRepository::Create(Env* env, const std::string& dir, tuf::Root root, const KeyRing& keys,
+                             int64_t now, const ExpiryPolicy& expiry) {
   TufRepository repo(env, dir);
   if (env->FileExists(repo.MetaPath("1.root.json"))) {
     return AlreadyExistsError(dir + " already holds a TUF repository");
@@ -94,7 +94,7 @@ Status TufRepository::Create(Env* env, const std::string& dir, tuf::Root root,
   repo.dirty_.insert(std::string(tuf::kTargetsRole));
   repo.snapshot_.version = 0;
   repo.timestamp_.version = 0;
-  return repo.Publish(signers, now, expiry);
+  return repo.Publish(keys, now, expiry);
 }
 
 Result<TufRepository> TufRepository::Open(Env* env, const std::string& dir) {
@@ -282,11 +282,7 @@ Result<std::vector<tuf::Signature>> TufRepository::Sign(const Json& signed_json,
   return sigs;
 }
 
-Status TufRepository::Publish(const Signers& signers, int64_t now, const ExpiryPolicy& expiry) {
-  auto keys_of = [&](const std::string& role) {
-    auto it = signers.find(role);
-    return it == signers.end() ? std::vector<const PrivateKey*>{} : it->second;
-  };
+Status TufRepository::Publish(const KeyRing& keys, int64_t now, const ExpiryPolicy& expiry) {
   // Sign everything in memory first: a missing key writes nothing.
   std::vector<std::pair<std::string, std::string>> files;  // name, bytes
   tuf::Snapshot snapshot = snapshot_;
@@ -298,8 +294,8 @@ Status TufRepository::Publish(const Signers& signers, int64_t now, const ExpiryP
     TS_ASSIGN_OR_RETURN(auto authority, Authority(role));
     std::set<std::string> allowed(authority.second.keyids.begin(), authority.second.keyids.end());
     Json signed_json = tuf::ToJson(t);
-    TS_ASSIGN_OR_RETURN(
-        auto sigs, Sign(signed_json, keys_of(role), allowed, authority.second.threshold, role));
+    TS_ASSIGN_OR_RETURN(auto sigs,
+                        Sign(signed_json, keys, allowed, authority.second.threshold, role));
     std::string bytes = tuf::SerializeEnvelope(signed_json, sigs);
     snapshot.meta[role + ".json"] = MetaFor(t.version, bytes);
     files.emplace_back(std::to_string(t.version) + "." + tuf::QuoteForFileName(role) + ".json",
@@ -309,13 +305,13 @@ Status TufRepository::Publish(const Signers& signers, int64_t now, const ExpiryP
   snapshot.expires = now + expiry.snapshot_seconds;
   Json snap_json = tuf::ToJson(snapshot);
   const tuf::Role& snap_role = root_.roles.at(std::string(tuf::kSnapshotRole));
-  TS_ASSIGN_OR_RETURN(auto snap_sigs, Sign(snap_json, keys_of("snapshot"),
-                                           {snap_role.keyids.begin(), snap_role.keyids.end()},
-                                           snap_role.threshold, "snapshot"));
+  TS_ASSIGN_OR_RETURN(auto snap_sigs,
+                      Sign(snap_json, keys, {snap_role.keyids.begin(), snap_role.keyids.end()},
+                           snap_role.threshold, "snapshot"));
   std::string snap_bytes = tuf::SerializeEnvelope(snap_json, snap_sigs);
   files.emplace_back(std::to_string(snapshot.version) + ".snapshot.json", snap_bytes);
 
-  if (root_dirty_) TS_RETURN_IF_ERROR(WriteRoot(signers, now, expiry));
+  if (root_dirty_) TS_RETURN_IF_ERROR(WriteRoot(keys, now, expiry));
   for (const auto& [name, bytes] : files) {
     TS_RETURN_IF_ERROR(WriteFileAtomically(env_, MetaPath(name), AsBytes(bytes)));
   }
@@ -323,11 +319,11 @@ Status TufRepository::Publish(const Signers& signers, int64_t now, const ExpiryP
   snapshot_ = std::move(snapshot);
   dirty_.clear();
   timestamp_.snapshot_meta = MetaFor(snapshot_.version, snap_bytes);
-  return WriteTimestamp(signers, now, expiry);
+  return WriteTimestamp(keys, now, expiry);
 }
 
 // Root N+1 is signed by a threshold of the old root keys and of the new ones.
-Status TufRepository::WriteRoot(const Signers& signers, int64_t now, const ExpiryPolicy& expiry) {
+Status TufRepository::WriteRoot(const KeyRing& keys, int64_t now, const ExpiryPolicy& expiry) {
   tuf::Root next = root_;
   next.version = published_root_.version + 1;
   next.expires = now + expiry.root_seconds;
@@ -339,9 +335,6 @@ Status TufRepository::WriteRoot(const Signers& signers, int64_t now, const Expir
     allowed.insert(old_role.keyids.begin(), old_role.keyids.end());
     old_threshold = old_role.threshold;
   }
-  auto it = signers.find("root");
-  std::vector<const PrivateKey*> keys =
-      it == signers.end() ? std::vector<const PrivateKey*>{} : it->second;
   Json signed_json = tuf::ToJson(next);
   TS_ASSIGN_OR_RETURN(auto sigs, Sign(signed_json, keys, allowed, 0, "root"));
   auto count_in = [&](const tuf::Role& role) {
@@ -364,27 +357,23 @@ Status TufRepository::WriteRoot(const Signers& signers, int64_t now, const Expir
   return Status::Ok();
 }
 
-Status TufRepository::WriteTimestamp(const Signers& signers, int64_t now,
-                                     const ExpiryPolicy& expiry) {
+Status TufRepository::WriteTimestamp(const KeyRing& keys, int64_t now, const ExpiryPolicy& expiry) {
   tuf::Timestamp ts = timestamp_;
   ts.version += 1;
   ts.expires = now + expiry.timestamp_seconds;
   const tuf::Role& role = root_.roles.at(std::string(tuf::kTimestampRole));
-  auto it = signers.find("timestamp");
   Json signed_json = tuf::ToJson(ts);
-  TS_ASSIGN_OR_RETURN(
-      auto sigs,
-      Sign(signed_json, it == signers.end() ? std::vector<const PrivateKey*>{} : it->second,
-           {role.keyids.begin(), role.keyids.end()}, role.threshold, "timestamp"));
+  TS_ASSIGN_OR_RETURN(auto sigs, Sign(signed_json, keys, {role.keyids.begin(), role.keyids.end()},
+                                      role.threshold, "timestamp"));
   TS_RETURN_IF_ERROR(WriteFileAtomically(env_, MetaPath("timestamp.json"),
                                          AsBytes(tuf::SerializeEnvelope(signed_json, sigs))));
   timestamp_ = std::move(ts);
   return Status::Ok();
 }
 
-Status TufRepository::RefreshTimestamp(const Signers& signers, int64_t now,
+Status TufRepository::RefreshTimestamp(const KeyRing& keys, int64_t now,
                                        const ExpiryPolicy& expiry) {
-  return WriteTimestamp(signers, now, expiry);
+  return WriteTimestamp(keys, now, expiry);
 }
 
 }  // namespace tiersync::replication

@@ -26,9 +26,9 @@
 
 namespace tiersync::replication {
 
-// Private keys available for signing, by role name ("root", "timestamp", "snapshot",
-// "targets", or a delegated role). Not owned.
-using Signers = std::map<std::string, std::vector<const PrivateKey*>>;
+// The private keys available to an operation. Each role is signed with those of them its
+// metadata authorises (by keyid); the others are ignored. Not owned.
+using KeyRing = std::vector<const PrivateKey*>;
 
 // How long each role's metadata stays valid after it is signed.
 struct ExpiryPolicy {
@@ -48,7 +48,7 @@ class TufRepository {
   // version/expiry are set here), empty top-level targets, snapshot and timestamp, all signed.
   // kAlreadyExists if `dir` has metadata.
   static Status Create(Env* env, const std::string& dir, protocol::tuf::Root root,
-                       const Signers& signers, int64_t now, const ExpiryPolicy& expiry = {});
+                       const KeyRing& keys, int64_t now, const ExpiryPolicy& expiry = {});
 
   // Loads the latest published state of the repository in `dir`.
   static Result<TufRepository> Open(Env* env, const std::string& dir);
@@ -84,10 +84,10 @@ class TufRepository {
 
   // Signs and writes everything changed, then a new snapshot and timestamp. Fails with
   // kFailedPrecondition if a needed key is missing (nothing is written then).
-  Status Publish(const Signers& signers, int64_t now, const ExpiryPolicy& expiry = {});
+  Status Publish(const KeyRing& keys, int64_t now, const ExpiryPolicy& expiry = {});
 
   // Writes a new timestamp naming the current snapshot (the cheap cron job).
-  Status RefreshTimestamp(const Signers& signers, int64_t now, const ExpiryPolicy& expiry = {});
+  Status RefreshTimestamp(const KeyRing& keys, int64_t now, const ExpiryPolicy& expiry = {});
 
  private:
   TufRepository(Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
@@ -102,8 +102,8 @@ class TufRepository {
       const std::string& role) const;
   Status CheckWithinNamespace(const std::string& delegator,
                               const protocol::tuf::DelegatedRole& child) const;
-  Status WriteRoot(const Signers& signers, int64_t now, const ExpiryPolicy& expiry);
-  Status WriteTimestamp(const Signers& signers, int64_t now, const ExpiryPolicy& expiry);
+  Status WriteRoot(const KeyRing& keys, int64_t now, const ExpiryPolicy& expiry);
+  Status WriteTimestamp(const KeyRing& keys, int64_t now, const ExpiryPolicy& expiry);
   Status Load();
 
   Env* env_;

@@ -33,7 +33,7 @@ class TufTestBase : public ::testing::Test {
     for (const char* role : {"root", "timestamp", "snapshot", "targets"}) {
       AddRootKey(&root, role, role);
     }
-    ASSERT_TRUE(TufRepository::Create(&env_, "/repo", root, TopLevelSigners(), kStart).ok());
+    ASSERT_TRUE(TufRepository::Create(&env_, "/repo", root, Keys(), kStart).ok());
     auto root_bytes = ReadFileToBytes(&env_, "/repo/metadata/1.root.json", 1 << 20);
     ASSERT_TRUE(root_bytes.ok());
     ASSERT_TRUE(Updater::Init(&env_, "/client/metadata", *root_bytes).ok());
@@ -59,12 +59,13 @@ class TufTestBase : public ::testing::Test {
     root->roles[role].keyids.push_back(KeyIdOf(key));
   }
 
-  Signers TopLevelSigners() {
-    Signers s;
-    for (const char* role : {"root", "timestamp", "snapshot", "targets"}) {
-      s[role] = {&Key(role)};
-    }
-    return s;
+  // The four top-level keys plus the named extra ones.
+  KeyRing Keys(std::initializer_list<std::string> extra = {}) {
+    KeyRing ring;
+    for (const char* role : {"root", "timestamp", "snapshot", "targets"})
+      ring.push_back(&Key(role));
+    for (const auto& name : extra) ring.push_back(&Key(name));
+    return ring;
   }
 
   TufRepository Repo() {
@@ -73,12 +74,12 @@ class TufTestBase : public ::testing::Test {
     return std::move(r).value();
   }
 
-  // Applies `change` to the repository and publishes with `signers` (default: top level).
-  void Publish(const std::function<void(TufRepository&)>& change, Signers signers = {}) {
+  // Applies `change` to the repository and publishes with `keys` (default: top level).
+  void Publish(const std::function<void(TufRepository&)>& change, KeyRing keys = {}) {
     TufRepository repo = Repo();
     change(repo);
-    if (signers.empty()) signers = TopLevelSigners();
-    Status s = repo.Publish(signers, Now());
+    if (keys.empty()) keys = Keys();
+    Status s = repo.Publish(keys, Now());
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 

@@ -140,7 +140,7 @@ TEST_F(TufUpdaterTest, ExpiredSnapshotIsRejected) {
   ASSERT_TRUE(Refresh().ok());
   AdvanceDays(8);  // snapshot lasts 7 days; refresh only the timestamp
   TufRepository repo = Repo();
-  ASSERT_TRUE(repo.RefreshTimestamp(TopLevelSigners(), Now()).ok());
+  ASSERT_TRUE(repo.RefreshTimestamp(Keys(), Now()).ok());
   Status s = Refresh();
   EXPECT_TRUE(Contains(s, "expired: snapshot")) << s.ToString();
 }
@@ -172,10 +172,7 @@ TEST_F(TufUpdaterTest, FastForwardAttackRecoversAfterKeyRotation) {
         root.keys[KeyIdOf("timestamp2")] = PublicOf("timestamp2");
         r.SetRoot(root);
       },
-      {{"root", {&Key("root")}},
-       {"timestamp", {&Key("timestamp2")}},
-       {"snapshot", {&Key("snapshot")}},
-       {"targets", {&Key("targets")}}});
+      KeyRing{&Key("root"), &Key("timestamp2"), &Key("snapshot"), &Key("targets")});
   Status s = Refresh();
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_LT(TrustedVersion("timestamp"), uint64_t{1} << 40);
@@ -244,11 +241,7 @@ class TufThresholdTest : public TufUpdaterTest {
           root.roles["targets"].threshold = 2;
           r.SetRoot(root);
         },
-        [&] {
-          Signers s = TopLevelSigners();
-          s["targets"].push_back(&Key("targets2"));
-          return s;
-        }());
+        Keys({"targets2"}));
     Status s = Refresh();
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
@@ -257,13 +250,12 @@ class TufThresholdTest : public TufUpdaterTest {
 TEST_F(TufThresholdTest, RepositoryRefusesToSignBelowThreshold) {
   TufRepository repo = Repo();
   ASSERT_TRUE(repo.AddTarget("targets", "x", AsBytes("x")).ok());
-  Status s = repo.Publish(TopLevelSigners(), Now());
+  Status s = repo.Publish(Keys(), Now());
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
 }
 
 TEST_F(TufThresholdTest, OneOfTwoSignaturesIsRejectedAndTheSameKeyTwiceCountsOnce) {
-  Signers both = TopLevelSigners();
-  both["targets"].push_back(&Key("targets2"));
+  KeyRing both = Keys({"targets2"});
   Publish([&](TufRepository& r) { ASSERT_TRUE(r.AddTarget("targets", "x", AsBytes("x")).ok()); },
           both);
   ASSERT_TRUE(Refresh().ok());
@@ -328,11 +320,7 @@ TEST_F(TufUpdaterTest, RootRotationChainWithThresholdChanges) {
         root.roles["root"].threshold = 2;
         r.SetRoot(root);
       },
-      [&] {
-        Signers s = TopLevelSigners();
-        s["root"].push_back(&Key("root2"));
-        return s;
-      }());
+      Keys({"root2"}));
   // v3: root keys {root2, root3}, threshold 1 (v2 needs 2 of {root, root2}).
   Publish(
       [&](TufRepository& r) {
@@ -342,11 +330,7 @@ TEST_F(TufUpdaterTest, RootRotationChainWithThresholdChanges) {
         root.roles["root"].threshold = 1;
         r.SetRoot(root);
       },
-      [&] {
-        Signers s = TopLevelSigners();
-        s["root"] = {&Key("root"), &Key("root2"), &Key("root3")};
-        return s;
-      }());
+      Keys({"root2", "root3"}));
   ASSERT_TRUE(Refresh().ok());
   EXPECT_EQ(TrustedVersion("root"), 3u);
 }
@@ -402,11 +386,6 @@ class TufDelegationTest : public TufUpdaterTest {
     d.terminating = terminating;
     return d;
   }
-  Signers With(std::initializer_list<std::string> roles) {
-    Signers s = TopLevelSigners();
-    for (const auto& r : roles) s[r] = {&Key(r)};
-    return s;
-  }
   std::optional<TargetInfo> Lookup(const std::string& path) {
     Updater u = MakeUpdater();
     auto info = u.GetTargetInfo(path);
@@ -425,7 +404,7 @@ TEST_F(TufDelegationTest, ProvinceCannotSignOutsideItsNamespace) {
         ASSERT_TRUE(r.AddTarget("330000", "regions/110000/beijing.mp4", AsBytes("bj")).ok());
         ASSERT_TRUE(r.AddTarget("330000", "national.mp4", AsBytes("n")).ok());
       },
-      With({"330000"}));
+      Keys({"330000"}));
   EXPECT_TRUE(Lookup("regions/330000/local.mp4").has_value());
   EXPECT_FALSE(Lookup("regions/110000/beijing.mp4").has_value());
   EXPECT_FALSE(Lookup("national.mp4").has_value());
@@ -442,7 +421,7 @@ TEST_F(TufDelegationTest, ProvinceToCityChain) {
                                {PublicOf("330000")})
                         .ok());
       },
-      With({"330000"}));
+      Keys({"330000"}));
   Publish(
       [&](TufRepository& r) {
         ASSERT_TRUE(r.Delegate("330000", Role("330100", {"regions/330000/330100/*"}, true),
@@ -455,7 +434,7 @@ TEST_F(TufDelegationTest, ProvinceToCityChain) {
         ASSERT_TRUE(
             r.AddTarget("330100", "regions/330000/330200/宁波.mp4", AsBytes("sibling")).ok());
       },
-      With({"330000", "330100"}));
+      Keys({"330000", "330100"}));
   auto found = Lookup("regions/330000/330100/西湖.mp4");
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->file.length, 4u);
@@ -469,7 +448,7 @@ TEST_F(TufDelegationTest, WildcardDoesNotCrossSlash) {
         ASSERT_TRUE(r.AddTarget("a", "a/x", AsBytes("1")).ok());
         ASSERT_TRUE(r.AddTarget("a", "a/b/c", AsBytes("2")).ok());
       },
-      With({"a"}));
+      Keys({"a"}));
   EXPECT_TRUE(Lookup("a/x").has_value());
   EXPECT_FALSE(Lookup("a/b/c").has_value());
 }
@@ -484,7 +463,7 @@ TEST_F(TufDelegationTest, TerminatingDelegationStopsTheSearch) {
         ASSERT_TRUE(r.AddTarget("second", "only-in-second", AsBytes("2")).ok());
         ASSERT_TRUE(r.AddTarget("first", "in-first", AsBytes("1")).ok());
       },
-      With({"first", "second"}));
+      Keys({"first", "second"}));
   EXPECT_TRUE(Lookup("in-first").has_value());
   EXPECT_FALSE(Lookup("only-in-second").has_value());
 }
@@ -496,7 +475,7 @@ TEST_F(TufDelegationTest, NonTerminatingFallsThroughToTheNextRole) {
         ASSERT_TRUE(r.Delegate("targets", Role("second", {"*"}), {PublicOf("second")}).ok());
         ASSERT_TRUE(r.AddTarget("second", "only-in-second", AsBytes("2")).ok());
       },
-      With({"first", "second"}));
+      Keys({"first", "second"}));
   EXPECT_TRUE(Lookup("only-in-second").has_value());
 }
 
@@ -517,12 +496,7 @@ TEST_F(TufDelegationTest, HashPrefixDelegation) {
         ASSERT_TRUE(r.AddTarget("bin-" + other, in, AsBytes("wrong bin")).ok());
         ASSERT_TRUE(r.AddTarget("bin-" + prefix, in, AsBytes("right bin")).ok());
       },
-      [&] {
-        Signers s = TopLevelSigners();
-        s["bin-" + prefix] = {&Key("bins")};
-        s["bin-" + other] = {&Key("bins")};
-        return s;
-      }());
+      Keys({"bins"}));
   auto info = Lookup(in);
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->file.length, std::string("right bin").size());
@@ -534,12 +508,7 @@ TEST_F(TufDelegationTest, HashPrefixDelegation) {
 TEST_F(TufDelegationTest, HashBinsForALargeTargetSet) {
   std::vector<std::string> paths;
   for (int i = 0; i < 60; ++i) paths.push_back("lessons/" + std::to_string(i) + ".mp4");
-  Signers s = TopLevelSigners();
-  for (int b = 0; b < 256; ++b) {
-    char name[8];
-    std::snprintf(name, sizeof(name), "bin-%02x", b);
-    s[name] = {&Key("bins")};
-  }
+  KeyRing s = Keys({"bins"});
   Publish(
       [&](TufRepository& r) {
         ASSERT_TRUE(r.DelegateHashBins("targets", 2, {PublicOf("bins")}).ok());
@@ -573,14 +542,7 @@ TEST_F(TufDelegationTest, DiamondChecksEachPathsKeys) {
         ASSERT_TRUE(r.AddTarget("X", "other/1", AsBytes("1")).ok());
         ASSERT_TRUE(r.AddTarget("X", "z", AsBytes("z")).ok());
       },
-      [&] {
-        Signers s = TopLevelSigners();
-        s["A"] = {&Key("A")};
-        s["B"] = {&Key("B")};
-        // The repository signs X for the delegation that comes first (A's): with x-good only.
-        s["X"] = {&Key("x-good"), &Key("x-bad")};
-        return s;
-      }());
+      Keys({"A", "B", "x-good", "x-bad"}));
   auto x_env = tuf::ParseEnvelope(ReadBytes("/repo/metadata/1.X.json"), 1 << 20);
   ASSERT_TRUE(x_env.ok());
   ASSERT_EQ(x_env->signatures.size(), 1u);
