@@ -15,7 +15,9 @@ run "$bin" demo media "$out/textbook.txt" --kind text --size 32M --seed 2
 
 step "Create a chunk store and add both files (each prints its chunk-index id)"
 run "$bin" store init "$out/store"
-video_id=$(run "$bin" store add -s "$out/store" "$out/lesson-video.mp4" | tee /dev/stderr | cut -d' ' -f1)
+added=$(run "$bin" store add -s "$out/store" "$out/lesson-video.mp4")
+printf '%s\n' "$added"
+video_id=${added%% *}
 [ ${#video_id} -eq 64 ] || { echo "could not read the video's id" >&2; exit 1; }
 run "$bin" store add -s "$out/store" "$out/textbook.txt"
 
