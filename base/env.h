@@ -24,17 +24,10 @@
 #include <string_view>
 #include <vector>
 
+#include "base/bytes.h"
 #include "base/status.h"
 
 namespace tiersync {
-
-using ByteSpan = std::span<const uint8_t>;
-using MutableByteSpan = std::span<uint8_t>;
-
-// The bytes of a string, as a ByteSpan (no copy).
-inline ByteSpan AsBytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
 
 // A file read from front to back.
 class SequentialFile {

@@ -21,12 +21,8 @@ Status WriteKeyFiles(const std::string& path, const PrivateKey& key) {
   if (env->FileExists(path)) return AlreadyExistsError(path + " exists; not overwriting a key");
   std::string text = kHeader + key.Public().scheme() + "\n" + key.ToPem();
   TS_RETURN_IF_ERROR(WriteFileAtomically(env, path, AsBytes(text), /*owner_only=*/true));
-  protocol::tuf::Key pub = TufKeyOf(key);
-  protocol::Json j = protocol::Json::Object();
-  j.Set("keytype", pub.keytype);
-  j.Set("keyval", pub.keyval);
-  j.Set("scheme", pub.scheme);
-  return WriteFileAtomically(env, path + ".pub.json", AsBytes(protocol::EncodePretty(j)));
+  return WriteFileAtomically(env, path + ".pub.json",
+                             AsBytes(protocol::EncodePretty(protocol::tuf::ToJson(TufKeyOf(key)))));
 }
 
 Result<PrivateKey> ReadPrivateKey(const std::string& path) {
@@ -48,20 +44,12 @@ Result<protocol::tuf::Key> ReadPublicKey(const std::string& path) {
     return TufKeyOf(key);
   }
   TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(Env::Default(), path, kMaxKeyFileBytes));
-  TS_ASSIGN_OR_RETURN(
-      protocol::Json j,
-      protocol::ParseJson({reinterpret_cast<const char*>(bytes.data()), bytes.size()}));
-  const protocol::Json* keytype = j.Find("keytype");
-  const protocol::Json* scheme = j.Find("scheme");
-  const protocol::Json* keyval = j.Find("keyval");
-  const protocol::Json* pub = keyval ? keyval->Find("public") : nullptr;
-  if (!keytype || !scheme || !pub || !keytype->is_string() || !scheme->is_string() ||
-      !pub->is_string()) {
-    return InvalidArgumentError(path + " is not a TUF public key object");
-  }
-  auto check = PublicKey::FromTuf(keytype->as_string(), scheme->as_string(), pub->as_string());
+  TS_ASSIGN_OR_RETURN(protocol::Json j, protocol::ParseJson(AsChars(bytes)));
+  auto key = protocol::tuf::ParseKey(j);
+  if (!key.ok()) return key.status().WithContext(path);
+  auto check = PublicKey::FromTuf(key->keytype, key->scheme, key->public_value);
   if (!check.ok()) return check.status().WithContext(path);
-  return protocol::tuf::MakeKey(keytype->as_string(), scheme->as_string(), pub->as_string());
+  return key;
 }
 
 Result<std::vector<PrivateKey>> ReadPrivateKeys(const std::vector<std::string>& paths) {

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "base/bytes.h"
 #include "base/sha256.h"
 #include "protocol/tuf_time.h"
 
@@ -79,7 +80,7 @@ Result<std::map<std::string, std::string>> ParseHashes(const Json& v, const std:
   return out;
 }
 
-Result<Key> ParseKey(const Json& v, const std::string& where) {
+Result<Key> ParseKeyAt(const Json& v, const std::string& where) {
   Fields f(v, where);
   TS_RETURN_IF_ERROR(f.IsObject());
   Key k;
@@ -95,7 +96,7 @@ Result<std::map<std::string, Key>> ParseKeys(const Json& v, const std::string& w
   if (!v.is_object()) return Bad(where, "is not an object");
   std::map<std::string, Key> out;
   for (const auto& [keyid, key] : v.as_object()) {
-    TS_ASSIGN_OR_RETURN(out[keyid], ParseKey(key, where + "." + keyid));
+    TS_ASSIGN_OR_RETURN(out[keyid], ParseKeyAt(key, where + "." + keyid));
   }
   return out;
 }
@@ -210,7 +211,9 @@ Json HashesJson(const std::map<std::string, std::string>& hashes) {
   return h;
 }
 
-Json KeyJson(const Key& k) {
+}  // namespace
+
+Json ToJson(const Key& k) {
   Json j = Json::Object();
   j.Set("keytype", Json(k.keytype));
   j.Set("keyval", k.keyval);
@@ -218,9 +221,11 @@ Json KeyJson(const Key& k) {
   return j;
 }
 
+namespace {
+
 Json KeysJson(const std::map<std::string, Key>& keys) {
   Json j = Json::Object();
-  for (const auto& [id, k] : keys) j.Set(id, KeyJson(k));
+  for (const auto& [id, k] : keys) j.Set(id, ToJson(k));
   return j;
 }
 
@@ -248,9 +253,11 @@ Json CommonJson(const Common& c, std::string_view type) {
 
 }  // namespace
 
+Result<Key> ParseKey(const Json& key) { return ParseKeyAt(key, "key"); }
+
 std::string KeyId(const Key& key) {
-  std::string canonical = EncodeCanonical(KeyJson(key));
-  return ToHex(Sha256({reinterpret_cast<const uint8_t*>(canonical.data()), canonical.size()}));
+  std::string canonical = EncodeCanonical(ToJson(key));
+  return ToHex(Sha256(AsBytes(canonical)));
 }
 
 Key MakeKey(std::string keytype, std::string scheme, std::string public_value) {
@@ -266,8 +273,7 @@ Result<Envelope> ParseEnvelope(std::span<const uint8_t> bytes, size_t max_bytes)
   }
   JsonLimits limits;
   limits.max_bytes = max_bytes;
-  TS_ASSIGN_OR_RETURN(
-      Json doc, ParseJson({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, limits));
+  TS_ASSIGN_OR_RETURN(Json doc, ParseJson(AsChars(bytes), limits));
   Fields f(doc, "envelope");
   TS_RETURN_IF_ERROR(f.IsObject());
   if (doc.as_object().size() != 2) {

@@ -58,6 +58,11 @@ struct Key {
 // {"keytype", "keyval", "scheme"}.
 std::string KeyId(const Key& key);
 
+// A key object {"keytype", "keyval", "scheme"} (as in "keys" of root, or a .pub.json file),
+// and its serialisation. kCorruption names the missing or mistyped field.
+Result<Key> ParseKey(const Json& key);
+Json ToJson(const Key& key);
+
 // Builds a key from its parts (keyval = {"public": public_value}).
 Key MakeKey(std::string keytype, std::string scheme, std::string public_value);
 

@@ -152,6 +152,18 @@ TEST(TufMetadataTest, KeyIdIsSha256OfCanonicalKey) {
   EXPECT_EQ(KeyId(k), "2345a90ad8d76f3677f9ad6695b0ba0b5c7b7fbf27fb0ed35fbdf7b71264a679");
 }
 
+TEST(TufMetadataTest, KeyRoundTripAndMissingKeyval) {
+  Key k = MakeKey("ed25519", "ed25519", std::string(64, 'a'));
+  auto back = ParseKey(ToJson(k));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, k);
+  auto bad = ParseJson(R"({"keytype": "ed25519", "scheme": "ed25519"})");
+  ASSERT_TRUE(bad.ok());
+  auto r = ParseKey(*bad);
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(r.status().message().find("keyval"), std::string::npos);
+}
+
 TEST(TufPathTest, PatternsDoNotCrossSlash) {
   EXPECT_TRUE(PathMatchesPattern("regions/330000/a.mp4", "regions/330000/*"));
   EXPECT_FALSE(PathMatchesPattern("regions/330000/x/a.mp4", "regions/330000/*"));

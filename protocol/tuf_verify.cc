@@ -4,15 +4,12 @@
 
 #include <set>
 
+#include "base/bytes.h"
 #include "base/crypto.h"
 #include "base/sha256.h"
 
 namespace tiersync::protocol::tuf {
 namespace {
-
-std::span<const uint8_t> Bytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
 
 // True if some signature in `env` by `keyid` verifies with `key`.
 bool SignedBy(const Envelope& env, const std::string& keyid, const Key& key,
@@ -22,7 +19,7 @@ bool SignedBy(const Envelope& env, const std::string& keyid, const Key& key,
   for (const Signature& sig : env.signatures) {
     if (sig.keyid != keyid) continue;
     auto raw = HexDecode(sig.sig);
-    if (raw && pub->Verify(Bytes(message), *raw).ok()) return true;
+    if (raw && pub->Verify(AsBytes(message), *raw).ok()) return true;
   }
   return false;
 }
@@ -94,7 +91,7 @@ bool RoleCoversTarget(const DelegatedRole& role, std::string_view target) {
     }
     return false;
   }
-  const std::string digest = ToHex(Sha256(Bytes(target)));
+  const std::string digest = ToHex(Sha256(AsBytes(target)));
   for (const std::string& prefix : *role.path_hash_prefixes) {
     if (digest.rfind(prefix, 0) == 0) return true;
   }

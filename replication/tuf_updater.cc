@@ -1,6 +1,5 @@
 #include "replication/tuf_updater.h"
 
-#include <cctype>
 #include <set>
 #include <vector>
 
