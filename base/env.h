@@ -63,6 +63,15 @@ class FileLock {
   virtual ~FileLock() = default;
 };
 
+// What Stat() reports about a file: enough to tell "unchanged since last seen" without
+// reading it (size, modification time and inode, as git's index and rsync do).
+struct FileStat {
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;  // modification time (MemEnv: a per-process modification counter)
+  uint64_t inode = 0;
+  bool operator==(const FileStat&) const = default;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -80,6 +89,7 @@ class Env {
 
   virtual bool FileExists(const std::string& path) = 0;
   virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;
+  virtual Result<FileStat> Stat(const std::string& path) = 0;
   // Names (not paths) of the entries of a directory, without "." and "..", in no set order.
   virtual Result<std::vector<std::string>> GetChildren(const std::string& dir) = 0;
   // Creates one directory; kAlreadyExists if it exists.
@@ -125,6 +135,7 @@ class EnvWrapper : public Env {
   }
   bool FileExists(const std::string& p) override { return target_->FileExists(p); }
   Result<uint64_t> GetFileSize(const std::string& p) override { return target_->GetFileSize(p); }
+  Result<FileStat> Stat(const std::string& p) override { return target_->Stat(p); }
   Result<std::vector<std::string>> GetChildren(const std::string& d) override {
     return target_->GetChildren(d);
   }

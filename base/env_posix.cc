@@ -170,6 +170,15 @@ class PosixEnv final : public Env {
     if (::stat(path.c_str(), &st) != 0) return ErrnoToStatus(errno, "stat " + path);
     return static_cast<uint64_t>(st.st_size);
   }
+  Result<FileStat> Stat(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return ErrnoToStatus(errno, "stat " + path);
+    FileStat out;
+    out.size = static_cast<uint64_t>(st.st_size);
+    out.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    out.inode = static_cast<uint64_t>(st.st_ino);
+    return out;
+  }
   Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) return ErrnoToStatus(errno, "opendir " + dir);

@@ -41,6 +41,19 @@ TEST_F(PosixEnvTest, MissingFileIsNotFound) {
   EXPECT_EQ(env_->NewSequentialFile(JoinPath(dir_, "nope")).status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(PosixEnvTest, StatReportsSizeInodeAndModificationTime) {
+  std::string p = JoinPath(dir_, "s");
+  ASSERT_TRUE(WriteFileAtomically(env_, p, AsBytes("abc"), false).ok());
+  auto a = env_->Stat(p);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->size, 3u);
+  EXPECT_GT(a->mtime_ns, 0);
+  EXPECT_EQ(*env_->Stat(p), *a);
+  ASSERT_TRUE(WriteFileAtomically(env_, p, AsBytes("abd"), false).ok());  // new inode
+  EXPECT_NE(env_->Stat(p)->inode, a->inode);
+  EXPECT_EQ(env_->Stat(JoinPath(dir_, "nope")).status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(PosixEnvTest, AppendableFileAppendsAndTruncateCuts) {
   std::string p = JoinPath(dir_, "a");
   for (const char* part : {"abc", "def"}) {

@@ -294,6 +294,11 @@ Result<uint64_t> FaultEnv::GetFileSize(const std::string& path) {
   return target()->GetFileSize(path);
 }
 
+Result<FileStat> FaultEnv::Stat(const std::string& path) {
+  TS_RETURN_IF_ERROR(injector_->AdmitPlain());
+  return target()->Stat(path);
+}
+
 Result<std::vector<std::string>> FaultEnv::GetChildren(const std::string& dir) {
   TS_RETURN_IF_ERROR(injector_->AdmitPlain());
   return target()->GetChildren(dir);

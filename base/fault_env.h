@@ -3,7 +3,7 @@
 //
 // Operation counting: every I/O operation FaultEnv forwards gets the next number 1, 2, 3, ...
 // in call order (across threads). Counted: NewSequentialFile, NewRandomAccessFile,
-// NewWritableFile, NewAppendableFile, GetFileSize, GetChildren, CreateDir, RemoveFile,
+// NewWritableFile, NewAppendableFile, GetFileSize, Stat, GetChildren, CreateDir, RemoveFile,
 // RenameFile, TruncateFile, SyncDir, LockFile, and on the file objects FaultEnv returns:
 // Read, ReadAt, Append, Sync, Close. Not counted: FileExists, NowMicros, RandomSeed, file and
 // lock destructors. An operation is counted even when a fault stops it.
@@ -86,6 +86,7 @@ class FaultEnv : public EnvWrapper {
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
   bool FileExists(const std::string& path) override;
   Result<uint64_t> GetFileSize(const std::string& path) override;
+  Result<FileStat> Stat(const std::string& path) override;
   Result<std::vector<std::string>> GetChildren(const std::string& dir) override;
   Status CreateDir(const std::string& dir) override;
   Status RemoveFile(const std::string& path) override;

@@ -18,6 +18,14 @@ constexpr uint64_t kMaxFileBytes = uint64_t{4} << 30;
 struct Inode {
   std::vector<uint8_t> data;          // What reads see now.
   std::vector<uint8_t> durable_data;  // What survives a crash: the contents at the last Sync.
+  uint64_t number = NextStamp();      // Stat()'s inode
+  uint64_t modified = number;         // Stat()'s mtime: stamp of the last change
+
+  void Touch() { modified = NextStamp(); }
+  static uint64_t NextStamp() {
+    static std::atomic<uint64_t> stamp{0};
+    return ++stamp;
+  }
 };
 
 struct Dir;
@@ -147,7 +155,10 @@ Result<std::shared_ptr<Inode>> FindOrCreateFile(FileSystem& fs, const std::strin
     loc.parent->live[loc.name].file = inode;
     return inode;
   }
-  if (truncate) loc.entry->file->data.clear();
+  if (truncate) {
+    loc.entry->file->data.clear();
+    loc.entry->file->Touch();
+  }
   return loc.entry->file;
 }
 
@@ -221,6 +232,7 @@ class MemWritableFile final : public WritableFile {
       return ResourceExhaustedError("in-memory file would exceed its size cap");
     }
     bytes.insert(bytes.end(), data.begin(), data.end());
+    handle_.inode->Touch();
     return Status::Ok();
   }
 
@@ -375,6 +387,13 @@ Result<uint64_t> MemEnv::GetFileSize(const std::string& path) {
   return static_cast<uint64_t>(inode->data.size());
 }
 
+Result<FileStat> MemEnv::Stat(const std::string& path) {
+  std::lock_guard<std::mutex> lock(fs_->mu);
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode, FindFile(*fs_, path));
+  return FileStat{static_cast<uint64_t>(inode->data.size()), static_cast<int64_t>(inode->modified),
+                  inode->number};
+}
+
 Result<std::vector<std::string>> MemEnv::GetChildren(const std::string& dir) {
   std::lock_guard<std::mutex> lock(fs_->mu);
   TS_ASSIGN_OR_RETURN(Dir * d, FindDir(*fs_, dir));
@@ -420,6 +439,7 @@ Status MemEnv::TruncateFile(const std::string& path, uint64_t size) {
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode, FindFile(*fs_, path));
   if (size > kMaxFileBytes) return ResourceExhaustedError("in-memory file size cap exceeded");
   inode->data.resize(static_cast<size_t>(size));
+  inode->Touch();
   return Status::Ok();
 }
 
@@ -466,6 +486,7 @@ Status MemEnv::CorruptByte(const std::string& path, uint64_t offset, uint8_t xor
     if (offset < bytes->size()) {
       (*bytes)[static_cast<size_t>(offset)] ^= xor_mask;
       flipped = true;
+      inode->Touch();
     }
   }
   if (!flipped) return InvalidArgumentError("offset past the end of " + path);

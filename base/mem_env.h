@@ -64,6 +64,7 @@ class MemEnv : public Env {
   // True for files and directories.
   bool FileExists(const std::string& path) override;
   Result<uint64_t> GetFileSize(const std::string& path) override;
+  Result<FileStat> Stat(const std::string& path) override;
   Result<std::vector<std::string>> GetChildren(const std::string& dir) override;
   Status CreateDir(const std::string& dir) override;
   // Removes a file (not a directory).

@@ -177,6 +177,20 @@ TEST(MemEnvTest, AppendableFileAppendsAtEnd) {
   EXPECT_EQ(*size, 6u);
 }
 
+TEST(MemEnvTest, StatChangesExactlyWhenTheFileDoes) {
+  MemEnv env;
+  WriteFile(env, "/f", "abc", /*sync_data=*/true, /*sync_dir=*/true);
+  WriteFile(env, "/g", "abc", /*sync_data=*/true, /*sync_dir=*/true);
+  auto before = env.Stat("/f");
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->size, 3u);
+  EXPECT_EQ(*env.Stat("/f"), *before);
+  EXPECT_NE(env.Stat("/g")->inode, before->inode);
+  ASSERT_TRUE(env.TruncateFile("/f", 3).ok());  // same size, but written: counts as changed
+  EXPECT_NE(env.Stat("/f")->mtime_ns, before->mtime_ns);
+  EXPECT_EQ(env.Stat("/missing").status().code(), StatusCode::kNotFound);
+}
+
 TEST(MemEnvTest, TornWriteKeepsOnlyAPrefixOfTheUnsyncedTail) {
   const std::string durable = "durable:";
   const std::string tail = "0123456789";

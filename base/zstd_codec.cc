@@ -7,8 +7,12 @@
 namespace tiersync {
 
 struct ZstdCodec::Ctx {
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  // Created on first use: a codec that only compresses never pays for a decompression
+  // context, and vice versa.
+  ZSTD_CCtx* cctx = nullptr;
+  ZSTD_DCtx* dctx = nullptr;
+  ZSTD_CCtx* Compressor() { return cctx != nullptr ? cctx : (cctx = ZSTD_createCCtx()); }
+  ZSTD_DCtx* Decompressor() { return dctx != nullptr ? dctx : (dctx = ZSTD_createDCtx()); }
   ~Ctx() {
     ZSTD_freeCCtx(cctx);
     ZSTD_freeDCtx(dctx);
@@ -23,8 +27,8 @@ bool ZstdCodec::CompressIfSmaller(std::span<const uint8_t> src, std::vector<uint
   // A frame only pays if it is strictly smaller than the input: give zstd exactly that much
   // room, so incompressible data fails fast with "dstSize_tooSmall".
   out->resize(src.size() - 1);
-  size_t n =
-      ZSTD_compressCCtx(ctx_->cctx, out->data(), out->size(), src.data(), src.size(), level_);
+  size_t n = ZSTD_compressCCtx(ctx_->Compressor(), out->data(), out->size(), src.data(), src.size(),
+                               level_);
   if (ZSTD_isError(n)) return false;
   out->resize(n);
   return true;
@@ -48,7 +52,8 @@ Result<std::vector<uint8_t>> ZstdCodec::Decompress(std::span<const uint8_t> src,
   }
   // One byte of slack lets us tell "exactly expected_size" from "more than that".
   std::vector<uint8_t> out(expected_size + 1);
-  size_t n = ZSTD_decompressDCtx(ctx_->dctx, out.data(), out.size(), src.data(), src.size());
+  size_t n =
+      ZSTD_decompressDCtx(ctx_->Decompressor(), out.data(), out.size(), src.data(), src.size());
   if (ZSTD_isError(n)) {
     return CorruptionError(std::string("zstd: ") + ZSTD_getErrorName(n));
   }

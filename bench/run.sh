@@ -8,7 +8,7 @@
 # $BENCH_OUT/NAME.md; add it to COMPARISONS below. Helpers are in bench/lib.sh.
 set -euo pipefail
 
-COMPARISONS=(ingest)
+COMPARISONS=(ingest publish)
 
 usage() {
   cat <<'EOF'
@@ -17,7 +17,7 @@ Usage: bench/run.sh [--size 1G] [--runs 3] [--out bench/out] [--only NAME[,NAME.
   --size SIZE    bytes of data per kind, as tiersync accepts them (e.g. 256M, 1G); default 1G
   --runs N       timed runs per command; default 3
   --out DIR      report directory; default bench/out in the repository
-  --only LIST    comma-separated comparisons to run (available: ingest); default all
+  --only LIST    comma-separated comparisons to run (available: ingest, publish); default all
   --no-setup     skip ./scripts/install-deps.sh and ./scripts/build.sh
 EOF
 }

@@ -61,4 +61,37 @@ Result<std::vector<PrivateKey>> ReadPrivateKeys(const std::vector<std::string>& 
   return keys;
 }
 
+replication::KeyRing RingOf(const std::vector<PrivateKey>& keys) {
+  replication::KeyRing ring;
+  for (const auto& k : keys) ring.push_back(&k);
+  return ring;
+}
+
+Status AddRoleKeyFiles(protocol::tuf::Root* root, const std::string& role,
+                       const std::vector<std::string>& files, uint32_t threshold) {
+  if (files.empty()) return InvalidArgumentError("--" + role + "-key is required");
+  protocol::tuf::Role r;
+  r.threshold = threshold;
+  for (const auto& f : files) {
+    TS_ASSIGN_OR_RETURN(protocol::tuf::Key k, ReadPublicKey(f));
+    std::string id = protocol::tuf::KeyId(k);
+    root->keys[id] = k;
+    r.keyids.push_back(id);
+  }
+  if (threshold > r.keyids.size()) return InvalidArgumentError(role + " threshold > its keys");
+  root->roles[role] = r;
+  return Status::Ok();
+}
+
+Result<protocol::tuf::Root> RootFromKeyFiles(const RootKeyFiles& files) {
+  protocol::tuf::Root root;
+  TS_RETURN_IF_ERROR(AddRoleKeyFiles(&root, "root", files.root, files.root_threshold));
+  TS_RETURN_IF_ERROR(AddRoleKeyFiles(&root, "timestamp", files.timestamp, 1));
+  TS_RETURN_IF_ERROR(AddRoleKeyFiles(&root, "snapshot", files.snapshot, 1));
+  TS_RETURN_IF_ERROR(AddRoleKeyFiles(&root, "targets", files.targets, 1));
+  return root;
+}
+
+int64_t NowSeconds() { return static_cast<int64_t>(Env::Default()->NowMicros() / 1000000); }
+
 }  // namespace tiersync::cli

@@ -9,6 +9,7 @@
 
 #include "base/crypto.h"
 #include "protocol/tuf_metadata.h"
+#include "replication/tuf_repository.h"
 
 namespace tiersync::cli {
 
@@ -18,6 +19,24 @@ Result<PrivateKey> ReadPrivateKey(const std::string& path);
 Result<protocol::tuf::Key> ReadPublicKey(const std::string& path);
 Result<std::vector<PrivateKey>> ReadPrivateKeys(const std::vector<std::string>& paths);
 protocol::tuf::Key TufKeyOf(const PrivateKey& key);
+
+// The loaded keys as a key ring: a repository signs each role with those it authorises.
+replication::KeyRing RingOf(const std::vector<PrivateKey>& keys);
+
+// Public key files of the four top-level roles, as given on a command line.
+struct RootKeyFiles {
+  std::vector<std::string> root;
+  uint32_t root_threshold = 1;
+  std::vector<std::string> timestamp, snapshot, targets;
+};
+// Adds `role` with the keys in `files` to `root`. kInvalidArgument if there are none or the
+// threshold exceeds them.
+Status AddRoleKeyFiles(protocol::tuf::Root* root, const std::string& role,
+                       const std::vector<std::string>& files, uint32_t threshold);
+Result<protocol::tuf::Root> RootFromKeyFiles(const RootKeyFiles& files);
+
+// Seconds since the epoch, for signing.
+int64_t NowSeconds();
 
 }  // namespace tiersync::cli
 

@@ -1,8 +1,10 @@
 // The tiersync executable: wires every component's subcommands (docs/cli.md).
 #include <CLI/CLI.hpp>
 
+#include "cli/catalog_commands.h"
 #include "cli/command_context.h"
 #include "cli/demo_commands.h"
+#include "cli/hub_commands.h"
 #include "cli/store_commands.h"
 #include "cli/tuf_commands.h"
 
@@ -18,6 +20,8 @@ int main(int argc, char** argv) {
   RegisterKeyCommands(&app, &ctx);
   RegisterRepoCommands(&app, &ctx);
   RegisterTufClientCommand(&app, &ctx);
+  RegisterHubCommands(&app, &ctx);
+  RegisterCatalogCommands(&app, &ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -21,8 +21,6 @@ using replication::TufRepository;
 
 constexpr size_t kMaxTargetFileBytes = size_t{1} << 30;
 
-int64_t NowSeconds() { return static_cast<int64_t>(Env::Default()->NowMicros() / 1000000); }
-
 // ---- keys ----------------------------------------------------------------------------------
 
 struct KeyArgs {
@@ -75,40 +73,12 @@ struct RepoArgs {
   int bin_digits = 0;  // add-target: file each target into its hash bin (0: use --role)
 };
 
-// The loaded keys as a key ring: the repository signs each role with those it authorises.
-KeyRing RingOf(const std::vector<PrivateKey>& keys) {
-  KeyRing ring;
-  for (const auto& k : keys) ring.push_back(&k);
-  return ring;
-}
-
-Status AddRoleKeys(tuf::Root* root, const std::string& role, const std::vector<std::string>& files,
-                   uint32_t threshold) {
-  if (files.empty()) return InvalidArgumentError("--" + role + "-key is required");
-  tuf::Role r;
-  r.threshold = threshold;
-  for (const auto& f : files) {
-    TS_ASSIGN_OR_RETURN(tuf::Key k, ReadPublicKey(f));
-    std::string id = tuf::KeyId(k);
-    root->keys[id] = k;
-    r.keyids.push_back(id);
-  }
-  if (threshold > r.keyids.size()) return InvalidArgumentError(role + " threshold > its keys");
-  root->roles[role] = r;
-  return Status::Ok();
-}
-
-Result<tuf::Root> RootFromArgs(const RepoArgs& a) {
-  tuf::Root root;
-  TS_RETURN_IF_ERROR(AddRoleKeys(&root, "root", a.root_keys, a.root_threshold));
-  TS_RETURN_IF_ERROR(AddRoleKeys(&root, "timestamp", a.timestamp_keys, 1));
-  TS_RETURN_IF_ERROR(AddRoleKeys(&root, "snapshot", a.snapshot_keys, 1));
-  TS_RETURN_IF_ERROR(AddRoleKeys(&root, "targets", a.targets_keys, 1));
-  return root;
+RootKeyFiles RootKeysOf(const RepoArgs& a) {
+  return {a.root_keys, a.root_threshold, a.timestamp_keys, a.snapshot_keys, a.targets_keys};
 }
 
 Status RepoInit(const RepoArgs& a) {
-  TS_ASSIGN_OR_RETURN(tuf::Root root, RootFromArgs(a));
+  TS_ASSIGN_OR_RETURN(tuf::Root root, RootFromKeyFiles(RootKeysOf(a)));
   TS_ASSIGN_OR_RETURN(auto keys, ReadPrivateKeys(a.keys));
   return TufRepository::Create(Env::Default(), a.dir, std::move(root), RingOf(keys), NowSeconds());
 }
@@ -181,12 +151,12 @@ Status RepoRotateRoot(const RepoArgs& a) {
   return RepoChange(a, [&](TufRepository& repo) {
     tuf::Root root = repo.root();
     if (!a.root_keys.empty()) {
-      TS_RETURN_IF_ERROR(AddRoleKeys(&root, "root", a.root_keys, a.root_threshold));
+      TS_RETURN_IF_ERROR(AddRoleKeyFiles(&root, "root", a.root_keys, a.root_threshold));
     }
     for (auto [role, files] :
          {std::pair{"timestamp", &a.timestamp_keys}, std::pair{"snapshot", &a.snapshot_keys},
           std::pair{"targets", &a.targets_keys}}) {
-      if (!files->empty()) TS_RETURN_IF_ERROR(AddRoleKeys(&root, role, *files, 1));
+      if (!files->empty()) TS_RETURN_IF_ERROR(AddRoleKeyFiles(&root, role, *files, 1));
     }
     // Drop keys no role uses any more.
     std::set<std::string> used;

@@ -4,6 +4,7 @@
 
 #include "base/bytes.h"
 #include "base/sha256.h"
+#include "protocol/json_fields.h"
 #include "protocol/tuf_time.h"
 
 namespace tiersync::protocol::tuf {
@@ -13,61 +14,11 @@ Status Bad(std::string_view where, std::string_view what) {
   return CorruptionError("tuf metadata: " + std::string(where) + ": " + std::string(what));
 }
 
-// Typed access to the fields of one JSON object, with messages that name the field.
-class Fields {
+// Field access for metadata: errors are kCorruption "tuf metadata: <field>: <what>".
+class Fields : public JsonFields {
  public:
-  Fields(const Json& obj, std::string where) : obj_(obj), where_(std::move(where)) {}
-
-  Status IsObject() const {
-    return obj_.is_object() ? Status::Ok() : Bad(where_, "is not a JSON object");
-  }
-  Result<const Json*> Get(std::string_view name) const {
-    const Json* v = obj_.Find(name);
-    if (v == nullptr) return Bad(where_, "missing field \"" + std::string(name) + "\"");
-    return v;
-  }
-  Result<std::string> String(std::string_view name) const {
-    TS_ASSIGN_OR_RETURN(const Json* v, Get(name));
-    if (!v->is_string()) return Bad(Field(name), "is not a string");
-    return v->as_string();
-  }
-  Result<uint64_t> Uint(std::string_view name, uint64_t min) const {
-    TS_ASSIGN_OR_RETURN(const Json* v, Get(name));
-    if (!v->is_int() || v->as_int() < 0 || static_cast<uint64_t>(v->as_int()) < min) {
-      return Bad(Field(name), "is not an integer >= " + std::to_string(min));
-    }
-    return static_cast<uint64_t>(v->as_int());
-  }
-  Result<bool> Bool(std::string_view name) const {
-    TS_ASSIGN_OR_RETURN(const Json* v, Get(name));
-    if (!v->is_bool()) return Bad(Field(name), "is not a boolean");
-    return v->as_bool();
-  }
-  Result<const Json*> Object(std::string_view name) const {
-    TS_ASSIGN_OR_RETURN(const Json* v, Get(name));
-    if (!v->is_object()) return Bad(Field(name), "is not an object");
-    return v;
-  }
-  Result<std::vector<std::string>> StringList(std::string_view name, bool unique) const {
-    TS_ASSIGN_OR_RETURN(const Json* v, Get(name));
-    if (!v->is_array()) return Bad(Field(name), "is not an array");
-    std::vector<std::string> out;
-    std::set<std::string> seen;
-    for (const Json& e : v->as_array()) {
-      if (!e.is_string()) return Bad(Field(name), "has an element that is not a string");
-      if (unique && !seen.insert(e.as_string()).second) {
-        return Bad(Field(name), "lists \"" + e.as_string() + "\" twice");
-      }
-      out.push_back(e.as_string());
-    }
-    return out;
-  }
-  bool Has(std::string_view name) const { return obj_.Find(name) != nullptr; }
-  std::string Field(std::string_view name) const { return where_ + "." + std::string(name); }
-
- private:
-  const Json& obj_;
-  std::string where_;
+  Fields(const Json& obj, std::string where)
+      : JsonFields(obj, std::move(where), StatusCode::kCorruption, "tuf metadata: ") {}
 };
 
 Result<std::map<std::string, std::string>> ParseHashes(const Json& v, const std::string& where) {

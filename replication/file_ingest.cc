@@ -37,6 +37,13 @@ class BufferPool {
 };
 
 // Second stage: hash, dedupe, compress and store chunks in order; collects the index.
+// One compression context per thread, reused across files: creating a zstd context costs
+// more than compressing a small file.
+ZstdCodec* Codec() {
+  thread_local ZstdCodec codec;
+  return &codec;
+}
+
 class ChunkSink {
  public:
   ChunkSink(ChunkStore* store, BufferPool* pool) : store_(store), pool_(pool) {}
@@ -50,7 +57,7 @@ class ChunkSink {
       pool_->Give(std::move(raw));
       return Status::Ok();
     }
-    PreparedChunk chunk = PrepareChunk(id, &raw, &codec_);
+    PreparedChunk chunk = PrepareChunk(id, &raw, Codec());
     Result<bool> put = store_->Put(chunk);
     const size_t stored = chunk.payload.size();
     pool_->Give(chunk.flags & kFlagZstd ? std::move(raw) : std::move(chunk.payload));
@@ -69,7 +76,6 @@ class ChunkSink {
  private:
   ChunkStore* store_;
   BufferPool* pool_;
-  ZstdCodec codec_;
   std::vector<protocol::ChunkRef> refs_;
   IngestResult result_;
 };
@@ -128,7 +134,9 @@ Status ReadAndChunk(Env* env, const std::string& path, const IngestOptions& opti
   TS_ASSIGN_OR_RETURN(auto file, env->NewSequentialFile(path));
   Chunker chunker(options.params);
   Sha256Hasher file_hash;
-  std::vector<uint8_t> block(options.read_block_bytes);
+  // No bigger than the file (plus one byte to see its end): a small file must not pay for
+  // zeroing a 4 MiB buffer.
+  std::vector<uint8_t> block(std::min<uint64_t>(options.read_block_bytes, file_size + 1));
   std::vector<uint8_t> current = pool->Take();
   uint64_t done = 0;
   for (;;) {
@@ -190,7 +198,7 @@ Result<IngestResult> IngestFile(ChunkStore* store, Env* env, const std::string& 
   result.file_sha256 = file_sha;
   result.chunks = index.chunks.size();
   TS_RETURN_IF_ERROR(store->PutIndex(result.index_id, std::move(encoded)));
-  TS_RETURN_IF_ERROR(store->Commit());
+  if (options.commit) TS_RETURN_IF_ERROR(store->Commit());
   return result;
 }
 

@@ -28,6 +28,10 @@ struct IngestOptions {
   size_t read_block_bytes = 4 << 20;
   // Called with (bytes read, file size) now and then. May be empty.
   std::function<void(uint64_t, uint64_t)> progress;
+  // Commit the store when the file is done (durable on return). Callers ingesting many small
+  // files turn this off and call ChunkStore::Commit() once (one fsync instead of one per file);
+  // the store still commits by itself every auto_commit_bytes.
+  bool commit = true;
 };
 
 struct IngestResult {

@@ -6,8 +6,8 @@ bin="$1"
 out="$2"
 rm -rf "$out"
 mkdir -p "$out"
-step() { printf '\n== %s\n' "$*"; }
-run() { printf '$ %s\n' "$*" >&2; "$@"; }
+# shellcheck source=deploy/demo/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 step "Generate sample lesson media (a 256 MiB video-like file and a 32 MiB e-textbook-like text)"
 run "$bin" demo media "$out/lesson-video.mp4" --kind media --size 256M --seed 1

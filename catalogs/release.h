@@ -1,0 +1,47 @@
+// Reading a catalog release out of its git repository, in the order trust requires: first
+// every file's bytes and the manifest (catalogs/catalog_manifest.h), which the caller checks
+// against the signed content digest; only then the records, parsed strictly.
+#ifndef TIERSYNC_CATALOGS_RELEASE_H_
+#define TIERSYNC_CATALOGS_RELEASE_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/sha256.h"
+#include "catalogs/catalog_manifest.h"
+#include "catalogs/git_catalog.h"
+#include "catalogs/region_table.h"
+#include "catalogs/resource.h"
+#include "catalogs/taxonomy.h"
+
+namespace tiersync::catalogs {
+
+// Every file of a release tree.
+struct ReleaseContent {
+  std::map<std::string, std::string> files;  // path -> bytes
+  std::vector<ManifestEntry> entries;        // sorted by path
+  std::string manifest;                      // EncodeManifest(entries)
+  Sha256Digest digest{};                     // SHA-256(manifest): the content digest
+};
+
+// Reads every blob of `tree`. kCorruption if a path cannot be listed in a manifest.
+Result<ReleaseContent> ReadReleaseContent(GitCatalog* git, const std::string& tree);
+
+// VerificationError unless `content` is what was signed: its digest equals `signed_digest`.
+// When the signed manifest's bytes are at hand (`signed_manifest`, already checked against
+// the digest by the caller), the error names the files that differ. `release` names the
+// release in the message.
+Status CheckReleaseContent(const ReleaseContent& content, const Sha256Digest& signed_digest,
+                           const std::string* signed_manifest, const std::string& release);
+
+// The records of a release: every file under resources/ must be a record that parses
+// (RecordSource::kCatalog), validates, and sits at its ResourcePath(). Files elsewhere (the
+// repository's README.md) are not records. kCorruption naming the file otherwise.
+Result<std::map<std::string, Resource>> ParseReleaseRecords(const ReleaseContent& content,
+                                                            const Taxonomy& taxonomy,
+                                                            const RegionTable& regions);
+
+}  // namespace tiersync::catalogs
+
+#endif  // TIERSYNC_CATALOGS_RELEASE_H_
