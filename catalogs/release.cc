@@ -5,14 +5,15 @@
 
 namespace tiersync::catalogs {
 
-Result<ReleaseContent> ReadReleaseContent(GitCatalog* git, const std::string& tree) {
+Result<ReleaseContent> ReadReleaseContent(GitCatalog* git, const std::string& tree,
+                                          bool keep_files) {
   TS_ASSIGN_OR_RETURN(auto blobs, git->ListFiles(tree));
   ReleaseContent content;
   content.entries.reserve(blobs.size());
   for (const auto& [path, blob] : blobs) {
     TS_ASSIGN_OR_RETURN(std::string bytes, git->ReadBlob(blob));
     content.entries.push_back({path, Sha256(AsBytes(bytes))});
-    content.files.emplace(path, std::move(bytes));
+    if (keep_files) content.files.emplace(path, std::move(bytes));
   }
   TS_ASSIGN_OR_RETURN(content.manifest, EncodeManifest(content.entries));
   content.digest = Sha256(AsBytes(content.manifest));

@@ -25,8 +25,11 @@ struct ReleaseContent {
   Sha256Digest digest{};                     // SHA-256(manifest): the content digest
 };
 
-// Reads every blob of `tree`. kCorruption if a path cannot be listed in a manifest.
-Result<ReleaseContent> ReadReleaseContent(GitCatalog* git, const std::string& tree);
+// Reads every blob of `tree`. kCorruption if a path cannot be listed in a manifest. With
+// `keep_files` false only the manifest and digest are kept (`files` stays empty), for callers
+// that need the digest of a large release but not its records.
+Result<ReleaseContent> ReadReleaseContent(GitCatalog* git, const std::string& tree,
+                                          bool keep_files = true);
 
 // VerificationError unless `content` is what was signed: its digest equals `signed_digest`.
 // When the signed manifest's bytes are at hand (`signed_manifest`, already checked against

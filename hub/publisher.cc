@@ -374,8 +374,11 @@ Result<PublishReport> Publish(Env* env, const std::string& hub_dir, const Publis
   }
   report.release = release.name;
   report.commit = release.commit;
+  desired.clear();  // the records' bytes are in git now; keep peak memory down
+  changes.clear();
+  // The manifest is rebuilt from what git stored (not from what was meant to be stored).
   TS_ASSIGN_OR_RETURN(catalogs::ReleaseContent content,
-                      catalogs::ReadReleaseContent(git.get(), release.tree));
+                      catalogs::ReadReleaseContent(git.get(), release.tree, /*keep_files=*/false));
   report.content_digest = ToHex(content.digest);
   if (signed_release && signed_release->release == release.name) {
     return report;  // the input is what is signed already
