@@ -56,6 +56,8 @@ using ObjectPtr = GitPtr<git_object, git_object_free>;
 using BlobPtr = GitPtr<git_blob, git_blob_free>;
 using SigPtr = GitPtr<git_signature, git_signature_free>;
 using BuilderPtr = GitPtr<git_treebuilder, git_treebuilder_free>;
+using WalkPtr = GitPtr<git_revwalk, git_revwalk_free>;
+using PackBuilderPtr = GitPtr<git_packbuilder, git_packbuilder_free>;
 
 std::string Hex(const git_oid* oid) {
   char buf[GIT_OID_HEXSZ + 1];
@@ -257,8 +259,8 @@ Result<GitCatalog::Head> GitCatalog::Commit(const std::vector<FileChange>& chang
     mempack->free(mempack);
     return GitError("add mempack", rc);
   }
-  // Whatever happens below, the in-memory objects are dropped at the end (after a dump they
-  // are on disk; after a failure they are discarded, which undoes the attempt).
+  // Whatever happens below, the in-memory objects are dropped at the end (after the pack is
+  // written they are on disk; after a failure they are discarded, which undoes the attempt).
   struct Reset {
     git_odb_backend* b;
     ~Reset() { git_mempack_reset(b); }
@@ -318,9 +320,20 @@ Result<GitCatalog::Head> GitCatalog::Commit(const std::vector<FileChange>& chang
                            message.c_str(), tree, parent ? 1 : 0, parents),
          "create commit");
 
-  // Objects to disk: one pack, indexed and fsynced by libgit2, before any ref moves.
+  // Objects to disk: one pack of exactly the objects main did not have (a revision walk from
+  // the new commit hiding the old one, as git push computes it), indexed and fsynced by
+  // libgit2, before any ref moves.
+  git_revwalk* walk_raw = nullptr;
+  TS_GIT(git_revwalk_new(&walk_raw, repo), "revision walk");
+  WalkPtr walk(walk_raw);
+  TS_GIT(git_revwalk_push(walk.get(), &commit_oid), "revision walk");
+  if (parent) TS_GIT(git_revwalk_hide(walk.get(), git_commit_id(parent.get())), "revision walk");
+  git_packbuilder* builder_raw = nullptr;
+  TS_GIT(git_packbuilder_new(&builder_raw, repo), "pack builder");
+  PackBuilderPtr packer(builder_raw);
+  TS_GIT(git_packbuilder_insert_walk(packer.get(), walk.get()), "collect new objects");
   git_buf pack = GIT_BUF_INIT;
-  TS_GIT(git_mempack_dump(&pack, repo, mempack), "pack new objects");
+  TS_GIT(git_packbuilder_write_buf(&pack, packer.get()), "pack new objects");
   struct BufFree {
     git_buf* b;
     ~BufFree() { git_buf_dispose(b); }

@@ -6,10 +6,10 @@
 // (r1, r2, ...) on a commit of main, whose tagger is the publisher. Other tags are ignored.
 // Stock git can clone the repository and show its log.
 //
-// Durability: Commit() writes all new objects into one pack file (libgit2's in-memory
-// packer, then the indexer), with libgit2's fsync option on, before it moves the branch; refs
-// are written with lock files and renamed. A crash leaves the branch at the old or the new
-// commit, never at a commit whose objects are missing.
+// Durability: Commit() writes the new objects (only those) into one pack file (libgit2's
+// in-memory backend, a revision walk, the packer and the indexer), with libgit2's fsync option
+// on, before it moves the branch; refs are written with lock files and renamed. A crash leaves the
+// branch at the old or the new commit, never at a commit whose objects are missing.
 //
 // Trust: git's SHA-1 names objects here but is never what tiersync trusts — the signed
 // metadata carries the SHA-256 of each release's content (catalogs/catalog_manifest.h).

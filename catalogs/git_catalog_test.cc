@@ -84,6 +84,25 @@ TEST_F(GitCatalogTest, CommitsTagsAndReadsReleasesWithoutAWorkingTree) {
   EXPECT_EQ((*again)->MainHead()->value().commit, two.commit);
 }
 
+TEST_F(GitCatalogTest, EachCommitPacksOnlyTheObjectsMainDidNotHave) {
+  std::vector<FileChange> many;
+  for (int i = 0; i < 200; ++i) {
+    many.push_back(
+        {"resources/national/" + std::to_string(i % 16) + "/r" + std::to_string(i) + ".json",
+         "record " + std::to_string(i)});
+  }
+  GitCatalog::Head one = CommitOrDie(many, "");
+  CommitOrDie({{"resources/national/3/r3.json", "record 3, edited"}}, one.commit);
+  // Objects per pack, smallest first: the second commit adds one blob, three trees (root,
+  // resources, national, national/3 -> four) and the commit.
+  testing::RunResult r =
+      testing::RunProcess({"/bin/sh", "-c",
+                           "for i in " + dir_ + "/objects/pack/*.idx; do " + kGit +
+                               " show-index < $i | wc -l; done | sort -n"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "6\n" + std::to_string(200 + 16 + 3 + 1) + "\n");
+}
+
 TEST_F(GitCatalogTest, CommitRefusesWhenMainMoved) {
   GitCatalog::Head one = CommitOrDie({{"x", "1"}}, "");
   auto stale = git_->Commit({{"x", "2"}}, kPublisher, 1, "m", "");
