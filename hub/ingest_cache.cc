@@ -30,7 +30,9 @@ IngestCache IngestCache::Load(Env* env, const std::string& path) {
                      "); every media file will be read";
     return cache;
   }
-  for (const auto& [media, entry] : files->as_object()) {
+  for (const auto& member : files->as_object()) {
+    const std::string& media = member.first;
+    const protocol::Json& entry = member.second;
     auto num = [&](const char* k) -> std::optional<int64_t> {
       const protocol::Json* v = entry.Find(k);
       if (v == nullptr || !v->is_int()) return std::nullopt;
