@@ -173,6 +173,14 @@ Status RepoRefreshTimestamp(const RepoArgs& a) {
   return repo.RefreshTimestamp(RingOf(keys), NowSeconds());
 }
 
+Status RepoRenew(const RepoArgs& a) {
+  TS_ASSIGN_OR_RETURN(auto repo, TufRepository::Open(Env::Default(), a.dir));
+  TS_ASSIGN_OR_RETURN(auto keys, ReadPrivateKeys(a.keys));
+  TS_ASSIGN_OR_RETURN(bool renewed, repo.RenewExpiring(RingOf(keys), NowSeconds()));
+  if (!renewed) std::cerr << "nothing is close to expiry\n";
+  return Status::Ok();
+}
+
 void Report(CommandContext* ctx, const std::string& what, const Status& s) {
   if (!s.ok()) return ctx->Fail(what, s);
   if (ctx->json) {
@@ -316,6 +324,11 @@ void RegisterRepoCommands(CLI::App* app, CommandContext* ctx) {
   CLI::App* ts = repo->add_subcommand("refresh-timestamp", "Sign a new timestamp (for cron)");
   common(ts);
   ts->callback([=] { Report(ctx, "repo refresh-timestamp", RepoRefreshTimestamp(*a)); });
+
+  CLI::App* renew = repo->add_subcommand(
+      "renew", "Re-sign what expires within half its lifetime and the keys allow (for cron)");
+  common(renew);
+  renew->callback([=] { Report(ctx, "repo renew", RepoRenew(*a)); });
 }
 
 void RegisterTufClientCommand(CLI::App* app, CommandContext* ctx) {

@@ -307,6 +307,13 @@ Result<PublishReport> Publish(Env* env, const std::string& hub_dir, const Publis
   TS_ASSIGN_OR_RETURN(auto git, catalogs::GitCatalog::Open(paths.catalog));
   PublishReport report;
 
+  // 0. Metadata nearing expiry is renewed first (unchanged bins expire too; and the check
+  // below, a real TUF client, would refuse an expired timestamp).
+  {
+    TS_ASSIGN_OR_RETURN(auto repo, replication::TufRepository::Open(env, paths.tuf));
+    TS_ASSIGN_OR_RETURN(report.renewed, repo.RenewExpiring(opts.keys, opts.now));
+  }
+
   // 1. The last signed release, verified against the repository.
   TS_ASSIGN_OR_RETURN(std::optional<SignedRelease> signed_release, ReadSignedRelease(env, paths));
   std::map<std::string, Resource> previous;

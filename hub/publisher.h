@@ -8,6 +8,8 @@
 // (retire it, never delete it — stable ids are never reused).
 //
 // Plan, then execute (restic's shape); every step can be re-run after a crash:
+//   0. Renew signed metadata that is within half its lifetime of expiring
+//      (TufRepository::RenewExpiring), so that a hub that published nothing for weeks works.
 //   1. Check the last signed release: its git tag must match the signed content digest
 //      (someone may have changed the repository since).
 //   2. Read and check every record (all problems are reported together, each naming record
@@ -62,6 +64,7 @@ struct PublishReport {
   uint64_t targets_removed = 0;
   std::string commit;
   std::string content_digest;  // hex SHA-256 of the catalog manifest
+  bool renewed = false;        // metadata close to expiry was re-signed first
 };
 
 // Errors: kInvalidArgument for bad input (message lists every problem found, one per line),

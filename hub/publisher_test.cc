@@ -241,6 +241,29 @@ TEST_F(PublisherTest, InterruptedAfterTaggingFinishesTheSameRelease) {
   EXPECT_EQ((*ReadSignedRelease(env_, HubPaths(hub_)))->release, "r1");
 }
 
+TEST_F(PublisherTest, AHubIdleForMonthsStillPublishes) {
+  // r1 signed 100 days ago: its timestamp, snapshot and every bin have expired since.
+  const int64_t real_now = now_;
+  now_ = real_now - 100 * 86400;
+  Add("k12-aaaa0001");
+  auto r1 = Run();
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  EXPECT_FALSE(r1->renewed);
+  now_ = real_now;
+  Add("k12-bbbb0002", "品德教育", 2);
+  auto r2 = Run();
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  EXPECT_TRUE(r2->renewed);
+  EXPECT_EQ(r2->release, "r2");
+  EXPECT_EQ((*ReadSignedRelease(env_, HubPaths(hub_)))->release, "r2");
+  // Every bin is valid again, not only the ones r2 touched.
+  auto repo = replication::TufRepository::Open(env_, JoinPath(hub_, "tuf"));
+  for (int i = 0; i < 16; ++i) {
+    std::string bin = "bin-" + std::string(1, "0123456789abcdef"[i]);
+    EXPECT_GT((*repo->targets(bin))->expires, real_now) << bin;
+  }
+}
+
 TEST_F(PublisherTest, SecondPublisherWaitsForTheLock) {
   Add("k12-aaaa0001");
   auto lock = LockHub(env_, HubPaths(hub_));

@@ -371,6 +371,33 @@ Status TufRepository::WriteTimestamp(const KeyRing& keys, int64_t now, const Exp
   return Status::Ok();
 }
 
+bool TufRepository::CanSign(const std::string& role, const KeyRing& keys) const {
+  auto authority = Authority(role);
+  if (!authority.ok()) return false;
+  const std::vector<std::string>& ids = authority->second.keyids;
+  std::set<std::string> have;
+  for (const PrivateKey* key : keys) {
+    PublicKey pub = key->Public();
+    std::string id = tuf::KeyId(tuf::MakeKey(pub.keytype(), pub.scheme(), pub.public_value()));
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) have.insert(id);
+  }
+  return have.size() >= authority->second.threshold;
+}
+
+Result<bool> TufRepository::RenewExpiring(const KeyRing& keys, int64_t now,
+                                          const ExpiryPolicy& expiry) {
+  bool due = snapshot_.expires < now + expiry.snapshot_seconds / 2 ||
+             timestamp_.expires < now + expiry.timestamp_seconds / 2;
+  std::set<std::string> renew;
+  for (const auto& [role, t] : targets_) {
+    if (t.expires < now + expiry.targets_seconds / 2 && CanSign(role, keys)) renew.insert(role);
+  }
+  if (!due && renew.empty()) return false;
+  dirty_.insert(renew.begin(), renew.end());
+  TS_RETURN_IF_ERROR(Publish(keys, now, expiry));
+  return true;
+}
+
 Status TufRepository::RefreshTimestamp(const KeyRing& keys, int64_t now,
                                        const ExpiryPolicy& expiry) {
   return WriteTimestamp(keys, now, expiry);

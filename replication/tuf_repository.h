@@ -86,6 +86,14 @@ class TufRepository {
   // kFailedPrecondition if a needed key is missing (nothing is written then).
   Status Publish(const KeyRing& keys, int64_t now, const ExpiryPolicy& expiry = {});
 
+  // Keeps the repository alive when nothing changes: re-signs every targets role (top-level,
+  // hash bins, delegations) that `keys` can sign and that expires within half its period, and
+  // then publishes a new snapshot and timestamp — also when only those are due. Roles whose
+  // keys are not given are left to their owners; root is never renewed here (that is a key
+  // ceremony: SetRoot + Publish). Returns whether it published. The hub runs it before every
+  // publish and from cron (`tiersync repo renew`).
+  Result<bool> RenewExpiring(const KeyRing& keys, int64_t now, const ExpiryPolicy& expiry = {});
+
   // Writes a new timestamp naming the current snapshot (the cheap cron job).
   Status RefreshTimestamp(const KeyRing& keys, int64_t now, const ExpiryPolicy& expiry = {});
 
@@ -100,6 +108,8 @@ class TufRepository {
   // The keys and role entry that authorise `role`.
   Result<std::pair<std::map<std::string, protocol::tuf::Key>, protocol::tuf::Role>> Authority(
       const std::string& role) const;
+  // Whether `keys` hold enough of `role`'s keys to sign it.
+  bool CanSign(const std::string& role, const KeyRing& keys) const;
   Status CheckWithinNamespace(const std::string& delegator,
                               const protocol::tuf::DelegatedRole& child) const;
   Status WriteRoot(const KeyRing& keys, int64_t now, const ExpiryPolicy& expiry);

@@ -394,6 +394,57 @@ class TufDelegationTest : public TufUpdaterTest {
   }
 };
 
+// A repository where nothing changes stays usable: renewal re-signs what nears expiry and
+// the keys allow; a province's role, whose key the hub does not hold, is left to the province.
+TEST_F(TufDelegationTest, RenewExpiringKeepsAnUnchangedRepositoryAlive) {
+  Publish(
+      [&](TufRepository& r) {
+        ASSERT_TRUE(r.AddTarget("targets", "national/a.mp4", AsBytes("a")).ok());
+        ASSERT_TRUE(
+            r.Delegate("targets", Role("330000", {"regions/330000/*"}), {PublicOf("330000")}).ok());
+        ASSERT_TRUE(r.AddTarget("330000", "regions/330000/z.mp4", AsBytes("z")).ok());
+      },
+      Keys({"330000"}));
+  ASSERT_TRUE(Refresh().ok());
+  {
+    TufRepository repo = Repo();
+    auto renewed = repo.RenewExpiring(Keys(), Now());
+    ASSERT_TRUE(renewed.ok());
+    EXPECT_FALSE(*renewed) << "nothing is due right after publishing";
+  }
+  const uint64_t targets_before = (*Repo().targets("targets"))->version;
+  const uint64_t province_before = (*Repo().targets("330000"))->version;
+
+  AdvanceDays(60);  // targets last 90 days: due; snapshot (7) and timestamp (1) expired
+  EXPECT_FALSE(Refresh().ok()) << "an expired timestamp must be refused";
+  {
+    TufRepository repo = Repo();
+    auto renewed = repo.RenewExpiring(Keys(), Now());
+    ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
+    EXPECT_TRUE(*renewed);
+  }
+  EXPECT_EQ((*Repo().targets("targets"))->version, targets_before + 1);
+  EXPECT_EQ((*Repo().targets("330000"))->version, province_before) << "not the hub's key";
+  ASSERT_TRUE(Refresh().ok());
+  EXPECT_TRUE(Lookup("national/a.mp4").has_value());
+
+  AdvanceDays(40);  // the province's role (not renewed) has now expired
+  {
+    TufRepository repo = Repo();
+    ASSERT_TRUE(repo.RenewExpiring(Keys(), Now()).ok());
+  }
+  EXPECT_TRUE(Lookup("national/a.mp4").has_value());
+  auto expired = MakeUpdater().GetTargetInfo("regions/330000/z.mp4");
+  EXPECT_FALSE(expired.ok()) << "the province's own metadata has expired";
+  {
+    TufRepository repo = Repo();
+    auto renewed = repo.RenewExpiring(Keys({"330000"}), Now());
+    ASSERT_TRUE(renewed.ok());
+    EXPECT_TRUE(*renewed);
+  }
+  EXPECT_TRUE(Lookup("regions/330000/z.mp4").has_value());
+}
+
 TEST_F(TufDelegationTest, ProvinceCannotSignOutsideItsNamespace) {
   Publish(
       [&](TufRepository& r) {
