@@ -8,6 +8,9 @@
 #include "cli/progress.h"
 #include "hub/hub_dir.h"
 #include "hub/publisher.h"
+#include "node/http_server.h"
+#include "node/repository_service.h"
+#include "replication/chunk_store.h"
 
 namespace tiersync::cli {
 namespace {
@@ -19,7 +22,38 @@ struct HubArgs {
   std::vector<std::string> bin_keys;
   int bin_digits = 2;
   std::string input, publisher, message;
+  std::string listen = "127.0.0.1:8080";
 };
+
+// "host:port" -> (host, port).
+Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& s) {
+  size_t colon = s.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos && colon + 1 < s.size() && s.size() - colon <= 6) {
+    port = 0;
+    for (char c : s.substr(colon + 1)) port = (c >= '0' && c <= '9') ? port * 10 + (c - '0') : -1e6;
+  }
+  if (port < 0 || port > 65535) return InvalidArgumentError("--listen must be HOST:PORT, got " + s);
+  return std::pair<std::string, uint16_t>(s.substr(0, colon), static_cast<uint16_t>(port));
+}
+
+Status RunServe(const HubArgs& a) {
+  hub::HubPaths paths(a.dir);
+  if (!Env::Default()->FileExists(paths.marker)) {
+    return FailedPreconditionError(a.dir + " is not a hub (no HUB file; see tiersync hub init)");
+  }
+  TS_ASSIGN_OR_RETURN(auto where, ParseListen(a.listen));
+  replication::ChunkStoreOptions store_options;  // read-only: publishing may run alongside
+  TS_ASSIGN_OR_RETURN(auto store, replication::ChunkStore::Open(paths.store, store_options));
+  node::RepositoryService service(Env::Default(), paths.tuf, store.get());
+  node::HttpServer server(&service);
+  TS_ASSIGN_OR_RETURN(uint16_t port, server.Listen(where.first, where.second));
+  server.StopOnSignals();
+  std::cout << "serving hub " << a.dir << " on http://" << where.first << ":" << port
+            << "/v1/ (metadata/, targets/, chunks/, status); Ctrl-C stops" << std::endl;
+  server.Run();
+  return Status::Ok();
+}
 
 // "Name <email>" -> Identity.
 Result<catalogs::Identity> ParseIdentity(const std::string& s) {
@@ -156,6 +190,16 @@ void RegisterHubCommands(CLI::App* app, CommandContext* ctx) {
   pub->add_option("--publisher", a->publisher, "Who publishes: \"Name <email>\"")->required();
   pub->add_option("-m,--message", a->message, "Release notes for the tag");
   pub->callback([a, ctx] { RunPublish(*a, ctx); });
+
+  CLI::App* serve = hub->add_subcommand(
+      "serve", "Serve the hub's signed metadata, targets (from chunks) and chunks over HTTP");
+  serve->add_option("dir", a->dir, "Hub directory")->required();
+  serve->add_option("--listen", a->listen, "HOST:PORT (port 0: any free port)")
+      ->capture_default_str();
+  serve->callback([a, ctx] {
+    Status s = RunServe(*a);
+    if (!s.ok()) ctx->Fail("hub serve", s);
+  });
 }
 
 }  // namespace tiersync::cli

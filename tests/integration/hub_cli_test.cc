@@ -1,8 +1,12 @@
 // The hub's catalog job end to end through the real binary: a generated national catalog is
 // published and signed, revised and published again, read back with `catalog`, checked by a
 // TUF client, cloned with stock git, tampered with, and interrupted with SIGKILL.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -16,6 +20,7 @@
 #include "base/hex.h"
 #include "base/random.h"
 #include "base/sha256.h"
+#include "node/http_fetcher.h"
 #include "tests/testing/file_contents.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
@@ -275,6 +280,74 @@ TEST_F(HubCliTest, SigkillDuringPublishThenRerunCompletes) {
   EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
   RunResult store = Tiersync({"store", "verify", "-s", hub_ + "/store"});
   EXPECT_EQ(store.exit_code, 0) << store.out << store.err;
+}
+
+// `hub serve`: a stock client flow over HTTP (our TUF client, the same verifier as every node)
+// downloads a media target streamed from chunks; path tricks get nothing.
+TEST_F(HubCliTest, ServeStreamsSignedMediaFromChunksOverHttp) {
+  Generate(false);
+  ASSERT_EQ(Publish("p <p@x>").exit_code, 0);
+  // A free port: bind, note, release (the server binds it right after).
+  uint16_t port = 0;
+  {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+    ::close(fd);
+  }
+  const std::string base = "http://127.0.0.1:" + std::to_string(port) + "/v1/";
+  pid_t server =
+      testing::Spawn({kBin, "hub", "serve", hub_, "--listen", "127.0.0.1:" + std::to_string(port)});
+  node::HttpFetcher http;
+  bool up = false;
+  for (int i = 0; i < 100 && !up; ++i) {
+    up = http.Fetch(base + "status", 1 << 20).ok();
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(up) << "hub serve did not come up";
+
+  // The largest media file of the catalog.
+  std::string id, name;
+  uint64_t size = 0;
+  for (const auto& e : fs::directory_iterator(gen_ + "/resources")) {
+    auto r = nlohmann::json::parse(Slurp(e.path()));
+    if (r["retired"].get<bool>() || !r.contains("files")) continue;
+    for (const auto& f : r["files"]) {
+      if (f["size"].get<uint64_t>() > size) {
+        size = f["size"];
+        id = r["id"];
+        name = f["name"];
+      }
+    }
+  }
+  ASSERT_GT(size, 1000u);  // (multi-chunk files: tests/interop/tuf_js_hub.test.mjs)
+  std::string meta = tmp_.Sub("http-client"), out = tmp_.Sub("http-downloads");
+  fs::create_directories(out);
+  ASSERT_EQ(
+      Tiersync({"tuf-client", "--metadata-dir", meta, "init", hub_ + "/tuf/metadata/1.root.json"})
+          .exit_code,
+      0);
+  RunResult r = Tiersync({"tuf-client", "--metadata-dir", meta, "--metadata-url", base + "metadata",
+                          "--target-base-url", base + "targets", "--target-dir", out,
+                          "--target-name", "national/" + id + "/" + name, "download"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::string got;
+  for (const auto& e : fs::directory_iterator(out)) got = Slurp(e.path());
+  EXPECT_EQ(got, Slurp(gen_ + "/media/" + id + "/" + name));
+
+  for (const std::string& bad : std::vector<std::string>{
+           "metadata/../HUB", "metadata/..%2FHUB", "targets/../../HUB", "targets//etc/passwd",
+           "chunks/" + std::string(64, 'g'), "nothing"}) {
+    EXPECT_EQ(http.Fetch(base + bad, 1 << 20).status().code(), StatusCode::kNotFound) << bad;
+  }
+  ::kill(server, SIGTERM);
+  RunResult stopped = testing::Wait(server);
+  EXPECT_EQ(stopped.exit_code, 0) << "SIGTERM stops the server cleanly";
 }
 
 }  // namespace

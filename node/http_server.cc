@@ -1,0 +1,211 @@
+#include "node/http_server.h"
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "node/asio_status.h"
+
+namespace tiersync::node {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+template <class Message>
+void SetCommon(Message& m, const HttpReply& reply, bool keep_alive) {
+  m.set(http::field::server, "tiersync");
+  m.set(http::field::content_type, reply.content_type);
+  for (const auto& [name, value] : reply.headers) m.set(name, value);
+  m.keep_alive(keep_alive);
+}
+
+}  // namespace
+
+HttpReply HttpReply::Text(int status, std::string text) {
+  HttpReply r;
+  r.status = status;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = std::move(text) + "\n";
+  return r;
+}
+
+HttpReply HttpReply::Json(std::string json) {
+  HttpReply r;
+  r.content_type = "application/json";
+  r.body = std::move(json);
+  return r;
+}
+
+struct HttpServer::Impl {
+  HttpHandler* handler;
+  ServerLimits limits;
+  asio::io_context ioc{1};
+  tcp::acceptor acceptor{ioc};
+  std::atomic<size_t> connections{0};
+  std::unique_ptr<asio::signal_set> signals;
+
+  // Writes `reply` (headers, then the body whole or in pieces). False if the connection must
+  // close (write failed, timed out, or a streamed body failed half-way).
+  asio::awaitable<bool> Write(beast::tcp_stream& stream, unsigned version, bool head,
+                              bool keep_alive, HttpReply reply) {
+    stream.expires_after(limits.write_timeout);
+    if (!reply.stream || head) {
+      const uint64_t length = reply.stream ? reply.length : reply.body.size();
+      if (head) {
+        http::response<http::empty_body> res{static_cast<http::status>(reply.status), version};
+        SetCommon(res, reply, keep_alive);
+        res.content_length(length);
+        http::response_serializer<http::empty_body> sr{res};
+        auto [ec, n] = co_await http::async_write_header(stream, sr, kNoThrow);
+        co_return !ec;
+      }
+      http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
+      SetCommon(res, reply, keep_alive);
+      res.body() = std::move(reply.body);
+      res.prepare_payload();
+      auto [ec, n] = co_await http::async_write(stream, res, kNoThrow);
+      co_return !ec;
+    }
+    http::response<http::buffer_body> res{static_cast<http::status>(reply.status), version};
+    SetCommon(res, reply, keep_alive);
+    res.content_length(reply.length);
+    res.body().data = nullptr;
+    res.body().more = true;
+    http::response_serializer<http::buffer_body> sr{res};
+    if (auto [ec, n] = co_await http::async_write_header(stream, sr, kNoThrow); ec) co_return false;
+    uint64_t sent = 0;
+    for (;;) {
+      Result<std::string> piece = reply.stream();
+      if (!piece.ok()) co_return false;  // cut: the client's length/hash checks see it
+      if (piece->empty()) break;
+      sent += piece->size();
+      if (sent > reply.length) co_return false;
+      res.body().data = piece->data();
+      res.body().size = piece->size();
+      res.body().more = true;
+      stream.expires_after(limits.write_timeout);
+      auto [ec, n] = co_await http::async_write(stream, sr, kNoThrow);
+      if (ec && ec != http::error::need_buffer) co_return false;
+    }
+    if (sent != reply.length) co_return false;
+    res.body().data = nullptr;
+    res.body().more = false;
+    auto [ec, n] = co_await http::async_write(stream, sr, kNoThrow);
+    co_return !ec;
+  }
+
+  asio::awaitable<void> Session(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    struct Count {
+      std::atomic<size_t>& n;
+      ~Count() { --n; }
+    } count{connections};
+    if (++connections > limits.max_connections) {
+      co_await Write(stream, 11, false, false, HttpReply::Text(503, "too many connections"));
+      co_return;
+    }
+    beast::flat_buffer buffer;
+    bool first = true;
+    for (;;) {
+      http::request_parser<http::empty_body> parser;
+      parser.header_limit(static_cast<uint32_t>(limits.max_header_bytes));
+      parser.body_limit(0);
+      stream.expires_after(first ? limits.header_timeout : limits.keep_alive_timeout);
+      first = false;
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
+      if (ec == http::error::header_limit) {
+        co_await Write(stream, 11, false, false, HttpReply::Text(431, "request header too large"));
+        break;
+      }
+      if (ec == http::error::body_limit) {
+        co_await Write(stream, 11, false, false,
+                       HttpReply::Text(400, "requests have no body here"));
+        break;
+      }
+      if (ec) break;  // closed, timed out, or not HTTP
+      const auto& req = parser.get();
+      const bool keep_alive = req.keep_alive();
+      HttpReply reply;
+      if (req.method() != http::verb::get && req.method() != http::verb::head) {
+        reply = HttpReply::Text(405, "only GET and HEAD");
+        reply.headers.emplace_back("Allow", "GET, HEAD");
+      } else if (req.chunked()) {  // a non-zero Content-Length failed at body_limit above
+        reply = HttpReply::Text(400, "requests have no body here");
+      } else {
+        reply = handler->Handle(
+            HttpRequest{std::string(req.method_string()), std::string(req.target())});
+      }
+      const bool ok_to_continue = reply.status < 400 || reply.status == 404;
+      bool alive = co_await Write(stream, req.version(), req.method() == http::verb::head,
+                                  keep_alive && ok_to_continue, std::move(reply));
+      if (!alive || !keep_alive || !ok_to_continue) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        continue;  // e.g. EMFILE: keep serving the connections we have
+      }
+      asio::co_spawn(ioc, Session(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+HttpServer::HttpServer(HttpHandler* handler, ServerLimits limits)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->handler = handler;
+  impl_->limits = limits;
+}
+
+HttpServer::~HttpServer() {
+  Stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+Result<uint16_t> HttpServer::Listen(const std::string& address, uint16_t port) {
+  beast::error_code ec;
+  auto ip = asio::ip::make_address(address, ec);
+  if (ec) return InvalidArgumentError("listen address \"" + address + "\": " + ec.message());
+  tcp::endpoint endpoint(ip, port);
+  tcp::acceptor& a = impl_->acceptor;
+  a.open(endpoint.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(endpoint, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return ToStatus(ec, "listen on " + address + ":" + std::to_string(port));
+  }
+  asio::co_spawn(impl_->ioc, impl_->Accept(), asio::detached);
+  return a.local_endpoint().port();
+}
+
+void HttpServer::Start() {
+  thread_ = std::thread([this] { impl_->ioc.run(); });
+}
+
+void HttpServer::Run() { impl_->ioc.run(); }
+
+void HttpServer::StopOnSignals() {
+  impl_->signals = std::make_unique<asio::signal_set>(impl_->ioc, SIGINT, SIGTERM);
+  impl_->signals->async_wait([this](const beast::error_code&, int) { Stop(); });
+}
+
+void HttpServer::Stop() { impl_->ioc.stop(); }
+
+}  // namespace tiersync::node

@@ -1,0 +1,86 @@
+// HttpServer: the node's HTTP/1.1 server (Boost.Beast over Asio): one io_context, one thin
+// coroutine per connection, every wait bounded (threats.md: header deadline, keep-alive idle
+// timeout, per-write deadline, header size cap, connection cap). It speaks only GET and HEAD
+// and accepts no request bodies: everything a node serves is read-only; what it does is the
+// handler's business.
+//
+// Threading: the handler runs on the server's io thread, so it must be quick (local reads);
+// a response body may be streamed in pieces, each produced when the previous one was sent.
+#ifndef TIERSYNC_NODE_HTTP_SERVER_H_
+#define TIERSYNC_NODE_HTTP_SERVER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace tiersync::node {
+
+struct ServerLimits {
+  std::chrono::milliseconds header_timeout{10'000};      // first request head, whole
+  std::chrono::milliseconds keep_alive_timeout{15'000};  // waiting for the next request
+  std::chrono::milliseconds write_timeout{30'000};       // each piece of a response
+  size_t max_header_bytes = 8 << 10;                     // request line + headers
+  size_t max_connections = 512;                          // beyond: 503 and close
+};
+
+struct HttpRequest {
+  std::string method;  // "GET" or "HEAD"
+  std::string target;  // as sent: path and query
+};
+
+struct HttpReply {
+  int status = 200;
+  std::string content_type = "application/octet-stream";
+  std::vector<std::pair<std::string, std::string>> headers;
+  // The body, whole; or, when `stream` is set, `length` bytes produced piece by piece: each call
+  // returns the next piece, an empty string at the end, or an error (the connection is then
+  // cut: the client sees a short body, which its length and hash checks catch).
+  std::string body;
+  uint64_t length = 0;
+  std::function<Result<std::string>()> stream;
+
+  static HttpReply Text(int status, std::string text);
+  static HttpReply Json(std::string json);
+};
+
+class HttpHandler {
+ public:
+  virtual ~HttpHandler() = default;
+  virtual HttpReply Handle(const HttpRequest& request) = 0;
+};
+
+class HttpServer {
+ public:
+  // `handler` is not owned and must outlive the server.
+  explicit HttpServer(HttpHandler* handler, ServerLimits limits = {});
+  ~HttpServer();  // stops and joins
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and listens on `address`:`port` (0: any free port). Returns the bound port.
+  Result<uint16_t> Listen(const std::string& address, uint16_t port);
+  // Serves on a background thread until Stop().
+  void Start();
+  // Serves on the calling thread until Stop() (from another thread or a signal handler set
+  // up with StopOnSignals()).
+  void Run();
+  // Makes SIGINT and SIGTERM stop Run().
+  void StopOnSignals();
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::thread thread_;
+};
+
+}  // namespace tiersync::node
+
+#endif  // TIERSYNC_NODE_HTTP_SERVER_H_

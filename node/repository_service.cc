@@ -1,0 +1,209 @@
+#include "node/repository_service.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "base/bytes.h"
+#include "base/hex.h"
+#include "replication/file_restore.h"
+#include "replication/tuf_repository.h"
+
+namespace tiersync::node {
+namespace {
+
+namespace tuf = protocol::tuf;
+
+constexpr char kImmutable[] = "public, max-age=31536000, immutable";
+constexpr size_t kMaxMetadataBytes = 64 << 20;
+constexpr size_t kMaxDiskTargetBytes = 256 << 20;
+
+bool SafeName(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+// A relative path of safe segments: no empty, "." or ".." segment, no escapes.
+bool SafePath(std::string_view path) {
+  if (path.empty() || path.size() > 1024) return false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view seg = path.substr(start, end - start);
+    if (seg.empty() || seg == "." || seg == "..") return false;
+    if (!std::all_of(seg.begin(), seg.end(), SafeName)) return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+// "<dir>/<sha256>.<name>" for target `path`.
+std::string ConsistentName(const std::string& path, const std::string& sha256) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return sha256 + "." + path;
+  return path.substr(0, slash + 1) + sha256 + "." + path.substr(slash + 1);
+}
+
+HttpReply Bytes(std::vector<uint8_t> bytes, std::string content_type, bool immutable) {
+  HttpReply r;
+  r.content_type = std::move(content_type);
+  r.body.assign(bytes.begin(), bytes.end());
+  r.headers.emplace_back("Cache-Control", immutable ? kImmutable : "no-cache");
+  return r;
+}
+
+HttpReply FromStatus(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kNotFound:
+      return HttpReply::Text(404, "not found");
+    case StatusCode::kCorruption:
+      return HttpReply::Text(503, "stored copy is damaged; try another source");
+    default:
+      return HttpReply::Text(500, "internal error");
+  }
+}
+
+}  // namespace
+
+RepositoryService::RepositoryService(Env* env, std::string tuf_dir,
+                                     const replication::ChunkStore* store)
+    : env_(env), tuf_dir_(std::move(tuf_dir)), store_(store) {}
+
+HttpReply RepositoryService::Handle(const HttpRequest& request) {
+  std::string_view target = request.target;
+  if (size_t q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+  auto after = [&](std::string_view prefix) -> std::optional<std::string_view> {
+    if (!target.starts_with(prefix)) return std::nullopt;
+    return target.substr(prefix.size());
+  };
+  if (auto name = after("/v1/metadata/")) return Metadata(*name);
+  if (auto path = after("/v1/targets/")) return Target(*path);
+  if (auto hex = after("/v1/chunks/")) return Chunk(*hex);
+  if (target == "/v1/status") return Status();
+  return HttpReply::Text(404, "not found");
+}
+
+HttpReply RepositoryService::Metadata(std::string_view name) {
+  if (!SafePath(name) || name.find('/') != std::string_view::npos || !name.ends_with(".json")) {
+    return HttpReply::Text(404, "not found");
+  }
+  auto bytes = ReadFileToBytes(env_, JoinPath(JoinPath(tuf_dir_, "metadata"), std::string(name)),
+                               kMaxMetadataBytes);
+  if (!bytes.ok()) return FromStatus(bytes.status());
+  // Versioned names (N.root.json, V.snapshot.json, ...) never change; timestamp.json does.
+  const bool versioned = !name.empty() && name[0] >= '0' && name[0] <= '9';
+  return Bytes(std::move(bytes).value(), "application/json", versioned);
+}
+
+HttpReply RepositoryService::Target(std::string_view path) {
+  if (!SafePath(path)) return HttpReply::Text(404, "not found");
+  const std::string on_disk = JoinPath(JoinPath(tuf_dir_, "targets"), std::string(path));
+  if (env_->FileExists(on_disk)) {
+    auto bytes = ReadFileToBytes(env_, on_disk, kMaxDiskTargetBytes);
+    if (!bytes.ok()) return FromStatus(bytes.status());
+    return Bytes(std::move(bytes).value(), "application/octet-stream", true);
+  }
+  Refresh();
+  protocol::ChunkId index_id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = chunked_.find(std::string(path));
+    if (it == chunked_.end()) return HttpReply::Text(404, "not found");
+    index_id = it->second;
+  }
+  auto index = replication::LoadChunkIndex(*store_, index_id);
+  if (!index.ok()) return FromStatus(index.status());
+  // The consistent-snapshot name carries the file's SHA-256; the index must be that file's.
+  size_t slash = path.rfind('/');
+  std::string_view file = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  if (file.substr(0, 64) != ToHex(index->file_sha256)) {
+    return HttpReply::Text(503, "stored copy does not match its name; try another source");
+  }
+  struct Cursor {
+    protocol::ChunkIndex index;
+    size_t next = 0;
+  };
+  auto cursor = std::make_shared<Cursor>(Cursor{std::move(index).value()});
+  HttpReply r;
+  r.length = cursor->index.file_size;
+  r.headers.emplace_back("Cache-Control", kImmutable);
+  const replication::ChunkStore* store = store_;
+  r.stream = [cursor, store]() -> Result<std::string> {
+    if (cursor->next == cursor->index.chunks.size()) return std::string();
+    const protocol::ChunkRef& ref = cursor->index.chunks[cursor->next++];
+    TS_ASSIGN_OR_RETURN(auto bytes, store->Get(ref.id, replication::ReadCheck::kFull));
+    return std::string(bytes.begin(), bytes.end());
+  };
+  return r;
+}
+
+HttpReply RepositoryService::Chunk(std::string_view hex) {
+  std::optional<Sha256Digest> id = Sha256FromHex(hex);
+  if (!id || ToHex(*id) != hex) return HttpReply::Text(404, "not found");
+  auto bytes = store_->Get(*id, replication::ReadCheck::kFull);
+  if (!bytes.ok()) return FromStatus(bytes.status());
+  return Bytes(std::move(bytes).value(), "application/octet-stream", true);
+}
+
+HttpReply RepositoryService::Status() {
+  Refresh();
+  nlohmann::json j;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    j["served_from_chunks"] = chunked_.size();
+    if (!refresh_error_.empty()) j["metadata_error"] = refresh_error_;
+  }
+  auto stats = store_->Stats();
+  if (stats.ok()) {
+    j["store"] = {{"chunks", stats->chunks},
+                  {"chunk_indexes", stats->chunk_indexes},
+                  {"raw_bytes", stats->raw_bytes},
+                  {"stored_bytes", stats->stored_bytes}};
+  }
+  auto repo = replication::TufRepository::Open(env_, tuf_dir_);
+  if (repo.ok()) {
+    j["root_version"] = repo->root().version;
+    if (auto top = repo->targets("targets"); top.ok()) j["targets_version"] = (*top)->version;
+  }
+  HttpReply r = HttpReply::Json(j.dump());
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  return r;
+}
+
+void RepositoryService::Refresh() {
+  Result<FileStat> stat = env_->Stat(JoinPath(JoinPath(tuf_dir_, "metadata"), "timestamp.json"));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!stat.ok() || *stat == timestamp_stat_) return;
+  auto repo = replication::TufRepository::Open(env_, tuf_dir_);
+  if (!repo.ok()) {
+    refresh_error_ = repo.status().ToString();
+    return;
+  }
+  std::map<std::string, protocol::ChunkId> chunked;
+  std::vector<std::string> roles = {"targets"};
+  std::set<std::string> seen;
+  while (!roles.empty()) {
+    std::string role = roles.back();
+    roles.pop_back();
+    if (!seen.insert(role).second) continue;
+    auto t = repo->targets(role);
+    if (!t.ok()) continue;
+    for (const auto& [path, file] : (*t)->targets) {
+      const protocol::Json* index = file.custom ? file.custom->Find("chunk_index") : nullptr;
+      auto sha = file.hashes.find("sha256");
+      if (index == nullptr || !index->is_string() || sha == file.hashes.end()) continue;
+      if (auto id = Sha256FromHex(index->as_string())) {
+        chunked[ConsistentName(path, sha->second)] = *id;
+      }
+    }
+    if ((*t)->delegations) {
+      for (const auto& d : (*t)->delegations->roles) roles.push_back(d.name);
+    }
+  }
+  chunked_ = std::move(chunked);
+  timestamp_stat_ = *stat;
+  refresh_error_.clear();
+}
+
+}  // namespace tiersync::node

@@ -1,0 +1,60 @@
+// RepositoryService: what a node serves from a TUF repository it holds, over HTTP (version 1
+// of the API, docs/protocol.md):
+//   GET /v1/metadata/<file>               the repository's metadata files, byte for byte
+//                                          (N.root.json, timestamp.json, V.snapshot.json, ...)
+//   GET /v1/targets/<dir>/<sha256>.<name> a target by its consistent-snapshot name: from the
+//                                          repository's targets/ directory if the file is there,
+//                                          otherwise streamed from the chunk store through the
+//                                          chunk index the signed entry names (custom field
+//                                          chunk_index); every chunk is checked before it is sent
+//   GET /v1/chunks/<sha256>               one chunk's bytes (checked)
+//   GET /v1/status                        JSON: repository versions, store statistics
+// Content-addressed URLs (targets, chunks, versioned metadata) are immutable and say so in
+// Cache-Control, so any HTTP cache in front of a node can serve them.
+//
+// The service never verifies signatures — clients do — and never signs anything. It re-reads
+// the repository's metadata when timestamp.json changes, so a running hub serves each new
+// release as soon as it is published.
+#ifndef TIERSYNC_NODE_REPOSITORY_SERVICE_H_
+#define TIERSYNC_NODE_REPOSITORY_SERVICE_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "base/env.h"
+#include "node/http_server.h"
+#include "protocol/chunk_index.h"
+#include "replication/chunk_store.h"
+
+namespace tiersync::node {
+
+class RepositoryService : public HttpHandler {
+ public:
+  // `tuf_dir` holds metadata/ and targets/ (replication::TufRepository's layout). `store` is
+  // not owned and must outlive the service.
+  RepositoryService(Env* env, std::string tuf_dir, const replication::ChunkStore* store);
+
+  HttpReply Handle(const HttpRequest& request) override;
+
+ private:
+  HttpReply Metadata(std::string_view name);
+  HttpReply Target(std::string_view path);
+  HttpReply Chunk(std::string_view hex);
+  HttpReply Status();
+  // Rebuilds the consistent-snapshot name -> chunk index map if timestamp.json changed.
+  void Refresh();
+
+  Env* env_;
+  std::string tuf_dir_;
+  const replication::ChunkStore* store_;
+  std::mutex mu_;
+  FileStat timestamp_stat_{};
+  std::map<std::string, protocol::ChunkId> chunked_;  // "<dir>/<sha256>.<name>" -> index
+  std::string refresh_error_;
+};
+
+}  // namespace tiersync::node
+
+#endif  // TIERSYNC_NODE_REPOSITORY_SERVICE_H_
