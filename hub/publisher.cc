@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "base/bytes.h"
 #include "base/hex.h"
@@ -121,11 +122,11 @@ Result<std::map<std::string, Resource>> ReadInputRecords(
     std::string id = r->id;
     records.emplace(std::move(id), std::move(r).value());
   }
+  const std::set<std::string> present(names->begin(), names->end());
   for (const auto& [id, old] : previous) {
-    if (!records.contains(id) && !file_of.contains(id)) {
-      bool invalid = false;  // a record that failed its checks was reported already
-      for (const std::string& name : *names) invalid |= name == id + ".json";
-      if (!invalid) {
+    if (!records.contains(id)) {
+      // A record file that is there but failed its checks was reported already.
+      if (!present.contains(id + ".json")) {
         problems->Add("resource " + id + " (release " + previous_name +
                       ") is missing from the input: retire it (\"retired\": true) instead of "
                       "deleting it");
