@@ -166,7 +166,7 @@ HttpReply RepositoryService::Status() {
     j["root_version"] = repo->root().version;
     if (auto top = repo->targets("targets"); top.ok()) j["targets_version"] = (*top)->version;
   }
-  HttpReply r = HttpReply::Json(j.dump());
+  HttpReply r = HttpReply::Json(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   r.headers.emplace_back("Cache-Control", "no-cache");
   return r;
 }
