@@ -77,11 +77,64 @@ HttpReply RepositoryService::Handle(const HttpRequest& request) {
     if (!target.starts_with(prefix)) return std::nullopt;
     return target.substr(prefix.size());
   };
-  if (auto name = after("/v1/metadata/")) return Metadata(*name);
-  if (auto path = after("/v1/targets/")) return Target(*path);
-  if (auto hex = after("/v1/chunks/")) return Chunk(*hex);
-  if (target == "/v1/status") return Status();
-  return HttpReply::Text(404, "not found");
+  if (auto name = after("/v1/metadata/")) return Count("metadata", Metadata(*name));
+  if (auto path = after("/v1/targets/")) return Count("targets", Target(*path));
+  if (auto hex = after("/v1/chunks/")) return Count("chunks", Chunk(*hex));
+  if (target == "/v1/status") return Count("status", Status());
+  if (target == "/metrics") return Metrics();
+  return Count("other", HttpReply::Text(404, "not found"));
+}
+
+HttpReply RepositoryService::Count(std::string endpoint, HttpReply reply) {
+  std::shared_ptr<Counters> counters = counters_;
+  std::lock_guard<std::mutex> lock(counters->mu);
+  ++counters->requests[{endpoint, reply.status}];
+  if (!reply.stream) {
+    counters->bytes[endpoint] += reply.body.size();
+    return reply;
+  }
+  reply.stream = [counters, endpoint, next = std::move(reply.stream)]() -> Result<std::string> {
+    Result<std::string> piece = next();
+    if (piece.ok()) {
+      std::lock_guard<std::mutex> lock(counters->mu);
+      counters->bytes[endpoint] += piece->size();
+    }
+    return piece;
+  };
+  return reply;
+}
+
+HttpReply RepositoryService::Metrics() {
+  std::string out;
+  {
+    std::lock_guard<std::mutex> lock(counters_->mu);
+    out += "# HELP tiersync_http_requests_total HTTP requests answered, by endpoint and status.\n";
+    out += "# TYPE tiersync_http_requests_total counter\n";
+    for (const auto& [key, n] : counters_->requests) {
+      out += "tiersync_http_requests_total{endpoint=\"" + key.first + "\",code=\"" +
+             std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
+    }
+    out += "# HELP tiersync_http_response_bytes_total Response body bytes produced, by endpoint.\n";
+    out += "# TYPE tiersync_http_response_bytes_total counter\n";
+    for (const auto& [endpoint, n] : counters_->bytes) {
+      out += "tiersync_http_response_bytes_total{endpoint=\"" + endpoint + "\"} " +
+             std::to_string(n) + "\n";
+    }
+  }
+  auto stats = store_->Stats();
+  if (stats.ok()) {
+    out += "# HELP tiersync_store_chunks Chunks in the node's chunk store.\n";
+    out += "# TYPE tiersync_store_chunks gauge\n";
+    out += "tiersync_store_chunks " + std::to_string(stats->chunks) + "\n";
+    out += "# HELP tiersync_store_stored_bytes Bytes the chunk store's payloads take.\n";
+    out += "# TYPE tiersync_store_stored_bytes gauge\n";
+    out += "tiersync_store_stored_bytes " + std::to_string(stats->stored_bytes) + "\n";
+  }
+  HttpReply r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = std::move(out);
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  return r;
 }
 
 HttpReply RepositoryService::Metadata(std::string_view name) {

@@ -9,6 +9,8 @@
 //                                          chunk_index); every chunk is checked before it is sent
 //   GET /v1/chunks/<sha256>               one chunk's bytes (checked)
 //   GET /v1/status                        JSON: repository versions, store statistics
+//   GET /metrics                          Prometheus text: requests by endpoint and status,
+//                                          response body bytes by endpoint
 // Content-addressed URLs (targets, chunks, versioned metadata) are immutable and say so in
 // Cache-Control, so any HTTP cache in front of a node can serve them.
 //
@@ -43,6 +45,9 @@ class RepositoryService : public HttpHandler {
   HttpReply Target(std::string_view path);
   HttpReply Chunk(std::string_view hex);
   HttpReply Status();
+  HttpReply Metrics();
+  // Counts a finished reply (and, for a streamed body, each piece as it is produced).
+  HttpReply Count(std::string endpoint, HttpReply reply);
   // Rebuilds the consistent-snapshot name -> chunk index map if timestamp.json changed.
   void Refresh();
 
@@ -53,6 +58,13 @@ class RepositoryService : public HttpHandler {
   FileStat timestamp_stat_{};
   std::map<std::string, protocol::ChunkId> chunked_;  // "<dir>/<sha256>.<name>" -> index
   std::string refresh_error_;
+  // Shared with streamed bodies, which outlive Handle().
+  struct Counters {
+    std::mutex mu;
+    std::map<std::pair<std::string, int>, uint64_t> requests;  // (endpoint, status)
+    std::map<std::string, uint64_t> bytes;                     // endpoint
+  };
+  std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
 };
 
 }  // namespace tiersync::node

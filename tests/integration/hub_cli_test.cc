@@ -339,6 +339,17 @@ TEST_F(HubCliTest, ServeStreamsSignedMediaFromChunksOverHttp) {
   std::string got;
   for (const auto& e : fs::directory_iterator(out)) got = Slurp(e.path());
   EXPECT_EQ(got, Slurp(gen_ + "/media/" + id + "/" + name));
+  // The byte counters account for exactly that one download.
+  auto metrics = http.Fetch("http://127.0.0.1:" + std::to_string(port) + "/metrics", 1 << 20);
+  ASSERT_TRUE(metrics.ok()) << metrics.status().ToString();
+  std::string text(metrics->begin(), metrics->end());
+  EXPECT_NE(text.find("tiersync_http_response_bytes_total{endpoint=\"targets\"} " +
+                      std::to_string(size) + "\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tiersync_http_requests_total{endpoint=\"targets\",code=\"200\"} 1\n"),
+            std::string::npos)
+      << text;
 
   for (const std::string& bad : std::vector<std::string>{
            "metadata/../HUB", "metadata/..%2FHUB", "targets/../../HUB", "targets//etc/passwd",
