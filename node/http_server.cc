@@ -56,49 +56,44 @@ struct HttpServer::Impl {
   std::unique_ptr<asio::signal_set> signals;
 
   // Writes `reply` (headers, then the body whole or in pieces). False if the connection must
-  // close (write failed, timed out, or a streamed body failed half-way).
+  // close (write failed, timed out, or a streamed body failed half-way). One message type
+  // (buffer_body) for every response keeps the coroutine's template instantiations few.
   asio::awaitable<bool> Write(beast::tcp_stream& stream, unsigned version, bool head,
                               bool keep_alive, HttpReply reply) {
     stream.expires_after(limits.write_timeout);
-    if (!reply.stream || head) {
-      const uint64_t length = reply.stream ? reply.length : reply.body.size();
-      if (head) {
-        http::response<http::empty_body> res{static_cast<http::status>(reply.status), version};
-        SetCommon(res, reply, keep_alive);
-        res.content_length(length);
-        http::response_serializer<http::empty_body> sr{res};
-        auto [ec, n] = co_await http::async_write_header(stream, sr, kNoThrow);
-        co_return !ec;
-      }
-      http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
-      SetCommon(res, reply, keep_alive);
-      res.body() = std::move(reply.body);
-      res.prepare_payload();
-      auto [ec, n] = co_await http::async_write(stream, res, kNoThrow);
-      co_return !ec;
-    }
     http::response<http::buffer_body> res{static_cast<http::status>(reply.status), version};
     SetCommon(res, reply, keep_alive);
-    res.content_length(reply.length);
+    const bool streamed = static_cast<bool>(reply.stream);
+    res.content_length(streamed ? reply.length : reply.body.size());
     res.body().data = nullptr;
-    res.body().more = true;
+    res.body().more = !head;
     http::response_serializer<http::buffer_body> sr{res};
     if (auto [ec, n] = co_await http::async_write_header(stream, sr, kNoThrow); ec) co_return false;
+    if (head) co_return true;
     uint64_t sent = 0;
+    const uint64_t length = streamed ? reply.length : reply.body.size();
+    bool whole_sent = false;
     for (;;) {
-      Result<std::string> piece = reply.stream();
-      if (!piece.ok()) co_return false;  // cut: the client's length/hash checks see it
-      if (piece->empty()) break;
-      sent += piece->size();
-      if (sent > reply.length) co_return false;
-      res.body().data = piece->data();
-      res.body().size = piece->size();
+      std::string piece;
+      if (streamed) {
+        Result<std::string> next = reply.stream();
+        if (!next.ok()) co_return false;  // cut: the client's length/hash checks see it
+        piece = std::move(next).value();
+      } else if (!whole_sent) {
+        piece = std::move(reply.body);
+        whole_sent = true;
+      }
+      if (piece.empty()) break;
+      sent += piece.size();
+      if (sent > length) co_return false;
+      res.body().data = piece.data();
+      res.body().size = piece.size();
       res.body().more = true;
       stream.expires_after(limits.write_timeout);
       auto [ec, n] = co_await http::async_write(stream, sr, kNoThrow);
       if (ec && ec != http::error::need_buffer) co_return false;
     }
-    if (sent != reply.length) co_return false;
+    if (sent != length) co_return false;
     res.body().data = nullptr;
     res.body().more = false;
     auto [ec, n] = co_await http::async_write(stream, sr, kNoThrow);
