@@ -1,15 +1,20 @@
 #include "node/http_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
+#include <optional>
 
 #include "node/asio_status.h"
 
@@ -100,6 +105,31 @@ struct HttpServer::Impl {
     co_return !ec;
   }
 
+  // Waits for a deferred reply (HttpReply::wait), at most limits.max_hold.
+  asio::awaitable<HttpReply> Hold(beast::tcp_stream& stream, HttpReply reply) {
+    struct Deferred {
+      explicit Deferred(asio::any_io_executor ex) : timer(ex) {}
+      asio::steady_timer timer;
+      std::optional<HttpReply> reply;
+      bool closed = false;
+    };
+    auto state = std::make_shared<Deferred>(stream.get_executor());
+    state->timer.expires_after(limits.max_hold);
+    auto wait = std::move(reply.wait);
+    asio::any_io_executor ex = stream.get_executor();
+    wait([state, ex](HttpReply r) {
+      asio::post(ex, [state, r = std::move(r)]() mutable {
+        if (state->closed || state->reply) return;
+        state->reply = std::move(r);
+        state->timer.cancel();
+      });
+    });
+    co_await state->timer.async_wait(kNoThrow);
+    state->closed = true;
+    if (state->reply) co_return std::move(*state->reply);
+    co_return reply;
+  }
+
   asio::awaitable<void> Session(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
     struct Count {
@@ -113,9 +143,9 @@ struct HttpServer::Impl {
     beast::flat_buffer buffer;
     bool first = true;
     for (;;) {
-      http::request_parser<http::empty_body> parser;
+      http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<uint32_t>(limits.max_header_bytes));
-      parser.body_limit(0);
+      parser.body_limit(limits.max_body_bytes);
       stream.expires_after(first ? limits.header_timeout : limits.keep_alive_timeout);
       first = false;
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
@@ -123,24 +153,59 @@ struct HttpServer::Impl {
         co_await Write(stream, 11, false, false, HttpReply::Text(431, "request header too large"));
         break;
       }
-      if (ec == http::error::body_limit) {
-        co_await Write(stream, 11, false, false,
-                       HttpReply::Text(400, "requests have no body here"));
+      if (ec == http::error::body_limit) {  // Content-Length over the cap
+        co_await Write(stream, 11, false, false, HttpReply::Text(413, "request body too large"));
         break;
       }
-      if (ec) break;  // closed, timed out, or not HTTP
+      if (ec && ec.category() == http::make_error_code(http::error::bad_version).category() &&
+          ec != http::error::end_of_stream && ec != http::error::partial_message) {
+        // Not valid HTTP/1.1, e.g. Content-Length together with Transfer-Encoding.
+        co_await Write(stream, 11, false, false, HttpReply::Text(400, "bad request"));
+        break;
+      }
+      if (ec) break;  // closed or timed out
+      const auto& head = parser.get();
+      const bool post = head.method() == http::verb::post;
+      const bool has_body = head.chunked() || head.has_content_length();
+      std::optional<HttpReply> refusal;
+      if (head.method() != http::verb::get && head.method() != http::verb::head && !post) {
+        refusal = HttpReply::Text(405, "only GET, HEAD and POST");
+        refusal->headers.emplace_back("Allow", "GET, HEAD, POST");
+      } else if (head.chunked() && head.count(http::field::content_length) > 0) {
+        refusal = HttpReply::Text(400, "Content-Length and Transfer-Encoding together");
+      } else if (!post && has_body && (head.chunked() || parser.content_length().value_or(0) > 0)) {
+        refusal = HttpReply::Text(400, "only POST requests have a body");
+      } else if (post && parser.content_length() &&
+                 *parser.content_length() > limits.max_body_bytes) {
+        refusal = HttpReply::Text(413, "request body too large");
+      }
+      if (refusal) {
+        co_await Write(stream, head.version(), false, false, std::move(*refusal));
+        break;
+      }
+      if (post && !parser.is_done()) {
+        stream.expires_after(limits.header_timeout);
+        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kNoThrow);
+        if (bec == http::error::body_limit) {
+          co_await Write(stream, 11, false, false, HttpReply::Text(413, "request body too large"));
+          break;
+        }
+        if (bec) break;
+      }
       const auto& req = parser.get();
       const bool keep_alive = req.keep_alive();
-      HttpReply reply;
-      if (req.method() != http::verb::get && req.method() != http::verb::head) {
-        reply = HttpReply::Text(405, "only GET and HEAD");
-        reply.headers.emplace_back("Allow", "GET, HEAD");
-      } else if (req.chunked()) {  // a non-zero Content-Length failed at body_limit above
-        reply = HttpReply::Text(400, "requests have no body here");
-      } else {
-        reply = handler->Handle(
-            HttpRequest{std::string(req.method_string()), std::string(req.target())});
+      HttpRequest request{std::string(req.method_string()),
+                          std::string(req.target()),
+                          post ? req.body() : std::string(),
+                          {}};
+      for (const auto& field : req) {
+        std::string name(field.name_string());
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
+        request.headers[std::move(name)] = std::string(field.value());
       }
+      HttpReply reply = handler->Handle(request);
+      if (reply.wait) reply = co_await Hold(stream, std::move(reply));
       const bool ok_to_continue = reply.status < 400 || reply.status == 404;
       bool alive = co_await Write(stream, req.version(), req.method() == http::verb::head,
                                   keep_alive && ok_to_continue, std::move(reply));

@@ -1,17 +1,20 @@
 // HttpServer: the node's HTTP/1.1 server (Boost.Beast over Asio): one io_context, one thin
 // coroutine per connection, every wait bounded (threats.md: header deadline, keep-alive idle
-// timeout, per-write deadline, header size cap, connection cap). It speaks only GET and HEAD
-// and accepts no request bodies: everything a node serves is read-only; what it does is the
-// handler's business.
+// timeout, per-write deadline, header and body size caps, connection cap). It speaks GET,
+// HEAD and POST; only POST may carry a body (at most max_body_bytes, read within the header
+// deadline), and a request with both Content-Length and Transfer-Encoding is refused.
 //
 // Threading: the handler runs on the server's io thread, so it must be quick (local reads);
 // a response body may be streamed in pieces, each produced when the previous one was sent.
+// A reply may also be deferred (long-poll): the handler hands back a `wait` function and the
+// connection waits, bounded by max_hold, until that function's callback supplies the reply.
 #ifndef TIERSYNC_NODE_HTTP_SERVER_H_
 #define TIERSYNC_NODE_HTTP_SERVER_H_
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,11 +31,21 @@ struct ServerLimits {
   std::chrono::milliseconds write_timeout{30'000};       // each piece of a response
   size_t max_header_bytes = 8 << 10;                     // request line + headers
   size_t max_connections = 512;                          // beyond: 503 and close
+  size_t max_body_bytes = 1 << 20;                       // POST bodies; beyond: 413
+  std::chrono::milliseconds max_hold{60'000};            // a deferred reply; then 204
 };
 
 struct HttpRequest {
-  std::string method;  // "GET" or "HEAD"
+  std::string method;  // "GET", "HEAD" or "POST"
   std::string target;  // as sent: path and query
+  std::string body;    // POST only
+  // Request headers the handlers look at, by lower-case name (content-type,
+  // content-encoding, git-protocol, if-none-match, range, ...); others are dropped.
+  std::map<std::string, std::string> headers;
+  const std::string* Header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? nullptr : &it->second;
+  }
 };
 
 struct HttpReply {
@@ -45,6 +58,11 @@ struct HttpReply {
   std::string body;
   uint64_t length = 0;
   std::function<Result<std::string>()> stream;
+  // Deferred (long-poll): when set, the server calls `wait` with a callback; calling that
+  // callback (from any thread; later calls are ignored) sends the reply it is given. If it is
+  // not called within ServerLimits::max_hold, the fields above are sent instead.
+  using Resume = std::function<void(HttpReply)>;
+  std::function<void(Resume)> wait;
 
   static HttpReply Text(int status, std::string text);
   static HttpReply Json(std::string json);
