@@ -37,6 +37,8 @@ inline constexpr size_t kMaxTargetsBytes = 64u << 20;
 // search may visit (python-tuf's defaults).
 inline constexpr int kMaxRootRotations = 32;
 inline constexpr int kMaxDelegationsVisited = 32;
+// Roles a mirror loads to list a whole repository: 16^3 hash bins plus the regional tree.
+inline constexpr int kMaxRolesListed = 8192;
 // The major version of the specification this code implements.
 inline constexpr std::string_view kSpecVersion = "1.0.31";
 

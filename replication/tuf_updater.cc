@@ -1,5 +1,7 @@
 #include "replication/tuf_updater.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
 #include <vector>
 
@@ -67,6 +69,10 @@ Status Updater::LoadRoot() {
     if (bytes.status().code() == StatusCode::kNotFound) return Status::Ok();
     if (!bytes.ok()) return bytes.status().WithContext("fetching root v" + std::to_string(v));
     TS_RETURN_IF_ERROR(trusted_->UpdateRoot(*bytes));
+    if (options_.keep_root_history) {
+      TS_RETURN_IF_ERROR(WriteFileAtomically(
+          env_, JoinPath(options_.metadata_dir, std::to_string(v) + ".root.json"), *bytes));
+    }
     TS_RETURN_IF_ERROR(Persist("root", *bytes));
   }
   return Status::Ok();
@@ -152,6 +158,50 @@ Result<std::optional<TargetInfo>> Updater::GetTargetInfo(const std::string& path
     to_visit.insert(to_visit.end(), children.rbegin(), children.rend());
   }
   return std::optional<TargetInfo>();
+}
+
+Result<std::vector<TargetInfo>> Updater::ListAllTargets() {
+  if (!trusted_) TS_RETURN_IF_ERROR(Refresh());
+  struct Visit {
+    std::string role, delegator;
+    std::vector<const tuf::DelegatedRole*> chain;  // delegations on the way here
+  };
+  std::vector<Visit> to_visit = {{std::string(tuf::kTargetsRole), std::string(tuf::kRootRole), {}}};
+  std::set<std::pair<std::string, std::string>> visited;
+  std::map<std::string, tuf::TargetFile> found;
+  bool terminating = false;
+  int budget = tuf::kMaxRolesListed;
+  while (budget > 0 && !to_visit.empty()) {
+    Visit v = std::move(to_visit.back());
+    to_visit.pop_back();
+    if (!visited.insert({v.role, v.delegator}).second) continue;
+    --budget;
+    TS_ASSIGN_OR_RETURN(const tuf::Targets* targets, LoadTargets(v.role, v.delegator));
+    for (const auto& [path, file] : targets->targets) {
+      bool covered = std::all_of(v.chain.begin(), v.chain.end(),
+                                 [&](const auto* d) { return tuf::RoleCoversTarget(*d, path); });
+      if (covered) found.emplace(path, file);  // pre-order: the first role wins
+    }
+    if (!targets->delegations) continue;
+    for (auto it = targets->delegations->roles.rbegin(); it != targets->delegations->roles.rend();
+         ++it) {
+      terminating = terminating || it->terminating;
+      Visit child{it->name, v.role, v.chain};
+      child.chain.push_back(&*it);
+      to_visit.push_back(std::move(child));
+    }
+  }
+  std::vector<TargetInfo> out;
+  out.reserve(found.size());
+  for (auto& [path, file] : found) {
+    if (terminating) {  // a terminating delegation can hide later roles' entries: search
+      TS_ASSIGN_OR_RETURN(auto info, GetTargetInfo(path));
+      if (info) out.push_back(std::move(*info));
+      continue;
+    }
+    out.push_back(TargetInfo{path, std::move(file)});
+  }
+  return out;
 }
 
 Result<std::string> Updater::DownloadTarget(const TargetInfo& target) {

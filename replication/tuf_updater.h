@@ -27,6 +27,9 @@ struct UpdaterOptions {
   std::string metadata_url;     // base URL of the repository's metadata
   std::string target_base_url;  // base URL of its targets
   std::string target_dir;       // where downloaded targets go
+  // Also keep every root version accepted by a refresh as "<N>.root.json" in metadata_dir, so
+  // that a node can relay the whole root chain to its children byte for byte.
+  bool keep_root_history = false;
 };
 
 // A target found by a delegation search: its path and the trusted entry for it.
@@ -52,6 +55,13 @@ class Updater {
   // kMaxDelegationsVisited roles, terminating delegations stop the search). nullopt if no
   // trusted role lists it. Refreshes first if Refresh() was not called.
   Result<std::optional<TargetInfo>> GetTargetInfo(const std::string& path);
+
+  // Every target the trusted metadata lists, loading every delegated role (pre-order, as a
+  // search would: a path listed by several roles gets the entry the search for it would find,
+  // and a role's entries count only for paths every delegation on the way to it covers).
+  // Sorted by path. At most kMaxRolesListed roles are loaded. Refreshes first if Refresh()
+  // was not called.
+  Result<std::vector<TargetInfo>> ListAllTargets();
 
   // Downloads `target` into target_dir (as its url-quoted path), verifying length and sha256;
   // a verified copy already there is reused. Returns the local file path.

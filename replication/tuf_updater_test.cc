@@ -331,8 +331,16 @@ TEST_F(TufUpdaterTest, RootRotationChainWithThresholdChanges) {
         r.SetRoot(root);
       },
       Keys({"root2", "root3"}));
-  ASSERT_TRUE(Refresh().ok());
+  Updater u(&env_, &fetcher_,
+            {"/client/metadata", "mem://repo/metadata", "mem://repo/targets", "/client/targets",
+             /*keep_root_history=*/true});
+  ASSERT_TRUE(u.Refresh().ok());
   EXPECT_EQ(TrustedVersion("root"), 3u);
+  // The chain a mirror relays to its children, byte for byte.
+  for (int v : {2, 3}) {
+    std::string name = std::to_string(v) + ".root.json";
+    EXPECT_EQ(ReadBytes("/client/metadata/" + name), ReadBytes("/repo/metadata/" + name));
+  }
 }
 
 TEST_F(TufUpdaterTest, RootNotSignedByTheOldKeysIsRejected) {
@@ -391,6 +399,17 @@ class TufDelegationTest : public TufUpdaterTest {
     auto info = u.GetTargetInfo(path);
     EXPECT_TRUE(info.ok()) << info.status().ToString();
     return info.ok() ? *info : std::nullopt;
+  }
+  // Every trusted path, as ListAllTargets() sees them.
+  std::vector<std::string> AllPaths() {
+    Updater u = MakeUpdater();
+    auto all = u.ListAllTargets();
+    EXPECT_TRUE(all.ok()) << all.status().ToString();
+    std::vector<std::string> out;
+    if (all.ok()) {
+      for (const auto& t : *all) out.push_back(t.path);
+    }
+    return out;
   }
 };
 
@@ -459,6 +478,7 @@ TEST_F(TufDelegationTest, ProvinceCannotSignOutsideItsNamespace) {
   EXPECT_TRUE(Lookup("regions/330000/local.mp4").has_value());
   EXPECT_FALSE(Lookup("regions/110000/beijing.mp4").has_value());
   EXPECT_FALSE(Lookup("national.mp4").has_value());
+  EXPECT_EQ(AllPaths(), std::vector<std::string>{"regions/330000/local.mp4"});
 }
 
 // National -> province (330000) -> city (330100): each tier signs only inside its own
@@ -517,6 +537,7 @@ TEST_F(TufDelegationTest, TerminatingDelegationStopsTheSearch) {
       Keys({"first", "second"}));
   EXPECT_TRUE(Lookup("in-first").has_value());
   EXPECT_FALSE(Lookup("only-in-second").has_value());
+  EXPECT_EQ(AllPaths(), std::vector<std::string>{"in-first"});
 }
 
 TEST_F(TufDelegationTest, NonTerminatingFallsThroughToTheNextRole) {
@@ -579,6 +600,9 @@ TEST_F(TufDelegationTest, HashBinsForALargeTargetSet) {
   ASSERT_TRUE(misfiled.ok());
   EXPECT_FALSE(misfiled->has_value());
   EXPECT_EQ(Repo().targets("targets").value()->delegations->roles.size(), 256u);
+  std::vector<std::string> sorted = paths;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(AllPaths(), sorted) << "every bin's targets, and not the misfiled one";
 }
 
 // A diamond: targets -> A -> X and targets -> B -> X, where only A's delegation names the key
