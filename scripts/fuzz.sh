@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 ./scripts/install-deps.sh clang libclang-rt-14-dev
 CC=clang CXX=clang++ TIERSYNC_BUILD_DIR=build-fuzz ./scripts/build.sh -DTIERSYNC_FUZZ=ON
-for target in json tuf_metadata chunk_index subscription catalog_record; do
+for target in json tuf_metadata chunk_index chunk_batch subscription catalog_record; do
   work="build-fuzz/corpus/$target"
   mkdir -p "$work"
   echo "== $target: ${seconds}s"
