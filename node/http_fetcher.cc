@@ -47,30 +47,40 @@ Result<HttpUrl> ParseHttpUrl(const std::string& url) {
 
 namespace {
 
-// One GET as an asynchronous chain on a private io_context: Beast applies tcp_stream
-// timeouts only to asynchronous operations, and the deadline covers the whole exchange.
+using Clock = std::chrono::steady_clock;
+
+// One exchange as an asynchronous chain on a private io_context: Beast applies tcp_stream
+// timeouts only to asynchronous operations. The body is read piece by piece so that every
+// wait is bounded and the average rate can be checked.
 class Exchange {
  public:
-  Exchange(const HttpUrl& u, size_t max_bytes, std::chrono::milliseconds timeout)
-      : url_(u), stream_(ioc_), resolver_(ioc_), timeout_(timeout) {
-    req_ = {http::verb::get, u.target, 11};
+  Exchange(const HttpUrl& u, const HttpFetcherOptions& options, std::string_view content_type,
+           const std::span<const uint8_t>* body, size_t max_bytes)
+      : url_(u), options_(options), stream_(ioc_), resolver_(ioc_) {
+    req_ = {body ? http::verb::post : http::verb::get, u.target, 11};
     req_.set(http::field::host, u.host);
     req_.set(http::field::user_agent, "tiersync/0.1");
+    if (body) {
+      req_.set(http::field::content_type, content_type);
+      req_.body().assign(body->begin(), body->end());
+      req_.prepare_payload();
+    }
     parser_.header_limit(HttpFetcher::kMaxHeaderBytes);
     parser_.body_limit(max_bytes);
   }
 
   // Runs the exchange to completion; returns the first error (or none).
   beast::error_code Run() {
-    stream_.expires_after(timeout_);
+    start_ = Clock::now();
+    stream_.expires_after(options_.stall_timeout);
     resolver_.async_resolve(url_.host, url_.port, [this](beast::error_code ec, auto results) {
       if (ec) return Done(ec, "resolve");
       stream_.async_connect(results, [this](beast::error_code ec, auto) {
         if (ec) return Done(ec, "connect");
+        stream_.expires_after(options_.stall_timeout);
         http::async_write(stream_, req_, [this](beast::error_code ec, size_t) {
           if (ec) return Done(ec, "send request");
-          http::async_read(stream_, buffer_, parser_,
-                           [this](beast::error_code ec, size_t) { Done(ec, "read response"); });
+          ReadSome();
         });
       });
     });
@@ -78,9 +88,28 @@ class Exchange {
     return ec_;
   }
   const std::string& step() const { return step_; }
+  bool too_slow() const { return too_slow_; }
   http::response<http::vector_body<uint8_t>>& response() { return parser_.get(); }
 
  private:
+  void ReadSome() {
+    stream_.expires_after(options_.stall_timeout);
+    http::async_read_some(stream_, buffer_, parser_, [this](beast::error_code ec, size_t n) {
+      if (ec) return Done(ec, "read response");
+      received_ += n;
+      if (parser_.is_done()) return Done({}, "");
+      const auto elapsed = Clock::now() - start_;
+      if (options_.min_bytes_per_second > 0 && elapsed > options_.grace) {
+        const double seconds = std::chrono::duration<double>(elapsed).count();
+        if (static_cast<double>(received_) < seconds * options_.min_bytes_per_second) {
+          too_slow_ = true;
+          return Done(beast::error::timeout, "read response");
+        }
+      }
+      ReadSome();
+    });
+  }
+
   void Done(beast::error_code ec, const char* step) {
     ec_ = ec;
     step_ = step;
@@ -89,23 +118,44 @@ class Exchange {
   }
 
   HttpUrl url_;
+  HttpFetcherOptions options_;
   boost::asio::io_context ioc_;
   beast::tcp_stream stream_;
   tcp::resolver resolver_;
-  std::chrono::milliseconds timeout_;
-  http::request<http::empty_body> req_;
+  http::request<http::vector_body<uint8_t>> req_;
   beast::flat_buffer buffer_;
   http::response_parser<http::vector_body<uint8_t>> parser_;
   beast::error_code ec_;
   std::string step_;
+  Clock::time_point start_;
+  uint64_t received_ = 0;
+  bool too_slow_ = false;
 };
 
 }  // namespace
 
 Result<std::vector<uint8_t>> HttpFetcher::Fetch(const std::string& url, size_t max_bytes) {
+  return Exchange(url, "", nullptr, max_bytes);
+}
+
+Result<std::vector<uint8_t>> HttpFetcher::Post(const std::string& url,
+                                               std::string_view content_type,
+                                               std::span<const uint8_t> body, size_t max_bytes) {
+  return Exchange(url, content_type, &body, max_bytes);
+}
+
+Result<std::vector<uint8_t>> HttpFetcher::Exchange(const std::string& url,
+                                                   std::string_view content_type,
+                                                   const std::span<const uint8_t>* body,
+                                                   size_t max_bytes) {
   TS_ASSIGN_OR_RETURN(HttpUrl u, ParseHttpUrl(url));
-  Exchange x(u, max_bytes, timeout_);
+  node::Exchange x(u, options_, content_type, body, max_bytes);
   beast::error_code ec = x.Run();
+  if (x.too_slow()) {
+    return Status(
+        StatusCode::kDeadlineExceeded,
+        url + ": slower than " + std::to_string(options_.min_bytes_per_second) + " bytes/s");
+  }
   if (ec == http::error::body_limit) {
     return ResourceExhaustedError(url + ": body larger than the limit of " +
                                   std::to_string(max_bytes) + " bytes");

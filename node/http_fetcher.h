@@ -1,10 +1,12 @@
-// HttpFetcher: a Fetcher over HTTP/1.1 (Boost.Beast), for the TUF updater and, later, chunk
-// fetches between tiers. One request per call on a fresh connection (keep-alive pooling comes
-// with the sync driver).
+// HttpFetcher: a Fetcher over HTTP/1.1 (Boost.Beast), for the TUF updater and chunk fetches
+// between tiers. One request per call on a fresh connection.
 //
-// Limits (threats.md): the whole exchange must finish within `timeout`; the body is read with
-// a parser body limit of max_bytes, so an endless body is cut off at the cap
-// (kResourceExhausted); headers are capped at kMaxHeaderBytes. Redirects are never followed
+// Limits (threats.md): connecting and every later wait for bytes are bounded by
+// `stall_timeout`; once `grace` has passed, a response arriving slower than
+// `min_bytes_per_second` on average is abandoned (kDeadlineExceeded: slow retrieval is not
+// covered by TUF, so it is ours to cut); the body is read with a parser body limit of
+// max_bytes, so an endless body is cut off at the cap (kResourceExhausted); headers are capped
+// at kMaxHeaderBytes. Redirects are never followed
 // (apt CVE-2019-3462): a 3xx is kUnavailable naming the Location. 404 and 403 are kNotFound;
 // other non-2xx statuses, connection failures and timeouts are kUnavailable /
 // kDeadlineExceeded, so the caller can try the next source.
@@ -28,17 +30,28 @@ struct HttpUrl {
 };
 Result<HttpUrl> ParseHttpUrl(const std::string& url);
 
+struct HttpFetcherOptions {
+  std::chrono::milliseconds stall_timeout{30'000};
+  uint64_t min_bytes_per_second = 0;  // 0: no throughput rule
+  std::chrono::milliseconds grace{5'000};
+};
+
 class HttpFetcher : public replication::Fetcher {
  public:
   static constexpr size_t kMaxHeaderBytes = 16 * 1024;
 
-  explicit HttpFetcher(std::chrono::milliseconds timeout = std::chrono::seconds(30))
-      : timeout_(timeout) {}
+  explicit HttpFetcher(std::chrono::milliseconds stall_timeout = std::chrono::seconds(30))
+      : options_{stall_timeout} {}
+  explicit HttpFetcher(HttpFetcherOptions options) : options_(options) {}
 
   Result<std::vector<uint8_t>> Fetch(const std::string& url, size_t max_bytes) override;
+  Result<std::vector<uint8_t>> Post(const std::string& url, std::string_view content_type,
+                                    std::span<const uint8_t> body, size_t max_bytes) override;
 
  private:
-  std::chrono::milliseconds timeout_;
+  Result<std::vector<uint8_t>> Exchange(const std::string& url, std::string_view content_type,
+                                        const std::span<const uint8_t>* body, size_t max_bytes);
+  HttpFetcherOptions options_;
 };
 
 }  // namespace tiersync::node

@@ -39,17 +39,17 @@ TEST(ParseHttpUrlTest, Forms) {
 // A one-shot HTTP server on loopback that answers with `respond`.
 class OneShotServer {
  public:
-  using Handler = std::function<void(tcp::socket&)>;
+  using Handler = std::function<void(tcp::socket&, const http::request<http::string_body>&)>;
   explicit OneShotServer(Handler handler)
       : acceptor_(ioc_, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)) {
     thread_ = std::thread([this, handler] {
       tcp::socket socket(ioc_);
       acceptor_.accept(socket);
       beast::flat_buffer buf;
-      http::request<http::empty_body> req;
+      http::request<http::string_body> req;
       beast::error_code ec;
       http::read(socket, buf, req, ec);
-      handler(socket);
+      handler(socket, req);
     });
   }
   ~OneShotServer() { thread_.join(); }
@@ -73,37 +73,74 @@ void Respond(tcp::socket& s, http::status status, std::string body) {
 }
 
 TEST(HttpFetcherTest, FetchesBody) {
-  OneShotServer server([](tcp::socket& s) { Respond(s, http::status::ok, "hello"); });
+  OneShotServer server([](tcp::socket& s, const auto&) { Respond(s, http::status::ok, "hello"); });
   auto r = HttpFetcher().Fetch(server.Url("/x"), 100);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(std::string(r->begin(), r->end()), "hello");
 }
 
 TEST(HttpFetcherTest, NotFound) {
-  OneShotServer server([](tcp::socket& s) { Respond(s, http::status::not_found, ""); });
+  OneShotServer server(
+      [](tcp::socket& s, const auto&) { Respond(s, http::status::not_found, ""); });
   EXPECT_EQ(HttpFetcher().Fetch(server.Url("/x"), 100).status().code(), StatusCode::kNotFound);
 }
 
 TEST(HttpFetcherTest, BodyOverTheCapIsCutOff) {
   OneShotServer server(
-      [](tcp::socket& s) { Respond(s, http::status::ok, std::string(100000, 'x')); });
+      [](tcp::socket& s, const auto&) { Respond(s, http::status::ok, std::string(100000, 'x')); });
   EXPECT_EQ(HttpFetcher().Fetch(server.Url("/x"), 1000).status().code(),
             StatusCode::kResourceExhausted);
 }
 
 TEST(HttpFetcherTest, RedirectIsNotFollowed) {
-  OneShotServer server([](tcp::socket& s) { Respond(s, http::status::found, ""); });
+  OneShotServer server([](tcp::socket& s, const auto&) { Respond(s, http::status::found, ""); });
   auto r = HttpFetcher().Fetch(server.Url("/x"), 100);
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(r.status().message().find("not followed"), std::string::npos);
 }
 
 TEST(HttpFetcherTest, StalledServerTimesOut) {
-  OneShotServer server([](tcp::socket& s) {
+  OneShotServer server([](tcp::socket& s, const auto&) {
     std::this_thread::sleep_for(std::chrono::milliseconds(800));  // says nothing
   });
   auto r = HttpFetcher(std::chrono::milliseconds(200)).Fetch(server.Url("/x"), 100);
   EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+}
+
+TEST(HttpFetcherTest, PostSendsTheBodyAndItsType) {
+  OneShotServer server([](tcp::socket& s, const http::request<http::string_body>& req) {
+    Respond(s, http::status::ok,
+            std::string(req.method_string()) + " " + std::string(req[http::field::content_type]) +
+                " " + req.body());
+  });
+  std::string body = "ids";
+  auto r = HttpFetcher().Post(server.Url("/x"), "application/x-test",
+                              std::span(reinterpret_cast<const uint8_t*>(body.data()), 3), 100);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(std::string(r->begin(), r->end()), "POST application/x-test ids");
+}
+
+// A source that drips (one byte every 20 ms, never stalling long enough for the stall timeout)
+// is abandoned by the minimum-throughput rule once the grace period is over.
+TEST(HttpFetcherTest, DripFeedIsCutByTheMinimumThroughput) {
+  OneShotServer server([](tcp::socket& s, const auto&) {
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+    beast::error_code ec;
+    boost::asio::write(s, boost::asio::buffer(head), ec);
+    for (int i = 0; i < 100 && !ec; ++i) {
+      boost::asio::write(s, boost::asio::buffer("x", 1), ec);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  HttpFetcherOptions options;
+  options.stall_timeout = std::chrono::milliseconds(1000);
+  options.min_bytes_per_second = 10000;
+  options.grace = std::chrono::milliseconds(300);
+  auto start = std::chrono::steady_clock::now();
+  auto r = HttpFetcher(options).Fetch(server.Url("/x"), 200000);
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("slower than 10000 bytes/s"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
 }
 
 TEST(HttpFetcherTest, RefusedConnectionIsUnavailable) {

@@ -7,7 +7,9 @@
 #define TIERSYNC_REPLICATION_FETCHER_H_
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -22,6 +24,13 @@ class Fetcher {
   // is cut off there (never buffered past the cap). An absent resource (HTTP 404 or 403) is
   // kNotFound; a source that is down, slow or broken is kUnavailable or kDeadlineExceeded.
   virtual Result<std::vector<uint8_t>> Fetch(const std::string& url, size_t max_bytes) = 0;
+
+  // POSTs `body` (of `content_type`) to `url` and returns the response body, with the same
+  // caps and error mapping as Fetch. Transports that cannot post return kNotSupported.
+  virtual Result<std::vector<uint8_t>> Post(const std::string& url, std::string_view content_type,
+                                            std::span<const uint8_t> body, size_t max_bytes) {
+    return Status(StatusCode::kNotSupported, "this transport cannot POST " + url);
+  }
 };
 
 }  // namespace tiersync::replication
