@@ -1,0 +1,80 @@
+// Chunk sync: the execute step of a sync (overview.md section 4, step 3). Fetches chunk
+// indexes and chunks from a node's sources through a Fetcher, in parallel batches, verifies
+// every object against its id before it is stored, and keeps what it stored even when the
+// run fails (the next run asks only for what is still missing: resume).
+//
+// Endpoints used on a source (docs/protocol.md): GET <url>/v1/indexes/<hex id> and
+// POST <url>/v1/chunks/batch. Which source is asked is SourcePolicy's decision, per request;
+// the verification is the same whichever source answered.
+#ifndef TIERSYNC_REPLICATION_CHUNK_SYNC_H_
+#define TIERSYNC_REPLICATION_CHUNK_SYNC_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/env.h"
+#include "protocol/chunk_index.h"
+#include "replication/chunk_store.h"
+#include "replication/fetcher.h"
+#include "replication/source_policy.h"
+#include "replication/sync_plan.h"
+
+namespace tiersync::replication {
+
+struct ChunkSyncOptions {
+  uint64_t batch_bytes = 8ull << 20;
+  size_t batch_chunks = 512;
+  int parallel = 4;                   // requests in flight
+  uint64_t max_bytes_per_second = 0;  // over all sources; 0: unlimited
+  // Called now and then (from worker threads, serialised) with verified bytes so far.
+  std::function<void(uint64_t done_bytes, uint64_t total_bytes)> progress;
+};
+
+// What a sync moved and what it refused; shared by the steps of one sync.
+struct SyncCounters {
+  std::atomic<uint64_t> chunks{0};
+  std::atomic<uint64_t> chunk_bytes{0};
+  std::atomic<uint64_t> indexes{0};
+  std::atomic<uint64_t> index_bytes{0};
+  std::mutex mu;
+  std::vector<std::string> rejected;  // "source: what failed verification"
+  void Reject(const std::string& what);
+};
+
+struct SyncContext {
+  Env* env;  // clock
+  Fetcher* fetcher;
+  SourcePolicy* sources;
+  ChunkStore* store;  // open for writing
+  SyncCounters* counters;
+};
+
+// The decoded chunk index of every file, from the store when it holds it, otherwise fetched
+// from the sources (SHA-256 checked against the id, decoded strictly, and checked against the
+// signed length and SHA-256 of the file: CheckIndexMatchesFile). Fetched indexes are not
+// stored here (an index may only enter the store after its chunks: StoreIndexes()).
+// kUnavailable naming the index if no source supplies a valid copy.
+Result<std::map<protocol::ChunkId, protocol::ChunkIndex>> LoadIndexes(
+    const std::vector<PlannedFile>& files, const SyncContext& ctx);
+
+// Fetches every chunk of `missing`, verifying each (SHA-256 and size) before it is Put into
+// the store. Chunks a source lacks are asked of the next; bytes that fail verification are
+// counted as a rejection against that source and asked of the next. Returns OK when every
+// chunk is stored (not yet committed: the caller commits); otherwise kUnavailable saying how
+// many chunks no source supplied. Either way the chunks that arrived are in the store.
+Status FetchChunks(const std::vector<protocol::ChunkRef>& missing, const SyncContext& ctx,
+                   const ChunkSyncOptions& options);
+
+// Stages the encoded indexes of `files` that the store lacks. REQUIRES: their chunks are all
+// stored.
+Status StoreIndexes(const std::vector<PlannedFile>& files,
+                    const std::map<protocol::ChunkId, protocol::ChunkIndex>& indexes,
+                    ChunkStore* store);
+
+}  // namespace tiersync::replication
+
+#endif  // TIERSYNC_REPLICATION_CHUNK_SYNC_H_
