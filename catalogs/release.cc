@@ -57,4 +57,44 @@ Result<std::map<std::string, Resource>> ParseReleaseRecords(const ReleaseContent
   return out;
 }
 
+Result<SignedRelease> ParseCatalogTarget(const protocol::Json* custom) {
+  const protocol::Json* release = custom ? custom->Find("release") : nullptr;
+  const protocol::Json* commit = custom ? custom->Find("commit") : nullptr;
+  const protocol::Json* resources = custom ? custom->Find("resources") : nullptr;
+  if (release == nullptr || !release->is_string() || ReleaseNumber(release->as_string()) == 0 ||
+      commit == nullptr || !commit->is_string() || resources == nullptr || !resources->is_int() ||
+      resources->as_int() < 0) {
+    return VerificationError("signed target " + std::string(kCatalogTarget) +
+                             " lacks its custom fields release, commit, resources");
+  }
+  SignedRelease out;
+  out.release = release->as_string();
+  out.commit = commit->as_string();
+  out.resources = static_cast<uint64_t>(resources->as_int());
+  return out;
+}
+
+uint64_t ReleaseNumber(std::string_view name) {
+  if (name.size() < 2 || name.size() > 20 || name[0] != 'r' || name[1] == '0') return 0;
+  uint64_t n = 0;
+  for (char c : name.substr(1)) {
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return n;
+}
+
+Result<ReleaseContent> ReadVerifiedRelease(GitCatalog* git, const SignedRelease& signed_release) {
+  Result<ReleaseInfo> info = git->FindRelease(signed_release.release);
+  if (!info.ok()) {
+    return Status(info.status().code(),
+                  "signed catalog release " + signed_release.release +
+                      " is not in the catalog repository: " + info.status().message());
+  }
+  TS_ASSIGN_OR_RETURN(ReleaseContent content, ReadReleaseContent(git, info->tree));
+  TS_RETURN_IF_ERROR(CheckReleaseContent(content, signed_release.digest, &signed_release.manifest,
+                                         signed_release.release));
+  return content;
+}
+
 }  // namespace tiersync::catalogs

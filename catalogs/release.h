@@ -14,6 +14,7 @@
 #include "catalogs/region_table.h"
 #include "catalogs/resource.h"
 #include "catalogs/taxonomy.h"
+#include "protocol/json.h"
 
 namespace tiersync::catalogs {
 
@@ -44,6 +45,31 @@ Status CheckReleaseContent(const ReleaseContent& content, const Sha256Digest& si
 Result<std::map<std::string, Resource>> ParseReleaseRecords(const ReleaseContent& content,
                                                             const Taxonomy& taxonomy,
                                                             const RegionTable& regions);
+
+// The TUF target that carries each release's catalog manifest (its SHA-256 is the content
+// digest); custom fields: release, commit, resources.
+inline constexpr std::string_view kCatalogTarget = "catalog/manifest.txt";
+
+// What the signed metadata says the current catalog release is.
+struct SignedRelease {
+  std::string release;  // r<N>
+  std::string commit;   // the git commit it was made from (informational; not trusted)
+  uint64_t resources = 0;
+  Sha256Digest digest{};  // SHA-256 of the manifest: the content digest
+  std::string manifest;   // the manifest bytes (verified against `digest` by the caller)
+};
+
+// The release fields of the signed kCatalogTarget entry (`custom`: its custom object, may be
+// null). kVerificationFailed if they are missing or malformed.
+Result<SignedRelease> ParseCatalogTarget(const protocol::Json* custom);
+
+// The release number N of "r<N>"; 0 if `name` is not of that form.
+uint64_t ReleaseNumber(std::string_view name);
+
+// Reads release `signed_release.release` from the catalog repository and checks its content
+// against the signed digest. kVerificationFailed naming the files that differ if the
+// repository's content is not what was signed; kNotFound if the release tag is missing.
+Result<ReleaseContent> ReadVerifiedRelease(GitCatalog* git, const SignedRelease& signed_release);
 
 }  // namespace tiersync::catalogs
 

@@ -9,7 +9,7 @@
 #include "hub/hub_dir.h"
 #include "hub/publisher.h"
 #include "node/http_server.h"
-#include "node/repository_service.h"
+#include "hub/hub_service.h"
 #include "replication/chunk_store.h"
 
 namespace tiersync::cli {
@@ -45,12 +45,13 @@ Status RunServe(const HubArgs& a) {
   TS_ASSIGN_OR_RETURN(auto where, ParseListen(a.listen));
   replication::ChunkStoreOptions store_options;  // read-only: publishing may run alongside
   TS_ASSIGN_OR_RETURN(auto store, replication::ChunkStore::Open(paths.store, store_options));
-  node::RepositoryService service(Env::Default(), paths.tuf, store.get());
+  hub::HubService service(Env::Default(), paths, store.get());
   node::HttpServer server(&service);
   TS_ASSIGN_OR_RETURN(uint16_t port, server.Listen(where.first, where.second));
   server.StopOnSignals();
   std::cout << "serving hub " << a.dir << " on http://" << where.first << ":" << port
-            << "/v1/ (metadata/, targets/, chunks/, status); Ctrl-C stops" << std::endl;
+            << "/v1/ (metadata/, targets/, chunks/, catalog.git, events, status); Ctrl-C stops"
+            << std::endl;
   server.Run();
   return Status::Ok();
 }

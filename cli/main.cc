@@ -5,6 +5,7 @@
 #include "cli/command_context.h"
 #include "cli/demo_commands.h"
 #include "cli/hub_commands.h"
+#include "cli/node_commands.h"
 #include "cli/store_commands.h"
 #include "cli/tuf_commands.h"
 
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   RegisterRepoCommands(&app, &ctx);
   RegisterTufClientCommand(&app, &ctx);
   RegisterHubCommands(&app, &ctx);
+  RegisterNodeCommands(&app, &ctx);
   RegisterCatalogCommands(&app, &ctx);
   try {
     app.parse(argc, argv);

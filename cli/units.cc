@@ -1,5 +1,6 @@
 #include "cli/units.h"
 
+#include <cstdio>
 #include <string>
 
 namespace tiersync::cli {
@@ -43,6 +44,17 @@ Result<uint64_t> ParseSize(std::string_view text) {
   }
   if (shift > 0 && v > (UINT64_MAX >> shift)) return bad();
   return v << shift;
+}
+
+std::string FormatBytes(uint64_t bytes) {
+  char buf[32];
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes) / 1024;
+  int u = 0;
+  while (v >= 1024 && u < 3) v /= 1024, ++u;
+  std::snprintf(buf, sizeof buf, v < 10 ? "%.2f %s" : "%.1f %s", v, units[u]);
+  return buf;
 }
 
 }  // namespace tiersync::cli

@@ -3,6 +3,7 @@
 #define TIERSYNC_CLI_UNITS_H_
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
@@ -12,6 +13,9 @@ namespace tiersync::cli {
 // Decimal digits with an optional binary suffix K, M, G or T (KiB, MiB, GiB, TiB; a trailing
 // "iB" or "B" is accepted). kInvalidArgument on anything else or on overflow.
 Result<uint64_t> ParseSize(std::string_view text);
+
+// "512 B", "3.4 KiB", "12.0 MiB", "1.50 GiB": for people reading status and reports.
+std::string FormatBytes(uint64_t bytes);
 
 }  // namespace tiersync::cli
 

@@ -21,5 +21,13 @@ TEST(ParseSizeTest, Rejects) {
   }
 }
 
+TEST(UnitsTest, FormatBytesForPeople) {
+  EXPECT_EQ(FormatBytes(0), "0 B");
+  EXPECT_EQ(FormatBytes(1023), "1023 B");
+  EXPECT_EQ(FormatBytes(1536), "1.50 KiB");
+  EXPECT_EQ(FormatBytes(25ull << 20), "25.0 MiB");
+  EXPECT_EQ(FormatBytes(3ull << 40), "3.00 TiB");
+}
+
 }  // namespace
 }  // namespace tiersync::cli

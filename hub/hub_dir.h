@@ -19,14 +19,13 @@
 
 #include "base/env.h"
 #include "protocol/tuf_metadata.h"
+#include "catalogs/release.h"
 #include "replication/tuf_repository.h"
 
 namespace tiersync::hub {
 
 inline constexpr std::string_view kHubMarker = "tiersync-hub 1";
-// The TUF target that carries each release's catalog manifest (its SHA-256 is the content
-// digest); custom fields: release, commit, resources.
-inline constexpr std::string_view kCatalogTarget = "catalog/manifest.txt";
+using catalogs::kCatalogTarget;
 
 struct HubPaths {
   explicit HubPaths(std::string dir_in);

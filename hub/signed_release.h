@@ -15,23 +15,13 @@
 
 namespace tiersync::hub {
 
-struct SignedRelease {
-  std::string release;  // r<N>
-  std::string commit;   // the git commit it was made from (informational; not trusted)
-  uint64_t resources = 0;
-  Sha256Digest digest{};  // SHA-256 of the manifest: the content digest
-  std::string manifest;   // the manifest bytes (verified against `digest`)
-};
+using catalogs::SignedRelease;
 
 // The release named by the hub's current signed metadata; nullopt before the first publish.
 // Verification failures (bad signature, expired metadata, hash mismatch) are errors.
 Result<std::optional<SignedRelease>> ReadSignedRelease(Env* env, const HubPaths& paths);
 
-// Reads release `signed_release.release` from the catalog repository and checks its content
-// against the signed digest. kVerificationFailed naming the files that differ if someone
-// changed the repository; kNotFound if the release tag is missing.
-Result<catalogs::ReleaseContent> ReadVerifiedRelease(catalogs::GitCatalog* git,
-                                                     const SignedRelease& signed_release);
+using catalogs::ReadVerifiedRelease;
 
 }  // namespace tiersync::hub
 

@@ -6,6 +6,7 @@
 
 #include "base/bytes.h"
 #include "base/hex.h"
+#include "protocol/chunk_batch.h"
 #include "replication/file_restore.h"
 #include "replication/tuf_repository.h"
 
@@ -79,7 +80,13 @@ HttpReply RepositoryService::Handle(const HttpRequest& request) {
   };
   if (auto name = after("/v1/metadata/")) return Count("metadata", Metadata(*name));
   if (auto path = after("/v1/targets/")) return Count("targets", Target(*path));
+  if (target == "/v1/chunks/batch") {
+    if (request.method != "POST") return Count("batch", HttpReply::Text(405, "POST the ids"));
+    return Count("batch", Batch(request));
+  }
+  if (request.method == "POST") return Count("other", HttpReply::Text(405, "not here"));
   if (auto hex = after("/v1/chunks/")) return Count("chunks", Chunk(*hex));
+  if (auto hex = after("/v1/indexes/")) return Count("indexes", Index(*hex));
   if (target == "/v1/status") return Count("status", Status());
   if (target == "/metrics") return Metrics();
   return Count("other", HttpReply::Text(404, "not found"));
@@ -104,7 +111,19 @@ HttpReply RepositoryService::Count(std::string endpoint, HttpReply reply) {
   return reply;
 }
 
-HttpReply RepositoryService::Metrics() {
+void RepositoryService::SetTufDir(std::string tuf_dir) {
+  std::lock_guard<std::mutex> lock(mu_);
+  tuf_dir_ = std::move(tuf_dir);
+  timestamp_stat_ = FileStat{};
+  chunked_.clear();
+}
+
+std::string RepositoryService::TufDir() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return tuf_dir_;
+}
+
+std::string RepositoryService::CounterMetrics() {
   std::string out;
   {
     std::lock_guard<std::mutex> lock(counters_->mu);
@@ -121,6 +140,11 @@ HttpReply RepositoryService::Metrics() {
              std::to_string(n) + "\n";
     }
   }
+  return out;
+}
+
+HttpReply RepositoryService::Metrics() {
+  std::string out = CounterMetrics();
   auto stats = store_->Stats();
   if (stats.ok()) {
     out += "# HELP tiersync_store_chunks Chunks in the node's chunk store.\n";
@@ -141,7 +165,7 @@ HttpReply RepositoryService::Metadata(std::string_view name) {
   if (!SafePath(name) || name.find('/') != std::string_view::npos || !name.ends_with(".json")) {
     return HttpReply::Text(404, "not found");
   }
-  auto bytes = ReadFileToBytes(env_, JoinPath(JoinPath(tuf_dir_, "metadata"), std::string(name)),
+  auto bytes = ReadFileToBytes(env_, JoinPath(JoinPath(TufDir(), "metadata"), std::string(name)),
                                kMaxMetadataBytes);
   if (!bytes.ok()) return FromStatus(bytes.status());
   // Versioned names (N.root.json, V.snapshot.json, ...) never change; timestamp.json does.
@@ -151,7 +175,7 @@ HttpReply RepositoryService::Metadata(std::string_view name) {
 
 HttpReply RepositoryService::Target(std::string_view path) {
   if (!SafePath(path)) return HttpReply::Text(404, "not found");
-  const std::string on_disk = JoinPath(JoinPath(tuf_dir_, "targets"), std::string(path));
+  const std::string on_disk = JoinPath(JoinPath(TufDir(), "targets"), std::string(path));
   if (env_->FileExists(on_disk)) {
     auto bytes = ReadFileToBytes(env_, on_disk, kMaxDiskTargetBytes);
     if (!bytes.ok()) return FromStatus(bytes.status());
@@ -199,6 +223,41 @@ HttpReply RepositoryService::Chunk(std::string_view hex) {
   return Bytes(std::move(bytes).value(), "application/octet-stream", true);
 }
 
+HttpReply RepositoryService::Index(std::string_view hex) {
+  std::optional<Sha256Digest> id = Sha256FromHex(hex);
+  if (!id || ToHex(*id) != hex) return HttpReply::Text(404, "not found");
+  auto bytes = store_->GetIndexBytes(*id);
+  if (!bytes.ok()) return FromStatus(bytes.status());
+  return Bytes(std::move(bytes).value(), "application/octet-stream", true);
+}
+
+// Chunks the store lacks are marked absent, so the client asks its next source for them;
+// a damaged stored chunk is absent too (never sent). Past kMaxBatchResponseBytes the rest are
+// marked not sent.
+HttpReply RepositoryService::Batch(const HttpRequest& request) {
+  auto ids = protocol::DecodeBatchRequest(AsBytes(request.body));
+  if (!ids.ok()) return HttpReply::Text(400, ids.status().message());
+  protocol::BatchResponseWriter w;
+  for (const protocol::ChunkId& id : *ids) {
+    if (w.size() >= protocol::kMaxBatchResponseBytes) {
+      w.AddMissing(id, protocol::BatchFrameKind::kNotSent);
+      continue;
+    }
+    auto bytes = store_->Get(id, replication::ReadCheck::kFull);
+    if (bytes.ok()) {
+      w.AddChunk(id, *bytes);
+    } else {
+      w.AddMissing(id, protocol::BatchFrameKind::kAbsent);
+    }
+  }
+  std::vector<uint8_t> body = std::move(w).Finish();
+  HttpReply r;
+  r.content_type = "application/x-tiersync-chunk-batch";
+  r.body.assign(body.begin(), body.end());
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
 HttpReply RepositoryService::Status() {
   Refresh();
   nlohmann::json j;
@@ -214,7 +273,7 @@ HttpReply RepositoryService::Status() {
                   {"raw_bytes", stats->raw_bytes},
                   {"stored_bytes", stats->stored_bytes}};
   }
-  auto repo = replication::TufRepository::Open(env_, tuf_dir_);
+  auto repo = replication::TufRepository::Open(env_, TufDir());
   if (repo.ok()) {
     j["root_version"] = repo->root().version;
     if (auto top = repo->targets("targets"); top.ok()) j["targets_version"] = (*top)->version;
@@ -225,10 +284,11 @@ HttpReply RepositoryService::Status() {
 }
 
 void RepositoryService::Refresh() {
-  Result<FileStat> stat = env_->Stat(JoinPath(JoinPath(tuf_dir_, "metadata"), "timestamp.json"));
+  const std::string dir = TufDir();
+  Result<FileStat> stat = env_->Stat(JoinPath(JoinPath(dir, "metadata"), "timestamp.json"));
   std::lock_guard<std::mutex> lock(mu_);
-  if (!stat.ok() || *stat == timestamp_stat_) return;
-  auto repo = replication::TufRepository::Open(env_, tuf_dir_);
+  if (!stat.ok() || *stat == timestamp_stat_ || dir != tuf_dir_) return;
+  auto repo = replication::TufRepository::Open(env_, dir);
   if (!repo.ok()) {
     refresh_error_ = repo.status().ToString();
     return;

@@ -8,6 +8,8 @@
 //                                          chunk index the signed entry names (custom field
 //                                          chunk_index); every chunk is checked before it is sent
 //   GET /v1/chunks/<sha256>               one chunk's bytes (checked)
+//   POST /v1/chunks/batch                 many chunks in one response (protocol/chunk_batch.h)
+//   GET /v1/indexes/<sha256>              an encoded chunk index (checked against its id)
 //   GET /v1/status                        JSON: repository versions, store statistics
 //   GET /metrics                          Prometheus text: requests by endpoint and status,
 //                                          response body bytes by endpoint
@@ -40,10 +42,17 @@ class RepositoryService : public HttpHandler {
 
   HttpReply Handle(const HttpRequest& request) override;
 
+  // Serves another repository directory from now on (a node switching releases).
+  void SetTufDir(std::string tuf_dir);
+  // The Prometheus text of the counters (without the store gauges), for a wrapping handler.
+  std::string CounterMetrics();
+
  private:
   HttpReply Metadata(std::string_view name);
   HttpReply Target(std::string_view path);
   HttpReply Chunk(std::string_view hex);
+  HttpReply Batch(const HttpRequest& request);
+  HttpReply Index(std::string_view hex);
   HttpReply Status();
   HttpReply Metrics();
   // Counts a finished reply (and, for a streamed body, each piece as it is produced).
@@ -51,8 +60,10 @@ class RepositoryService : public HttpHandler {
   // Rebuilds the consistent-snapshot name -> chunk index map if timestamp.json changed.
   void Refresh();
 
+  std::string TufDir();
+
   Env* env_;
-  std::string tuf_dir_;
+  std::string tuf_dir_;  // guarded by mu_
   const replication::ChunkStore* store_;
   std::mutex mu_;
   FileStat timestamp_stat_{};

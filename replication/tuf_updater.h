@@ -68,6 +68,9 @@ class Updater {
   // REQUIRES: a successful Refresh() or GetTargetInfo() (kFailedPrecondition otherwise).
   Result<std::string> DownloadTarget(const TargetInfo& target);
 
+  // The trusted metadata after a successful Refresh() (null before).
+  const protocol::tuf::TrustedSet* trusted() const { return trusted_ ? &*trusted_ : nullptr; }
+
  private:
   Status LoadRoot();
   Status LoadTimestamp();

@@ -1,0 +1,251 @@
+#include "cli/node_commands.h"
+
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "base/bytes.h"
+#include "cli/progress.h"
+#include "cli/units.h"
+#include "node/http_fetcher.h"
+#include "node/node_dir.h"
+#include "node/node_server.h"
+#include "node/node_sync.h"
+
+namespace tiersync::cli {
+namespace {
+
+using nlohmann::json;
+
+struct NodeArgs {
+  std::string dir;
+  std::string name, tier = "school", region, listen = "127.0.0.1:8080", national, root;
+  std::vector<std::string> upstreams;
+  std::string subscription_file, subscription;
+  std::string quota;
+  int poll_seconds = 300;
+  std::string listen_override;
+};
+
+Result<std::string> ReadText(const std::string& path, size_t max) {
+  TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(Env::Default(), path, max));
+  return std::string(bytes.begin(), bytes.end());
+}
+
+Status RunInit(const NodeArgs& a) {
+  std::string text = "[node]\nname = " + json(a.name).dump() + "\ntier = " + json(a.tier).dump() +
+                     "\nregion = " + json(a.region).dump() + "\nlisten = " + json(a.listen).dump() +
+                     "\n[upstream]\nsources = " + json(a.upstreams).dump() +
+                     "\nnational = " + json(a.national).dump() +
+                     "\n[storage]\nquota = " + json(a.quota).dump() +
+                     "\n[sync]\npoll_seconds = " + std::to_string(a.poll_seconds) + "\n";
+  TS_ASSIGN_OR_RETURN(node::NodeConfig config, node::ParseNodeConfig(text, "command line"));
+  if (!a.subscription_file.empty()) {
+    TS_ASSIGN_OR_RETURN(config.subscription, ReadText(a.subscription_file, 64 << 10));
+  } else {
+    config.subscription = a.subscription;
+  }
+  TS_ASSIGN_OR_RETURN(auto root, ReadFileToBytes(Env::Default(), a.root, 1 << 20));
+  TS_RETURN_IF_ERROR(node::InitNode(Env::Default(), a.dir, config, root));
+  std::cout << "node " << config.name << " (" << node::TierName(config.tier) << ", "
+            << config.region << ") created in " << a.dir << "; start it with: tiersync node serve "
+            << a.dir << std::endl;
+  return Status::Ok();
+}
+
+Status RunServe(const NodeArgs& a) {
+  TS_ASSIGN_OR_RETURN(auto server, node::NodeServer::Open(a.dir));
+  TS_ASSIGN_OR_RETURN(uint16_t port, server->Listen(a.listen_override));
+  std::cout << "serving node " << a.dir << " on port " << port << "; Ctrl-C stops" << std::endl;
+  return server->Run();
+}
+
+Status RunSync(const NodeArgs& a, CommandContext* ctx) {
+  node::NodePaths paths(a.dir);
+  Env* env = Env::Default();
+  TS_ASSIGN_OR_RETURN(node::NodeConfig config, node::LoadNodeConfig(env, paths));
+  TS_ASSIGN_OR_RETURN(auto lock, node::LockNode(env, paths));
+  replication::ChunkStoreOptions so;
+  so.writable = true;
+  so.auto_commit_bytes = 32ull << 20;
+  TS_ASSIGN_OR_RETURN(auto store, replication::ChunkStore::Open(paths.store, so));
+  node::HttpFetcherOptions fo;
+  fo.stall_timeout = std::chrono::seconds(config.stall_seconds);
+  fo.min_bytes_per_second = config.min_bytes_per_second;
+  node::HttpFetcher fetcher(fo);
+  std::vector<replication::Source> sources;
+  for (const auto& url : config.AllSources()) sources.push_back({url, url});
+  replication::SourcePolicy policy(sources);
+  std::unique_ptr<ProgressBar> bar;
+  std::string phase;
+  auto progress = [&](const std::string& p, uint64_t done, uint64_t total) {
+    if (p != phase) {
+      if (bar) bar->Finish();
+      bar = std::make_unique<ProgressBar>(p, p == "chunks");
+      phase = p;
+    }
+    bar->Update(done, total);
+  };
+  node::SyncOutcome partial;
+  auto r =
+      node::NodeSync(env, paths, config, store.get(), &fetcher, &policy).Run(progress, &partial);
+  if (bar) bar->Finish();
+  for (const auto& rej : partial.rejected) std::cerr << "REJECTED " << rej << std::endl;
+  if (!r.ok()) return r.status();
+  if (ctx->json) {
+    std::cout << json{{"release", r->current.release},
+                      {"version", r->current.version},
+                      {"switched", r->switched},
+                      {"files", r->current.files},
+                      {"planned_bytes", r->planned_bytes},
+                      {"fetched_bytes", r->fetched_bytes},
+                      {"metadata_source", r->metadata_source},
+                      {"catalog_source", r->catalog_source},
+                      {"rejected", r->rejected}}
+                     .dump(2)
+              << std::endl;
+  } else {
+    std::cout << (r->switched ? "now serving " : "up to date: ") << r->current.release
+              << " (version " << r->current.version << ", " << r->current.files << " files, "
+              << FormatBytes(r->current.bytes) << "); fetched " << FormatBytes(r->fetched_bytes)
+              << " from the sources; metadata from " << r->metadata_source << std::endl;
+  }
+  return Status::Ok();
+}
+
+std::string Ago(int64_t now, int64_t then) {
+  int64_t s = now - then;
+  if (s < 120) return std::to_string(s) + " s ago";
+  if (s < 7200) return std::to_string(s / 60) + " min ago";
+  return std::to_string(s / 3600) + " h ago";
+}
+
+// The node's state in words, from its /v1/status JSON.
+void Describe(const json& j, bool live) {
+  const int64_t now = j.value("now", int64_t{0});
+  std::cout << j.value("name", "?") << " — " << j.value("tier", "?") << " node for "
+            << j.value("region_name", j.value("region", "?")) << " (" << j.value("region", "")
+            << ")" << (live ? "" : " — NOT RUNNING (last saved state)") << "\n";
+  if (j["current"].is_object()) {
+    const json& c = j["current"];
+    std::cout << "  serving release " << c.value("release", "?") << " (metadata version "
+              << c.value("version", 0) << "), " << c.value("files", 0) << " files, "
+              << FormatBytes(c.value("bytes", uint64_t{0})) << ", since "
+              << Ago(now, c.value("switched_at", now)) << "\n";
+  } else {
+    std::cout << "  serving nothing yet: no release has been completely synced\n";
+  }
+  const json& s = j["last_sync"];
+  if (s.is_object() && s.contains("ok")) {
+    if (s.value("ok", false)) {
+      std::cout << "  last sync " << Ago(now, s.value("finished_at", now)) << ": ok, metadata from "
+                << s.value("metadata_source", "?") << ", fetched "
+                << FormatBytes(s.value("fetched_bytes", uint64_t{0})) << "\n";
+    } else {
+      std::cout << "  last sync " << Ago(now, s.value("finished_at", now))
+                << " FAILED: " << s.value("error", "?") << "\n";
+    }
+  }
+  std::cout << "  sources, in order of preference:\n";
+  for (const json& src : j["sources"]) {
+    std::cout << "    " << (src.value("healthy", false) ? "ok   " : "DOWN ")
+              << src.value("name", "?");
+    if (src.value("bytes", uint64_t{0}) > 0)
+      std::cout << ", " << FormatBytes(src.value("bytes", uint64_t{0})) << " received";
+    if (src.value("rejections", 0) > 0)
+      std::cout << ", " << src.value("rejections", 0) << " answers REJECTED";
+    if (!src.value("healthy", true)) {
+      std::cout << ", skipped for " << src.value("demoted_for_seconds", 0) << " s more";
+    }
+    if (!src.value("last_error", "").empty())
+      std::cout << "\n         last error: " << src.value("last_error", "");
+    std::cout << "\n";
+  }
+  if (!j["recent_rejections"].empty()) {
+    std::cout << "  ATTACKS OR FAULTS DETECTED (rejected answers):\n";
+    for (const json& r : j["recent_rejections"])
+      std::cout << "    " << r.get<std::string>() << "\n";
+  }
+  if (j["storage"].is_object()) {
+    const json& st = j["storage"];
+    std::cout << "  storage: " << st.value("chunks", 0) << " chunks, "
+              << FormatBytes(st.value("stored_bytes", uint64_t{0})) << " on disk";
+    if (st.value("quota_bytes", uint64_t{0}) > 0)
+      std::cout << " of a " << FormatBytes(st.value("quota_bytes", uint64_t{0})) << " quota";
+    std::cout << "\n";
+  }
+  std::cout << "  children reporting: " << j.value("children_reports", 0) << std::endl;
+}
+
+Status RunStatus(const NodeArgs& a, CommandContext* ctx) {
+  node::NodePaths paths(a.dir);
+  TS_ASSIGN_OR_RETURN(node::NodeConfig config, node::LoadNodeConfig(Env::Default(), paths));
+  std::string host = config.listen_host == "0.0.0.0" ? "127.0.0.1" : config.listen_host;
+  node::HttpFetcher fetcher(std::chrono::seconds(2));
+  auto live = fetcher.Fetch(
+      "http://" + host + ":" + std::to_string(config.listen_port) + "/v1/status", 1 << 20);
+  json j;
+  if (live.ok()) {
+    j = json::parse(live->begin(), live->end(), nullptr, false);
+  } else {
+    auto saved = ReadFileToBytes(Env::Default(), paths.state, 1 << 20);
+    if (!saved.ok()) {
+      return UnavailableError("node " + config.name + " is not running and has never synced");
+    }
+    j = json::parse(saved->begin(), saved->end(), nullptr, false);
+  }
+  if (!j.is_object()) return CorruptionError("node status is not JSON");
+  if (ctx->json) {
+    std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << std::endl;
+  } else {
+    Describe(j, live.ok());
+  }
+  if (!live.ok()) return UnavailableError("node is not running (state as of its last sync shown)");
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterNodeCommands(CLI::App* app, CommandContext* ctx) {
+  CLI::App* node = app->add_subcommand("node", "Province, city, county and school nodes");
+  node->require_subcommand(1);
+  auto a = std::make_shared<NodeArgs>();
+
+  CLI::App* init = node->add_subcommand("init", "Create a node directory with its configuration");
+  init->add_option("dir", a->dir, "Node directory")->required();
+  init->add_option("--name", a->name, "Name shown in status, e.g. 西湖区教育局")->required();
+  init->add_option("--tier", a->tier, "province, city, county or school")->required();
+  init->add_option("--region", a->region, "GB/T 2260 region code, e.g. 330106")->required();
+  init->add_option("--listen", a->listen, "HOST:PORT to serve on");
+  init->add_option("--upstream", a->upstreams, "Parent URL, then further ancestors (repeat)");
+  init->add_option("--national", a->national, "The national platform's URL")->required();
+  init->add_option("--root", a->root, "The national root.json to pin")->required();
+  init->add_option("--subscription-file", a->subscription_file, "Subscription rules file");
+  init->add_option("--subscription", a->subscription, "Subscription rules (text)");
+  init->add_option("--quota", a->quota, "Storage quota, e.g. 50G");
+  init->add_option("--poll-seconds", a->poll_seconds, "Backstop poll interval");
+  init->callback([a, ctx] {
+    if (Status s = RunInit(*a); !s.ok()) ctx->Fail("node init", s);
+  });
+
+  CLI::App* serve = node->add_subcommand("serve", "Serve children and users, and keep syncing");
+  serve->add_option("dir", a->dir, "Node directory")->required();
+  serve->add_option("--listen", a->listen_override, "HOST:PORT (overrides node.toml)");
+  serve->callback([a, ctx] {
+    if (Status s = RunServe(*a); !s.ok()) ctx->Fail("node serve", s);
+  });
+
+  CLI::App* sync = node->add_subcommand("sync", "Sync once from the upstreams, then exit");
+  sync->add_option("dir", a->dir, "Node directory")->required();
+  sync->callback([a, ctx] {
+    if (Status s = RunSync(*a, ctx); !s.ok()) ctx->Fail("node sync", s);
+  });
+
+  CLI::App* status = node->add_subcommand("status", "Explain the node's state");
+  status->add_option("dir", a->dir, "Node directory")->required();
+  status->callback([a, ctx] {
+    if (Status s = RunStatus(*a, ctx); !s.ok()) ctx->Fail("node status", s);
+  });
+}
+
+}  // namespace tiersync::cli

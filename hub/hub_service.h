@@ -1,0 +1,43 @@
+// HubService: what `tiersync hub serve` answers — the same API a node serves to its children
+// (docs/protocol.md), from the hub's own directory: the TUF repository and chunk store
+// (node::RepositoryService), the catalog over git smart HTTP (every release tagged so far:
+// nodes check each against the signed manifest), and push (GET /v1/events) announcing each
+// new timestamp version as soon as `hub publish` writes it (checked every second).
+#ifndef TIERSYNC_HUB_HUB_SERVICE_H_
+#define TIERSYNC_HUB_HUB_SERVICE_H_
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "hub/hub_dir.h"
+#include "node/git_http_service.h"
+#include "node/node_server.h"
+#include "node/repository_service.h"
+
+namespace tiersync::hub {
+
+class HubService : public node::HttpHandler {
+ public:
+  // `store` is not owned and must outlive the service.
+  HubService(Env* env, const HubPaths& paths, const replication::ChunkStore* store);
+  ~HubService() override;  // stops the watcher
+
+  node::HttpReply Handle(const node::HttpRequest& request) override;
+
+ private:
+  void Watch();
+
+  Env* env_;
+  HubPaths paths_;
+  node::RepositoryService repo_;
+  node::GitHttpService git_;
+  node::ReleaseNotifier notifier_;
+  std::atomic<uint64_t> newest_release_{0};
+  std::atomic<bool> stopping_{false};
+  std::thread watcher_;
+};
+
+}  // namespace tiersync::hub
+
+#endif  // TIERSYNC_HUB_HUB_SERVICE_H_

@@ -1,0 +1,245 @@
+#include "node/node_config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include "catalogs/region_table.h"
+#include "node/http_fetcher.h"
+
+namespace tiersync::node {
+namespace {
+
+// Reads the keys of one table, refusing keys it was not asked about.
+class TableReader {
+ public:
+  TableReader(const toml::table* table, std::string where)
+      : table_(table), where_(std::move(where)) {}
+
+  template <class T>
+  Status Get(const std::string& key, T* out) {
+    seen_.insert(key);
+    if (table_ == nullptr) return Status::Ok();
+    const toml::node* n = table_->get(key);
+    if (n == nullptr) return Status::Ok();
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!n->is_string()) return Error(key, "must be a string");
+      *out = n->as_string()->get();
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (!n->is_boolean()) return Error(key, "must be true or false");
+      *out = n->as_boolean()->get();
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      const toml::array* a = n->as_array();
+      if (a == nullptr) return Error(key, "must be a list of strings");
+      out->clear();
+      for (const auto& e : *a) {
+        if (!e.is_string()) return Error(key, "must be a list of strings");
+        out->push_back(e.as_string()->get());
+      }
+    } else {
+      if (!n->is_integer()) return Error(key, "must be a whole number");
+      int64_t v = n->as_integer()->get();
+      if (v < 0) return Error(key, "must not be negative");
+      *out = static_cast<T>(v);
+    }
+    return Status::Ok();
+  }
+
+  Status Error(const std::string& key, const std::string& what) const {
+    return InvalidArgumentError(where_ + ": " + key + ": " + what);
+  }
+
+  Status CheckNoOtherKeys() const {
+    if (table_ == nullptr) return Status::Ok();
+    for (const auto& [k, v] : *table_) {
+      if (!seen_.count(std::string(k.str()))) {
+        return InvalidArgumentError(where_ + ": unknown key " + std::string(k.str()));
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  const toml::table* table_;
+  std::string where_;
+  std::set<std::string> seen_;
+};
+
+Result<uint64_t> ParseSize(const std::string& text, const std::string& where) {
+  if (text.empty()) return uint64_t{0};
+  size_t pos = 0;
+  uint64_t n = 0;
+  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+    if (n > (UINT64_MAX - 9) / 10) return InvalidArgumentError(where + ": too large");
+    n = n * 10 + static_cast<uint64_t>(text[pos++] - '0');
+  }
+  std::string unit = text.substr(pos);
+  int shift = unit == "" || unit == "B" ? 0
+              : unit == "K"             ? 10
+              : unit == "M"             ? 20
+              : unit == "G"             ? 30
+              : unit == "T"             ? 40
+                                        : -1;
+  if (pos == 0 || shift < 0) {
+    return InvalidArgumentError(where + ": \"" + text + "\" is not a size like 500M or 50G");
+  }
+  if (shift > 0 && n > (UINT64_MAX >> shift)) return InvalidArgumentError(where + ": too large");
+  return n << shift;
+}
+
+Status CheckUrl(const std::string& url, const std::string& where) {
+  auto u = ParseHttpUrl(url);
+  if (!u.ok()) return InvalidArgumentError(where + ": " + u.status().message());
+  if (u->target != "/" && !u->target.empty()) {
+    return InvalidArgumentError(where + ": give the node's base URL without a path: " + url);
+  }
+  return Status::Ok();
+}
+
+std::string Strip(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+}  // namespace
+
+std::string_view TierName(Tier t) {
+  switch (t) {
+    case Tier::kProvince:
+      return "province";
+    case Tier::kCity:
+      return "city";
+    case Tier::kCounty:
+      return "county";
+    case Tier::kSchool:
+      return "school";
+  }
+  return "school";
+}
+
+Result<Tier> ParseTier(std::string_view name) {
+  for (Tier t : {Tier::kProvince, Tier::kCity, Tier::kCounty, Tier::kSchool}) {
+    if (TierName(t) == name) return t;
+  }
+  return InvalidArgumentError("tier \"" + std::string(name) +
+                              "\": must be province, city, county or school");
+}
+
+std::vector<std::string> NodeConfig::AllSources() const {
+  std::vector<std::string> out = sources;
+  if (!national.empty() && std::find(out.begin(), out.end(), national) == out.end()) {
+    out.push_back(national);
+  }
+  return out;
+}
+
+Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& where) {
+  toml::table root;
+  try {  // toml++ reports syntax errors by exception; they stop here
+    root = toml::parse(text, where);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgumentError(where + " line " + std::to_string(e.source().begin.line) + ": " +
+                                std::string(e.description()));
+  }
+  for (const auto& [k, v] : root) {
+    static const std::set<std::string> kTables = {"node", "upstream", "subscription", "storage",
+                                                  "sync"};
+    if (!kTables.count(std::string(k.str())) || !v.is_table()) {
+      return InvalidArgumentError(where + ": unknown section [" + std::string(k.str()) + "]");
+    }
+  }
+  NodeConfig c;
+  auto table = [&](const char* name) { return root.get_as<toml::table>(name); };
+
+  TableReader node(table("node"), where + ": [node]");
+  std::string tier = "school", listen = "127.0.0.1:8080";
+  TS_RETURN_IF_ERROR(node.Get("name", &c.name));
+  TS_RETURN_IF_ERROR(node.Get("tier", &tier));
+  TS_RETURN_IF_ERROR(node.Get("region", &c.region));
+  TS_RETURN_IF_ERROR(node.Get("listen", &listen));
+  TS_RETURN_IF_ERROR(node.CheckNoOtherKeys());
+  if (c.name.empty()) return node.Error("name", "is required");
+  auto t = ParseTier(tier);
+  if (!t.ok()) return node.Error("tier", t.status().message());
+  c.tier = *t;
+  if (!catalogs::RegionTable::Builtin().Find(c.region)) {
+    return node.Error("region", "\"" + c.region + "\" is not a GB/T 2260 region code");
+  }
+  size_t colon = listen.rfind(':');
+  auto port = colon == std::string::npos ? std::nullopt
+                                         : std::optional<std::string>(listen.substr(colon + 1));
+  if (!port || port->empty() || port->size() > 5 ||
+      port->find_first_not_of("0123456789") != std::string::npos || std::stoul(*port) > 65535) {
+    return node.Error("listen", "\"" + listen + "\" is not HOST:PORT");
+  }
+  c.listen_host = listen.substr(0, colon);
+  c.listen_port = static_cast<uint16_t>(std::stoul(*port));
+
+  TableReader up(table("upstream"), where + ": [upstream]");
+  TS_RETURN_IF_ERROR(up.Get("sources", &c.sources));
+  TS_RETURN_IF_ERROR(up.Get("national", &c.national));
+  TS_RETURN_IF_ERROR(up.CheckNoOtherKeys());
+  if (c.national.empty()) return up.Error("national", "is required (the national platform's URL)");
+  TS_RETURN_IF_ERROR(CheckUrl(c.national, where + ": [upstream] national"));
+  c.national = Strip(c.national);
+  for (auto& s : c.sources) {
+    TS_RETURN_IF_ERROR(CheckUrl(s, where + ": [upstream] sources"));
+    s = Strip(s);
+  }
+
+  TableReader sub(table("subscription"), where + ": [subscription]");
+  TS_RETURN_IF_ERROR(sub.Get("rules", &c.subscription));
+  TS_RETURN_IF_ERROR(sub.CheckNoOtherKeys());
+
+  TableReader storage(table("storage"), where + ": [storage]");
+  std::string quota;
+  TS_RETURN_IF_ERROR(storage.Get("quota", &quota));
+  TS_RETURN_IF_ERROR(storage.CheckNoOtherKeys());
+  TS_ASSIGN_OR_RETURN(c.quota_bytes, ParseSize(quota, where + ": [storage] quota"));
+
+  TableReader sync(table("sync"), where + ": [sync]");
+  TS_RETURN_IF_ERROR(sync.Get("poll_seconds", &c.poll_seconds));
+  TS_RETURN_IF_ERROR(sync.Get("push", &c.push));
+  TS_RETURN_IF_ERROR(sync.Get("parallel", &c.parallel));
+  TS_RETURN_IF_ERROR(sync.Get("max_bytes_per_second", &c.max_bytes_per_second));
+  TS_RETURN_IF_ERROR(sync.Get("min_bytes_per_second", &c.min_bytes_per_second));
+  TS_RETURN_IF_ERROR(sync.Get("stall_seconds", &c.stall_seconds));
+  TS_RETURN_IF_ERROR(sync.CheckNoOtherKeys());
+  if (c.poll_seconds < 1 || c.poll_seconds > 86400)
+    return sync.Error("poll_seconds", "must be 1..86400");
+  if (c.parallel < 1 || c.parallel > 64) return sync.Error("parallel", "must be 1..64");
+  if (c.stall_seconds < 1 || c.stall_seconds > 3600)
+    return sync.Error("stall_seconds", "must be 1..3600");
+  return c;
+}
+
+std::string FormatNodeConfig(const NodeConfig& c) {
+  auto q = [](const std::string& s) {
+    std::ostringstream o;
+    o << toml::value<std::string>(s);
+    return o.str();
+  };
+  std::string out;
+  out += "# tiersync node configuration (docs/operators/node.md)\n[node]\n";
+  out += "name = " + q(c.name) + "\n";
+  out += "tier = " + q(std::string(TierName(c.tier))) + "\n";
+  out += "region = " + q(c.region) + "\n";
+  out += "listen = " + q(c.listen_host + ":" + std::to_string(c.listen_port)) + "\n\n[upstream]\n";
+  out += "# Parent first, then further ancestors; national is always tried last.\nsources = [";
+  for (size_t i = 0; i < c.sources.size(); ++i) out += (i ? ", " : "") + q(c.sources[i]);
+  out += "]\nnational = " + q(c.national) + "\n\n[subscription]\n";
+  out += "# docs/formats/subscription.md\nrules = " + q(c.subscription) + "\n\n[storage]\n";
+  out += "quota = " + q(c.quota_bytes ? std::to_string(c.quota_bytes >> 20) + "M" : "") +
+         "\n\n[sync]\n";
+  out += "poll_seconds = " + std::to_string(c.poll_seconds) + "\n";
+  out += std::string("push = ") + (c.push ? "true" : "false") + "\n";
+  out += "parallel = " + std::to_string(c.parallel) + "\n";
+  out += "max_bytes_per_second = " + std::to_string(c.max_bytes_per_second) + "\n";
+  out += "min_bytes_per_second = " + std::to_string(c.min_bytes_per_second) + "\n";
+  out += "stall_seconds = " + std::to_string(c.stall_seconds) + "\n";
+  return out;
+}
+
+}  // namespace tiersync::node

@@ -1,0 +1,76 @@
+// A node's configuration: <node dir>/node.toml (docs/operators/node.md documents every key
+// and its default). Parsed strictly: an unknown key, a wrong type or a bad value is
+// kInvalidArgument naming the key ("node.toml: [sync] parallel: must be 1..64"), so an
+// operator's typo never silently falls back to a default.
+//
+//   [node]
+//   name = "西湖区教育局"           # shown in status and in reports to the parent
+//   tier = "county"               # province | city | county | school
+//   region = "330106"             # GB/T 2260 code
+//   listen = "127.0.0.1:8103"     # HTTP address this node serves on
+//
+//   [upstream]
+//   sources = ["http://127.0.0.1:8102", "http://127.0.0.1:8101"]  # parent first
+//   national = "http://127.0.0.1:8100"  # always tried last
+//
+//   [subscription]
+//   rules = """
+//   platform = k12 and board = 课程教学 and edition in (人教版)
+//   """
+//
+//   [storage]
+//   quota = "50G"                 # refuse to sync a release that would not fit
+//
+//   [sync]
+//   poll_seconds = 300            # backstop to push; jittered by up to a fifth
+//   push = true                   # long-poll the parent for new releases
+//   parallel = 4                  # batch requests in flight
+//   max_bytes_per_second = 0      # 0: unlimited
+//   min_bytes_per_second = 65536  # slower sources are dropped for that request
+//   stall_seconds = 30            # no byte for this long: the source is down
+//
+// The pinned national root is <node dir>/root.json (written by `tiersync node init`).
+#ifndef TIERSYNC_NODE_NODE_CONFIG_H_
+#define TIERSYNC_NODE_NODE_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace tiersync::node {
+
+enum class Tier { kProvince, kCity, kCounty, kSchool };
+std::string_view TierName(Tier t);
+Result<Tier> ParseTier(std::string_view name);
+
+struct NodeConfig {
+  std::string name;
+  Tier tier = Tier::kSchool;
+  std::string region;
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8080;
+  std::vector<std::string> sources;  // in order; national is not repeated here
+  std::string national;
+  std::string subscription;  // the rules' text
+  uint64_t quota_bytes = 0;  // 0: no quota
+  int poll_seconds = 300;
+  bool push = true;
+  int parallel = 4;
+  uint64_t max_bytes_per_second = 0;
+  uint64_t min_bytes_per_second = 64 << 10;
+  int stall_seconds = 30;
+
+  // Every source to try, in order: the configured ones, then national (once).
+  std::vector<std::string> AllSources() const;
+};
+
+// Parses node.toml text. `where` names the file in messages.
+Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& where);
+// Writes `config` as node.toml text (what `node init` writes; parses back to the same config).
+std::string FormatNodeConfig(const NodeConfig& config);
+
+}  // namespace tiersync::node
+
+#endif  // TIERSYNC_NODE_NODE_CONFIG_H_

@@ -1,0 +1,79 @@
+#include "node/node_config.h"
+
+#include <gtest/gtest.h>
+
+namespace tiersync::node {
+namespace {
+
+constexpr char kCounty[] = R"(
+[node]
+name = "西湖区教育局"
+tier = "county"
+region = "330106"
+listen = "127.0.0.1:8103"
+
+[upstream]
+sources = ["http://127.0.0.1:8102/", "http://127.0.0.1:8101"]
+national = "http://127.0.0.1:8100"
+
+[subscription]
+rules = """
+platform = k12 and board = 课程教学 and edition in (人教版)
+"""
+
+[storage]
+quota = "2G"
+
+[sync]
+parallel = 8
+)";
+
+TEST(NodeConfigTest, ParsesEveryKeyAndDefaults) {
+  auto c = ParseNodeConfig(kCounty, "node.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->name, "西湖区教育局");
+  EXPECT_EQ(c->tier, Tier::kCounty);
+  EXPECT_EQ(c->listen_port, 8103);
+  EXPECT_EQ(c->AllSources(),
+            (std::vector<std::string>{"http://127.0.0.1:8102", "http://127.0.0.1:8101",
+                                      "http://127.0.0.1:8100"}));
+  EXPECT_EQ(c->quota_bytes, 2ull << 30);
+  EXPECT_EQ(c->parallel, 8);
+  EXPECT_EQ(c->poll_seconds, 300) << "default";
+  EXPECT_NE(c->subscription.find("人教版"), std::string::npos);
+  // What init writes parses back to the same configuration.
+  auto again = ParseNodeConfig(FormatNodeConfig(*c), "node.toml");
+  ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << FormatNodeConfig(*c);
+  EXPECT_EQ(again->AllSources(), c->AllSources());
+  EXPECT_EQ(again->subscription, c->subscription);
+  EXPECT_EQ(again->quota_bytes, c->quota_bytes);
+  EXPECT_EQ(again->name, c->name);
+}
+
+TEST(NodeConfigTest, MistakesAreNamed) {
+  auto expect = [](std::string text, const std::string& says) {
+    auto c = ParseNodeConfig(text, "node.toml");
+    ASSERT_FALSE(c.ok()) << says;
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(c.status().message().find(says), std::string::npos) << c.status().ToString();
+  };
+  std::string base = kCounty;
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = base;
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  expect(with("tier = \"county\"", "tier = \"village\""), "[node]: tier");
+  expect(with("region = \"330106\"", "region = \"339999\""), "not a GB/T 2260 region code");
+  expect(with("parallel = 8", "paralel = 8"), "[sync]: unknown key paralel");
+  expect(with("parallel = 8", "parallel = 0"), "[sync]: parallel: must be 1..64");
+  expect(with("quota = \"2G\"", "quota = \"lots\""), "not a size");
+  expect(with("listen = \"127.0.0.1:8103\"", "listen = \"8103\""), "[node]: listen");
+  expect(with("\"http://127.0.0.1:8101\"", "\"https://x\""), "[upstream] sources");
+  expect(with("[storage]", "[store]"), "unknown section [store]");
+  expect(with("national = \"http://127.0.0.1:8100\"", ""), "national: is required");
+  expect("[node\nname=1", "node.toml line 1");
+}
+
+}  // namespace
+}  // namespace tiersync::node

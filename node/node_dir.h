@@ -1,0 +1,64 @@
+// A node's directory (docs/operators/node.md):
+//
+//   <dir>/NODE            marker: "tiersync-node 1"
+//   <dir>/node.toml       configuration (node/node_config.h)
+//   <dir>/root.json       the pinned national root (trust starts here)
+//   <dir>/LOCK            held by the one process that may change the node (serve or sync)
+//   <dir>/store/          chunk store: every chunk and chunk index of the wanted files
+//   <dir>/catalog.git/    the catalog repository, fetched from upstream (bare)
+//   <dir>/trusted/        TUF client state: the newest verified metadata, the root chain
+//   <dir>/downloads/      verified targets kept whole (the catalog manifest)
+//   <dir>/releases/<V>-<plan>/  a complete release as served: metadata/ (byte for byte as
+//                         signed), targets/ (the manifest) and release.json; V is the
+//                         timestamp version, <plan> 8 hex digits of the subscriptions' hash
+//   <dir>/CURRENT         the name of the release directory being served; replaced atomically
+//                         only after every wanted file of that release is stored and verified
+//   <dir>/state.json      what the last syncs did: sources' health, rejections, errors
+//   <dir>/children/       the latest report of each child node (its subscription)
+#ifndef TIERSYNC_NODE_NODE_DIR_H_
+#define TIERSYNC_NODE_NODE_DIR_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/env.h"
+#include "node/node_config.h"
+
+namespace tiersync::node {
+
+inline constexpr std::string_view kNodeMarker = "tiersync-node 1";
+
+struct NodePaths {
+  explicit NodePaths(std::string dir_in);
+  std::string dir, marker, config, root, lock, store, catalog, trusted, downloads, releases,
+      current, state, children;
+};
+
+// Creates a node in `dir` (created if missing; kAlreadyExists if it holds a node): marker,
+// configuration, pinned root (also the TUF client's starting point), empty store and catalog.
+Status InitNode(Env* env, const std::string& dir, const NodeConfig& config, ByteSpan root_json);
+
+// Reads and parses <dir>/node.toml. kFailedPrecondition if `dir` is not a node.
+Result<NodeConfig> LoadNodeConfig(Env* env, const NodePaths& paths);
+
+// Takes the node's lock. kUnavailable if another process holds it.
+Result<std::unique_ptr<FileLock>> LockNode(Env* env, const NodePaths& paths);
+
+// What <dir>/releases/<V>/release.json records about a served release.
+struct ServedRelease {
+  uint64_t version = 0;  // timestamp version
+  std::string release;   // r<N>
+  uint64_t files = 0;    // wanted files, all present
+  uint64_t bytes = 0;
+  int64_t switched_at = 0;  // seconds since the epoch
+};
+std::string EncodeServedRelease(const ServedRelease& r);
+Result<ServedRelease> DecodeServedRelease(std::string_view json);
+
+// The release being served (CURRENT); nullopt before the first sync completed.
+Result<std::optional<ServedRelease>> ReadCurrent(Env* env, const NodePaths& paths);
+
+}  // namespace tiersync::node
+
+#endif  // TIERSYNC_NODE_NODE_DIR_H_

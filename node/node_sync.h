@@ -1,0 +1,72 @@
+// NodeSync: one sync cycle of a node (overview.md section 4), the same code whichever source
+// answers:
+//   1. metadata: the TUF client workflow against the first source that gives a complete,
+//      verified refresh (every role, the catalog manifest target); a source whose answer fails
+//      verification (bad signature, rollback, expiry, wrong hash) is reported and skipped;
+//   2. catalog: the signed release's records, fetched over git smart HTTP if missing, checked
+//      against the signed SHA-256 manifest before a record is parsed;
+//   3. plan: wanted files = the release filtered by this node's subscription and its children's
+//      reported ones (replication/sync_plan.h); missing chunks = wanted − stored;
+//   4. execute: chunk indexes and chunks from the sources in order, each verified
+//      (replication/chunk_sync.h), committed to the store;
+//   5. switch: only when every wanted chunk is present, the release directory (metadata byte
+//      for byte as signed, the manifest) is written and fsynced, and CURRENT is replaced
+//      atomically. Until then the previous release stays the one served.
+// A failed cycle keeps everything it stored; the next one fetches only what is still missing.
+#ifndef TIERSYNC_NODE_NODE_SYNC_H_
+#define TIERSYNC_NODE_NODE_SYNC_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "node/node_config.h"
+#include "node/node_dir.h"
+#include "replication/chunk_store.h"
+#include "replication/fetcher.h"
+#include "replication/source_policy.h"
+
+namespace tiersync::node {
+
+struct SyncOutcome {
+  bool switched = false;  // a new release (or a new plan of it) became current
+  ServedRelease current;
+  uint64_t wanted_files = 0;
+  uint64_t planned_bytes = 0;  // missing chunk bytes at planning time
+  uint64_t fetched_bytes = 0;  // verified chunk bytes received
+  uint64_t fetched_chunks = 0;
+  std::string metadata_source;
+  std::string catalog_source;         // empty if the release was already in the local catalog
+  std::vector<std::string> rejected;  // answers that failed verification, by source
+};
+
+// Progress: phase ("metadata", "catalog", "plan", "chunks", "switch"), bytes done and total.
+using SyncProgress = std::function<void(const std::string& phase, uint64_t done, uint64_t total)>;
+
+class NodeSync {
+ public:
+  // Nothing is owned; all must outlive the NodeSync. `store` is open for writing.
+  NodeSync(Env* env, const NodePaths& paths, const NodeConfig& config,
+           replication::ChunkStore* store, replication::Fetcher* fetcher,
+           replication::SourcePolicy* sources);
+
+  // One cycle. On error, `partial` (if given) receives what the cycle did get done
+  // (sources used, rejections, bytes fetched) for status reporting.
+  Result<SyncOutcome> Run(const SyncProgress& progress, SyncOutcome* partial = nullptr);
+
+ private:
+  Env* env_;
+  const NodePaths& paths_;
+  const NodeConfig& config_;
+  replication::ChunkStore* store_;
+  replication::Fetcher* fetcher_;
+  replication::SourcePolicy* sources_;
+};
+
+// The subscriptions children have reported (children/*.json), as rule text by child name.
+std::map<std::string, std::string> ReadChildSubscriptions(Env* env, const NodePaths& paths);
+
+}  // namespace tiersync::node
+
+#endif  // TIERSYNC_NODE_NODE_SYNC_H_
