@@ -4,7 +4,7 @@
 # check exits non-zero with a message when it fails.
 fail() { echo "FEDERATION CHECK FAILED: $*" >&2; exit 1; }
 status() { curl -sf "$(url "$1")/v1/status"; }
-field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$@"; }
 
 step "Check: every node holds exactly its subscription (counted from the hub's catalog)"
 prev=1000000
@@ -42,7 +42,11 @@ wait_for r3 4
 source=$(status 4 | field 'd["last_sync"]["metadata_source"]')
 echo "school synced r3 with metadata from: $source"
 case "$source" in *"$(url 3)"*) fail "the school claims the stopped county served it" ;; esac
-"$bin" node status "$out/school" | grep -q "DOWN .*$(url 3)" || fail "status does not show the county down"
+failures=$(status 4 | field '[s["failures"] for s in d["sources"] if s["url"] == sys.argv[2]][0]' "$(url 3)")
+[ "$failures" -gt 0 ] || fail "status counts no failures of the stopped county"
+"$bin" node status "$out/school" | grep -A1 "$(url 3)" | grep -q "last error" ||
+  fail "status does not say what went wrong with the county"
+echo "school status: the county failed $failures requests"
 
 step "Check: the county comes back and is used again"
 "$bin" node serve "$out/county" >>"$out/logs/county.log" 2>&1 &
