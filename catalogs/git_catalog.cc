@@ -8,72 +8,31 @@
 #include <charconv>
 #include <mutex>
 
+#include "catalogs/git_common.h"
+
 namespace tiersync::catalogs {
 namespace {
 
 constexpr char kMainRef[] = "refs/heads/main";
 
-// Initialises libgit2 once per process, with fsync of everything it writes.
-void EnsureLibgit2() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    git_libgit2_init();
-    git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
-    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
-  });
-}
-
-Status GitError(const std::string& what, int rc) {
-  const git_error* e = git_error_last();
-  std::string detail = e != nullptr && e->message != nullptr ? e->message : "error";
-  std::string message = "git: " + what + ": " + detail;
-  if (rc == GIT_ENOTFOUND) return NotFoundError(message);
-  if (rc == GIT_EEXISTS) return AlreadyExistsError(message);
-  if (rc == GIT_ELOCKED || rc == GIT_EMODIFIED) return FailedPreconditionError(message);
-  return IOError(message);
-}
-
-#define TS_GIT(expr, what)                                 \
-  do {                                                     \
-    int ts_git_rc_ = (expr);                               \
-    if (ts_git_rc_ < 0) return GitError(what, ts_git_rc_); \
-  } while (0)
-
-template <typename T, void (*Free)(T*)>
-struct GitFree {
-  void operator()(T* p) const { Free(p); }
-};
-template <typename T, void (*Free)(T*)>
-using GitPtr = std::unique_ptr<T, GitFree<T, Free>>;
-
-using RepoPtr = GitPtr<git_repository, git_repository_free>;
-using OdbPtr = GitPtr<git_odb, git_odb_free>;
-using TreePtr = GitPtr<git_tree, git_tree_free>;
-using CommitPtr = GitPtr<git_commit, git_commit_free>;
-using TagPtr = GitPtr<git_tag, git_tag_free>;
-using RefPtr = GitPtr<git_reference, git_reference_free>;
-using ObjectPtr = GitPtr<git_object, git_object_free>;
-using BlobPtr = GitPtr<git_blob, git_blob_free>;
-using SigPtr = GitPtr<git_signature, git_signature_free>;
-using BuilderPtr = GitPtr<git_treebuilder, git_treebuilder_free>;
-using WalkPtr = GitPtr<git_revwalk, git_revwalk_free>;
-using PackBuilderPtr = GitPtr<git_packbuilder, git_packbuilder_free>;
-
-std::string Hex(const git_oid* oid) {
-  char buf[GIT_OID_HEXSZ + 1];
-  git_oid_tostr(buf, sizeof buf, oid);
-  return buf;
-}
+using namespace git_internal;  // NOLINT: this file is one of the libgit2 users
 
 Result<git_oid> ParseOid(const std::string& hex) {
-  git_oid oid;
-  if (hex.size() != GIT_OID_HEXSZ || git_oid_fromstr(&oid, hex.c_str()) < 0) {
-    return InvalidArgumentError("git: \"" + hex + "\" is not an object id");
-  }
-  return oid;
+  std::optional<git_oid> oid = ParseHexOid(hex);
+  if (!oid) return InvalidArgumentError("git: \"" + hex + "\" is not an object id");
+  return *oid;
 }
 
-// r<N> with N a positive decimal without leading zeros.
+Result<SigPtr> Signature(const Identity& who, int64_t time) {
+  git_signature* sig = nullptr;
+  TS_GIT_CALL(git_signature_new(&sig, who.name.c_str(), who.email.c_str(), time, 0), "signature");
+  return SigPtr(sig);
+}
+
+}  // namespace
+
+std::string ReleaseName(uint64_t number) { return "r" + std::to_string(number); }
+
 std::optional<uint64_t> ReleaseNumber(std::string_view name) {
   if (name.size() < 2 || name[0] != 'r' || name[1] == '0') return std::nullopt;
   uint64_t n = 0;
@@ -82,16 +41,6 @@ std::optional<uint64_t> ReleaseNumber(std::string_view name) {
   return n;
 }
 
-Result<SigPtr> Signature(const Identity& who, int64_t time) {
-  git_signature* sig = nullptr;
-  TS_GIT(git_signature_new(&sig, who.name.c_str(), who.email.c_str(), time, 0), "signature");
-  return SigPtr(sig);
-}
-
-}  // namespace
-
-std::string ReleaseName(uint64_t number) { return "r" + std::to_string(number); }
-
 struct GitCatalog::Impl {
   std::string dir;
   RepoPtr repo;
@@ -99,12 +48,12 @@ struct GitCatalog::Impl {
   Result<ReleaseInfo> ReadTag(const std::string& name, uint64_t number) {
     git_reference* ref = nullptr;
     std::string refname = "refs/tags/" + name;
-    TS_GIT(git_reference_lookup(&ref, repo.get(), refname.c_str()), "release " + name);
+    TS_GIT_CALL(git_reference_lookup(&ref, repo.get(), refname.c_str()), "release " + name);
     RefPtr ref_owner(ref);
     const git_oid* target_id = git_reference_target(ref);
     if (target_id == nullptr) return NotFoundError("release " + name + " is a symbolic ref");
     git_object* obj = nullptr;
-    TS_GIT(git_object_lookup(&obj, repo.get(), target_id, GIT_OBJECT_ANY), "release " + name);
+    TS_GIT_CALL(git_object_lookup(&obj, repo.get(), target_id, GIT_OBJECT_ANY), "release " + name);
     ObjectPtr obj_owner(obj);
     if (git_object_type(obj) != GIT_OBJECT_TAG) {
       return NotFoundError("release " + name + " is a lightweight tag, not a release");
@@ -119,7 +68,7 @@ struct GitCatalog::Impl {
     }
     info.message = git_tag_message(tag) != nullptr ? git_tag_message(tag) : "";
     git_object* target = nullptr;
-    TS_GIT(git_tag_peel(&target, tag), "release " + name + " target");
+    TS_GIT_CALL(git_tag_peel(&target, tag), "release " + name + " target");
     ObjectPtr target_owner(target);
     if (git_object_type(target) != GIT_OBJECT_COMMIT) {
       return NotFoundError("release " + name + " does not tag a commit");
@@ -142,12 +91,12 @@ Status GitCatalog::Init(const std::string& dir) {
     return AlreadyExistsError("git: " + dir + " already holds a repository");
   }
   git_repository_init_options opts;
-  TS_GIT(git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION), "init");
+  TS_GIT_CALL(git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION), "init");
   opts.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
   opts.initial_head = "main";
   opts.description = "tiersync catalog: one JSON record per resource; releases are tags r<N>";
   git_repository* repo = nullptr;
-  TS_GIT(git_repository_init_ext(&repo, dir.c_str(), &opts), "init " + dir);
+  TS_GIT_CALL(git_repository_init_ext(&repo, dir.c_str(), &opts), "init " + dir);
   git_repository_free(repo);
   return Status::Ok();
 }
@@ -155,7 +104,7 @@ Status GitCatalog::Init(const std::string& dir) {
 Result<std::unique_ptr<GitCatalog>> GitCatalog::Open(const std::string& dir) {
   EnsureLibgit2();
   git_repository* repo = nullptr;
-  TS_GIT(git_repository_open_bare(&repo, dir.c_str()), "open " + dir);
+  TS_GIT_CALL(git_repository_open_bare(&repo, dir.c_str()), "open " + dir);
   auto impl = std::make_unique<Impl>();
   impl->repo.reset(repo);
   impl->dir = dir;
@@ -164,7 +113,7 @@ Result<std::unique_ptr<GitCatalog>> GitCatalog::Open(const std::string& dir) {
 
 Result<std::vector<ReleaseInfo>> GitCatalog::Releases() {
   git_strarray names = {nullptr, 0};
-  TS_GIT(git_tag_list_match(&names, "r*", impl_->repo.get()), "list tags");
+  TS_GIT_CALL(git_tag_list_match(&names, "r*", impl_->repo.get()), "list tags");
   std::vector<std::pair<uint64_t, std::string>> found;
   for (size_t i = 0; i < names.count; ++i) {
     if (auto n = ReleaseNumber(names.strings[i])) found.emplace_back(*n, names.strings[i]);
@@ -191,9 +140,9 @@ Result<std::optional<GitCatalog::Head>> GitCatalog::MainHead() {
   git_oid oid;
   int rc = git_reference_name_to_id(&oid, impl_->repo.get(), kMainRef);
   if (rc == GIT_ENOTFOUND) return std::optional<Head>();
-  TS_GIT(rc, "resolve main");
+  TS_GIT_CALL(rc, "resolve main");
   git_commit* commit = nullptr;
-  TS_GIT(git_commit_lookup(&commit, impl_->repo.get(), &oid), "read main");
+  TS_GIT_CALL(git_commit_lookup(&commit, impl_->repo.get(), &oid), "read main");
   CommitPtr owner(commit);
   return std::optional<Head>(Head{Hex(&oid), Hex(git_commit_tree_id(commit))});
 }
@@ -201,7 +150,7 @@ Result<std::optional<GitCatalog::Head>> GitCatalog::MainHead() {
 Result<std::map<std::string, std::string>> GitCatalog::ListFiles(const std::string& tree_hex) {
   TS_ASSIGN_OR_RETURN(git_oid oid, ParseOid(tree_hex));
   git_tree* tree = nullptr;
-  TS_GIT(git_tree_lookup(&tree, impl_->repo.get(), &oid), "read tree " + tree_hex);
+  TS_GIT_CALL(git_tree_lookup(&tree, impl_->repo.get(), &oid), "read tree " + tree_hex);
   TreePtr owner(tree);
   std::map<std::string, std::string> files;
   auto cb = [](const char* root, const git_tree_entry* entry, void* payload) -> int {
@@ -211,14 +160,14 @@ Result<std::map<std::string, std::string>> GitCatalog::ListFiles(const std::stri
     }
     return 0;
   };
-  TS_GIT(git_tree_walk(tree, GIT_TREEWALK_PRE, cb, &files), "walk tree " + tree_hex);
+  TS_GIT_CALL(git_tree_walk(tree, GIT_TREEWALK_PRE, cb, &files), "walk tree " + tree_hex);
   return files;
 }
 
 Result<std::string> GitCatalog::ReadBlob(const std::string& blob_hex) {
   TS_ASSIGN_OR_RETURN(git_oid oid, ParseOid(blob_hex));
   git_blob* blob = nullptr;
-  TS_GIT(git_blob_lookup(&blob, impl_->repo.get(), &oid), "read blob " + blob_hex);
+  TS_GIT_CALL(git_blob_lookup(&blob, impl_->repo.get(), &oid), "read blob " + blob_hex);
   BlobPtr owner(blob);
   const char* data = static_cast<const char*>(git_blob_rawcontent(blob));
   return std::string(data, static_cast<size_t>(git_blob_rawsize(blob)));
@@ -227,7 +176,7 @@ Result<std::string> GitCatalog::ReadBlob(const std::string& blob_hex) {
 Result<std::string> GitCatalog::BlobId(const std::string& content) {
   EnsureLibgit2();
   git_oid oid;
-  TS_GIT(git_odb_hash(&oid, content.data(), content.size(), GIT_OBJECT_BLOB), "hash blob");
+  TS_GIT_CALL(git_odb_hash(&oid, content.data(), content.size(), GIT_OBJECT_BLOB), "hash blob");
   return Hex(&oid);
 }
 
@@ -245,16 +194,16 @@ Result<GitCatalog::Head> GitCatalog::Commit(const std::vector<FileChange>& chang
   // A repository handle of its own: the in-memory backend below must not outlive this commit
   // in the object database the other methods read through.
   git_repository* repo_raw = nullptr;
-  TS_GIT(git_repository_open_bare(&repo_raw, impl_->dir.c_str()), "open " + impl_->dir);
+  TS_GIT_CALL(git_repository_open_bare(&repo_raw, impl_->dir.c_str()), "open " + impl_->dir);
   RepoPtr repo_owner(repo_raw);
   git_repository* repo = repo_raw;
   git_odb* odb_raw = nullptr;
-  TS_GIT(git_repository_odb(&odb_raw, repo), "open object database");
+  TS_GIT_CALL(git_repository_odb(&odb_raw, repo), "open object database");
   OdbPtr odb(odb_raw);
   // New objects collect in memory and reach disk as one pack (one fsync instead of one per
   // loose object). The odb owns the backend once added.
   git_odb_backend* mempack = nullptr;
-  TS_GIT(git_mempack_new(&mempack), "mempack");
+  TS_GIT_CALL(git_mempack_new(&mempack), "mempack");
   if (int rc = git_odb_add_backend(odb.get(), mempack, 1000); rc < 0) {
     mempack->free(mempack);
     return GitError("add mempack", rc);
@@ -271,19 +220,19 @@ Result<GitCatalog::Head> GitCatalog::Commit(const std::vector<FileChange>& chang
   if (head) {
     TS_ASSIGN_OR_RETURN(git_oid parent_oid, ParseOid(head->commit));
     git_commit* c = nullptr;
-    TS_GIT(git_commit_lookup(&c, repo, &parent_oid), "read main");
+    TS_GIT_CALL(git_commit_lookup(&c, repo, &parent_oid), "read main");
     parent.reset(c);
     git_tree* t = nullptr;
-    TS_GIT(git_commit_tree(&t, c), "read main's tree");
+    TS_GIT_CALL(git_commit_tree(&t, c), "read main's tree");
     baseline.reset(t);
   } else {
     git_treebuilder* b = nullptr;
-    TS_GIT(git_treebuilder_new(&b, repo, nullptr), "tree builder");
+    TS_GIT_CALL(git_treebuilder_new(&b, repo, nullptr), "tree builder");
     BuilderPtr builder(b);
     git_oid empty;
-    TS_GIT(git_treebuilder_write(&empty, b), "empty tree");
+    TS_GIT_CALL(git_treebuilder_write(&empty, b), "empty tree");
     git_tree* t = nullptr;
-    TS_GIT(git_tree_lookup(&t, repo, &empty), "empty tree");
+    TS_GIT_CALL(git_tree_lookup(&t, repo, &empty), "empty tree");
     baseline.reset(t);
   }
 
@@ -297,65 +246,70 @@ Result<GitCatalog::Head> GitCatalog::Commit(const std::vector<FileChange>& chang
       u.filemode = GIT_FILEMODE_BLOB;
       // Straight into the in-memory backend: the object database's write path would first
       // look for the blob on disk (re-reading the pack directory on every miss).
-      TS_GIT(git_odb_hash(&u.id, change.content->data(), change.content->size(), GIT_OBJECT_BLOB),
-             "hash " + change.path);
-      TS_GIT(mempack->write(mempack, &u.id, change.content->data(), change.content->size(),
-                            GIT_OBJECT_BLOB),
-             "write " + change.path);
+      TS_GIT_CALL(
+          git_odb_hash(&u.id, change.content->data(), change.content->size(), GIT_OBJECT_BLOB),
+          "hash " + change.path);
+      TS_GIT_CALL(mempack->write(mempack, &u.id, change.content->data(), change.content->size(),
+                                 GIT_OBJECT_BLOB),
+                  "write " + change.path);
     } else {
       u.action = GIT_TREE_UPDATE_REMOVE;
     }
     updates.push_back(u);
   }
   git_oid tree_oid;
-  TS_GIT(git_tree_create_updated(&tree_oid, repo, baseline.get(), updates.size(), updates.data()),
-         "build tree");
+  TS_GIT_CALL(
+      git_tree_create_updated(&tree_oid, repo, baseline.get(), updates.size(), updates.data()),
+      "build tree");
   git_tree* tree = nullptr;
-  TS_GIT(git_tree_lookup(&tree, repo, &tree_oid), "read new tree");
+  TS_GIT_CALL(git_tree_lookup(&tree, repo, &tree_oid), "read new tree");
   TreePtr tree_owner(tree);
   TS_ASSIGN_OR_RETURN(SigPtr sig, Signature(who, time));
   git_oid commit_oid;
   const git_commit* parents[1] = {parent.get()};
-  TS_GIT(git_commit_create(&commit_oid, repo, nullptr, sig.get(), sig.get(), "UTF-8",
-                           message.c_str(), tree, parent ? 1 : 0, parents),
-         "create commit");
+  TS_GIT_CALL(git_commit_create(&commit_oid, repo, nullptr, sig.get(), sig.get(), "UTF-8",
+                                message.c_str(), tree, parent ? 1 : 0, parents),
+              "create commit");
 
   // Objects to disk: one pack of exactly the objects main did not have (a revision walk from
   // the new commit hiding the old one, as git push computes it), indexed and fsynced by
   // libgit2, before any ref moves.
   git_revwalk* walk_raw = nullptr;
-  TS_GIT(git_revwalk_new(&walk_raw, repo), "revision walk");
+  TS_GIT_CALL(git_revwalk_new(&walk_raw, repo), "revision walk");
   WalkPtr walk(walk_raw);
-  TS_GIT(git_revwalk_push(walk.get(), &commit_oid), "revision walk");
-  if (parent) TS_GIT(git_revwalk_hide(walk.get(), git_commit_id(parent.get())), "revision walk");
+  TS_GIT_CALL(git_revwalk_push(walk.get(), &commit_oid), "revision walk");
+  if (parent)
+    TS_GIT_CALL(git_revwalk_hide(walk.get(), git_commit_id(parent.get())), "revision walk");
   git_packbuilder* builder_raw = nullptr;
-  TS_GIT(git_packbuilder_new(&builder_raw, repo), "pack builder");
+  TS_GIT_CALL(git_packbuilder_new(&builder_raw, repo), "pack builder");
   PackBuilderPtr packer(builder_raw);
-  TS_GIT(git_packbuilder_insert_walk(packer.get(), walk.get()), "collect new objects");
+  TS_GIT_CALL(git_packbuilder_insert_walk(packer.get(), walk.get()), "collect new objects");
   git_buf pack = GIT_BUF_INIT;
-  TS_GIT(git_packbuilder_write_buf(&pack, packer.get()), "pack new objects");
+  TS_GIT_CALL(git_packbuilder_write_buf(&pack, packer.get()), "pack new objects");
   struct BufFree {
     git_buf* b;
     ~BufFree() { git_buf_dispose(b); }
   } pack_free{&pack};
   git_odb_writepack* writer = nullptr;
-  TS_GIT(git_odb_write_pack(&writer, odb.get(), nullptr, nullptr), "open pack writer");
+  TS_GIT_CALL(git_odb_write_pack(&writer, odb.get(), nullptr, nullptr), "open pack writer");
   struct WriterFree {
     git_odb_writepack* w;
     ~WriterFree() { w->free(w); }
   } writer_free{writer};
   git_indexer_progress stats{};
-  TS_GIT(writer->append(writer, pack.ptr, pack.size, &stats), "write pack");
-  TS_GIT(writer->commit(writer, &stats), "index pack");
+  TS_GIT_CALL(writer->append(writer, pack.ptr, pack.size, &stats), "write pack");
+  TS_GIT_CALL(writer->commit(writer, &stats), "index pack");
 
   git_reference* ref = nullptr;
   std::string log = "tiersync: " + message.substr(0, message.find('\n'));
   if (parent) {
     git_oid old = *git_commit_id(parent.get());
-    TS_GIT(git_reference_create_matching(&ref, repo, kMainRef, &commit_oid, 1, &old, log.c_str()),
-           "move main");
+    TS_GIT_CALL(
+        git_reference_create_matching(&ref, repo, kMainRef, &commit_oid, 1, &old, log.c_str()),
+        "move main");
   } else {
-    TS_GIT(git_reference_create(&ref, repo, kMainRef, &commit_oid, 0, log.c_str()), "create main");
+    TS_GIT_CALL(git_reference_create(&ref, repo, kMainRef, &commit_oid, 0, log.c_str()),
+                "create main");
   }
   git_reference_free(ref);
   return Head{Hex(&commit_oid), Hex(&tree_oid)};
@@ -367,13 +321,13 @@ Result<ReleaseInfo> GitCatalog::TagRelease(const std::string& commit_hex, uint64
   git_repository* repo = impl_->repo.get();
   TS_ASSIGN_OR_RETURN(git_oid oid, ParseOid(commit_hex));
   git_object* target = nullptr;
-  TS_GIT(git_object_lookup(&target, repo, &oid, GIT_OBJECT_COMMIT), "read " + commit_hex);
+  TS_GIT_CALL(git_object_lookup(&target, repo, &oid, GIT_OBJECT_COMMIT), "read " + commit_hex);
   ObjectPtr target_owner(target);
   TS_ASSIGN_OR_RETURN(SigPtr sig, Signature(who, time));
   std::string name = ReleaseName(number);
   git_oid tag_oid;
-  TS_GIT(git_tag_create(&tag_oid, repo, name.c_str(), target, sig.get(), message.c_str(), 0),
-         "tag " + name);
+  TS_GIT_CALL(git_tag_create(&tag_oid, repo, name.c_str(), target, sig.get(), message.c_str(), 0),
+              "tag " + name);
   return impl_->ReadTag(name, number);
 }
 

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -53,6 +54,8 @@ struct FileChange {
 
 // Returns "r<number>".
 std::string ReleaseName(uint64_t number);
+// The N of "r<N>" (N a positive decimal without leading zeros); nullopt for any other name.
+std::optional<uint64_t> ReleaseNumber(std::string_view name);
 
 class GitCatalog {
  public:

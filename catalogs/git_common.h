@@ -1,16 +1,15 @@
 // Internal helpers shared by the libgit2 users (catalogs/git_*.cc only; never include this
 // header elsewhere): one-time libgit2 set-up, libgit2 errors as Status, owning pointers for
-// libgit2 objects, object ids as hex, release names.
+// libgit2 objects, object ids as hex.
 //
 // EnsureLibgit2() must run before any other libgit2 call; it is idempotent and thread-safe and
-// sets the same process-wide options as GitCatalog (fsync of everything libgit2 writes, strict
+// sets the process-wide options every user relies on (fsync of everything libgit2 writes, strict
 // hash verification of objects read).
 #ifndef TIERSYNC_CATALOGS_GIT_COMMON_H_
 #define TIERSYNC_CATALOGS_GIT_COMMON_H_
 
 #include <git2.h>
 
-#include <charconv>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -56,6 +55,12 @@ using RefPtr = GitPtr<git_reference, git_reference_free>;
 using RemotePtr = GitPtr<git_remote, git_remote_free>;
 using WalkPtr = GitPtr<git_revwalk, git_revwalk_free>;
 using PackBuilderPtr = GitPtr<git_packbuilder, git_packbuilder_free>;
+using TreePtr = GitPtr<git_tree, git_tree_free>;
+using CommitPtr = GitPtr<git_commit, git_commit_free>;
+using TagPtr = GitPtr<git_tag, git_tag_free>;
+using BlobPtr = GitPtr<git_blob, git_blob_free>;
+using SigPtr = GitPtr<git_signature, git_signature_free>;
+using BuilderPtr = GitPtr<git_treebuilder, git_treebuilder_free>;
 
 inline std::string Hex(const git_oid* oid) {
   char buf[GIT_OID_HEXSZ + 1];
@@ -70,15 +75,6 @@ inline std::optional<git_oid> ParseHexOid(std::string_view hex) {
     return std::nullopt;
   }
   return oid;
-}
-
-// r<N> with N a positive decimal without leading zeros.
-inline std::optional<uint64_t> ReleaseNumber(std::string_view name) {
-  if (name.size() < 2 || name[0] != 'r' || name[1] == '0') return std::nullopt;
-  uint64_t n = 0;
-  auto [end, ec] = std::from_chars(name.data() + 1, name.data() + name.size(), n);
-  if (ec != std::errc() || end != name.data() + name.size()) return std::nullopt;
-  return n;
 }
 
 }  // namespace tiersync::catalogs::git_internal

@@ -82,7 +82,7 @@ Result<std::vector<AdvertisedRef>> ExposedRefs(git_repository* repo, uint64_t ma
   TS_GIT_CALL(git_tag_list_match(&names, "r*", repo), "list tags");
   std::vector<std::pair<uint64_t, std::string>> found;
   for (size_t i = 0; i < names.count; ++i) {
-    std::optional<uint64_t> n = git_internal::ReleaseNumber(names.strings[i]);
+    std::optional<uint64_t> n = ReleaseNumber(names.strings[i]);
     if (n && *n <= max_release) found.emplace_back(*n, names.strings[i]);
   }
   git_strarray_dispose(&names);

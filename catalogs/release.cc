@@ -61,7 +61,7 @@ Result<SignedRelease> ParseCatalogTarget(const protocol::Json* custom) {
   const protocol::Json* release = custom ? custom->Find("release") : nullptr;
   const protocol::Json* commit = custom ? custom->Find("commit") : nullptr;
   const protocol::Json* resources = custom ? custom->Find("resources") : nullptr;
-  if (release == nullptr || !release->is_string() || ReleaseNumber(release->as_string()) == 0 ||
+  if (release == nullptr || !release->is_string() || !ReleaseNumber(release->as_string()) ||
       commit == nullptr || !commit->is_string() || resources == nullptr || !resources->is_int() ||
       resources->as_int() < 0) {
     return VerificationError("signed target " + std::string(kCatalogTarget) +
@@ -72,16 +72,6 @@ Result<SignedRelease> ParseCatalogTarget(const protocol::Json* custom) {
   out.commit = commit->as_string();
   out.resources = static_cast<uint64_t>(resources->as_int());
   return out;
-}
-
-uint64_t ReleaseNumber(std::string_view name) {
-  if (name.size() < 2 || name.size() > 20 || name[0] != 'r' || name[1] == '0') return 0;
-  uint64_t n = 0;
-  for (char c : name.substr(1)) {
-    if (c < '0' || c > '9') return 0;
-    n = n * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return n;
 }
 
 Result<ReleaseContent> ReadVerifiedRelease(GitCatalog* git, const SignedRelease& signed_release) {

@@ -63,9 +63,6 @@ struct SignedRelease {
 // null). kVerificationFailed if they are missing or malformed.
 Result<SignedRelease> ParseCatalogTarget(const protocol::Json* custom);
 
-// The release number N of "r<N>"; 0 if `name` is not of that form.
-uint64_t ReleaseNumber(std::string_view name);
-
 // Reads release `signed_release.release` from the catalog repository and checks its content
 // against the signed digest. kVerificationFailed naming the files that differ if the
 // repository's content is not what was signed; kNotFound if the release tag is missing.

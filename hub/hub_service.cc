@@ -45,10 +45,9 @@ HubService::~HubService() {
 }
 
 void HubService::Watch() {
-  while (!stopping_) {
+  for (int tick = 1; !stopping_; ++tick) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    static thread_local int ticks = 0;
-    if (++ticks % 4 != 0) continue;  // every second, but quick to stop
+    if (tick % 4 != 0) continue;  // every second, but quick to stop
     newest_release_ = NewestRelease(paths_);
     notifier_.Publish(TimestampVersion(env_, paths_));
   }

@@ -95,8 +95,8 @@ Result<ServedRelease> DecodeServedRelease(std::string_view text) {
   return r;
 }
 
-Result<std::optional<ServedRelease>> ReadCurrent(Env* env, const NodePaths& paths) {
-  if (!env->FileExists(paths.current)) return std::optional<ServedRelease>();
+Result<std::string> CurrentReleaseDir(Env* env, const NodePaths& paths) {
+  if (!env->FileExists(paths.current)) return std::string();
   TS_ASSIGN_OR_RETURN(auto name, ReadFileToBytes(env, paths.current, 64));
   std::string dir(name.begin(), name.end());
   while (!dir.empty() && dir.back() == '\n') dir.pop_back();
@@ -104,6 +104,12 @@ Result<std::optional<ServedRelease>> ReadCurrent(Env* env, const NodePaths& path
       dir.find_first_not_of("0123456789abcdef-") != std::string::npos) {
     return CorruptionError(paths.current + ": not a release name");
   }
+  return dir;
+}
+
+Result<std::optional<ServedRelease>> ReadCurrent(Env* env, const NodePaths& paths) {
+  TS_ASSIGN_OR_RETURN(std::string dir, CurrentReleaseDir(env, paths));
+  if (dir.empty()) return std::optional<ServedRelease>();
   TS_ASSIGN_OR_RETURN(
       auto json,
       ReadFileToBytes(env, JoinPath(JoinPath(paths.releases, dir), "release.json"), 1 << 16));

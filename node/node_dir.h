@@ -56,6 +56,10 @@ struct ServedRelease {
 std::string EncodeServedRelease(const ServedRelease& r);
 Result<ServedRelease> DecodeServedRelease(std::string_view json);
 
+// The name of the release directory CURRENT points at; "" before the first sync completed.
+// kCorruption if CURRENT holds anything but a release directory name.
+Result<std::string> CurrentReleaseDir(Env* env, const NodePaths& paths);
+
 // The release being served (CURRENT); nullopt before the first sync completed.
 Result<std::optional<ServedRelease>> ReadCurrent(Env* env, const NodePaths& paths);
 

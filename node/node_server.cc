@@ -100,7 +100,7 @@ struct NodeServer::Impl : public HttpHandler {
 
   void SetCurrent(const ServedRelease& r, const std::string& dir_name) {
     repo->SetTufDir(JoinPath(paths.releases, dir_name));
-    served_release = catalogs::ReleaseNumber(r.release);
+    served_release = catalogs::ReleaseNumber(r.release).value_or(0);
     {
       std::lock_guard<std::mutex> l(mu);
       current = r;
@@ -237,10 +237,8 @@ struct NodeServer::Impl : public HttpHandler {
       Log("now serving " + r->current.release + " (version " + std::to_string(r->current.version) +
           ", " + std::to_string(r->current.files) + " files; fetched " +
           std::to_string(r->fetched_bytes) + " bytes; metadata from " + r->metadata_source + ")");
-      auto dir = ReadFileToBytes(env, paths.current, 256);
-      std::string name = dir.ok() ? std::string(dir->begin(), dir->end()) : "";
-      while (!name.empty() && name.back() == '\n') name.pop_back();
-      SetCurrent(r->current, name);
+      auto dir = CurrentReleaseDir(env, paths);  // just written by the sync
+      SetCurrent(r->current, dir.ok() ? *dir : "");
     }
     {
       std::lock_guard<std::mutex> l(mu);
@@ -357,10 +355,8 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
                                                [raw] { return raw->served_release.load(); });
   TS_ASSIGN_OR_RETURN(auto current, ReadCurrent(impl->env, impl->paths));
   if (current) {
-    auto dir_name = ReadFileToBytes(impl->env, impl->paths.current, 256);
-    std::string name = dir_name.ok() ? std::string(dir_name->begin(), dir_name->end()) : "";
-    while (!name.empty() && name.back() == '\n') name.pop_back();
-    impl->SetCurrent(*current, name);
+    TS_ASSIGN_OR_RETURN(std::string dir, CurrentReleaseDir(impl->env, impl->paths));
+    impl->SetCurrent(*current, dir);
   }
   impl->server = std::make_unique<HttpServer>(impl.get());
   return std::unique_ptr<NodeServer>(new NodeServer(std::move(impl)));

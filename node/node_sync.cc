@@ -113,14 +113,6 @@ void CollectOldReleases(const NodePaths& paths, const std::string& current,
   }
 }
 
-std::string CurrentDirName(Env* env, const NodePaths& paths) {
-  auto bytes = ReadFileToBytes(env, paths.current, 256);
-  if (!bytes.ok()) return "";
-  std::string s(bytes->begin(), bytes->end());
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  return s;
-}
-
 }  // namespace
 
 std::map<std::string, std::string> ReadChildSubscriptions(Env* env, const NodePaths& paths) {
@@ -261,7 +253,7 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
       std::to_string(refreshed->version) + "-" + ToHex(Sha256(AsBytes(plan_key))).substr(0, 8);
 
   TS_ASSIGN_OR_RETURN(auto current, ReadCurrent(env_, paths_));
-  const std::string previous_dir = CurrentDirName(env_, paths_);
+  TS_ASSIGN_OR_RETURN(const std::string previous_dir, CurrentReleaseDir(env_, paths_));
   if (current && previous_dir == plan_name) {
     out.current = *current;
     return out;  // up to date: same release, same subscriptions
