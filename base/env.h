@@ -97,6 +97,9 @@ class Env {
   virtual Status RemoveFile(const std::string& path) = 0;
   // Atomically replaces `to` with `from`.
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  // Makes `to` a second name of the file `from` (a hard link: same content, no copy);
+  // kAlreadyExists if `to` exists. Durable after SyncDir of `to`'s directory.
+  virtual Status LinkFile(const std::string& from, const std::string& to) = 0;
   // Cuts or extends `path` to `size` bytes. Durable only after a later Sync of the file.
   virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
   // Makes the entries of directory `dir` durable (fsync of the directory).
@@ -143,6 +146,9 @@ class EnvWrapper : public Env {
   Status RemoveFile(const std::string& p) override { return target_->RemoveFile(p); }
   Status RenameFile(const std::string& f, const std::string& t) override {
     return target_->RenameFile(f, t);
+  }
+  Status LinkFile(const std::string& f, const std::string& t) override {
+    return target_->LinkFile(f, t);
   }
   Status TruncateFile(const std::string& p, uint64_t s) override {
     return target_->TruncateFile(p, s);

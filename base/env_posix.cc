@@ -204,6 +204,12 @@ class PosixEnv final : public Env {
     }
     return Status::Ok();
   }
+  Status LinkFile(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) != 0) {
+      return ErrnoToStatus(errno, "link " + from + " -> " + to);
+    }
+    return Status::Ok();
+  }
   Status TruncateFile(const std::string& path, uint64_t size) override {
     if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) {
       return ErrnoToStatus(errno, "truncate " + path);

@@ -31,6 +31,18 @@ TEST_F(PosixEnvTest, WriteAtomicallyThenRead) {
   EXPECT_FALSE(env_->FileExists(p + ".tmp"));
 }
 
+TEST_F(PosixEnvTest, LinkFileGivesASecondNameAndRefusesToOverwrite) {
+  std::string a = JoinPath(dir_, "a"), b = JoinPath(dir_, "b");
+  ASSERT_TRUE(WriteFileAtomically(env_, a, AsBytes("same")).ok());
+  ASSERT_TRUE(env_->LinkFile(a, b).ok());
+  ASSERT_TRUE(env_->RemoveFile(a).ok());
+  auto got = ReadFileToBytes(env_, b, 100);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(std::string(got->begin(), got->end()), "same");
+  ASSERT_TRUE(WriteFileAtomically(env_, a, AsBytes("other")).ok());
+  EXPECT_EQ(env_->LinkFile(a, b).code(), StatusCode::kAlreadyExists);
+}
+
 TEST_F(PosixEnvTest, ReadFileOverLimitIsResourceExhausted) {
   std::string p = JoinPath(dir_, "f");
   ASSERT_TRUE(WriteFileAtomically(env_, p, AsBytes("0123456789")).ok());

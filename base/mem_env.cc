@@ -434,6 +434,16 @@ Status MemEnv::RenameFile(const std::string& from, const std::string& to) {
   return Status::Ok();
 }
 
+Status MemEnv::LinkFile(const std::string& from, const std::string& to) {
+  std::lock_guard<std::mutex> lock(fs_->mu);
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode, FindFile(*fs_, from));
+  TS_ASSIGN_OR_RETURN(Location dst, Locate(*fs_, to));
+  if (dst.is_root()) return InvalidArgumentError("cannot link over the root");
+  if (dst.entry != nullptr) return AlreadyExistsError("link target exists: " + dst.path);
+  dst.parent->live[dst.name] = Entry{inode, nullptr};
+  return Status::Ok();
+}
+
 Status MemEnv::TruncateFile(const std::string& path, uint64_t size) {
   std::lock_guard<std::mutex> lock(fs_->mu);
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode, FindFile(*fs_, path));

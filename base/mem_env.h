@@ -71,6 +71,7 @@ class MemEnv : public Env {
   Status RemoveFile(const std::string& path) override;
   // Moves a file over a file, or a directory over nothing or an empty directory.
   Status RenameFile(const std::string& from, const std::string& to) override;
+  Status LinkFile(const std::string& from, const std::string& to) override;
   Status TruncateFile(const std::string& path, uint64_t size) override;
   Status SyncDir(const std::string& dir) override;
   // Permissions are not modelled: OK if `path` exists.

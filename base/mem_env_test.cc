@@ -40,6 +40,26 @@ TEST(MemEnvTest, SyncedAppendsSurviveCrash) {
   EXPECT_EQ(Contents(&env, "/f"), "durable");
 }
 
+TEST(MemEnvTest, LinkSharesContentAndIsDurableOnlyAfterDirSync) {
+  MemEnv env;
+  ASSERT_TRUE(env.CreateDir("/a").ok());
+  ASSERT_TRUE(env.SyncDir("/").ok());
+  WriteFile(env, "/f", "linked", /*sync_data=*/true, /*sync_dir=*/true);
+  ASSERT_TRUE(env.LinkFile("/f", "/a/g").ok());
+  EXPECT_EQ(Contents(&env, "/a/g"), "linked");
+  EXPECT_EQ(env.LinkFile("/f", "/a/g").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(env.LinkFile("/missing", "/a/h").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(env.RemoveFile("/f").ok());
+  EXPECT_EQ(Contents(&env, "/a/g"), "linked");  // the other name keeps the file
+  env.SimulateCrash();
+  EXPECT_FALSE(env.FileExists("/a/g"));  // /a was never synced after the link
+  EXPECT_EQ(Contents(&env, "/f"), "linked");
+  ASSERT_TRUE(env.LinkFile("/f", "/a/g").ok());
+  ASSERT_TRUE(env.SyncDir("/a").ok());
+  env.SimulateCrash();
+  EXPECT_EQ(Contents(&env, "/a/g"), "linked");
+}
+
 TEST(MemEnvTest, UnsyncedAppendsAreLostAfterCrash) {
   MemEnv env;
   auto file = env.NewWritableFile("/f");

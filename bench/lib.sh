@@ -95,9 +95,10 @@ bench_machine_md() {
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "- cores (\`nproc\`): $(nproc)"
+  echo "- load average when the report was written (\`/proc/loadavg\`, 1/5/15 min; other work on the machine slows every command): $(cut -d ' ' -f 1-3 /proc/loadavg)"
   echo "- CPU (\`lscpu | grep 'Model name'\`): ${model:-unknown}"
   echo "- tiersync: commit $commit, build type ${TIERSYNC_BUILD_TYPE:-RelWithDebInfo}"
-  echo "- peers: $(casync --version 2>/dev/null | head -n 1), $(openssl version 2>/dev/null), $(dd --version 2>/dev/null | head -n 1)"
+  echo "- peers: $(casync --version 2>/dev/null | head -n 1), $(rsync --version 2>/dev/null | head -n 1 | awk '{ print $1, $2, $3 }'), $(openssl version 2>/dev/null), $(dd --version 2>/dev/null | head -n 1)"
   echo "- disk directory: \`$BENCH_WORK\` on $(df -P "$BENCH_WORK" | awk 'NR == 2 { print $1 }');" \
     "tmpfs directory: \`${BENCH_SHM:-none}\`"
   echo
@@ -106,4 +107,137 @@ bench_machine_md() {
   echo '```'
   free -g
   echo '```'
+}
+
+# ---------------------------------------------------------------------------------------------
+# Background servers (hub serve, node serve, rsync --daemon). bench_spawn records each pid in
+# BENCH_PIDS; run.sh's exit trap calls bench_stop_all, so nothing is left running after an
+# error or Ctrl-C. Only these pids are ever signalled.
+
+BENCH_PIDS=()
+
+# bench_spawn LOG COMMAND... : starts COMMAND in the background (stdin from /dev/null, output to
+# LOG) and sets BENCH_SPAWNED to its pid.
+bench_spawn() {
+  local log="$1"
+  shift
+  "$@" </dev/null >"$log" 2>&1 &
+  BENCH_SPAWNED=$!
+  BENCH_PIDS+=("$BENCH_SPAWNED")
+}
+
+# bench_stop PID...: SIGTERM, up to 5 s to exit, then SIGKILL; reaps them.
+bench_stop() {
+  local pid i keep=() p
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    for ((i = 0; i < 50; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  for p in "${BENCH_PIDS[@]}"; do
+    [[ " $* " == *" $p "* ]] || keep+=("$p")
+  done
+  BENCH_PIDS=("${keep[@]}")
+}
+
+# bench_stop_all: every server still running, newest first (a child tier before its parent:
+# a node whose parent vanishes while it is stopping is the case to avoid, see propagate.sh).
+bench_stop_all() {
+  local i
+  for ((i = ${#BENCH_PIDS[@]} - 1; i >= 0; i--)); do bench_stop "${BENCH_PIDS[$i]}"; done
+  return 0
+}
+
+# bench_port_free PORT: fails (with a message) if something already listens on 127.0.0.1:PORT.
+bench_port_free() {
+  if (: <>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    bench_die "port $1 on 127.0.0.1 is in use (another bench, test or demo?); set BENCH_PORT_BASE to move the bench's ports"
+  fi
+}
+
+# bench_wait_http URL SECONDS PID LOG: waits until URL answers 2xx; dies (showing LOG) if PID
+# exits first or SECONDS pass.
+bench_wait_http() {
+  local url="$1" secs="$2" pid="$3" log="$4" i
+  for ((i = 0; i < secs * 10; i++)); do
+    curl -sf -o /dev/null --max-time 2 "$url" && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 20 "$log" >&2 || true
+      bench_die "the server behind $url exited (log above)"
+    fi
+    sleep 0.1
+  done
+  tail -n 20 "$log" >&2 || true
+  bench_die "$url did not answer within $secs s (log above)"
+}
+
+# bench_now: seconds since the epoch with nanoseconds (for sub-10 ms timings).
+bench_now() { date +%s.%N; }
+
+# bench_elapsed START END -> END - START in seconds, 3 decimals.
+bench_elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+# bench_size_bytes SIZE (256M, 1G, ...) -> bytes.
+bench_size_bytes() {
+  awk -v s="$1" 'BEGIN {
+    u = toupper(substr(s, length(s))); n = s + 0
+    m = (u == "K") ? 1024 : (u == "M") ? 1048576 : (u == "G") ? 1073741824 : 1
+    printf "%.0f", n * m }'
+}
+
+# bench_keys_and_hub DIR: four fresh keys in DIR/keys and an initialised hub in DIR/hub.
+# Sets BENCH_SIGN to the signing options of hub publish.
+bench_keys_and_hub() {
+  local dir="$1" role k="$1/keys"
+  mkdir -p "$k"
+  for role in root targets snapshot timestamp; do
+    "$TIERSYNC" keys gen "$k/$role.key" >/dev/null || bench_die "tiersync keys gen failed"
+  done
+  "$TIERSYNC" hub init "$dir/hub" --root-key "$k/root.key" --targets-key "$k/targets.key" \
+    --snapshot-key "$k/snapshot.key" --timestamp-key "$k/timestamp.key" \
+    -k "$k/root.key" -k "$k/targets.key" -k "$k/snapshot.key" -k "$k/timestamp.key" >/dev/null ||
+    bench_die "tiersync hub init failed"
+  # shellcheck disable=SC2034 # read by the comparisons
+  BENCH_SIGN=(-k "$k/targets.key" -k "$k/snapshot.key" -k "$k/timestamp.key"
+    --publisher "bench <bench@example.edu.cn>")
+}
+
+# bench_rsyncd DIR NAME PATH PORT: writes DIR/NAME.conf (module "m" = PATH, read-only, no auth,
+# no chroot, loopback only) and starts `rsync --daemon --no-detach` on 127.0.0.1:PORT; waits
+# until it accepts connections. Sets BENCH_SPAWNED.
+bench_rsyncd() {
+  local dir="$1" name="$2" path="$3" port="$4" i
+  bench_port_free "$port"
+  cat >"$dir/$name.conf" <<CONF
+# throwaway rsyncd.conf written by bench/ (loopback only, no auth)
+use chroot = no
+uid = $(id -u)
+gid = $(id -g)
+numeric ids = yes
+max connections = 4
+log file = $dir/$name.rsyncd.log
+[m]
+    path = $path
+    read only = yes
+CONF
+  bench_spawn "$dir/$name.log" rsync --daemon --no-detach --config="$dir/$name.conf" \
+    --address=127.0.0.1 --port="$port"
+  for ((i = 0; i < 100; i++)); do
+    (: <>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    kill -0 "$BENCH_SPAWNED" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$dir/$name.log" "$dir/$name.rsyncd.log" >&2 2>/dev/null || true
+  bench_die "rsync daemon $name did not start on port $port"
+}
+
+# bench_json_int FILE KEY: the first integer value of "KEY" in FILE (flat JSON, any layout);
+# empty if absent. No jq: a regular expression is enough for the integers the CLI prints.
+bench_json_int() {
+  awk -v key="$2" 'match($0, "\"" key "\": *[0-9]+") {
+    s = substr($0, RSTART, RLENGTH); sub(/.*: */, "", s); print s; exit }' "$1"
 }

@@ -8,7 +8,7 @@
 # $BENCH_OUT/NAME.md; add it to COMPARISONS below. Helpers are in bench/lib.sh.
 set -euo pipefail
 
-COMPARISONS=(ingest publish)
+COMPARISONS=(ingest publish replicate propagate)
 
 usage() {
   cat <<'EOF'
@@ -17,7 +17,8 @@ Usage: bench/run.sh [--size 1G] [--runs 3] [--out bench/out] [--only NAME[,NAME.
   --size SIZE    bytes of data per kind, as tiersync accepts them (e.g. 256M, 1G); default 1G
   --runs N       timed runs per command; default 3
   --out DIR      report directory; default bench/out in the repository
-  --only LIST    comma-separated comparisons to run (available: ingest, publish); default all
+  --only LIST    comma-separated comparisons to run (available: ingest, publish, replicate,
+                 propagate); default all
   --no-setup     skip ./scripts/install-deps.sh and ./scripts/build.sh
 EOF
 }
@@ -59,15 +60,18 @@ if [ -n "$only" ]; then
 fi
 
 if [ "$setup" -eq 1 ]; then
-  bench_log "installing peers: ./scripts/install-deps.sh casync time"
-  ./scripts/install-deps.sh casync time || bench_die "./scripts/install-deps.sh casync time failed"
+  bench_log "installing peers: ./scripts/install-deps.sh casync time rsync"
+  ./scripts/install-deps.sh casync time rsync || bench_die "./scripts/install-deps.sh casync time rsync failed"
   bench_log "building tiersync: ./scripts/build.sh"
   ./scripts/build.sh >&2 || bench_die "./scripts/build.sh failed"
 fi
-TIERSYNC="$BENCH_ROOT/${TIERSYNC_BUILD_DIR:-build}/cli/tiersync"
+case "${TIERSYNC_BUILD_DIR:-build}" in
+  /*) TIERSYNC="$TIERSYNC_BUILD_DIR/cli/tiersync" ;;
+  *) TIERSYNC="$BENCH_ROOT/${TIERSYNC_BUILD_DIR:-build}/cli/tiersync" ;;
+esac
 [ -x "$TIERSYNC" ] || bench_die "no tiersync binary at $TIERSYNC (run ./scripts/build.sh)"
-for tool in /usr/bin/time casync openssl dd awk; do
-  command -v "$tool" >/dev/null || bench_die "$tool is missing (./scripts/install-deps.sh casync time)"
+for tool in /usr/bin/time casync rsync curl openssl dd awk; do
+  command -v "$tool" >/dev/null || bench_die "$tool is missing (./scripts/install-deps.sh casync time rsync)"
 done
 
 mkdir -p "$BENCH_OUT"
@@ -75,6 +79,7 @@ BENCH_OUT="$(cd "$BENCH_OUT" && pwd)"
 BENCH_WORK=""
 BENCH_SHM=""
 cleanup() {
+  bench_stop_all # servers started by a comparison (bench_spawn), before their directories go
   [ -n "$BENCH_WORK" ] && rm -rf "$BENCH_WORK"
   [ -n "$BENCH_SHM" ] && rm -rf "$BENCH_SHM"
   return 0

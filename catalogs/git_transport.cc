@@ -1,8 +1,12 @@
 #include "catalogs/git_transport.h"
 
+#include <arpa/inet.h>
 #include <git2.h>
 #include <git2/sys/stream.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,11 +17,13 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <type_traits>
 #include <vector>
 
+#include "base/env.h"
 #include "catalogs/git_catalog.h"
 #include "catalogs/git_common.h"
 
@@ -286,26 +292,29 @@ Result<std::string> BuildPack(git_repository* repo, const std::vector<git_oid>& 
 
 using Clock = std::chrono::steady_clock;
 
-// The limits of the FetchCatalog call running on this thread.
+// The limits of the FetchCatalog call running on this thread, and its TLS context.
 struct FetchBounds {
   Clock::time_point deadline;
   uint64_t max_bytes = 0;
   uint64_t received = 0;
   bool timed_out = false;
   bool too_big = false;
+  SSL_CTX* tls = nullptr;  // for https:// URLs
 };
 thread_local FetchBounds* current_bounds = nullptr;
 
-// libgit2's plain TCP stream is replaced (git_stream_register) by this one: libgit2 1.5 has no
-// network timeouts, so every wait here is bounded by the deadline of the FetchCatalog call on
-// the thread, and every read counts against its byte budget. Outside FetchCatalog it refuses
-// to connect.
+// libgit2's plain TCP and TLS streams are replaced (git_stream_register) by this one: libgit2
+// 1.5 has no network timeouts, so every wait here is bounded by the deadline of the
+// FetchCatalog call on the thread, and every read counts against its byte budget. Outside
+// FetchCatalog it refuses to connect. Over TLS (https://) OpenSSL runs on the same
+// non-blocking socket, its waits bounded the same way.
 struct BoundedStream {
   git_stream parent;  // first: libgit2 hands back &parent
   FetchBounds* bounds;
   std::string host;
   std::string port;
   int fd;
+  SSL* ssl;  // null: plain TCP
 };
 static_assert(std::is_standard_layout_v<BoundedStream>);
 
@@ -335,6 +344,119 @@ int WaitFor(BoundedStream* s, short events) {
   }
 }
 
+// ---- TLS: OpenSSL over the stream's socket.
+
+// A BIO over the socket that never raises SIGPIPE (OpenSSL's socket BIO uses write(2)).
+BIO_METHOD* NoSigpipeSocketBio() {
+  static BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tiersync socket");
+    BIO_meth_set_write(m, [](BIO* b, const char* data, int len) -> int {
+      BIO_clear_retry_flags(b);
+      ssize_t n = ::send(Self(static_cast<git_stream*>(BIO_get_data(b)))->fd, data,
+                         static_cast<size_t>(len), MSG_NOSIGNAL);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        BIO_set_retry_write(b);
+      }
+      return static_cast<int>(n);
+    });
+    BIO_meth_set_read(m, [](BIO* b, char* data, int len) -> int {
+      BIO_clear_retry_flags(b);
+      ssize_t n = ::recv(Self(static_cast<git_stream*>(BIO_get_data(b)))->fd, data,
+                         static_cast<size_t>(len), 0);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        BIO_set_retry_read(b);
+      }
+      return static_cast<int>(n);
+    });
+    BIO_meth_set_ctrl(
+        m, [](BIO*, int cmd, long, void*) -> long { return cmd == BIO_CTRL_FLUSH ? 1 : 0; });
+    return m;
+  }();
+  return method;
+}
+
+// Waits as OpenSSL asks after a call on s->ssl returned `rc`: 0 to try again, -1 on failure
+// (with the error set; `what` prefixes OpenSSL's reason), 1 when the peer closed cleanly.
+int TlsWait(BoundedStream* s, int rc, const std::string& what) {
+  const int err = SSL_get_error(s->ssl, rc);
+  if (err == SSL_ERROR_WANT_READ) return WaitFor(s, POLLIN);
+  if (err == SSL_ERROR_WANT_WRITE) return WaitFor(s, POLLOUT);
+  if (err == SSL_ERROR_ZERO_RETURN) return 1;
+  if (err == SSL_ERROR_SYSCALL && errno != 0) return NetError(what + ": " + std::strerror(errno));
+  const unsigned long e = ERR_peek_last_error();
+  std::string reason = e != 0 && ERR_reason_error_string(e) != nullptr ? ERR_reason_error_string(e)
+                                                                       : "connection closed";
+  if (ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+    reason +=
+        std::string(" (") + X509_verify_cert_error_string(SSL_get_verify_result(s->ssl)) + ")";
+  } else if (ERR_GET_REASON(e) == SSL_R_WRONG_VERSION_NUMBER ||
+             ERR_GET_REASON(e) == SSL_R_PACKET_LENGTH_TOO_LONG) {
+    reason += " (it does not speak TLS: is it an http:// server?)";
+  }
+  ERR_clear_error();
+  return NetError(what + ": " + reason);
+}
+
+// The TLS handshake on the connected socket: TLS 1.3, the certificate checked against the
+// call's CAs and against the host (a DNS name, also sent as SNI, or an IP address).
+int TlsHandshake(BoundedStream* s) {
+  if (s->bounds->tls == nullptr) return NetError("tiersync: no TLS context for " + s->host);
+  s->ssl = SSL_new(s->bounds->tls);
+  BIO* bio = s->ssl != nullptr ? BIO_new(NoSigpipeSocketBio()) : nullptr;
+  if (bio == nullptr) return NetError("TLS: out of memory");
+  BIO_set_data(bio, &s->parent);
+  BIO_set_init(bio, 1);
+  SSL_set_bio(s->ssl, bio, bio);
+  unsigned char addr[sizeof(in6_addr)];
+  const bool ip = ::inet_pton(AF_INET, s->host.c_str(), addr) == 1 ||
+                  ::inet_pton(AF_INET6, s->host.c_str(), addr) == 1;
+  X509_VERIFY_PARAM* param = SSL_get0_param(s->ssl);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  const bool named = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, s->host.c_str()) == 1
+                        : SSL_set_tlsext_host_name(s->ssl, s->host.c_str()) == 1 &&
+                              SSL_set1_host(s->ssl, s->host.c_str()) == 1;
+  if (!named) return NetError("TLS: cannot check a certificate against host " + s->host);
+  const std::string what = "TLS handshake with " + s->host + ":" + s->port + " failed";
+  for (;;) {
+    ERR_clear_error();
+    errno = 0;
+    const int rc = SSL_connect(s->ssl);
+    if (rc == 1) return 0;
+    const int waited = TlsWait(s, rc, what);
+    if (waited < 0) return -1;
+    if (waited > 0) return NetError(what + ": connection closed");
+  }
+}
+
+// A TLS client context for one FetchCatalog call.
+using SslCtxPtr = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
+Result<SslCtxPtr> NewTlsContext(const FetchTls& tls) {
+  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
+  if (!ctx) return IOError("TLS: cannot create a context");
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION);
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  SSL_CTX_set_options(ctx.get(), SSL_OP_IGNORE_UNEXPECTED_EOF);  // HTTP delimits the body
+  if (tls.ca_file.empty()) {
+    SSL_CTX_set_default_verify_paths(ctx.get());
+    return ctx;
+  }
+  auto pem = ReadFileToBytes(Env::Default(), tls.ca_file, 4 << 20);
+  if (!pem.ok()) return pem.status().WithContext("ca");
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())), BIO_free);
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx.get());
+  int added = 0;
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    added += X509_STORE_add_cert(store, cert) == 1;
+    X509_free(cert);
+  }
+  ERR_clear_error();
+  if (added == 0) return InvalidArgumentError("ca " + tls.ca_file + ": no PEM certificate in it");
+  return ctx;
+}
+
+// ---- The stream's operations.
+
 int Connect(git_stream* stream) {
   BoundedStream* s = Self(stream);
   addrinfo hints = {};
@@ -352,14 +474,13 @@ int Connect(git_stream* stream) {
       err = errno;
       continue;
     }
-    if (::connect(s->fd, a->ai_addr, a->ai_addrlen) == 0) return 0;
-    err = errno;
+    err = ::connect(s->fd, a->ai_addr, a->ai_addrlen) == 0 ? 0 : errno;
     if (err == EINPROGRESS) {
       if (WaitFor(s, POLLOUT) < 0) return -1;
       socklen_t len = sizeof err;
       if (::getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
-      if (err == 0) return 0;
     }
+    if (err == 0) return s->parent.encrypted ? TlsHandshake(s) : 0;
     ::close(s->fd);
     s->fd = -1;
   }
@@ -372,23 +493,47 @@ ssize_t Read(git_stream* stream, void* data, size_t len) {
   // One byte over the budget is enough to tell that it is exceeded.
   len = static_cast<size_t>(std::min<uint64_t>(len, b->max_bytes - b->received + 1));
   for (;;) {
-    ssize_t n = ::recv(s->fd, data, len, 0);
-    if (n >= 0) {
-      b->received += static_cast<uint64_t>(n);
-      if (b->received <= b->max_bytes) return n;
-      b->too_big = true;
-      return NetError("more than " + std::to_string(b->max_bytes) + " bytes from " + s->host);
+    ssize_t n;
+    if (s->ssl != nullptr) {
+      ERR_clear_error();
+      errno = 0;
+      const int rc = SSL_read(s->ssl, data, static_cast<int>(std::min<size_t>(len, 1 << 30)));
+      if (rc <= 0) {
+        const int waited = TlsWait(s, rc, "read from " + s->host + ":" + s->port);
+        if (waited < 0) return -1;
+        if (waited == 0) continue;
+      }
+      n = std::max(rc, 0);
+    } else {
+      n = ::recv(s->fd, data, len, 0);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        return ErrnoError(s, "read from", errno);
+      }
+      if (n < 0) {
+        if (WaitFor(s, POLLIN) < 0) return -1;
+        continue;
+      }
     }
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      return ErrnoError(s, "read from", errno);
-    }
-    if (WaitFor(s, POLLIN) < 0) return -1;
+    b->received += static_cast<uint64_t>(n);
+    if (b->received <= b->max_bytes) return n;
+    b->too_big = true;
+    return NetError("more than " + std::to_string(b->max_bytes) + " bytes from " + s->host);
   }
 }
 
 ssize_t Write(git_stream* stream, const char* data, size_t len, int /*flags*/) {
   BoundedStream* s = Self(stream);
   for (;;) {
+    if (s->ssl != nullptr) {
+      ERR_clear_error();
+      errno = 0;
+      const int rc = SSL_write(s->ssl, data, static_cast<int>(std::min<size_t>(len, 1 << 30)));
+      if (rc > 0) return rc;
+      const int waited = TlsWait(s, rc, "write to " + s->host + ":" + s->port);
+      if (waited < 0) return -1;
+      if (waited > 0) return NetError("write to " + s->host + ": connection closed");
+      continue;
+    }
     ssize_t n = ::send(s->fd, data, len, MSG_NOSIGNAL);
     if (n >= 0) return n;
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -400,6 +545,12 @@ ssize_t Write(git_stream* stream, const char* data, size_t len, int /*flags*/) {
 
 int Close(git_stream* stream) {
   BoundedStream* s = Self(stream);
+  if (s->ssl != nullptr) {
+    SSL_shutdown(s->ssl);  // close_notify if it can go at once; no waiting for the reply
+    SSL_free(s->ssl);
+    ERR_clear_error();
+    s->ssl = nullptr;
+  }
   if (s->fd >= 0) ::close(s->fd);
   s->fd = -1;
   return 0;
@@ -410,10 +561,11 @@ void Free(git_stream* stream) {
   delete Self(stream);
 }
 
-int NewStream(git_stream** out, const char* host, const char* port) {
+int NewStream(git_stream** out, const char* host, const char* port, bool tls) {
   if (current_bounds == nullptr) return NetError("tiersync: network access outside FetchCatalog");
-  auto* s = new BoundedStream{{}, current_bounds, host, port, -1};
+  auto* s = new BoundedStream{{}, current_bounds, host, port, -1, nullptr};
   s->parent.version = GIT_STREAM_VERSION;
+  s->parent.encrypted = tls ? 1 : 0;
   s->parent.connect = Connect;
   s->parent.read = Read;
   s->parent.write = Write;
@@ -425,10 +577,21 @@ int NewStream(git_stream** out, const char* host, const char* port) {
 
 Status UseBoundedStreams() {
   static const int rc = [] {
-    static git_stream_registration registration = {GIT_STREAM_VERSION, NewStream, nullptr};
-    return git_stream_register(GIT_STREAM_STANDARD, &registration);
+    static git_stream_registration plain = {
+        GIT_STREAM_VERSION,
+        [](git_stream** out, const char* host, const char* port) {
+          return NewStream(out, host, port, false);
+        },
+        nullptr};
+    static git_stream_registration tls = {GIT_STREAM_VERSION,
+                                          [](git_stream** out, const char* host, const char* port) {
+                                            return NewStream(out, host, port, true);
+                                          },
+                                          nullptr};
+    int r = git_stream_register(GIT_STREAM_STANDARD, &plain);
+    return r < 0 ? r : git_stream_register(GIT_STREAM_TLS, &tls);
   }();
-  return rc < 0 ? git_internal::GitError("register the network stream", rc) : Status::Ok();
+  return rc < 0 ? git_internal::GitError("register the network streams", rc) : Status::Ok();
 }
 
 // ---- The client.
@@ -495,9 +658,17 @@ Result<std::string> UploadPack(const std::string& repo_dir, std::string_view req
 }
 
 Result<FetchStats> FetchCatalog(const std::string& repo_dir, const std::string& url,
-                                std::chrono::milliseconds timeout, uint64_t max_bytes) {
-  if (!url.starts_with("http://")) {
-    return InvalidArgumentError("git: fetch: " + Quote(url) + " is not an http:// URL");
+                                std::chrono::milliseconds timeout, uint64_t max_bytes,
+                                const FetchTls& tls) {
+  const bool https = url.starts_with("https://");
+  if (!https && !url.starts_with("http://")) {
+    return InvalidArgumentError("git: fetch: " + Quote(url) + " is not an http:// or https:// URL");
+  }
+  SslCtxPtr tls_context(nullptr, SSL_CTX_free);
+  if (https) {
+    auto made = NewTlsContext(tls);
+    if (!made.ok()) return made.status().WithContext("git: fetch " + url);
+    tls_context = std::move(made).value();
   }
   EnsureLibgit2();
   TS_RETURN_IF_ERROR(UseBoundedStreams());
@@ -522,6 +693,7 @@ Result<FetchStats> FetchCatalog(const std::string& repo_dir, const std::string& 
   const char* specs[] = {"+refs/tags/*:refs/tags/*", "+refs/heads/main:refs/heads/main"};
   git_strarray refspecs = {const_cast<char**>(specs), 2};
   FetchBounds bounds{Clock::now() + timeout, max_bytes};
+  bounds.tls = tls_context.get();
   current_bounds = &bounds;
   const int rc = git_remote_fetch(remote, &refspecs, &opts, "tiersync: fetch catalog");
   current_bounds = nullptr;

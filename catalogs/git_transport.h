@@ -1,6 +1,7 @@
 // The catalog over git's smart HTTP protocol, read-only (protocol v0 in stateless-RPC form,
 // https://git-scm.com/docs/http-protocol): the two server-side response bodies, built with
-// libgit2 from a GitCatalog repository, and a libgit2 fetch client.
+// libgit2 from a GitCatalog repository, and a libgit2 fetch client (over http:// or https://:
+// libgit2's network streams are replaced by bounded ones, TLS through OpenSSL).
 //
 // What a node exposes: the releases up to the one it serves (`max_release`). The advertisement
 // lists refs/tags/r1 .. r<max_release> (only annotated release tags, as GitCatalog::Releases
@@ -55,18 +56,27 @@ struct FetchStats {
   uint64_t received_bytes = 0;    // bytes of that pack
 };
 
-// Fetches refs/tags/* and refs/heads/main from `url` (http:// only, e.g.
-// http://127.0.0.1:8080/v1/catalog.git) into the bare repository at repo_dir (created with
+// Whom an https:// catalog source must prove to be (TLS 1.3, the certificate checked against
+// these CAs and against the URL's host: a DNS name, also sent as SNI, or an IP address).
+struct FetchTls {
+  std::string ca_file;  // PEM file of trusted CAs; empty: the system's CA store
+};
+
+// Fetches refs/tags/* and refs/heads/main from `url` (http:// or https://, e.g.
+// https://127.0.0.1:8443/v1/catalog.git) into the bare repository at repo_dir (created with
 // GitCatalog::Init if missing), force-updating them to the remote's values (tags the remote no
 // longer lists are kept; FETCH_HEAD is not written; redirects are not followed). The received
 // pack is indexed and fsynced before any ref moves.
 // Bounds: every network read and write must finish by now + timeout (kDeadlineExceeded), and
 // at most max_bytes may be received in all, HTTP headers included (kResourceExhausted). Host
-// name resolution is not bounded. A server that cannot be reached, answers an HTTP error or
-// sends something malformed -> kUnavailable (try the next source); a non-http URL ->
-// kInvalidArgument; local failures -> kIOError.
+// name resolution is not bounded; over https the budget counts the bytes after decryption. A
+// server that cannot be reached, answers an HTTP error, fails the TLS handshake ("TLS
+// handshake with HOST:PORT failed: certificate verify failed (...)") or sends something
+// malformed -> kUnavailable (try the next source); a URL that is neither http:// nor https://,
+// or a CA file without certificates -> kInvalidArgument; local failures -> kIOError.
 Result<FetchStats> FetchCatalog(const std::string& repo_dir, const std::string& url,
-                                std::chrono::milliseconds timeout, uint64_t max_bytes);
+                                std::chrono::milliseconds timeout, uint64_t max_bytes,
+                                const FetchTls& tls = {});
 
 }  // namespace tiersync::catalogs
 

@@ -7,9 +7,10 @@
 #include "cli/key_files.h"
 #include "cli/progress.h"
 #include "hub/hub_dir.h"
+#include "hub/hub_service.h"
 #include "hub/publisher.h"
 #include "node/http_server.h"
-#include "hub/hub_service.h"
+#include "node/tls_context.h"
 #include "replication/chunk_store.h"
 
 namespace tiersync::cli {
@@ -23,6 +24,7 @@ struct HubArgs {
   int bin_digits = 2;
   std::string input, publisher, message;
   std::string listen = "127.0.0.1:8080";
+  std::string tls_cert, tls_key;  // hub serve: HTTPS when set
 };
 
 // "host:port" -> (host, port).
@@ -43,13 +45,22 @@ Status RunServe(const HubArgs& a) {
     return FailedPreconditionError(a.dir + " is not a hub (no HUB file; see tiersync hub init)");
   }
   TS_ASSIGN_OR_RETURN(auto where, ParseListen(a.listen));
+  if (a.tls_cert.empty() != a.tls_key.empty()) {
+    return InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  std::shared_ptr<node::TlsServerContext> tls;
+  if (!a.tls_cert.empty()) {
+    TS_ASSIGN_OR_RETURN(tls, node::TlsServerContext::Load(Env::Default(), a.tls_cert, a.tls_key));
+  }
   replication::ChunkStoreOptions store_options;  // read-only: publishing may run alongside
   TS_ASSIGN_OR_RETURN(auto store, replication::ChunkStore::Open(paths.store, store_options));
   hub::HubService service(Env::Default(), paths, store.get());
   node::HttpServer server(&service);
+  if (tls) server.UseTls(tls);  // HTTPS only
   TS_ASSIGN_OR_RETURN(uint16_t port, server.Listen(where.first, where.second));
   server.StopOnSignals();
-  std::cout << "serving hub " << a.dir << " on http://" << where.first << ":" << port
+  std::cout << "serving hub " << a.dir << " on " << (tls ? "https://" : "http://") << where.first
+            << ":" << port
             << "/v1/ (metadata/, targets/, chunks/, catalog.git, events, status); Ctrl-C stops"
             << std::endl;
   server.Run();
@@ -193,10 +204,14 @@ void RegisterHubCommands(CLI::App* app, CommandContext* ctx) {
   pub->callback([a, ctx] { RunPublish(*a, ctx); });
 
   CLI::App* serve = hub->add_subcommand(
-      "serve", "Serve the hub's signed metadata, targets (from chunks) and chunks over HTTP");
+      "serve",
+      "Serve the hub's signed metadata, targets (from chunks) and chunks over HTTP or HTTPS");
   serve->add_option("dir", a->dir, "Hub directory")->required();
   serve->add_option("--listen", a->listen, "HOST:PORT (port 0: any free port)")
       ->capture_default_str();
+  serve->add_option("--tls-cert", a->tls_cert,
+                    "PEM certificate chain, leaf first: serve HTTPS only (with --tls-key)");
+  serve->add_option("--tls-key", a->tls_key, "PEM private key of --tls-cert (unencrypted)");
   serve->callback([a, ctx] {
     Status s = RunServe(*a);
     if (!s.ok()) ctx->Fail("hub serve", s);

@@ -1,4 +1,6 @@
 // The tiersync executable: wires every component's subcommands (docs/cli.md).
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/catalog_commands.h"
@@ -10,6 +12,11 @@
 #include "cli/tuf_commands.h"
 
 int main(int argc, char** argv) {
+  // Chunk batches (up to 32 MiB) and their buffers come and go with every request. By default
+  // glibc gives each large block back to the kernel and the next one faults in afresh, page
+  // by page — measured as most of a serving node's CPU time (bench/replicate.sh). Keep them.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   using namespace tiersync::cli;
   CommandContext ctx;
   CLI::App app{"tiersync: national education resources, carried down five tiers", "tiersync"};

@@ -1,16 +1,19 @@
 #include "cli/node_commands.h"
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "base/bytes.h"
+#include "catalogs/git_transport.h"
 #include "cli/progress.h"
 #include "cli/units.h"
 #include "node/http_fetcher.h"
 #include "node/node_dir.h"
 #include "node/node_server.h"
 #include "node/node_sync.h"
+#include "node/tls_context.h"
 
 namespace tiersync::cli {
 namespace {
@@ -24,6 +27,7 @@ struct NodeArgs {
   std::string subscription_file, subscription;
   std::string quota;
   int poll_seconds = 300;
+  std::string tls_cert, tls_key, tls_ca;  // node init: [tls]
   std::string listen_override;
 };
 
@@ -40,6 +44,18 @@ Status RunInit(const NodeArgs& a) {
                      "\n[storage]\nquota = " + json(a.quota).dump() +
                      "\n[sync]\npoll_seconds = " + std::to_string(a.poll_seconds) + "\n";
   TS_ASSIGN_OR_RETURN(node::NodeConfig config, node::ParseNodeConfig(text, "command line"));
+  if (a.tls_cert.empty() != a.tls_key.empty()) {
+    return InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  // node.toml wants absolute paths; the files are checked now rather than at the first serve.
+  auto absolute = [](const std::string& p) {
+    return p.empty() ? p : std::filesystem::absolute(p).lexically_normal().string();
+  };
+  config.tls_cert = absolute(a.tls_cert);
+  config.tls_key = absolute(a.tls_key);
+  config.tls_ca = absolute(a.tls_ca);
+  TS_RETURN_IF_ERROR(node::LoadServerTls(Env::Default(), config, "command line").status());
+  TS_RETURN_IF_ERROR(node::LoadUpstreamTls(Env::Default(), config, "command line").status());
   if (!a.subscription_file.empty()) {
     TS_ASSIGN_OR_RETURN(config.subscription, ReadText(a.subscription_file, 64 << 10));
   } else {
@@ -72,6 +88,7 @@ Status RunSync(const NodeArgs& a, CommandContext* ctx) {
   node::HttpFetcherOptions fo;
   fo.stall_timeout = std::chrono::seconds(config.stall_seconds);
   fo.min_bytes_per_second = config.min_bytes_per_second;
+  TS_ASSIGN_OR_RETURN(fo.tls, node::LoadUpstreamTls(env, config, paths.config));
   node::HttpFetcher fetcher(fo);
   std::vector<replication::Source> sources;
   for (const auto& url : config.AllSources()) sources.push_back({url, url});
@@ -146,6 +163,12 @@ void Describe(const json& j, bool live) {
                 << " FAILED: " << s.value("error", "?") << "\n";
     }
   }
+  const json& check = j.contains("last_check") ? j["last_check"] : json();
+  const int64_t synced_at = s.is_object() ? s.value("finished_at", int64_t{0}) : 0;
+  if (check.is_object() && check.value("ok", false) && check.value("at", int64_t{0}) > synced_at) {
+    std::cout << "  last checked " << Ago(now, check.value("at", now)) << ": up to date (asked "
+              << check.value("source", "?") << ")\n";
+  }
   std::cout << "  sources, in order of preference:\n";
   for (const json& src : j["sources"]) {
     std::cout << "    " << (src.value("healthy", false) ? "ok   " : "DOWN ")
@@ -154,6 +177,8 @@ void Describe(const json& j, bool live) {
       std::cout << ", " << FormatBytes(src.value("bytes", uint64_t{0})) << " received";
     if (src.value("rejections", 0) > 0)
       std::cout << ", " << src.value("rejections", 0) << " answers REJECTED";
+    if (src.value("lacked", 0) > 0)
+      std::cout << ", lacked " << src.value("lacked", 0) << " objects asked for";
     if (!src.value("healthy", true)) {
       std::cout << ", skipped for " << src.value("demoted_for_seconds", 0) << " s more";
     }
@@ -177,13 +202,34 @@ void Describe(const json& j, bool live) {
   std::cout << "  children reporting: " << j.value("children_reports", 0) << std::endl;
 }
 
+// The exit status of `node status` for a running node: OK if its last sync succeeded (or
+// none finished yet), otherwise that sync's error with its code (docs/cli.md).
+Status LastSyncStatus(const json& j) {
+  const json* last = j.contains("last_sync") ? &j["last_sync"] : nullptr;
+  if (!last || !last->is_object() || last->value("ok", true)) return Status::Ok();
+  StatusCode code = StatusCode::kUnavailable;
+  const std::string name = last->value("code", std::string());
+  for (int c = 1; c <= static_cast<int>(StatusCode::kAlreadyExists); ++c) {
+    if (StatusCodeName(static_cast<StatusCode>(c)) == name) code = static_cast<StatusCode>(c);
+  }
+  return Status(code, "the last sync failed (shown above); the node serves its last good release");
+}
+
 Status RunStatus(const NodeArgs& a, CommandContext* ctx) {
   node::NodePaths paths(a.dir);
   TS_ASSIGN_OR_RETURN(node::NodeConfig config, node::LoadNodeConfig(Env::Default(), paths));
   std::string host = config.listen_host == "0.0.0.0" ? "127.0.0.1" : config.listen_host;
-  node::HttpFetcher fetcher(std::chrono::seconds(2));
-  auto live = fetcher.Fetch(
-      "http://" + host + ":" + std::to_string(config.listen_port) + "/v1/status", 1 << 20);
+  node::HttpFetcherOptions fo;
+  fo.stall_timeout = std::chrono::seconds(2);
+  fo.handshake_timeout = std::chrono::seconds(2);
+  const bool https = !config.tls_cert.empty();
+  if (https) {  // the node's own certificate, whatever name it carries (we ask by address)
+    TS_ASSIGN_OR_RETURN(fo.tls, node::TlsClientContext::PinnedTo(Env::Default(), config.tls_cert));
+  }
+  node::HttpFetcher fetcher(fo);
+  auto live = fetcher.Fetch((https ? "https://" : "http://") + host + ":" +
+                                std::to_string(config.listen_port) + "/v1/status",
+                            1 << 20);
   json j;
   if (live.ok()) {
     j = json::parse(live->begin(), live->end(), nullptr, false);
@@ -201,7 +247,7 @@ Status RunStatus(const NodeArgs& a, CommandContext* ctx) {
     Describe(j, live.ok());
   }
   if (!live.ok()) return UnavailableError("node is not running (state as of its last sync shown)");
-  return Status::Ok();
+  return LastSyncStatus(j);
 }
 
 }  // namespace
@@ -224,6 +270,11 @@ void RegisterNodeCommands(CLI::App* app, CommandContext* ctx) {
   init->add_option("--subscription", a->subscription, "Subscription rules (text)");
   init->add_option("--quota", a->quota, "Storage quota, e.g. 50G");
   init->add_option("--poll-seconds", a->poll_seconds, "Backstop poll interval");
+  init->add_option("--tls-cert", a->tls_cert,
+                   "PEM certificate chain, leaf first: serve HTTPS only (with --tls-key)");
+  init->add_option("--tls-key", a->tls_key, "PEM private key of --tls-cert (unencrypted)");
+  init->add_option("--tls-ca", a->tls_ca,
+                   "PEM CA certificates trusted for https:// upstreams (default: the system's)");
   init->callback([a, ctx] {
     if (Status s = RunInit(*a); !s.ok()) ctx->Fail("node init", s);
   });

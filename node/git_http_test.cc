@@ -12,8 +12,10 @@
 #include "catalogs/git_transport.h"
 #include "node/git_http_service.h"
 #include "node/http_server.h"
+#include "node/tls_context.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_certs.h"
 
 namespace tiersync::node {
 namespace {
@@ -318,7 +320,7 @@ TEST_F(GitHttpTest, FetchCatalogIsBoundedAndReportsUnreachableSources) {
                 .status()
                 .code(),
             StatusCode::kUnavailable);  // 404
-  EXPECT_EQ(FetchCatalog(mirror_dir_, "https://127.0.0.1/v1/catalog.git", kTimeout, kMaxBytes)
+  EXPECT_EQ(FetchCatalog(mirror_dir_, "ftp://127.0.0.1/v1/catalog.git", kTimeout, kMaxBytes)
                 .status()
                 .code(),
             StatusCode::kInvalidArgument);
@@ -339,6 +341,88 @@ TEST_F(GitHttpTest, FetchCatalogIsBoundedAndReportsUnreachableSources) {
 
   ASSERT_TRUE(Fetch().ok());  // the failures left nothing behind that gets in the way
   ExpectMirrorHas(2);
+}
+
+// The catalog over https://: the same node API behind TLS, FetchCatalog's own bounded stream
+// speaking TLS 1.3 with the certificate checked.
+TEST_F(GitHttpTest, FetchCatalogOverHttpsChecksTheCertificate) {
+  Publish(2);
+  served_ = 2;
+  testing::TestCa ca(tmp_.path());
+  testing::CertFiles files = ca.IssueLoopback("node");
+  auto tls = TlsServerContext::Load(Env::Default(), files.cert, files.key);
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+  HttpServer https(&router_);
+  https.UseTls(*tls);
+  auto port = https.Listen("127.0.0.1", 0);
+  ASSERT_TRUE(port.ok());
+  https.Start();
+  const std::string url = "https://127.0.0.1:" + std::to_string(*port) + kPrefix;
+
+  // The system's store does not know the test CA: a failure of this source, said plainly.
+  auto untrusted = FetchCatalog(mirror_dir_, url, kTimeout, kMaxBytes, {});
+  EXPECT_EQ(untrusted.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(untrusted.status().message().find(
+                "TLS handshake with 127.0.0.1:" + std::to_string(*port) +
+                " failed: certificate verify failed (unable to get local issuer certificate)"),
+            std::string::npos)
+      << untrusted.status().ToString();
+  // Another CA does not vouch for it either; a CA file that is missing is named.
+  testing::TestCa other(tmp_.path(), "other", "another CA");
+  EXPECT_EQ(
+      FetchCatalog(mirror_dir_, url, kTimeout, kMaxBytes, {other.cert_file()}).status().code(),
+      StatusCode::kUnavailable);
+  EXPECT_EQ(
+      FetchCatalog(mirror_dir_, url, kTimeout, kMaxBytes, {tmp_.Sub("none.pem")}).status().code(),
+      StatusCode::kNotFound);
+
+  auto fetched = FetchCatalog(mirror_dir_, url, kTimeout, kMaxBytes, {ca.cert_file()});
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  ExpectMirrorHas(2);
+  EXPECT_GT(fetched->received_objects, 40u);
+
+  // By DNS name this time.
+  Publish(1);
+  served_ = 3;
+  auto by_name = FetchCatalog(mirror_dir_, "https://localhost:" + std::to_string(*port) + kPrefix,
+                              kTimeout, kMaxBytes, {ca.cert_file()});
+  ASSERT_TRUE(by_name.ok()) << by_name.status().ToString();
+  ExpectMirrorHas(3);
+
+  // A certificate for another name: refused, whoever signed it.
+  auto named = TlsServerContext::Load(Env::Default(), ca.Issue("name-only", {"localhost"}, {}).cert,
+                                      tmp_.Sub("name-only.key"));
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  HttpServer by_name_only(&router_);
+  by_name_only.UseTls(*named);
+  auto named_port = by_name_only.Listen("127.0.0.1", 0);
+  ASSERT_TRUE(named_port.ok());
+  by_name_only.Start();
+  auto mismatch =
+      FetchCatalog(mirror_dir_, "https://127.0.0.1:" + std::to_string(*named_port) + kPrefix,
+                   kTimeout, kMaxBytes, {ca.cert_file()});
+  EXPECT_EQ(mismatch.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(mismatch.status().message().find("certificate verify failed (IP address mismatch)"),
+            std::string::npos)
+      << mismatch.status().ToString();
+
+  // The byte budget holds over TLS, and plain http:// to the TLS port is refused cleanly.
+  EXPECT_EQ(FetchCatalog(mirror_dir_, url, kTimeout, 300, {ca.cert_file()}).status().code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_EQ(FetchCatalog(mirror_dir_, "http://127.0.0.1:" + std::to_string(*port) + kPrefix,
+                         kTimeout, kMaxBytes)
+                .status()
+                .code(),
+            StatusCode::kUnavailable);
+}
+
+// A TLS client against the plain server: the handshake fails with a hint, within the deadline.
+TEST_F(GitHttpTest, FetchCatalogHttpsToAPlainServerFailsClearly) {
+  const std::string url = "https://127.0.0.1:" + std::to_string(port_) + kPrefix;
+  auto r = FetchCatalog(mirror_dir_, url, kTimeout, kMaxBytes, {});
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("is it an http:// server?"), std::string::npos)
+      << r.status().ToString();
 }
 
 }  // namespace

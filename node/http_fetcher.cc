@@ -5,8 +5,11 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <optional>
 
 #include "node/asio_status.h"
+#include "node/tls_context.h"
 
 namespace tiersync::node {
 namespace beast = boost::beast;
@@ -14,14 +17,15 @@ namespace http = beast::http;
 using tcp = boost::asio::ip::tcp;
 
 Result<HttpUrl> ParseHttpUrl(const std::string& url) {
-  const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) {
-    return InvalidArgumentError("only http:// URLs are supported: " + url);
+  HttpUrl out;
+  out.https = url.starts_with("https://");
+  if (!out.https && !url.starts_with("http://")) {
+    return InvalidArgumentError("only http:// and https:// URLs are supported: " + url);
   }
-  std::string rest = url.substr(scheme.size());
+  if (out.https) out.port = "443";
+  std::string rest = url.substr(out.https ? 8 : 7);
   size_t slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
-  HttpUrl out;
   if (slash != std::string::npos) out.target = rest.substr(slash);
   if (out.target.find('#') != std::string::npos || authority.find('@') != std::string::npos ||
       authority.empty()) {
@@ -49,14 +53,34 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// ": <the text>" of a short plain-text error answer (e.g. "this port speaks HTTPS only"), in
+// printable ASCII and at most 120 characters; "" otherwise.
+std::string Reason(const http::response<http::vector_body<uint8_t>>& res) {
+  const auto& body = res.body();
+  if (!res[http::field::content_type].starts_with("text/plain") || body.empty() ||
+      body.size() > 512) {
+    return "";
+  }
+  std::string text;
+  for (uint8_t c : body) {
+    if (text.size() == 120) break;
+    text += c >= 0x20 && c < 0x7f ? static_cast<char>(c) : ' ';
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text.empty() ? "" : ": " + text;
+}
+
 // One exchange as an asynchronous chain on a private io_context: Beast applies tcp_stream
 // timeouts only to asynchronous operations. The body is read piece by piece so that every
-// wait is bounded and the average rate can be checked.
+// wait is bounded and the average rate can be checked. Over https the same chain runs on a
+// TLS stream, after a handshake that checks the server's certificate.
 class Exchange {
  public:
-  Exchange(const HttpUrl& u, const HttpFetcherOptions& options, std::string_view content_type,
-           const std::span<const uint8_t>* body, size_t max_bytes)
+  // `tls` is null for http:// URLs.
+  Exchange(const HttpUrl& u, const HttpFetcherOptions& options, const TlsClientContext* tls,
+           std::string_view content_type, const std::span<const uint8_t>* body, size_t max_bytes)
       : url_(u), options_(options), stream_(ioc_), resolver_(ioc_) {
+    if (tls != nullptr) tls_.emplace(ioc_, tls->context());
     req_ = {body ? http::verb::post : http::verb::get, u.target, 11};
     req_.set(http::field::host, u.host);
     req_.set(http::field::user_agent, "tiersync/0.1");
@@ -67,66 +91,117 @@ class Exchange {
     }
     parser_.header_limit(HttpFetcher::kMaxHeaderBytes);
     parser_.body_limit(max_bytes);
+    // Beast reads at most the buffer's free capacity per call (512 bytes when empty): room
+    // for 64 KiB reads saves a system call and a timer reset per 512 bytes.
+    buffer_.reserve(64 * 1024);
   }
 
   // Runs the exchange to completion; returns the first error (or none).
   beast::error_code Run() {
     start_ = Clock::now();
-    stream_.expires_after(options_.stall_timeout);
+    Lowest().expires_after(options_.stall_timeout);
     resolver_.async_resolve(url_.host, url_.port, [this](beast::error_code ec, auto results) {
       if (ec) return Done(ec, "resolve");
-      stream_.async_connect(results, [this](beast::error_code ec, auto) {
+      Lowest().async_connect(results, [this](beast::error_code ec, auto) {
         if (ec) return Done(ec, "connect");
-        stream_.expires_after(options_.stall_timeout);
-        http::async_write(stream_, req_, [this](beast::error_code ec, size_t) {
-          if (ec) return Done(ec, "send request");
-          ReadSome();
-        });
+        beast::error_code ignored;
+        Lowest().socket().set_option(tcp::no_delay(true), ignored);  // the request goes whole
+        if (tls_) return Handshake();
+        Send();
       });
     });
     ioc_.run();
     return ec_;
   }
+  // REQUIRES: constructed with a TLS context. SNI and the name the certificate must carry.
+  Status PrepareTls(const TlsClientContext& tls) {
+    return tls.Prepare(tls_->native_handle(), url_.host);
+  }
   const std::string& step() const { return step_; }
   bool too_slow() const { return too_slow_; }
+  bool handshake_failed() const { return step_ == "TLS handshake"; }
+  const std::string& handshake_error() const { return handshake_error_; }
   http::response<http::vector_body<uint8_t>>& response() { return parser_.get(); }
 
  private:
-  void ReadSome() {
-    stream_.expires_after(options_.stall_timeout);
-    http::async_read_some(stream_, buffer_, parser_, [this](beast::error_code ec, size_t n) {
-      if (ec) return Done(ec, "read response");
-      received_ += n;
-      if (parser_.is_done()) return Done({}, "");
-      const auto elapsed = Clock::now() - start_;
-      if (options_.min_bytes_per_second > 0 && elapsed > options_.grace) {
-        const double seconds = std::chrono::duration<double>(elapsed).count();
-        if (static_cast<double>(received_) < seconds * options_.min_bytes_per_second) {
-          too_slow_ = true;
-          return Done(beast::error::timeout, "read response");
-        }
+  beast::tcp_stream& Lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : stream_; }
+
+  // Calls `f` with the stream the HTTP messages go over: TLS or plain.
+  template <class F>
+  void WithStream(F&& f) {
+    if (tls_) {
+      f(*tls_);
+    } else {
+      f(stream_);
+    }
+  }
+
+  void Handshake() {
+    Lowest().expires_after(options_.handshake_timeout);
+    tls_->async_handshake(boost::asio::ssl::stream_base::client, [this](beast::error_code ec) {
+      if (ec == beast::error::timeout) {
+        handshake_error_ = "TLS handshake with " + url_.host + ":" + url_.port +
+                           " timed out after " +
+                           std::to_string(options_.handshake_timeout.count()) + " ms";
+      } else if (ec) {
+        handshake_error_ =
+            DescribeHandshakeFailure(ec, tls_->native_handle(), url_.host, url_.port);
       }
-      ReadSome();
+      if (ec) return Done(ec, "TLS handshake");
+      Send();
     });
   }
 
+  void Send() {
+    Lowest().expires_after(options_.stall_timeout);
+    WithStream([this](auto& s) {
+      http::async_write(s, req_, [this](beast::error_code ec, size_t) {
+        if (ec) return Done(ec, "send request");
+        ReadSome();
+      });
+    });
+  }
+
+  void ReadSome() {
+    Lowest().expires_after(options_.stall_timeout);
+    WithStream([this](auto& s) {
+      http::async_read_some(s, buffer_, parser_, [this](beast::error_code ec, size_t n) {
+        if (ec) return Done(ec, "read response");
+        received_ += n;
+        if (parser_.is_done()) return Done({}, "");
+        const auto elapsed = Clock::now() - start_;
+        if (options_.min_bytes_per_second > 0 && elapsed > options_.grace) {
+          const double seconds = std::chrono::duration<double>(elapsed).count();
+          if (static_cast<double>(received_) < seconds * options_.min_bytes_per_second) {
+            too_slow_ = true;
+            return Done(beast::error::timeout, "read response");
+          }
+        }
+        ReadSome();
+      });
+    });
+  }
+
+  // Closes the connection (over TLS without close_notify: the response was delimited).
   void Done(beast::error_code ec, const char* step) {
     ec_ = ec;
     step_ = step;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
   }
 
   HttpUrl url_;
   HttpFetcherOptions options_;
   boost::asio::io_context ioc_;
-  beast::tcp_stream stream_;
+  beast::tcp_stream stream_;                                 // http://
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;  // https://
   tcp::resolver resolver_;
   http::request<http::vector_body<uint8_t>> req_;
   beast::flat_buffer buffer_;
   http::response_parser<http::vector_body<uint8_t>> parser_;
   beast::error_code ec_;
   std::string step_;
+  std::string handshake_error_;
   Clock::time_point start_;
   uint64_t received_ = 0;
   bool too_slow_ = false;
@@ -149,8 +224,18 @@ Result<std::vector<uint8_t>> HttpFetcher::Exchange(const std::string& url,
                                                    const std::span<const uint8_t>* body,
                                                    size_t max_bytes) {
   TS_ASSIGN_OR_RETURN(HttpUrl u, ParseHttpUrl(url));
-  node::Exchange x(u, options_, content_type, body, max_bytes);
+  std::shared_ptr<const TlsClientContext> tls = options_.tls;
+  if (u.https && !tls) {
+    TS_ASSIGN_OR_RETURN(tls, TlsClientContext::System());
+  }
+  node::Exchange x(u, options_, u.https ? tls.get() : nullptr, content_type, body, max_bytes);
+  if (u.https) TS_RETURN_IF_ERROR(x.PrepareTls(*tls).WithContext(url));
   beast::error_code ec = x.Run();
+  if (x.handshake_failed()) {
+    const std::string what = url + ": " + x.handshake_error();
+    if (ec == beast::error::timeout) return DeadlineExceededError(what);
+    return UnavailableError(what);
+  }
   if (x.too_slow()) {
     return Status(
         StatusCode::kDeadlineExceeded,
@@ -169,7 +254,9 @@ Result<std::vector<uint8_t>> HttpFetcher::Exchange(const std::string& url,
     return UnavailableError(url + ": redirect to " + std::string(res[http::field::location]) +
                             " not followed");
   }
-  if (status != 200) return UnavailableError(url + ": HTTP " + std::to_string(status));
+  if (status != 200) {
+    return UnavailableError(url + ": HTTP " + std::to_string(status) + Reason(res));
+  }
   return std::move(res.body());
 }
 

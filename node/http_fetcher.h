@@ -1,19 +1,22 @@
 // HttpFetcher: a Fetcher over HTTP/1.1 (Boost.Beast), for the TUF updater and chunk fetches
-// between tiers. One request per call on a fresh connection.
+// between tiers, over http:// or https:// (TLS 1.3, node/tls_context.h). One request per call
+// on a fresh connection.
 //
 // Limits (threats.md): connecting and every later wait for bytes are bounded by
-// `stall_timeout`; once `grace` has passed, a response arriving slower than
-// `min_bytes_per_second` on average is abandoned (kDeadlineExceeded: slow retrieval is not
-// covered by TUF, so it is ours to cut); the body is read with a parser body limit of
-// max_bytes, so an endless body is cut off at the cap (kResourceExhausted); headers are capped
-// at kMaxHeaderBytes. Redirects are never followed
+// `stall_timeout`, the TLS handshake by `handshake_timeout`; once `grace` has passed, a
+// response arriving slower than `min_bytes_per_second` on average is abandoned
+// (kDeadlineExceeded: slow retrieval is not covered by TUF, so it is ours to cut); the body is
+// read with a parser body limit of max_bytes, so an endless body is cut off at the cap
+// (kResourceExhausted); headers are capped at kMaxHeaderBytes. Redirects are never followed
 // (apt CVE-2019-3462): a 3xx is kUnavailable naming the Location. 404 and 403 are kNotFound;
-// other non-2xx statuses, connection failures and timeouts are kUnavailable /
-// kDeadlineExceeded, so the caller can try the next source.
+// other non-2xx statuses, connection failures, failed TLS handshakes (a certificate that does
+// not verify: "TLS handshake with HOST:PORT failed: certificate verify failed (...)") and
+// timeouts are kUnavailable / kDeadlineExceeded, so the caller can try the next source.
 #ifndef TIERSYNC_NODE_HTTP_FETCHER_H_
 #define TIERSYNC_NODE_HTTP_FETCHER_H_
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,11 +24,14 @@
 
 namespace tiersync::node {
 
-// The parts of an http:// URL. kInvalidArgument for anything else (https is not supported
-// yet; user-info, fragments and non-numeric ports are refused).
+class TlsClientContext;
+
+// The parts of an http:// or https:// URL. kInvalidArgument for anything else (user-info,
+// fragments and non-numeric ports are refused).
 struct HttpUrl {
+  bool https = false;
   std::string host;
-  std::string port = "80";
+  std::string port = "80";   // 443 for https
   std::string target = "/";  // path and query, as sent in the request line
 };
 Result<HttpUrl> ParseHttpUrl(const std::string& url);
@@ -34,19 +40,25 @@ struct HttpFetcherOptions {
   std::chrono::milliseconds stall_timeout{30'000};
   uint64_t min_bytes_per_second = 0;  // 0: no throughput rule
   std::chrono::milliseconds grace{5'000};
+  std::chrono::milliseconds handshake_timeout{10'000};  // TLS, whole
+  // Whom https:// servers must prove to be; null: the system's CA store.
+  std::shared_ptr<const TlsClientContext> tls;
 };
 
 class HttpFetcher : public replication::Fetcher {
  public:
   static constexpr size_t kMaxHeaderBytes = 16 * 1024;
 
-  explicit HttpFetcher(std::chrono::milliseconds stall_timeout = std::chrono::seconds(30))
-      : options_{stall_timeout} {}
+  explicit HttpFetcher(std::chrono::milliseconds stall_timeout = std::chrono::seconds(30)) {
+    options_.stall_timeout = stall_timeout;
+  }
   explicit HttpFetcher(HttpFetcherOptions options) : options_(options) {}
 
   Result<std::vector<uint8_t>> Fetch(const std::string& url, size_t max_bytes) override;
   Result<std::vector<uint8_t>> Post(const std::string& url, std::string_view content_type,
                                     std::span<const uint8_t> body, size_t max_bytes) override;
+
+  const HttpFetcherOptions& options() const { return options_; }
 
  private:
   Result<std::vector<uint8_t>> Exchange(const std::string& url, std::string_view content_type,

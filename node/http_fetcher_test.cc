@@ -30,8 +30,19 @@ TEST(ParseHttpUrlTest, Forms) {
   ASSERT_TRUE(u.ok());
   EXPECT_EQ(u->port, "80");
   EXPECT_EQ(u->target, "/");
-  for (const char* bad : {"https://a/", "ftp://a", "http://u@a/", "http://a:x/", "http://",
-                          "http://a/#f", "http://[::1/"}) {
+  EXPECT_FALSE(u->https);
+  u = ParseHttpUrl("https://zhejiang.example/v1/status");
+  ASSERT_TRUE(u.ok());
+  EXPECT_TRUE(u->https);
+  EXPECT_EQ(u->host, "zhejiang.example");
+  EXPECT_EQ(u->port, "443");
+  EXPECT_EQ(u->target, "/v1/status");
+  u = ParseHttpUrl("https://[::1]:8443");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->host, "::1");
+  EXPECT_EQ(u->port, "8443");
+  for (const char* bad : {"ftp://a", "http://u@a/", "http://a:x/", "http://", "https://",
+                          "http://a/#f", "http://[::1/", "HTTPS://a/", "https:/a"}) {
     EXPECT_FALSE(ParseHttpUrl(bad).ok()) << bad;
   }
 }

@@ -13,10 +13,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cctype>
 #include <optional>
 
 #include "node/asio_status.h"
+#include "node/tls_context.h"
 
 namespace tiersync::node {
 namespace {
@@ -25,7 +27,14 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+// The TCP stream under `s` (itself for plain HTTP): where the timeouts are set.
+template <class Stream>
+beast::tcp_stream& Tcp(Stream& s) {
+  return beast::get_lowest_layer(s);
+}
 
 template <class Message>
 void SetCommon(Message& m, const HttpReply& reply, bool keep_alive) {
@@ -59,13 +68,15 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{ioc};
   std::atomic<size_t> connections{0};
   std::unique_ptr<asio::signal_set> signals;
+  std::shared_ptr<TlsServerContext> tls;  // null: plain HTTP
 
   // Writes `reply` (headers, then the body whole or in pieces). False if the connection must
   // close (write failed, timed out, or a streamed body failed half-way). One message type
   // (buffer_body) for every response keeps the coroutine's template instantiations few.
-  asio::awaitable<bool> Write(beast::tcp_stream& stream, unsigned version, bool head,
-                              bool keep_alive, HttpReply reply) {
-    stream.expires_after(limits.write_timeout);
+  template <class Stream>
+  asio::awaitable<bool> Write(Stream& stream, unsigned version, bool head, bool keep_alive,
+                              HttpReply reply) {
+    Tcp(stream).expires_after(limits.write_timeout);
     http::response<http::buffer_body> res{static_cast<http::status>(reply.status), version};
     SetCommon(res, reply, keep_alive);
     const bool streamed = static_cast<bool>(reply.stream);
@@ -94,7 +105,7 @@ struct HttpServer::Impl {
       res.body().data = piece.data();
       res.body().size = piece.size();
       res.body().more = true;
-      stream.expires_after(limits.write_timeout);
+      Tcp(stream).expires_after(limits.write_timeout);
       auto [ec, n] = co_await http::async_write(stream, sr, kNoThrow);
       if (ec && ec != http::error::need_buffer) co_return false;
     }
@@ -106,7 +117,8 @@ struct HttpServer::Impl {
   }
 
   // Waits for a deferred reply (HttpReply::wait), at most limits.max_hold.
-  asio::awaitable<HttpReply> Hold(beast::tcp_stream& stream, HttpReply reply) {
+  template <class Stream>
+  asio::awaitable<HttpReply> Hold(Stream& stream, HttpReply reply) {
     struct Deferred {
       explicit Deferred(asio::any_io_executor ex) : timer(ex) {}
       asio::steady_timer timer;
@@ -130,23 +142,66 @@ struct HttpServer::Impl {
     co_return reply;
   }
 
+  // One connection: counted, then served in plain HTTP or, with TLS, after the handshake.
   asio::awaitable<void> Session(tcp::socket socket) {
+    beast::error_code ignored;
+    // Headers and body pieces go out as separate writes (TLS records): without this, Nagle's
+    // algorithm and the client's delayed ACK add 40 ms to every response.
+    socket.set_option(tcp::no_delay(true), ignored);
     beast::tcp_stream stream(std::move(socket));
     struct Count {
       std::atomic<size_t>& n;
       ~Count() { --n; }
     } count{connections};
-    if (++connections > limits.max_connections) {
+    const bool over_cap = ++connections > limits.max_connections;
+    beast::flat_buffer buffer;
+    if (tls) {
+      co_await ServeTls(std::move(stream), buffer, over_cap);
+      co_return;
+    }
+    co_await Serve(stream, buffer, over_cap);
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  // HTTPS: the first bytes must be a TLS ClientHello (plain HTTP gets a plain 400), the
+  // handshake must end within handshake_timeout, and the connection ends with close_notify.
+  asio::awaitable<void> ServeTls(beast::tcp_stream stream, beast::flat_buffer& buffer,
+                                 bool over_cap) {
+    beast::error_code ignored;
+    stream.expires_after(limits.handshake_timeout);
+    auto [dec, is_tls] = co_await beast::async_detect_ssl(stream, buffer, kNoThrow);
+    if (dec) co_return;
+    if (!is_tls) {  // e.g. http:// sent to an https:// address: say so, in plain HTTP
+      co_await Write(stream, 11, false, false,
+                     HttpReply::Text(400, "this port speaks HTTPS only: use https://"));
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+    TlsStream tls_stream(std::move(stream), tls->context());
+    auto [hec, used] = co_await tls_stream.async_handshake(asio::ssl::stream_base::server,
+                                                           buffer.data(), kNoThrow);
+    if (hec) co_return;  // a bad or slow handshake only costs its own connection
+    buffer.consume(used);
+    co_await Serve(tls_stream, buffer, over_cap);
+    DoNotAwaitCloseNotify(tls_stream.native_handle());
+    Tcp(tls_stream).expires_after(limits.write_timeout);
+    co_await tls_stream.async_shutdown(kNoThrow);
+    Tcp(tls_stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  // The request loop over an established connection (`buffer` may hold bytes already read).
+  template <class Stream>
+  asio::awaitable<void> Serve(Stream& stream, beast::flat_buffer& buffer, bool over_cap) {
+    if (over_cap) {
       co_await Write(stream, 11, false, false, HttpReply::Text(503, "too many connections"));
       co_return;
     }
-    beast::flat_buffer buffer;
     bool first = true;
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<uint32_t>(limits.max_header_bytes));
       parser.body_limit(limits.max_body_bytes);
-      stream.expires_after(first ? limits.header_timeout : limits.keep_alive_timeout);
+      Tcp(stream).expires_after(first ? limits.header_timeout : limits.keep_alive_timeout);
       first = false;
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
       if (ec == http::error::header_limit) {
@@ -184,7 +239,7 @@ struct HttpServer::Impl {
         break;
       }
       if (post && !parser.is_done()) {
-        stream.expires_after(limits.header_timeout);
+        Tcp(stream).expires_after(limits.header_timeout);
         auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kNoThrow);
         if (bec == http::error::body_limit) {
           co_await Write(stream, 11, false, false, HttpReply::Text(413, "request body too large"));
@@ -211,8 +266,6 @@ struct HttpServer::Impl {
                                   keep_alive && ok_to_continue, std::move(reply));
       if (!alive || !keep_alive || !ok_to_continue) break;
     }
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
   asio::awaitable<void> Accept() {
@@ -237,6 +290,8 @@ HttpServer::~HttpServer() {
   Stop();
   if (thread_.joinable()) thread_.join();
 }
+
+void HttpServer::UseTls(std::shared_ptr<TlsServerContext> tls) { impl_->tls = std::move(tls); }
 
 Result<uint16_t> HttpServer::Listen(const std::string& address, uint16_t port) {
   beast::error_code ec;

@@ -1,8 +1,14 @@
 // HttpServer: the node's HTTP/1.1 server (Boost.Beast over Asio): one io_context, one thin
-// coroutine per connection, every wait bounded (threats.md: header deadline, keep-alive idle
-// timeout, per-write deadline, header and body size caps, connection cap). It speaks GET,
-// HEAD and POST; only POST may carry a body (at most max_body_bytes, read within the header
-// deadline), and a request with both Content-Length and Transfer-Encoding is refused.
+// coroutine per connection, every wait bounded (threats.md: TLS handshake deadline, header
+// deadline, keep-alive idle timeout, per-write deadline, header and body size caps,
+// connection cap). It speaks GET, HEAD and POST; only POST may carry a body (at most
+// max_body_bytes, read within the header deadline), and a request with both Content-Length
+// and Transfer-Encoding is refused.
+//
+// HTTP or HTTPS: with UseTls() every connection must start with a TLS handshake (TLS 1.2+,
+// within handshake_timeout); one that starts in plain HTTP gets a plain "400 this port
+// speaks HTTPS" and is closed, and the server goes on serving. The request loop is one
+// template over the stream, plain TCP or TLS.
 //
 // Threading: the handler runs on the server's io thread, so it must be quick (local reads);
 // a response body may be streamed in pieces, each produced when the previous one was sent.
@@ -26,6 +32,7 @@
 namespace tiersync::node {
 
 struct ServerLimits {
+  std::chrono::milliseconds handshake_timeout{10'000};   // TLS: the whole handshake
   std::chrono::milliseconds header_timeout{10'000};      // first request head, whole
   std::chrono::milliseconds keep_alive_timeout{15'000};  // waiting for the next request
   std::chrono::milliseconds write_timeout{30'000};       // each piece of a response
@@ -74,6 +81,8 @@ class HttpHandler {
   virtual HttpReply Handle(const HttpRequest& request) = 0;
 };
 
+class TlsServerContext;
+
 class HttpServer {
  public:
   // `handler` is not owned and must outlive the server.
@@ -82,6 +91,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // Serves HTTPS only, with `tls` (node/tls_context.h). REQUIRES: before Listen.
+  void UseTls(std::shared_ptr<TlsServerContext> tls);
   // Binds and listens on `address`:`port` (0: any free port). Returns the bound port.
   Result<uint16_t> Listen(const std::string& address, uint16_t port);
   // Serves on a background thread until Stop().

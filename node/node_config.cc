@@ -103,6 +103,29 @@ std::string Strip(std::string url) {
   return url;
 }
 
+// [tls]: paths only; the files are read when the node starts (node/tls_context.h).
+Status ParseTls(const toml::table* table, const std::string& where, NodeConfig* c) {
+  TableReader tls(table, where + ": [tls]");
+  TS_RETURN_IF_ERROR(tls.Get("cert", &c->tls_cert));
+  TS_RETURN_IF_ERROR(tls.Get("key", &c->tls_key));
+  TS_RETURN_IF_ERROR(tls.Get("ca", &c->tls_ca));
+  TS_RETURN_IF_ERROR(tls.CheckNoOtherKeys());
+  auto absolute = [&](const char* key, const std::string& path) {
+    if (path.empty() || path.front() == '/') return Status::Ok();
+    return tls.Error(key, "\"" + path + "\" must be an absolute path");
+  };
+  TS_RETURN_IF_ERROR(absolute("cert", c->tls_cert));
+  TS_RETURN_IF_ERROR(absolute("key", c->tls_key));
+  TS_RETURN_IF_ERROR(absolute("ca", c->tls_ca));
+  if (!c->tls_cert.empty() && c->tls_key.empty()) {
+    return tls.Error("key", "is required with cert (the certificate's private key)");
+  }
+  if (c->tls_cert.empty() && !c->tls_key.empty()) {
+    return tls.Error("cert", "is required with key (the certificate to serve)");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string_view TierName(Tier t) {
@@ -144,8 +167,8 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& whe
                                 std::string(e.description()));
   }
   for (const auto& [k, v] : root) {
-    static const std::set<std::string> kTables = {"node", "upstream", "subscription", "storage",
-                                                  "sync"};
+    static const std::set<std::string> kTables = {"node",    "upstream", "subscription",
+                                                  "storage", "sync",     "tls"};
     if (!kTables.count(std::string(k.str())) || !v.is_table()) {
       return InvalidArgumentError(where + ": unknown section [" + std::string(k.str()) + "]");
     }
@@ -212,6 +235,7 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& whe
   if (c.parallel < 1 || c.parallel > 64) return sync.Error("parallel", "must be 1..64");
   if (c.stall_seconds < 1 || c.stall_seconds > 3600)
     return sync.Error("stall_seconds", "must be 1..3600");
+  TS_RETURN_IF_ERROR(ParseTls(table("tls"), where, &c));
   return c;
 }
 
@@ -239,6 +263,11 @@ std::string FormatNodeConfig(const NodeConfig& c) {
   out += "max_bytes_per_second = " + std::to_string(c.max_bytes_per_second) + "\n";
   out += "min_bytes_per_second = " + std::to_string(c.min_bytes_per_second) + "\n";
   out += "stall_seconds = " + std::to_string(c.stall_seconds) + "\n";
+  if (!c.tls_cert.empty() || !c.tls_ca.empty()) {
+    out += "\n[tls]\n# docs/operators/node.md, TLS\n";
+    if (!c.tls_cert.empty()) out += "cert = " + q(c.tls_cert) + "\nkey = " + q(c.tls_key) + "\n";
+    if (!c.tls_ca.empty()) out += "ca = " + q(c.tls_ca) + "\n";
+  }
   return out;
 }
 

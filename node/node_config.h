@@ -29,6 +29,12 @@
 //   min_bytes_per_second = 65536  # slower sources are dropped for that request
 //   stall_seconds = 30            # no byte for this long: the source is down
 //
+//   [tls]                         # optional; without it the node serves plain HTTP
+//   cert = "/etc/tiersync/tls/node.crt"  # PEM chain, leaf first: serve HTTPS only
+//   key = "/etc/tiersync/tls/node.key"   # PEM private key, unencrypted; with cert
+//   ca = "/etc/tiersync/tls/province-ca.pem"  # CAs trusted for https:// upstreams
+//                                 # (instead of the system's store)
+//
 // The pinned national root is <node dir>/root.json (written by `tiersync node init`).
 #ifndef TIERSYNC_NODE_NODE_CONFIG_H_
 #define TIERSYNC_NODE_NODE_CONFIG_H_
@@ -61,6 +67,10 @@ struct NodeConfig {
   uint64_t max_bytes_per_second = 0;
   uint64_t min_bytes_per_second = 64 << 10;
   int stall_seconds = 30;
+  // [tls]: absolute paths of PEM files; empty when not set. cert and key come together.
+  std::string tls_cert;  // set: serve HTTPS (only) on the listen address
+  std::string tls_key;
+  std::string tls_ca;  // trust for https:// upstreams; empty: the system's CA store
 
   // Every source to try, in order: the configured ones, then national (once).
   std::vector<std::string> AllSources() const;

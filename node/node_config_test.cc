@@ -69,10 +69,58 @@ TEST(NodeConfigTest, MistakesAreNamed) {
   expect(with("parallel = 8", "parallel = 0"), "[sync]: parallel: must be 1..64");
   expect(with("quota = \"2G\"", "quota = \"lots\""), "not a size");
   expect(with("listen = \"127.0.0.1:8103\"", "listen = \"8103\""), "[node]: listen");
-  expect(with("\"http://127.0.0.1:8101\"", "\"https://x\""), "[upstream] sources");
+  expect(with("\"http://127.0.0.1:8101\"", "\"ftp://x\""), "[upstream] sources");
   expect(with("[storage]", "[store]"), "unknown section [store]");
   expect(with("national = \"http://127.0.0.1:8100\"", ""), "national: is required");
   expect("[node\nname=1", "node.toml line 1");
+}
+
+TEST(NodeConfigTest, TlsTableIsOptionalAndRoundTrips) {
+  auto plain = ParseNodeConfig(kCounty, "node.toml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->tls_cert.empty() && plain->tls_key.empty() && plain->tls_ca.empty());
+  EXPECT_EQ(FormatNodeConfig(*plain).find("[tls]"), std::string::npos) << "unchanged without TLS";
+
+  std::string text =
+      std::string(kCounty) +
+      "\n[tls]\ncert = \"/etc/tiersync/node.crt\"\nkey = \"/etc/tiersync/node.key\"\n"
+      "ca = \"/etc/tiersync/province-ca.pem\"\n";
+  // https:// upstreams are fine, with or without [tls].
+  text.replace(text.find("http://127.0.0.1:8102/"), 22, "https://zhejiang.example:8443/");
+  auto c = ParseNodeConfig(text, "node.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->tls_cert, "/etc/tiersync/node.crt");
+  EXPECT_EQ(c->tls_key, "/etc/tiersync/node.key");
+  EXPECT_EQ(c->tls_ca, "/etc/tiersync/province-ca.pem");
+  EXPECT_EQ(c->sources.front(), "https://zhejiang.example:8443");
+  auto again = ParseNodeConfig(FormatNodeConfig(*c), "node.toml");
+  ASSERT_TRUE(again.ok()) << again.status().ToString() << "\n" << FormatNodeConfig(*c);
+  EXPECT_EQ(again->tls_cert, c->tls_cert);
+  EXPECT_EQ(again->tls_key, c->tls_key);
+  EXPECT_EQ(again->tls_ca, c->tls_ca);
+  EXPECT_EQ(again->sources, c->sources);
+
+  // Only a CA (plain HTTP served, https:// upstreams from a private PKI).
+  auto ca_only = ParseNodeConfig(std::string(kCounty) + "\n[tls]\nca = \"/ca.pem\"\n", "node.toml");
+  ASSERT_TRUE(ca_only.ok()) << ca_only.status().ToString();
+  EXPECT_TRUE(ca_only->tls_cert.empty());
+  EXPECT_EQ(ParseNodeConfig(FormatNodeConfig(*ca_only), "node.toml")->tls_ca, "/ca.pem");
+}
+
+TEST(NodeConfigTest, TlsMistakesNameTheField) {
+  auto expect = [](const std::string& table, const std::string& says) {
+    auto c = ParseNodeConfig(std::string(kCounty) + "\n[tls]\n" + table, "node.toml");
+    ASSERT_FALSE(c.ok()) << table;
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(c.status().message().find(says), std::string::npos) << c.status().ToString();
+  };
+  expect("cert = \"/a.crt\"\n", "node.toml: [tls]: key: is required with cert");
+  expect("key = \"/a.key\"\n", "node.toml: [tls]: cert: is required with key");
+  expect("cert = \"a.crt\"\nkey = \"/a.key\"\n",
+         "node.toml: [tls]: cert: \"a.crt\" must be an absolute path");
+  expect("ca = \"ca.pem\"\n", "[tls]: ca: \"ca.pem\" must be an absolute path");
+  expect("ca = 7\n", "[tls]: ca: must be a string");
+  expect("certificate = \"/a.crt\"\n", "[tls]: unknown key certificate");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "base/bytes.h"
 #include "base/hex.h"
 #include "base/sha256.h"
+#include "catalogs/git_transport.h"
 #include "catalogs/region_table.h"
 #include "catalogs/release.h"
 #include "catalogs/subscription.h"
@@ -18,6 +19,7 @@
 #include "node/node_dir.h"
 #include "node/node_sync.h"
 #include "node/repository_service.h"
+#include "node/tls_context.h"
 
 namespace tiersync::node {
 namespace {
@@ -42,7 +44,9 @@ void ReleaseNotifier::Publish(uint64_t version) {
     version_ = version;
     waiters.swap(waiters_);
   }
-  for (auto& w : waiters) w(HttpReply::Json(json{{"version", version}}.dump()));
+  HttpReply reply = HttpReply::Json(json{{"version", version}}.dump());
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  for (auto& w : waiters) w(reply);
 }
 
 uint64_t ReleaseNotifier::version() const {
@@ -94,8 +98,11 @@ struct NodeServer::Impl : public HttpHandler {
   bool wake = false;
   bool stopping = false;
   std::optional<ServedRelease> current;
-  json last_sync = json::object();
-  std::vector<std::string> rejections;  // recent, newest last
+  json last_sync = json::object();                    // the last cycle that switched or failed
+  json last_check = json::object();                   // the last cycle, whatever it did
+  std::vector<std::string> rejections;                // recent, newest last
+  std::map<std::string, uint64_t> chunk_bytes_total;  // verified chunk bytes, by source URL
+  uint64_t planned_bytes_total = 0;                   // missing chunk bytes, over all plans
   int consecutive_failures = 0;
 
   void SetCurrent(const ServedRelease& r, const std::string& dir_name) {
@@ -116,7 +123,11 @@ struct NodeServer::Impl : public HttpHandler {
     std::string_view path = target.substr(0, target.find('?'));
     if (path == "/v1/events") return notifier.Wait(AfterParameter(target));
     if (path == "/v1/reports") return Report(request);
-    if (path == "/v1/status") return HttpReply::Json(Dump(StatusJson()));
+    if (path == "/v1/status") {
+      HttpReply r = HttpReply::Json(Dump(StatusJson()));
+      r.headers.emplace_back("Cache-Control", "no-cache");
+      return r;
+    }
     if (path == "/metrics") {
       HttpReply r = repo->Handle(request);
       std::lock_guard<std::mutex> l(mu);
@@ -126,6 +137,24 @@ struct NodeServer::Impl : public HttpHandler {
       for (const auto& h : policy->Snapshot()) {
         r.body += "tiersync_sync_fetched_bytes_total{source=\"" + h.source.url + "\"} " +
                   std::to_string(h.bytes) + "\n";
+      }
+      r.body += "# HELP tiersync_sync_chunk_bytes_total Verified chunk bytes fetched, by source.\n";
+      r.body += "# TYPE tiersync_sync_chunk_bytes_total counter\n";
+      for (const auto& h : policy->Snapshot()) {
+        auto it = chunk_bytes_total.find(h.source.url);
+        r.body += "tiersync_sync_chunk_bytes_total{source=\"" + h.source.url + "\"} " +
+                  std::to_string(it == chunk_bytes_total.end() ? 0 : it->second) + "\n";
+      }
+      r.body +=
+          "# HELP tiersync_sync_planned_bytes_total Missing chunk bytes the sync plans named.\n";
+      r.body += "# TYPE tiersync_sync_planned_bytes_total counter\n";
+      r.body += "tiersync_sync_planned_bytes_total " + std::to_string(planned_bytes_total) + "\n";
+      r.body +=
+          "# HELP tiersync_sync_lacked_total Objects a source was asked for and did not have.\n";
+      r.body += "# TYPE tiersync_sync_lacked_total counter\n";
+      for (const auto& h : policy->Snapshot()) {
+        r.body += "tiersync_sync_lacked_total{source=\"" + h.source.url + "\"} " +
+                  std::to_string(h.lacked) + "\n";
       }
       r.body +=
           "# HELP tiersync_sync_rejections_total Answers from sources that failed verification.\n";
@@ -184,6 +213,7 @@ struct NodeServer::Impl : public HttpHandler {
         j["current"] = nullptr;
       }
       j["last_sync"] = last_sync;
+      j["last_check"] = last_check;
       j["recent_rejections"] = rejections;
     }
     json sources = json::array();
@@ -196,6 +226,7 @@ struct NodeServer::Impl : public HttpHandler {
            {"requests", h.requests},
            {"failures", h.failures},
            {"rejections", h.rejections},
+           {"lacked", h.lacked},
            {"bytes", h.bytes},
            {"last_ok", h.last_ok_ms / 1000},
            {"demoted_for_seconds", std::max<int64_t>(0, (h.demoted_until_ms - now_ms) / 1000)},
@@ -218,6 +249,7 @@ struct NodeServer::Impl : public HttpHandler {
   bool SyncOnce() {
     SyncOutcome partial;
     const int64_t started = NowSeconds(env);
+    const std::vector<replication::SourceHealth> before = policy->Snapshot();
     auto r = NodeSync(env, paths, config, store.get(), fetcher.get(), policy.get())
                  .Run(nullptr, &partial);
     json s = {{"started_at", started},
@@ -229,8 +261,31 @@ struct NodeServer::Impl : public HttpHandler {
               {"planned_bytes", partial.planned_bytes},
               {"fetched_bytes", partial.fetched_bytes},
               {"fetched_chunks", partial.fetched_chunks}};
-    if (!r.ok()) s["error"] = r.status().ToString();
+    if (!r.ok()) {
+      s["error"] = r.status().ToString();
+      s["code"] = std::string(StatusCodeName(r.status().code()));
+    }
     for (const auto& rej : partial.rejected) Log("REJECTED " + rej);
+    const std::vector<replication::SourceHealth> after = policy->Snapshot();
+    for (size_t i = 0; i < after.size() && i < before.size(); ++i) {
+      if (after[i].lacked > before[i].lacked) {
+        Log(after[i].source.name + " lacked " + std::to_string(after[i].lacked - before[i].lacked) +
+            " objects it was asked for; fetched them elsewhere or will retry");
+      }
+    }
+    {  // before SetCurrent: whoever sees the new release also sees what it took
+      std::lock_guard<std::mutex> l(mu);
+      // A cycle that found the node up to date does not hide the last one that did something
+      // (switched or failed); it is shown as last_check.
+      if (!r.ok() || r->switched || !last_sync.value("ok", false)) last_sync = s;
+      last_check = {{"at", s["finished_at"]}, {"ok", r.ok()}, {"source", partial.metadata_source}};
+      planned_bytes_total += partial.planned_bytes;
+      for (const auto& [url, bytes] : partial.chunk_bytes_by_source)
+        chunk_bytes_total[url] += bytes;
+      for (const auto& rej : partial.rejected) rejections.push_back(rej);
+      if (rejections.size() > 20) rejections.erase(rejections.begin(), rejections.end() - 20);
+      consecutive_failures = r.ok() ? 0 : consecutive_failures + 1;
+    }
     if (!r.ok()) {
       Log("sync failed: " + r.status().ToString());
     } else if (r->switched) {
@@ -239,13 +294,6 @@ struct NodeServer::Impl : public HttpHandler {
           std::to_string(r->fetched_bytes) + " bytes; metadata from " + r->metadata_source + ")");
       auto dir = CurrentReleaseDir(env, paths);  // just written by the sync
       SetCurrent(r->current, dir.ok() ? *dir : "");
-    }
-    {
-      std::lock_guard<std::mutex> l(mu);
-      last_sync = s;
-      for (const auto& rej : partial.rejected) rejections.push_back(rej);
-      if (rejections.size() > 20) rejections.erase(rejections.begin(), rejections.end() - 20);
-      consecutive_failures = r.ok() ? 0 : consecutive_failures + 1;
     }
     json state = StatusJson();
     WriteFileAtomically(env, paths.state, AsBytes(Dump(state))).IgnoreError();
@@ -264,7 +312,10 @@ struct NodeServer::Impl : public HttpHandler {
       if (current) report["release"] = current->release, report["version"] = current->version;
     }
     std::string body = report.dump();
-    HttpFetcher short_fetcher(std::chrono::seconds(5));
+    HttpFetcherOptions options;
+    options.stall_timeout = std::chrono::seconds(5);
+    options.tls = fetcher->options().tls;  // [tls] ca
+    HttpFetcher short_fetcher(options);
     short_fetcher
         .Post(config.sources.front() + "/v1/reports", "application/json", AsBytes(body), 4096)
         .status()
@@ -278,8 +329,10 @@ struct NodeServer::Impl : public HttpHandler {
       int64_t wait_ms = static_cast<int64_t>(config.poll_seconds) * 1000;
       if (!ok) wait_ms = std::min<int64_t>(wait_ms, 1000ll << std::min(consecutive_failures, 8));
       wait_ms += static_cast<int64_t>(rng() % (static_cast<uint64_t>(wait_ms) / 5 + 1));
+      // After a failure the backoff holds even when push announces a release: a source
+      // that lies or lacks data is not asked again at the rate it announces.
       std::unique_lock<std::mutex> l(mu);
-      cv.wait_for(l, std::chrono::milliseconds(wait_ms), [&] { return wake || stopping; });
+      cv.wait_for(l, std::chrono::milliseconds(wait_ms), [&] { return (ok && wake) || stopping; });
       if (stopping) return;
       wake = false;
     }
@@ -294,13 +347,24 @@ struct NodeServer::Impl : public HttpHandler {
   // Push: long-polls the best source for a release newer than the one served.
   void PushLoop() {
     std::mt19937_64 rng(env->RandomSeed() ^ 0x9e37);
-    HttpFetcher poller(std::chrono::seconds(40));
+    HttpFetcherOptions options;
+    options.stall_timeout = std::chrono::seconds(40);
+    options.tls = fetcher->options().tls;  // [tls] ca
+    HttpFetcher poller(options);
+    uint64_t last_announced = 0;
+    uint64_t served_when_announced = 0;
     for (;;) {
       {
         std::lock_guard<std::mutex> l(mu);
         if (stopping) return;
       }
-      uint64_t have = notifier.version();
+      // Ask only about releases newer than both the served one and the last announced one,
+      // so a release that cannot be synced yet does not turn the long-poll into a busy loop.
+      // (Announcements are unauthenticated hints: one too high only silences push until the
+      // served release changes; the poll backstop still syncs.)
+      const uint64_t served = notifier.version();
+      if (served != served_when_announced) last_announced = 0;
+      uint64_t have = std::max(served, last_announced);
       std::vector<size_t> order = policy->Order(static_cast<int64_t>(env->NowMicros() / 1000));
       auto r = poller.Fetch(
           policy->source(order.front()).url + "/v1/events?after=" + std::to_string(have), 4096);
@@ -315,6 +379,8 @@ struct NodeServer::Impl : public HttpHandler {
         }
       }
       if (announced > have) {
+        last_announced = announced;
+        served_when_announced = served;
         Wake();
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
       } else if (!r.ok()) {
@@ -324,7 +390,7 @@ struct NodeServer::Impl : public HttpHandler {
   }
 };
 
-NodeServer::NodeServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+NodeServer::NodeServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 NodeServer::~NodeServer() = default;
 
 Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
@@ -339,6 +405,7 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   HttpFetcherOptions fo;
   fo.stall_timeout = std::chrono::seconds(impl->config.stall_seconds);
   fo.min_bytes_per_second = impl->config.min_bytes_per_second;
+  TS_ASSIGN_OR_RETURN(fo.tls, LoadUpstreamTls(impl->env, impl->config, impl->paths.config));
   impl->fetcher = std::make_unique<HttpFetcher>(fo);
   std::vector<replication::Source> sources;
   for (const std::string& url : impl->config.AllSources()) {
@@ -358,7 +425,9 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
     TS_ASSIGN_OR_RETURN(std::string dir, CurrentReleaseDir(impl->env, impl->paths));
     impl->SetCurrent(*current, dir);
   }
+  TS_ASSIGN_OR_RETURN(auto server_tls, LoadServerTls(impl->env, impl->config, impl->paths.config));
   impl->server = std::make_unique<HttpServer>(impl.get());
+  if (server_tls) impl->server->UseTls(std::move(server_tls));  // HTTPS only
   return std::unique_ptr<NodeServer>(new NodeServer(std::move(impl)));
 }
 
@@ -371,14 +440,17 @@ Result<uint16_t> NodeServer::Listen(const std::string& listen_override) {
     host = listen_override.substr(0, colon);
     port = static_cast<uint16_t>(std::stoul(listen_override.substr(colon + 1)));
   }
-  return impl_->server->Listen(host, port);
+  TS_ASSIGN_OR_RETURN(uint16_t bound, impl_->server->Listen(host, port));
+  Log(std::string(impl_->config.tls_cert.empty() ? "HTTP" : "HTTPS (only)") + " on " + host + ":" +
+      std::to_string(bound));
+  return bound;
 }
 
 Status NodeServer::Run() {
   impl_->server->StopOnSignals();
   std::thread sync([this] { impl_->SyncLoop(); });
   std::thread push;
-  if (impl_->config.push) push = std::thread([this] { impl_->PushLoop(); });
+  if (impl_->config.push) push = std::thread([impl = impl_] { impl->PushLoop(); });
   impl_->server->Run();  // until SIGINT/SIGTERM
   {
     std::lock_guard<std::mutex> l(impl_->mu);
@@ -386,7 +458,7 @@ Status NodeServer::Run() {
     impl_->cv.notify_all();
   }
   sync.join();
-  if (push.joinable()) push.detach();  // may sit in a long-poll; the process is ending
+  if (push.joinable()) push.detach();  // may sit in a long-poll; it holds its own impl_
   return Status::Ok();
 }
 

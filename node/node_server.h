@@ -57,8 +57,10 @@ class NodeServer {
   struct Impl;
 
  private:
-  explicit NodeServer(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit NodeServer(std::shared_ptr<Impl> impl);
+  // Shared with the push thread, which may sit in a long-poll when the server stops: it keeps
+  // what it uses alive until it returns.
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace tiersync::node

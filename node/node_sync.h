@@ -36,6 +36,7 @@ struct SyncOutcome {
   uint64_t planned_bytes = 0;  // missing chunk bytes at planning time
   uint64_t fetched_bytes = 0;  // verified chunk bytes received
   uint64_t fetched_chunks = 0;
+  std::map<std::string, uint64_t> chunk_bytes_by_source;  // fetched_bytes, by source URL
   std::string metadata_source;
   std::string catalog_source;         // empty if the release was already in the local catalog
   std::vector<std::string> rejected;  // answers that failed verification, by source

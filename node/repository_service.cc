@@ -243,7 +243,8 @@ HttpReply RepositoryService::Batch(const HttpRequest& request) {
       w.AddMissing(id, protocol::BatchFrameKind::kNotSent);
       continue;
     }
-    auto bytes = store_->Get(id, replication::ReadCheck::kFull);
+    // The stored checksum catches local damage; SHA-256 is the receiver's check.
+    auto bytes = store_->Get(id, replication::ReadCheck::kChecksum);
     if (bytes.ok()) {
       w.AddChunk(id, *bytes);
     } else {

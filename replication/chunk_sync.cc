@@ -41,6 +41,11 @@ class RateLimit {
 
 }  // namespace
 
+void SyncCounters::Received(const std::string& source_url, uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(mu);
+  chunk_bytes_by_source[source_url] += bytes;
+}
+
 void SyncCounters::Reject(const std::string& what) {
   std::lock_guard<std::mutex> lock(mu);
   if (rejected.size() < 100) rejected.push_back(what);
@@ -136,11 +141,12 @@ Status FetchChunks(const std::vector<protocol::ChunkRef>& missing, const SyncCon
         continue;
       }
       std::vector<protocol::ChunkRef> next;
-      uint64_t good = 0;
+      uint64_t good = 0, absent = 0;
       std::string lie;
       for (size_t k = 0; k < frames->size(); ++k) {
         const auto& f = (*frames)[k];
         if (f.kind != protocol::BatchFrameKind::kChunk) {
+          absent += f.kind == protocol::BatchFrameKind::kAbsent;
           next.push_back(pending[k]);
           continue;
         }
@@ -164,6 +170,8 @@ Status FetchChunks(const std::vector<protocol::ChunkRef>& missing, const SyncCon
         ctx.counters->chunk_bytes += f.bytes.size();
         if (options.progress) options.progress(done, total);
       }
+      if (good > 0) ctx.counters->Received(src.url, good);
+      if (absent > 0) ctx.sources->Lacked(i, absent);
       if (!lie.empty()) {
         ctx.counters->Reject(lie);
         ctx.sources->Failed(i, VerificationError(lie), NowMs(ctx.env));

@@ -40,9 +40,11 @@ struct SyncCounters {
   std::atomic<uint64_t> chunk_bytes{0};
   std::atomic<uint64_t> indexes{0};
   std::atomic<uint64_t> index_bytes{0};
-  std::mutex mu;
-  std::vector<std::string> rejected;  // "source: what failed verification"
+  std::mutex mu;                                          // guards the two below
+  std::vector<std::string> rejected;                      // "source: what failed verification"
+  std::map<std::string, uint64_t> chunk_bytes_by_source;  // verified, by source URL
   void Reject(const std::string& what);
+  void Received(const std::string& source_url, uint64_t bytes);
 };
 
 struct SyncContext {

@@ -40,7 +40,10 @@ void SourcePolicy::Failed(size_t i, const Status& error, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   SourceHealth& h = sources_[i];
   ++h.requests;
-  if (error.code() == StatusCode::kNotFound) return;
+  if (error.code() == StatusCode::kNotFound) {
+    ++h.lacked;
+    return;
+  }
   h.last_error = error.ToString();
   if (error.code() == StatusCode::kVerificationFailed) {
     ++h.rejections;
@@ -51,6 +54,11 @@ void SourcePolicy::Failed(size_t i, const Status& error, int64_t now_ms) {
   int shift = std::min(h.consecutive_failures++, 20);
   h.demoted_until_ms =
       now_ms + std::min(options_.max_backoff_ms, options_.base_backoff_ms << shift);
+}
+
+void SourcePolicy::Lacked(size_t i, uint64_t objects) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sources_[i].lacked += objects;
 }
 
 std::vector<SourceHealth> SourcePolicy::Snapshot() const {

@@ -29,6 +29,7 @@ struct SourceHealth {
   uint64_t requests = 0;
   uint64_t failures = 0;    // failed requests (down, error, slow)
   uint64_t rejections = 0;  // answers that failed verification
+  uint64_t lacked = 0;      // objects asked for that it did not have (404, "absent" frames)
   uint64_t bytes = 0;       // verified bytes received
   int consecutive_failures = 0;
   int64_t demoted_until_ms = 0;
@@ -54,6 +55,8 @@ class SourcePolicy {
   // `error` decides: kNotFound is "does not have it" (no demotion); kVerificationFailed is a
   // rejection (attack counter, longest backoff); anything else is a failure (backoff).
   void Failed(size_t i, const Status& error, int64_t now_ms);
+  // The source answered but lacked `objects` of what it was asked (no demotion).
+  void Lacked(size_t i, uint64_t objects);
 
   std::vector<SourceHealth> Snapshot() const;
   size_t size() const { return sources_.size(); }

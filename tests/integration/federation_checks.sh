@@ -32,15 +32,64 @@ got=$(sha256sum "$out/client-targets/"* | cut -c1-64)
 [ "$got" = "$sha" ] || fail "the school's national/$id/$file has SHA-256 $got, the hub signed $sha"
 echo "national/$id/$file from the school: SHA-256 matches the hub's record"
 
-step "Check: the county stops; the school still serves, and syncs r3 through another source"
+step "Check: an incremental release moves only changed chunks, on every edge"
+# For each node: /metrics before and after r3. A node must fetch exactly the chunk bytes its
+# plan named, all of them from its parent, and the plan may name at most the bytes of the
+# resources it wants that are new to it or changed (computed here from the hub's catalog).
+# The parent's batch endpoint must have sent those bytes (plus frame headers).
+chunk_bytes() { curl -sf "$(url "$1")/metrics" | awk -v src="${2:-}" '
+  $1 ~ /^tiersync_sync_chunk_bytes_total[{]/ && index($1, src) { v += $2 } END { print v + 0 }'; }
+served_batch() { metric "$(url "$1")" tiersync_http_response_bytes_total 'endpoint="batch"'; }
+metric() { curl -sf "$1/metrics" | awk -v name="$2" -v label="${3:-}" \
+  '$1 ~ "^"name"([{]|$)" && index($1, label) { v = $2 } END { print v + 0 }'; }
+declare -A before_plan before_all before_parent before_served
+for n in 0 1 2 3 4; do
+  before_served[$n]=$(served_batch $n)
+  [ "$n" = 0 ] && continue
+  before_plan[$n]=$(metric "$(url $n)" tiersync_sync_planned_bytes_total)
+  before_all[$n]=$(chunk_bytes $n)
+  before_parent[$n]=$(chunk_bytes $n "source=\"$(url $((n - 1)))\"")
+done
+"$bin" demo generate "$out/catalog" --next-release >/dev/null
+"$bin" hub publish "$out/hub" --input "$out/catalog" "${sign[@]}" --publisher "$publisher" -m r3 >/dev/null
+wait_for r3
+changed=$("$bin" --json catalog diff --repo "$out/hub" r2 r3 | field '" ".join(d["added"] + d["changed"])')
+n=0
+for tier in province city county school; do
+  n=$((n + 1))
+  bound=$(python3 - "$changed" \
+    <("$bin" --json catalog ls --repo "$out/hub" --release r2 --filter "${sub[$tier]}") \
+    <("$bin" --json catalog ls --repo "$out/hub" --release r3 --filter "${sub[$tier]}") <<'PY'
+import json, sys
+changed = set(sys.argv[1].split())
+old = {r["id"] for r in json.load(open(sys.argv[2])) if not r["retired"]}
+print(sum(r["bytes"] for r in json.load(open(sys.argv[3]))
+          if not r["retired"] and (r["id"] in changed or r["id"] not in old)))
+PY
+)
+  plan=$(($(metric "$(url $n)" tiersync_sync_planned_bytes_total) - before_plan[$n]))
+  all=$(($(chunk_bytes $n) - before_all[$n]))
+  parent=$(($(chunk_bytes $n "source=\"$(url $((n - 1)))\"") - before_parent[$n]))
+  served=$(($(served_batch $((n - 1))) - before_served[$((n - 1))]))
+  echo "$tier: planned $plan bytes (new or changed for it: $bound), fetched $all, from its parent $parent; the parent's batches sent $served"
+  [ "$all" = "$plan" ] || fail "$tier fetched $all chunk bytes, its plan named $plan"
+  [ "$parent" = "$all" ] || fail "$tier fetched $((all - parent)) of $all bytes from other sources than its parent"
+  [ "$plan" -le "$bound" ] || fail "$tier planned $plan bytes, more than the $bound bytes of new or changed resources it wants"
+  [ "$served" -ge "$parent" ] && [ "$served" -le $((parent + parent / 50 + 65536)) ] ||
+    fail "$tier's parent sent $served batch bytes for $parent chunk bytes"
+done
+[ "$(($(metric "$(url 1)" tiersync_sync_planned_bytes_total) - before_plan[1]))" -gt 0 ] ||
+  fail "r3 changed nothing the province wants: the check above proved nothing"
+
+step "Check: the county stops; the school still serves, and syncs r4 through another source"
 kill "${pids[3]}"
 wait "${pids[3]}" 2>/dev/null || true
 curl -sf "$(url 4)/v1/status" >/dev/null || fail "the school stopped serving when the county did"
 "$bin" demo generate "$out/catalog" --next-release >/dev/null
-"$bin" hub publish "$out/hub" --input "$out/catalog" "${sign[@]}" --publisher "$publisher" -m r3 >/dev/null
-wait_for r3 4
+"$bin" hub publish "$out/hub" --input "$out/catalog" "${sign[@]}" --publisher "$publisher" -m r4 >/dev/null
+wait_for r4 4
 source=$(status 4 | field 'd["last_sync"]["metadata_source"]')
-echo "school synced r3 with metadata from: $source"
+echo "school synced r4 with metadata from: $source"
 case "$source" in *"$(url 3)"*) fail "the school claims the stopped county served it" ;; esac
 failures=$(status 4 | field '[s["failures"] for s in d["sources"] if s["url"] == sys.argv[2]][0]' "$(url 3)")
 [ "$failures" -gt 0 ] || fail "status counts no failures of the stopped county"
@@ -51,17 +100,17 @@ echo "school status: the county failed $failures requests"
 step "Check: the county comes back and is used again"
 "$bin" node serve "$out/county" >>"$out/logs/county.log" 2>&1 &
 pids[3]=$!
-wait_for r3 3
-"$bin" demo generate "$out/catalog" --next-release >/dev/null
-"$bin" hub publish "$out/hub" --input "$out/catalog" "${sign[@]}" --publisher "$publisher" -m r4 >/dev/null
 wait_for r4 3
+"$bin" demo generate "$out/catalog" --next-release >/dev/null
+"$bin" hub publish "$out/hub" --input "$out/catalog" "${sign[@]}" --publisher "$publisher" -m r5 >/dev/null
+wait_for r5 3
 for _ in $(seq 1 120); do
   source=$(status 4 | field 'd["last_sync"]["metadata_source"]')
   release=$(status 4 | field 'd["current"]["release"]')
-  [ "$release" = r4 ] && case "$source" in *"$(url 3)"*) break ;; esac
+  [ "$release" = r5 ] && case "$source" in *"$(url 3)"*) break ;; esac
   sleep 0.5
 done
 echo "school synced $release with metadata from: $source"
-[ "$release" = r4 ] || fail "the school did not reach r4"
+[ "$release" = r5 ] || fail "the school did not reach r5"
 case "$source" in *"$(url 3)"*) ;; *) fail "the school did not go back to its county" ;; esac
 echo "FEDERATION CHECKS PASSED"

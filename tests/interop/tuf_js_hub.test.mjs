@@ -27,8 +27,9 @@ function serve(hub) {
   });
 }
 
-test('tuf-js downloads a chunk-served media target from a live hub', async () => {
+test('tuf-js downloads a chunk-served media target from a live hub', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tiersync-hub-tufjs-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const k = {};
   for (const role of ['root', 'targets', 'snapshot', 'timestamp']) {
     k[role] = path.join(dir, `${role}.key`);

@@ -1,0 +1,110 @@
+# shellcheck shell=bash
+# Helpers for the multi-process node tests (sourced): a hub with sample content, nodes,
+# waiting for releases, reading /v1/status and /metrics. The caller sets $bin (the tiersync
+# binary), $out (a scratch directory) and $port (the first of its loopback ports), and calls
+# cleanup on exit (trap). Every helper fails the test with a message when it cannot do its job.
+# shellcheck source=deploy/demo/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/demo/lib.sh"
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+fail() {
+  echo "TEST FAILED: $*" >&2
+  echo "logs: $out/logs" >&2
+  exit 1
+}
+url() { echo "http://127.0.0.1:$((port + $1))"; }
+status() { curl -sf "$(url "$1")/v1/status"; }
+# field EXPR [ARGS...] < json: prints eval(EXPR) with the JSON as d (and sys.argv for ARGS).
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$@"; }
+# metric URL NAME [LABEL_SUBSTRING]: the value of a Prometheus sample (0 if absent).
+metric() {
+  curl -sf "$1/metrics" | awk -v name="$2" -v label="${3:-}" \
+    '$1 ~ "^"name"([{]|$)" && index($1, label) { v = $2 } END { print v + 0 }'
+}
+
+sign_keys() { echo -k "$out/keys/targets.key" -k "$out/keys/snapshot.key" -k "$out/keys/timestamp.key"; }
+publisher="国家智慧教育平台 发布员 <publish@hub.example.edu.cn>"
+
+# make_hub [demo generate options...]: keys, hub init, sample content, release r1.
+make_hub() {
+  mkdir -p "$out/keys" "$out/logs"
+  for role in root targets snapshot timestamp; do "$bin" keys gen "$out/keys/$role.key" >/dev/null; done
+  # shellcheck disable=SC2046
+  "$bin" hub init "$out/hub" --root-key "$out/keys/root.key" --targets-key "$out/keys/targets.key" \
+    --snapshot-key "$out/keys/snapshot.key" --timestamp-key "$out/keys/timestamp.key" \
+    -k "$out/keys/root.key" $(sign_keys) >/dev/null
+  "$bin" demo generate "$out/catalog" "$@" >/dev/null
+  publish r1
+}
+
+# publish MESSAGE: publishes the catalog in $out/catalog as the next release.
+publish() {
+  # shellcheck disable=SC2046
+  "$bin" hub publish "$out/hub" --input "$out/catalog" $(sign_keys) --publisher "$publisher" \
+    -m "$1" >/dev/null || fail "hub publish $1"
+}
+
+# next_release MESSAGE: changes some resources and publishes them.
+next_release() {
+  "$bin" demo generate "$out/catalog" --next-release >/dev/null
+  publish "$1"
+}
+
+# start_hub OFFSET
+start_hub() {
+  "$bin" hub serve "$out/hub" --listen "127.0.0.1:$((port + $1))" >>"$out/logs/hub.log" 2>&1 &
+  pids+=($!)
+  wait_http "$1"
+}
+
+# make_node NAME OFFSET TIER REGION SUBSCRIPTION NATIONAL_URL [UPSTREAM_URL...]
+make_node() {
+  local name="$1" offset="$2" tier="$3" region="$4" sub="$5" national="$6"
+  shift 6
+  local ups=()
+  for u in "$@"; do ups+=(--upstream "$u"); done
+  "$bin" node init "$out/$name" --name "$name" --tier "$tier" --region "$region" \
+    --listen "127.0.0.1:$((port + offset))" "${ups[@]}" --national "$national" \
+    --root "$out/hub/tuf/metadata/1.root.json" --subscription "$sub" --poll-seconds 5 >/dev/null ||
+    fail "node init $name"
+}
+
+# start_node NAME OFFSET: serves the node in the background; its pid is in node_pid[NAME].
+declare -A node_pid
+start_node() {
+  "$bin" node serve "$out/$1" >>"$out/logs/$1.log" 2>&1 &
+  node_pid[$1]=$!
+  pids+=($!)
+  wait_http "$2"
+}
+
+stop_node() {
+  kill "${node_pid[$1]}" 2>/dev/null || true
+  wait "${node_pid[$1]}" 2>/dev/null || true
+}
+
+# wait_http OFFSET: until something answers on that port (at most 20 s).
+wait_http() {
+  for _ in $(seq 1 200); do
+    curl -s -o /dev/null "$(url "$1")/v1/status" && return 0
+    sleep 0.1
+  done
+  fail "nothing answers on $(url "$1")"
+}
+
+# wait_release RELEASE OFFSET [SECONDS]: until the node at OFFSET serves RELEASE.
+wait_release() {
+  local deadline=$((SECONDS + ${3:-60}))
+  while [ $SECONDS -lt $deadline ]; do
+    [ "$(status "$2" | field '(d["current"] or {}).get("release")' 2>/dev/null)" = "$1" ] && return 0
+    sleep 0.2
+  done
+  fail "$(url "$2") did not reach $1 within ${3:-60} s: $(status "$2" | field 'd["last_sync"]' 2>/dev/null)"
+}
+
+# served_release OFFSET: the release a node serves now.
+served_release() { status "$1" | field '(d["current"] or {}).get("release")'; }
