@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -65,10 +66,23 @@ struct HttpServer::Impl {
   HttpHandler* handler;
   ServerLimits limits;
   asio::io_context ioc{1};
+  // Handlers and body pieces run here (declared after ioc: joined before it is destroyed).
+  std::unique_ptr<asio::thread_pool> workers;
   tcp::acceptor acceptor{ioc};
   std::atomic<size_t> connections{0};
   std::unique_ptr<asio::signal_set> signals;
   std::shared_ptr<TlsServerContext> tls;  // null: plain HTTP
+
+  // Runs `f` on the worker pool and resumes on the io thread with its result, so that a slow
+  // handler (a git pack, a chunk batch, a streamed piece read from disk) does not hold up the
+  // other connections. (std::optional: co_spawn wants a default-constructible result.)
+  template <class F>
+  asio::awaitable<std::optional<std::invoke_result_t<F&>>> OnWorkers(F f) {
+    using R = std::optional<std::invoke_result_t<F&>>;
+    co_return co_await asio::co_spawn(
+        *workers, [f = std::move(f)]() mutable -> asio::awaitable<R> { co_return R(f()); },
+        asio::use_awaitable);
+  }
 
   // Writes `reply` (headers, then the body whole or in pieces). False if the connection must
   // close (write failed, timed out, or a streamed body failed half-way). One message type
@@ -92,9 +106,10 @@ struct HttpServer::Impl {
     for (;;) {
       std::string piece;
       if (streamed) {
-        Result<std::string> next = reply.stream();
-        if (!next.ok()) co_return false;  // cut: the client's length/hash checks see it
-        piece = std::move(next).value();
+        std::optional<Result<std::string>> next =
+            co_await OnWorkers([&next_piece = reply.stream] { return next_piece(); });
+        if (!next->ok()) co_return false;  // cut: the client's length/hash checks see it
+        piece = std::move(*next).value();
       } else if (!whole_sent) {
         piece = std::move(reply.body);
         whole_sent = true;
@@ -259,7 +274,8 @@ struct HttpServer::Impl {
                        [](unsigned char c) { return std::tolower(c); });
         request.headers[std::move(name)] = std::string(field.value());
       }
-      HttpReply reply = handler->Handle(request);
+      HttpReply reply =
+          std::move(*co_await OnWorkers([this, &request] { return handler->Handle(request); }));
       if (reply.wait) reply = co_await Hold(stream, std::move(reply));
       const bool ok_to_continue = reply.status < 400 || reply.status == 404;
       bool alive = co_await Write(stream, req.version(), req.method() == http::verb::head,
@@ -284,11 +300,13 @@ HttpServer::HttpServer(HttpHandler* handler, ServerLimits limits)
     : impl_(std::make_unique<Impl>()) {
   impl_->handler = handler;
   impl_->limits = limits;
+  impl_->workers = std::make_unique<asio::thread_pool>(std::max<size_t>(1, limits.worker_threads));
 }
 
 HttpServer::~HttpServer() {
   Stop();
   if (thread_.joinable()) thread_.join();
+  impl_->workers->join();  // handlers still running finish before the handler goes away
 }
 
 void HttpServer::UseTls(std::shared_ptr<TlsServerContext> tls) { impl_->tls = std::move(tls); }

@@ -10,8 +10,11 @@
 // speaks HTTPS" and is closed, and the server goes on serving. The request loop is one
 // template over the stream, plain TCP or TLS.
 //
-// Threading: the handler runs on the server's io thread, so it must be quick (local reads);
-// a response body may be streamed in pieces, each produced when the previous one was sent.
+// Threading: one io thread moves the bytes; the handler and the pieces of a streamed body run
+// on a pool of ServerLimits::worker_threads threads, so a slow request (a git pack, a chunk
+// batch, a piece read from disk) does not hold up the others. Handlers are called
+// concurrently and must be thread-safe. A response body may be streamed in pieces, each
+// produced (on a worker) when the previous one was sent.
 // A reply may also be deferred (long-poll): the handler hands back a `wait` function and the
 // connection waits, bounded by max_hold, until that function's callback supplies the reply.
 #ifndef TIERSYNC_NODE_HTTP_SERVER_H_
@@ -40,6 +43,7 @@ struct ServerLimits {
   size_t max_connections = 512;                          // beyond: 503 and close
   size_t max_body_bytes = 1 << 20;                       // POST bodies; beyond: 413
   std::chrono::milliseconds max_hold{60'000};            // a deferred reply; then 204
+  size_t worker_threads = 4;                             // handlers and body pieces run here
 };
 
 struct HttpRequest {

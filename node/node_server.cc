@@ -93,7 +93,8 @@ struct NodeServer::Impl : public HttpHandler {
   std::unique_ptr<HttpServer> server;
   std::atomic<uint64_t> served_release{0};
 
-  std::mutex mu;  // guards the fields below
+  std::mutex reports_mu;  // one report written at a time
+  std::mutex mu;          // guards the fields below
   std::condition_variable cv;
   bool wake = false;
   bool stopping = false;
@@ -183,6 +184,7 @@ struct NodeServer::Impl : public HttpHandler {
                                              catalogs::Taxonomy::Builtin(),
                                              catalogs::RegionTable::Builtin());
     if (!sub.ok()) return HttpReply::Text(400, sub.status().message());
+    std::lock_guard<std::mutex> serial(reports_mu);  // handlers run concurrently
     const std::string file =
         JoinPath(paths.children,
                  ToHex(Sha256(AsBytes(j["name"].get<std::string>()))).substr(0, 16) + ".json");

@@ -10,10 +10,13 @@ cd "$(dirname "$0")/.."
 npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 ./scripts/build.sh
 build="${TIERSYNC_BUILD_DIR:-build}"
-ctest --test-dir "$build" -j "$(nproc)" --output-on-failure --timeout 900
+# Twice as many tests as cores: the multi-process tests spend most of their time waiting on
+# sockets and rate limits.
+jobs=$(($(nproc) * 2))
+ctest --test-dir "$build" -j "$jobs" --output-on-failure --timeout 900
 
 if [ "${TIERSYNC_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== the same suite under ASan + UBSan"
   TIERSYNC_BUILD_DIR=build-asan ./scripts/build.sh -DTIERSYNC_SANITIZE=ON
-  ctest --test-dir build-asan -j "$(nproc)" --output-on-failure --timeout 900 -E Gibibyte
+  ctest --test-dir build-asan -j "$jobs" --output-on-failure --timeout 900 -E Gibibyte
 fi
