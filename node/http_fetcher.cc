@@ -242,6 +242,14 @@ Result<std::vector<uint8_t>> HttpFetcher::Exchange(const std::string& url,
         url + ": slower than " + std::to_string(options_.min_bytes_per_second) + " bytes/s");
   }
   if (ec == http::error::body_limit) {
+    // The head was read: an absent resource is absent whatever its error page's size.
+    const unsigned head_status = x.response().result_int();
+    if (head_status == 404 || head_status == 403) {
+      return NotFoundError(url + ": HTTP " + std::to_string(head_status));
+    }
+    if (head_status != 200) {
+      return UnavailableError(url + ": HTTP " + std::to_string(head_status));
+    }
     return ResourceExhaustedError(url + ": body larger than the limit of " +
                                   std::to_string(max_bytes) + " bytes");
   }

@@ -94,7 +94,13 @@ struct HttpServer::Impl {
     http::response<http::buffer_body> res{static_cast<http::status>(reply.status), version};
     SetCommon(res, reply, keep_alive);
     const bool streamed = static_cast<bool>(reply.stream);
-    res.content_length(streamed ? reply.length : reply.body.size());
+    if (reply.status == 304 || reply.status == 204) {  // no body, no Content-Length
+      reply.body.clear();
+      reply.stream = nullptr;
+      head = true;
+    } else {
+      res.content_length(streamed ? reply.length : reply.body.size());
+    }
     res.body().data = nullptr;
     res.body().more = !head;
     http::response_serializer<http::buffer_body> sr{res};

@@ -167,8 +167,8 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& whe
                                 std::string(e.description()));
   }
   for (const auto& [k, v] : root) {
-    static const std::set<std::string> kTables = {"node",    "upstream", "subscription",
-                                                  "storage", "sync",     "tls"};
+    static const std::set<std::string> kTables = {"node", "upstream", "subscription", "storage",
+                                                  "sync", "tls",      "serving"};
     if (!kTables.count(std::string(k.str())) || !v.is_table()) {
       return InvalidArgumentError(where + ": unknown section [" + std::string(k.str()) + "]");
     }
@@ -235,6 +235,22 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& whe
   if (c.parallel < 1 || c.parallel > 64) return sync.Error("parallel", "must be 1..64");
   if (c.stall_seconds < 1 || c.stall_seconds > 3600)
     return sync.Error("stall_seconds", "must be 1..3600");
+  TableReader serving(table("serving"), where + ": [serving]");
+  std::string miss = "proxy", cache_quota;
+  TS_RETURN_IF_ERROR(serving.Get("miss", &miss));
+  TS_RETURN_IF_ERROR(serving.Get("cache_quota", &cache_quota));
+  TS_RETURN_IF_ERROR(serving.CheckNoOtherKeys());
+  if (miss == "proxy") {
+    c.miss = NodeConfig::MissPolicy::kProxy;
+  } else if (miss == "redirect") {
+    c.miss = NodeConfig::MissPolicy::kRedirect;
+  } else {
+    return serving.Error("miss", "must be proxy or redirect");
+  }
+  if (!cache_quota.empty()) {
+    TS_ASSIGN_OR_RETURN(c.cache_quota_bytes,
+                        ParseSize(cache_quota, where + ": [serving] cache_quota"));
+  }
   TS_RETURN_IF_ERROR(ParseTls(table("tls"), where, &c));
   return c;
 }
@@ -263,6 +279,11 @@ std::string FormatNodeConfig(const NodeConfig& c) {
   out += "max_bytes_per_second = " + std::to_string(c.max_bytes_per_second) + "\n";
   out += "min_bytes_per_second = " + std::to_string(c.min_bytes_per_second) + "\n";
   out += "stall_seconds = " + std::to_string(c.stall_seconds) + "\n";
+  out +=
+      "\n[serving]\n# docs/serving.md: a file not mirrored here is fetched (proxy) or redirected\n";
+  out += std::string("miss = ") +
+         (c.miss == NodeConfig::MissPolicy::kProxy ? "\"proxy\"" : "\"redirect\"") + "\n";
+  out += "cache_quota = " + q(std::to_string(c.cache_quota_bytes)) + "  # bytes\n";
   if (!c.tls_cert.empty() || !c.tls_ca.empty()) {
     out += "\n[tls]\n# docs/operators/node.md, TLS\n";
     if (!c.tls_cert.empty()) out += "cert = " + q(c.tls_cert) + "\nkey = " + q(c.tls_key) + "\n";

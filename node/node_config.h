@@ -29,6 +29,10 @@
 //   min_bytes_per_second = 65536  # slower sources are dropped for that request
 //   stall_seconds = 30            # no byte for this long: the source is down
 //
+//   [serving]                     # what users get (docs/serving.md)
+//   miss = "proxy"                # a file not mirrored here: proxy | redirect
+//   cache_quota = "2G"            # proxy: whole files kept in <dir>/cache (LRU); "0": none
+//
 //   [tls]                         # optional; without it the node serves plain HTTP
 //   cert = "/etc/tiersync/tls/node.crt"  # PEM chain, leaf first: serve HTTPS only
 //   key = "/etc/tiersync/tls/node.key"   # PEM private key, unencrypted; with cert
@@ -67,6 +71,9 @@ struct NodeConfig {
   uint64_t max_bytes_per_second = 0;
   uint64_t min_bytes_per_second = 64 << 10;
   int stall_seconds = 30;
+  // [serving]
+  enum class MissPolicy { kProxy, kRedirect } miss = MissPolicy::kProxy;
+  uint64_t cache_quota_bytes = 2ull << 30;
   // [tls]: absolute paths of PEM files; empty when not set. cert and key come together.
   std::string tls_cert;  // set: serve HTTPS (only) on the listen address
   std::string tls_key;

@@ -20,6 +20,7 @@
 #include "node/node_sync.h"
 #include "node/repository_service.h"
 #include "node/tls_context.h"
+#include "node/user_api.h"
 
 namespace tiersync::node {
 namespace {
@@ -89,6 +90,8 @@ struct NodeServer::Impl : public HttpHandler {
   std::unique_ptr<replication::SourcePolicy> policy;
   std::unique_ptr<RepositoryService> repo;
   std::unique_ptr<GitHttpService> git;
+  std::unique_ptr<HttpFetcher> user_fetcher;  // the miss policy and /v1/resolve: short timeouts
+  std::unique_ptr<UserApi> users;
   ReleaseNotifier notifier;
   std::unique_ptr<HttpServer> server;
   std::atomic<uint64_t> served_release{0};
@@ -108,6 +111,9 @@ struct NodeServer::Impl : public HttpHandler {
 
   void SetCurrent(const ServedRelease& r, const std::string& dir_name) {
     repo->SetTufDir(JoinPath(paths.releases, dir_name));
+    if (tiersync::Status s = users->SetRelease(dir_name); !s.ok()) {
+      Log("users keep the previous catalog: " + s.ToString());
+    }
     served_release = catalogs::ReleaseNumber(r.release).value_or(0);
     {
       std::lock_guard<std::mutex> l(mu);
@@ -121,6 +127,7 @@ struct NodeServer::Impl : public HttpHandler {
     if (target.starts_with("/v1/catalog.git/")) {
       return git->Handle(request, target.substr(std::string_view("/v1/catalog.git").size()));
     }
+    if (auto reply = users->Handle(request)) return std::move(*reply);
     std::string_view path = target.substr(0, target.find('?'));
     if (path == "/v1/events") return notifier.Wait(AfterParameter(target));
     if (path == "/v1/reports") return Report(request);
@@ -244,6 +251,9 @@ struct NodeServer::Impl : public HttpHandler {
     json children = json::array();
     for (const auto& [name, sub] : ReadChildSubscriptions(env, paths)) children.push_back(name);
     j["children_reports"] = children.size();
+    json user_side = users->StatusJson();
+    j["usage"] = user_side["usage"];
+    j["serving"] = user_side["serving"];
     return j;
   }
 
@@ -419,6 +429,13 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   impl->policy = std::make_unique<replication::SourcePolicy>(sources);
   impl->repo =
       std::make_unique<RepositoryService>(impl->env, impl->paths.releases, impl->store.get());
+  HttpFetcherOptions user_options = fo;
+  user_options.stall_timeout = std::chrono::seconds(std::min(impl->config.stall_seconds, 5));
+  user_options.min_bytes_per_second = 0;
+  impl->user_fetcher = std::make_unique<HttpFetcher>(user_options);
+  impl->users = std::make_unique<UserApi>(impl->env, impl->paths, impl->config, impl->store.get(),
+                                          impl->user_fetcher.get());
+  TS_RETURN_IF_ERROR(impl->users->Open());
   Impl* raw = impl.get();
   impl->git = std::make_unique<GitHttpService>(impl->paths.catalog,
                                                [raw] { return raw->served_release.load(); });
@@ -460,6 +477,7 @@ Status NodeServer::Run() {
     impl_->cv.notify_all();
   }
   sync.join();
+  impl_->users->FlushUsage().IgnoreError();
   if (push.joinable()) push.detach();  // may sit in a long-poll; it holds its own impl_
   return Status::Ok();
 }

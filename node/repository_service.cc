@@ -6,9 +6,13 @@
 
 #include "base/bytes.h"
 #include "base/hex.h"
+#include "node/chunk_sources.h"
+#include "node/file_reply.h"
 #include "protocol/chunk_batch.h"
 #include "replication/file_restore.h"
 #include "replication/tuf_repository.h"
+#include "serving/conditional.h"
+#include "serving/media_type.h"
 
 namespace tiersync::node {
 namespace {
@@ -79,7 +83,7 @@ HttpReply RepositoryService::Handle(const HttpRequest& request) {
     return target.substr(prefix.size());
   };
   if (auto name = after("/v1/metadata/")) return Count("metadata", Metadata(*name));
-  if (auto path = after("/v1/targets/")) return Count("targets", Target(*path));
+  if (auto path = after("/v1/targets/")) return Count("targets", Target(request, *path));
   if (target == "/v1/chunks/batch") {
     if (request.method != "POST") return Count("batch", HttpReply::Text(405, "POST the ids"));
     return Count("batch", Batch(request));
@@ -173,7 +177,7 @@ HttpReply RepositoryService::Metadata(std::string_view name) {
   return Bytes(std::move(bytes).value(), "application/json", versioned);
 }
 
-HttpReply RepositoryService::Target(std::string_view path) {
+HttpReply RepositoryService::Target(const HttpRequest& request, std::string_view path) {
   if (!SafePath(path)) return HttpReply::Text(404, "not found");
   const std::string on_disk = JoinPath(JoinPath(TufDir(), "targets"), std::string(path));
   if (env_->FileExists(on_disk)) {
@@ -197,22 +201,13 @@ HttpReply RepositoryService::Target(std::string_view path) {
   if (file.substr(0, 64) != ToHex(index->file_sha256)) {
     return HttpReply::Text(503, "stored copy does not match its name; try another source");
   }
-  struct Cursor {
-    protocol::ChunkIndex index;
-    size_t next = 0;
-  };
-  auto cursor = std::make_shared<Cursor>(Cursor{std::move(index).value()});
-  HttpReply r;
-  r.length = cursor->index.file_size;
-  r.headers.emplace_back("Cache-Control", kImmutable);
-  const replication::ChunkStore* store = store_;
-  r.stream = [cursor, store]() -> Result<std::string> {
-    if (cursor->next == cursor->index.chunks.size()) return std::string();
-    const protocol::ChunkRef& ref = cursor->index.chunks[cursor->next++];
-    TS_ASSIGN_OR_RETURN(auto bytes, store->Get(ref.id, replication::ReadCheck::kFull));
-    return std::string(bytes.begin(), bytes.end());
-  };
-  return r;
+  // A file is served only when every chunk is here: a node mid-sync (index stored, chunks
+  // still coming) answers 404, so whoever asks looks elsewhere instead of getting a cut body.
+  if (!AllChunksPresent(*store_, *index)) return HttpReply::Text(404, "not held here");
+  FileInfo info{std::string(serving::MediaTypeForName(file.size() > 65 ? file.substr(65) : "")),
+                serving::StrongEtag(ToHex(index->file_sha256)), kImmutable};
+  auto source = std::make_shared<StoreChunks>(store_, *index, replication::ReadCheck::kFull);
+  return FileReply(request, std::move(index).value(), std::move(source), info);
 }
 
 HttpReply RepositoryService::Chunk(std::string_view hex) {

@@ -6,7 +6,10 @@
 //                                          repository's targets/ directory if the file is there,
 //                                          otherwise streamed from the chunk store through the
 //                                          chunk index the signed entry names (custom field
-//                                          chunk_index); every chunk is checked before it is sent
+//                                          chunk_index); every chunk is checked before it is sent;
+//                                          byte ranges, ETag and conditional requests as for
+//                                          users (node/file_reply.h); 404 unless every chunk of
+//                                          the file is here
 //   GET /v1/chunks/<sha256>               one chunk's bytes (checked)
 //   POST /v1/chunks/batch                 many chunks in one response (protocol/chunk_batch.h)
 //   GET /v1/indexes/<sha256>              an encoded chunk index (checked against its id)
@@ -49,7 +52,7 @@ class RepositoryService : public HttpHandler {
 
  private:
   HttpReply Metadata(std::string_view name);
-  HttpReply Target(std::string_view path);
+  HttpReply Target(const HttpRequest& request, std::string_view path);
   HttpReply Chunk(std::string_view hex);
   HttpReply Batch(const HttpRequest& request);
   HttpReply Index(std::string_view hex);
