@@ -13,7 +13,7 @@
 set -euo pipefail
 bin="$(realpath "$1")"
 out="$2"
-port="${TIERSYNC_TEST_PORT:-18160}"
+port="${TIERSYNC_TEST_PORT:-18170}"
 # shellcheck source=tests/integration/nodes_lib.sh
 source "$(dirname "$0")/nodes_lib.sh"
 rm -rf "$out"
@@ -48,6 +48,50 @@ missing_url=$(resource_json 1 "$missing_id" | field 'd["resource"]["files"][0]["
 missing_sha=$(resource_json 1 "$missing_id" | field 'd["resource"]["files"][0]["sha256"]')
 missing_content=$(resource_json 1 "$missing_id" | field 'd["resource"]["files"][0]["content_url"]')
 [ "$(curl -sf "$(url 1)$local_url" | sha)" = "$local_sha" ] || fail "the mirrored file's bytes differ"
+
+step "Ranges, HEAD and conditional requests on a real connection"
+f="$(url 1)$local_url"
+size=$(resource_json 1 "$local_id" | field 'd["resource"]["files"][0]["size"]')
+curl -sf "$f" -o "$out/whole"
+# range_is HEADER EXPECTED_STATUS EXPECTED_BYTES(first-last or "")
+range_is() {
+  local got_code
+  got_code=$(curl -s -o "$out/part" -w '%{http_code}' -H "Range: $1" "$f")
+  [ "$got_code" = "$2" ] || fail "Range: $1 answered $got_code, not $2"
+  if [ -n "$3" ]; then
+    local first=${3%-*} last=${3#*-}
+    cmp -s "$out/part" <(tail -c +$((first + 1)) "$out/whole" | head -c $((last - first + 1))) ||
+      fail "Range: $1 did not return bytes $3"
+  fi
+}
+range_is "bytes=0-0" 206 "0-0"
+range_is "bytes=-100" 206 "$((size - 100))-$((size - 1))"
+range_is "bytes=$((size - 10))-" 206 "$((size - 10))-$((size - 1))"
+range_is "bytes=0-18446744073709551615" 206 "0-$((size - 1))"
+range_is "bytes=0-99999999999999999999999" 206 "0-$((size - 1))"
+range_is "bytes=$size-" 416 ""
+range_is "bytes=18446744073709551615-" 416 ""
+range_is "bytes=5-3" 200 "0-$((size - 1))"
+curl -s -D "$out/h" -o /dev/null -H "Range: bytes=$size-" "$f"
+grep -qi "^Content-Range: bytes \*/$size" "$out/h" || fail "416 without Content-Range: bytes */$size"
+# Overlapping multi-range: merged into two parts of a multipart/byteranges body.
+curl -s -D "$out/h" -o "$out/multi" -H "Range: bytes=0-9,5-19,100-109" "$f"
+grep -qi "^Content-Type: multipart/byteranges; boundary=" "$out/h" || fail "no multipart answer"
+[ "$(grep -ac "^Content-Range: bytes" "$out/multi")" = 2 ] || fail "overlapping ranges were not merged"
+grep -aq "^Content-Range: bytes 0-19/$size" "$out/multi" || fail "merged part 0-19 missing"
+# HEAD: the headers of a GET, no body.
+curl -sI "$f" >"$out/h"
+grep -qi "^Content-Length: $size" "$out/h" || fail "HEAD without the file's length"
+grep -qi "^Accept-Ranges: bytes" "$out/h" || fail "HEAD without Accept-Ranges"
+etag=$(grep -i '^ETag:' "$out/h" | cut -d' ' -f2 | tr -d '\r')
+[ "$etag" = "\"$local_sha\"" ] || fail "ETag is $etag"
+[ "$(code -H "If-None-Match: $etag" "$f")" = 304 ] || fail "If-None-Match did not give 304"
+[ "$(code -H 'If-None-Match: "other"' "$f")" = 200 ] || fail "a different tag gave no 200"
+[ "$(code -H 'Range: bytes=0-9' -H "If-Range: $etag" "$f")" = 206 ] || fail "If-Range with the tag"
+[ "$(code -H 'Range: bytes=0-9' -H 'If-Range: "old"' "$f")" = 200 ] || fail "If-Range with another tag"
+content="$(url 1)$(resource_json 1 "$local_id" | field 'd["resource"]["files"][0]["content_url"]')"
+curl -sI "$content" | grep -qi "^Cache-Control: public, max-age=31536000, immutable" ||
+  fail "the content address is not immutable"
 
 step "Paths that try to leave the store are refused"
 # A file a traversal would reach: the node's own configuration and a planted secret.
