@@ -26,6 +26,7 @@ struct NodeArgs {
   std::vector<std::string> upstreams;
   std::string subscription_file, subscription;
   std::string quota;
+  std::string miss = "proxy", cache_quota = "2G";  // node init: [serving]
   int poll_seconds = 300;
   std::string tls_cert, tls_key, tls_ca;  // node init: [tls]
   std::string listen_override;
@@ -42,7 +43,9 @@ Status RunInit(const NodeArgs& a) {
                      "\n[upstream]\nsources = " + json(a.upstreams).dump() +
                      "\nnational = " + json(a.national).dump() +
                      "\n[storage]\nquota = " + json(a.quota).dump() +
-                     "\n[sync]\npoll_seconds = " + std::to_string(a.poll_seconds) + "\n";
+                     "\n[sync]\npoll_seconds = " + std::to_string(a.poll_seconds) +
+                     "\n[serving]\nmiss = " + json(a.miss).dump() +
+                     "\ncache_quota = " + json(a.cache_quota).dump() + "\n";
   TS_ASSIGN_OR_RETURN(node::NodeConfig config, node::ParseNodeConfig(text, "command line"));
   if (a.tls_cert.empty() != a.tls_key.empty()) {
     return InvalidArgumentError("--tls-cert and --tls-key go together");
@@ -270,6 +273,10 @@ void RegisterNodeCommands(CLI::App* app, CommandContext* ctx) {
   init->add_option("--subscription", a->subscription, "Subscription rules (text)");
   init->add_option("--quota", a->quota, "Storage quota, e.g. 50G");
   init->add_option("--poll-seconds", a->poll_seconds, "Backstop poll interval");
+  init->add_option("--miss", a->miss,
+                   "A file users ask for that is not mirrored here: proxy or redirect");
+  init->add_option("--cache-quota", a->cache_quota,
+                   "Bytes of proxied files kept (least recently used evicted), e.g. 2G; 0: none");
   init->add_option("--tls-cert", a->tls_cert,
                    "PEM certificate chain, leaf first: serve HTTPS only (with --tls-key)");
   init->add_option("--tls-key", a->tls_key, "PEM private key of --tls-cert (unencrypted)");

@@ -119,12 +119,8 @@ const std::string* EffectiveRange(const HttpRequest& request, const FileInfo& in
 
 }  // namespace
 
-bool StartsAtZero(const HttpRequest& request, uint64_t size) {
-  const std::string* range = request.Header("range");
-  if (range == nullptr) return true;
-  serving::RangeRequest r = serving::ParseRange(*range, size);
-  return r.kind == serving::RangeRequest::kIgnore ||
-         (r.kind == serving::RangeRequest::kRanges && r.ranges.front().first == 0);
+bool CountsAsDownload(const HttpRequest& request) {
+  return request.method == "GET" && request.Header("range") == nullptr;
 }
 
 HttpReply FileReply(const HttpRequest& request, protocol::ChunkIndex index,

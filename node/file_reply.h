@@ -43,9 +43,10 @@ struct FileInfo {
 HttpReply FileReply(const HttpRequest& request, protocol::ChunkIndex index,
                     std::shared_ptr<ChunkSource> source, const FileInfo& info);
 
-// True if `request` asks for the file from its first byte (no Range, or a Range whose first
-// satisfiable range starts at 0): what counts as a download.
-bool StartsAtZero(const HttpRequest& request, uint64_t size);
+// True if `request` is what counts as a download: a GET of the whole file (no Range). A
+// player's range requests (a browser's video element starts with "bytes=0-") and resumed or
+// segmented downloads are not counted again.
+bool CountsAsDownload(const HttpRequest& request);
 
 }  // namespace tiersync::node
 

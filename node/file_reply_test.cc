@@ -168,11 +168,13 @@ TEST_F(FileReplyTest, ADamagedChunkStopsTheStream) {
   EXPECT_FALSE(chunks_->finished);
 }
 
-TEST(StartsAtZeroTest, CountsDownloadsNotSeeks) {
-  EXPECT_TRUE(StartsAtZero(Get(), 100));
-  EXPECT_TRUE(StartsAtZero(Get({{"range", "bytes=0-"}}), 100));
-  EXPECT_FALSE(StartsAtZero(Get({{"range", "bytes=50-"}}), 100));
-  EXPECT_FALSE(StartsAtZero(Get({{"range", "bytes=-10"}}), 100));
+TEST(CountsAsDownloadTest, WholeGetsNotRangesOrHeads) {
+  EXPECT_TRUE(CountsAsDownload(Get()));
+  EXPECT_FALSE(CountsAsDownload(Get({{"range", "bytes=0-"}})));  // a video element's first ask
+  EXPECT_FALSE(CountsAsDownload(Get({{"range", "bytes=50-"}})));
+  HttpRequest head = Get();
+  head.method = "HEAD";
+  EXPECT_FALSE(CountsAsDownload(head));
 }
 
 }  // namespace

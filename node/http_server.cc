@@ -150,9 +150,15 @@ struct HttpServer::Impl {
     state->timer.expires_after(limits.max_hold);
     auto wait = std::move(reply.wait);
     asio::any_io_executor ex = stream.get_executor();
-    wait([state, ex](HttpReply r) {
-      asio::post(ex, [state, r = std::move(r)]() mutable {
-        if (state->closed || state->reply) return;
+    // The callback may be kept (by a ReleaseNotifier) after the connection, or the whole
+    // server, is gone: it holds the wait's state only weakly, so it never outlives the
+    // io_context its timer belongs to.
+    std::weak_ptr<Deferred> weak = state;
+    wait([weak, ex](HttpReply r) {
+      if (weak.expired()) return;
+      asio::post(ex, [weak, r = std::move(r)]() mutable {
+        std::shared_ptr<Deferred> state = weak.lock();
+        if (!state || state->closed || state->reply) return;
         state->reply = std::move(r);
         state->timer.cancel();
       });

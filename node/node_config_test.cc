@@ -75,6 +75,29 @@ TEST(NodeConfigTest, MistakesAreNamed) {
   expect("[node\nname=1", "node.toml line 1");
 }
 
+TEST(NodeConfigTest, ServingTableDefaultsRoundTripsAndNamesMistakes) {
+  auto c = ParseNodeConfig(kCounty, "node.toml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->miss, NodeConfig::MissPolicy::kProxy) << "default";
+  EXPECT_EQ(c->cache_quota_bytes, 2ull << 30) << "default";
+  auto r = ParseNodeConfig(
+      std::string(kCounty) + "\n[serving]\nmiss = \"redirect\"\ncache_quota = \"0\"\n",
+      "node.toml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->miss, NodeConfig::MissPolicy::kRedirect);
+  EXPECT_EQ(r->cache_quota_bytes, 0u);
+  auto again = ParseNodeConfig(FormatNodeConfig(*r), "node.toml");
+  ASSERT_TRUE(again.ok()) << FormatNodeConfig(*r);
+  EXPECT_EQ(again->miss, NodeConfig::MissPolicy::kRedirect);
+  EXPECT_EQ(again->cache_quota_bytes, 0u);
+  auto bad =
+      ParseNodeConfig(std::string(kCounty) + "\n[serving]\nmiss = \"mirror\"\n", "node.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("[serving]: miss: must be proxy or redirect"),
+            std::string::npos)
+      << bad.status().ToString();
+}
+
 TEST(NodeConfigTest, TlsTableIsOptionalAndRoundTrips) {
   auto plain = ParseNodeConfig(kCounty, "node.toml");
   ASSERT_TRUE(plain.ok());

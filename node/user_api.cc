@@ -21,6 +21,7 @@
 #include "serving/media_type.h"
 #include "serving/request_path.h"
 #include "serving/usage.h"
+#include "webui/assets.h"
 
 namespace tiersync::node {
 namespace {
@@ -131,6 +132,7 @@ struct Snapshot {
   std::string release_dir;
   std::shared_ptr<const serving::CatalogIndex> catalog;
   std::unordered_set<std::string> local;  // SHA-256 (hex) of files fully in the store
+  size_t local_files = 0;                 // files of the release whose bytes are stored here
 };
 
 struct UserApi::Impl {
@@ -281,7 +283,7 @@ struct UserApi::Impl {
     FileInfo info{ContentTypeOf(f), serving::StrongEtag(ToHex(f.sha256)),
                   content_address ? kImmutable : "no-cache"};
     const bool get = request.method == "GET";
-    if (get && StartsAtZero(request, f.size)) {
+    if (get && CountsAsDownload(request)) {
       usage.Record(Today(), r.id, serving::UsageKind::kDownload);
     }
     if (s.local.count(ToHex(f.sha256)) && f.chunk_index) {
@@ -459,7 +461,7 @@ struct UserApi::Impl {
       r.headers.emplace_back("Allow", "GET, HEAD");
       return r;
     }
-    if (seg.empty() || seg[0] == "ui") return std::nullopt;  // the web UI (NodeServer)
+    if (seg.empty() || seg[0] == "ui") return WebUi(request);
     std::shared_ptr<const Snapshot> s = Current();
     const bool content = seg.size() >= 3 && seg[1] == "targets";
     if (!s || !s->catalog) {
@@ -502,15 +504,42 @@ struct UserApi::Impl {
     return Error(request, 404, "not found");
   }
 
+  // The web UI's files (webui/), compiled in.
+  HttpReply WebUi(const HttpRequest& request) {
+    const std::string_view path =
+        std::string_view(request.target)
+            .substr(0, std::min(request.target.find('?'), request.target.size()));
+    const webui::Asset* asset = webui::FindAsset(path);
+    if (asset == nullptr) return Error(request, 404, "not found");
+    HttpReply r;
+    r.headers.emplace_back("ETag", std::string(asset->etag));
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    r.content_type = std::string(asset->content_type);
+    const std::string* inm = request.Header("if-none-match");
+    if (inm != nullptr && serving::NoneMatchHits(*inm, asset->etag)) {
+      r.status = 304;
+      return r;
+    }
+    r.body = std::string(asset->body);
+    return r;
+  }
+
   // /v1/targets/<dir>/<sha256>.<name>: a resource file by its content address, if held here;
   // other targets (the catalog manifest) are the repository's.
   std::optional<HttpReply> ContentAddressed(const HttpRequest& request, const Snapshot& s,
                                             const std::vector<std::string>& seg) {
     const std::string& last = seg.back();
-    if (last.size() < 66 || last[64] != '.') return std::nullopt;
-    const ResourceFile* f = nullptr;
-    const Resource* r = s.catalog->FindByFileSha256(last.substr(0, 64), &f);
+    if (seg.size() < 5 || last.size() < 66 || last[64] != '.') return std::nullopt;
+    // .../<id>/<sha256>.<name>: the id comes from the path (the same bytes may belong to
+    // several resources, and each counts its own downloads).
+    const Resource* r = s.catalog->Find(seg[seg.size() - 2]);
     if (r == nullptr) return std::nullopt;
+    const ResourceFile* f = nullptr;
+    for (const auto& file : r->files) {
+      if (file.name == last.substr(65) && ToHex(file.sha256) == last.substr(0, 64)) f = &file;
+    }
+    if (f == nullptr) return std::nullopt;
     std::string path;
     for (size_t i = 2; i < seg.size(); ++i) path += (i > 2 ? "/" : "") + seg[i];
     if (path !=
@@ -594,14 +623,20 @@ Status UserApi::SetRelease(const std::string& release_dir) {
   for (const Resource& r : snapshot->catalog->resources()) {
     for (const ResourceFile& f : r.files) {
       if (!f.chunk_index) continue;
-      auto index = replication::LoadChunkIndex(*impl_->store, *f.chunk_index);
-      if (index.ok() && AllChunksPresent(*impl_->store, *index)) {
-        snapshot->local.insert(ToHex(f.sha256));
+      const std::string sha = ToHex(f.sha256);
+      bool stored = snapshot->local.count(sha) > 0;  // the same bytes in another resource
+      if (!stored) {
+        auto index = replication::LoadChunkIndex(*impl_->store, *f.chunk_index);
+        stored = index.ok() && AllChunksPresent(*impl_->store, *index);
+      }
+      if (stored) {
+        snapshot->local.insert(sha);
+        ++snapshot->local_files;
       }
     }
   }
   Log("users see " + served.release + ": " + std::to_string(snapshot->catalog->size()) +
-      " resources, " + std::to_string(snapshot->local.size()) + " files stored here");
+      " resources, " + std::to_string(snapshot->local_files) + " files stored here");
   std::lock_guard<std::mutex> l(impl_->mu);
   impl_->snapshot = std::move(snapshot);
   return Status::Ok();
@@ -647,7 +682,7 @@ json UserApi::StatusJson() {
   if (s && s->catalog) {
     serving["catalog_release"] = s->catalog->release();
     serving["resources"] = s->catalog->size();
-    serving["local_files"] = s->local.size();
+    serving["local_files"] = s->local_files;
   }
   if (m.cache) {
     FileCache::Stats c = m.cache->stats();

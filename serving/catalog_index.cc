@@ -4,7 +4,6 @@
 #include <set>
 #include <tuple>
 
-#include "base/hex.h"
 #include "serving/text.h"
 
 namespace tiersync::serving {
@@ -70,9 +69,6 @@ CatalogIndex::CatalogIndex(std::string release, std::vector<Resource> resources,
   for (uint32_t d = 0; d < resources_.size(); ++d) {
     const Resource& r = resources_[d];
     by_id_.emplace(r.id, d);
-    for (uint32_t f = 0; f < r.files.size(); ++f) {
-      by_sha256_.emplace(ToHex(r.files[f].sha256), std::make_pair(d, f));
-    }
     Doc& doc = docs_[d];
     doc.text = FoldForSearch(r.title);
     doc.title_length = doc.text.size();
@@ -101,15 +97,6 @@ CatalogIndex::CatalogIndex(std::string release, std::vector<Resource> resources,
 const Resource* CatalogIndex::Find(std::string_view id) const {
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : &resources_[it->second];
-}
-
-const Resource* CatalogIndex::FindByFileSha256(std::string_view sha256_hex,
-                                               const catalogs::ResourceFile** file) const {
-  auto it = by_sha256_.find(std::string(sha256_hex));
-  if (it == by_sha256_.end()) return nullptr;
-  const Resource& r = resources_[it->second.first];
-  if (file != nullptr) *file = &r.files[it->second.second];
-  return &r;
 }
 
 std::vector<PlatformCount> CatalogIndex::Tree() const {

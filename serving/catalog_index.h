@@ -78,9 +78,6 @@ class CatalogIndex {
   const std::vector<catalogs::Resource>& resources() const { return resources_; }
   // A visible resource by id; nullptr if the release has none.
   const catalogs::Resource* Find(std::string_view id) const;
-  // The resource holding the file whose SHA-256 is `sha256_hex`; nullptr if none.
-  const catalogs::Resource* FindByFileSha256(std::string_view sha256_hex,
-                                             const catalogs::ResourceFile** file) const;
 
   std::vector<PlatformCount> Tree() const;
   // `is_local` answers for local_only queries (may be null when local_only is false).
@@ -99,8 +96,7 @@ class CatalogIndex {
   std::vector<catalogs::Resource> resources_;  // sorted by (title, id)
   std::vector<Doc> docs_;                      // parallel to resources_
   std::unordered_map<std::string_view, uint32_t> by_id_;
-  std::unordered_map<std::string, std::pair<uint32_t, uint32_t>> by_sha256_;  // -> (doc, file)
-  std::unordered_map<uint64_t, std::vector<uint32_t>> bigrams_;               // sorted doc numbers
+  std::unordered_map<uint64_t, std::vector<uint32_t>> bigrams_;  // sorted doc numbers
   std::unordered_map<uint32_t, std::vector<uint32_t>> unigrams_;
 };
 

@@ -63,10 +63,6 @@ TEST_F(CatalogIndexTest, HidesRetiredAndUnapproved) {
   EXPECT_NE(index_->Find("k12-a"), nullptr);
   EXPECT_EQ(index_->Find("k12-f"), nullptr);
   EXPECT_EQ(index_->Find("k12-g"), nullptr);
-  const catalogs::ResourceFile* f = nullptr;
-  EXPECT_EQ(index_->FindByFileSha256(ToHex(Sha256(AsBytes(std::string("k12-c")))), &f)->id,
-            "k12-c");
-  EXPECT_EQ(f->name, "v.mp4");
 }
 
 TEST_F(CatalogIndexTest, TreeFollowsTheTaxonomyWithCounts) {

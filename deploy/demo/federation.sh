@@ -119,6 +119,9 @@ Five tiers are running on loopback:
   西湖区          $(url 3)/v1/status
   school         $(url 4)/v1/status   (and /metrics)
   tiersync node status $out/school     explains a node's state
+Teachers and students: open the web UI of any node in a browser, e.g. the school's
+  $(url 4)/            (中文; English: $(url 4)/?lang=en)
+  $(url 4)/v1/catalog/search?q=古诗   the JSON API behind it (docs/serving.md)
 Logs: $out/logs.
 TXT
 if [ -n "$then_script" ]; then

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The web UI in a real browser: a hub publishes the catalog of make_catalog.py (a playable
+# WebM video, a real PDF, Chinese titles, a resource the school does not mirror, an external
+# link) and a school node (西湖区, 330106) syncs it on loopback; then ui.test.mjs (node --test,
+# playwright-core driving Debian's chromium) runs against the school node's UI. Screenshots,
+# one per step, are kept in OUT_DIR/screenshots; logs in OUT_DIR/logs. Everything started is
+# stopped on exit.
+# Usage: run.sh TIERSYNC OUT_DIR   (ports: $TIERSYNC_TEST_PORT, default 18140, and the next)
+# Needs: npm ci --prefix tests/browser (playwright-core), /usr/bin/chromium (or $CHROMIUM).
+set -euo pipefail
+bin="$(realpath "$1")"
+out="$(realpath -m "$2")"
+port="${TIERSYNC_TEST_PORT:-18140}"
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=tests/integration/nodes_lib.sh
+source "$here/../integration/nodes_lib.sh"
+rm -rf "$out"
+mkdir -p "$out/keys" "$out/logs"
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ -d "$here/node_modules/playwright-core" ] ||
+  fail "playwright-core is not installed: npm ci --prefix tests/browser"
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || fail "no browser: apt-get install chromium"
+
+step "Hub: the browser test's catalog (real video and PDF), release r1"
+for role in root targets snapshot timestamp; do "$bin" keys gen "$out/keys/$role.key" >/dev/null; done
+# shellcheck disable=SC2046
+"$bin" hub init "$out/hub" --root-key "$out/keys/root.key" --targets-key "$out/keys/targets.key" \
+  --snapshot-key "$out/keys/snapshot.key" --timestamp-key "$out/keys/timestamp.key" \
+  -k "$out/keys/root.key" $(sign_keys) >/dev/null || fail "hub init"
+python3 "$here/make_catalog.py" "$out/catalog" "$here/fixtures/lesson.webm" ||
+  fail "make_catalog.py"
+publish r1
+start_hub 0
+
+step "A school node mirroring the K-12 platform"
+make_node school 1 school 330106 'platform = k12' "$(url 0)"
+start_node school 1
+wait_release r1 1 60
+
+step "The web UI in chromium: $(url 1)/"
+started=$SECONDS
+(
+  cd "$here"
+  TIERSYNC_UI_URL="$(url 1)" TIERSYNC_UI_SHOTS="$out/screenshots" TIERSYNC_UI_RELEASE=r1 \
+    TIERSYNC_UI_TIER=school TIERSYNC_UI_REGION=330106 \
+    timeout 150 node --test --test-timeout=90000 ui.test.mjs
+) || fail "the browser test failed; screenshots in $out/screenshots"
+echo "browser test passed in $((SECONDS - started)) s; screenshots:"
+ls "$out/screenshots"
+
+# Stop the hub and the node now, so that what a sanitizer build reports at exit is in the logs.
+# Reported, not counted as a failure of this test.
+cleanup
+if grep -l -E "ERROR: AddressSanitizer|runtime error:" "$out"/logs/*.log >&2; then
+  echo "WARNING: sanitizer reports in the logs above" >&2
+fi
