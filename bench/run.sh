@@ -8,7 +8,7 @@
 # $BENCH_OUT/NAME.md; add it to COMPARISONS below. Helpers are in bench/lib.sh.
 set -euo pipefail
 
-COMPARISONS=(ingest publish replicate propagate)
+COMPARISONS=(ingest publish replicate propagate serve)
 
 usage() {
   cat <<'EOF'
@@ -18,7 +18,7 @@ Usage: bench/run.sh [--size 1G] [--runs 3] [--out bench/out] [--only NAME[,NAME.
   --runs N       timed runs per command; default 3
   --out DIR      report directory; default bench/out in the repository
   --only LIST    comma-separated comparisons to run (available: ingest, publish, replicate,
-                 propagate); default all
+                 propagate, serve); default all
   --no-setup     skip ./scripts/install-deps.sh and ./scripts/build.sh
 EOF
 }
@@ -60,8 +60,8 @@ if [ -n "$only" ]; then
 fi
 
 if [ "$setup" -eq 1 ]; then
-  bench_log "installing peers: ./scripts/install-deps.sh casync time rsync"
-  ./scripts/install-deps.sh casync time rsync || bench_die "./scripts/install-deps.sh casync time rsync failed"
+  bench_log "installing peers: ./scripts/install-deps.sh casync time rsync wrk nginx"
+  ./scripts/install-deps.sh casync time rsync wrk nginx || bench_die "./scripts/install-deps.sh casync time rsync wrk nginx failed"
   bench_log "building tiersync: ./scripts/build.sh"
   ./scripts/build.sh >&2 || bench_die "./scripts/build.sh failed"
 fi
@@ -71,7 +71,7 @@ case "${TIERSYNC_BUILD_DIR:-build}" in
 esac
 [ -x "$TIERSYNC" ] || bench_die "no tiersync binary at $TIERSYNC (run ./scripts/build.sh)"
 for tool in /usr/bin/time casync rsync curl openssl dd awk; do
-  command -v "$tool" >/dev/null || bench_die "$tool is missing (./scripts/install-deps.sh casync time rsync)"
+  command -v "$tool" >/dev/null || bench_die "$tool is missing (./scripts/install-deps.sh casync time rsync wrk nginx)"
 done
 
 mkdir -p "$BENCH_OUT"

@@ -31,6 +31,14 @@ constexpr auto kEventHold = std::chrono::seconds(25);
 
 int64_t NowSeconds(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1000000); }
 
+// The /metrics endpoint label of a users' request.
+std::string UserEndpoint(std::string_view target) {
+  for (std::string_view e : {"targets", "files", "catalog", "open", "resolve", "usage"}) {
+    if (target.starts_with("/v1/" + std::string(e))) return std::string(e);
+  }
+  return "ui";
+}
+
 std::string Dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
 
 void Log(const std::string& line) { std::cerr << "tiersync node: " << line << std::endl; }
@@ -127,7 +135,9 @@ struct NodeServer::Impl : public HttpHandler {
     if (target.starts_with("/v1/catalog.git/")) {
       return git->Handle(request, target.substr(std::string_view("/v1/catalog.git").size()));
     }
-    if (auto reply = users->Handle(request)) return std::move(*reply);
+    if (auto reply = users->Handle(request)) {
+      return repo->Count(UserEndpoint(target), std::move(*reply));
+    }
     std::string_view path = target.substr(0, target.find('?'));
     if (path == "/v1/events") return notifier.Wait(AfterParameter(target));
     if (path == "/v1/reports") return Report(request);

@@ -49,6 +49,9 @@ class RepositoryService : public HttpHandler {
   void SetTufDir(std::string tuf_dir);
   // The Prometheus text of the counters (without the store gauges), for a wrapping handler.
   std::string CounterMetrics();
+  // Counts a finished reply under `endpoint` in /metrics (and, for a streamed body, each piece
+  // as it is produced); for replies a wrapping handler made.
+  HttpReply Count(std::string endpoint, HttpReply reply);
 
  private:
   HttpReply Metadata(std::string_view name);
@@ -58,8 +61,6 @@ class RepositoryService : public HttpHandler {
   HttpReply Index(std::string_view hex);
   HttpReply Status();
   HttpReply Metrics();
-  // Counts a finished reply (and, for a streamed body, each piece as it is produced).
-  HttpReply Count(std::string endpoint, HttpReply reply);
   // Rebuilds the consistent-snapshot name -> chunk index map if timestamp.json changed.
   void Refresh();
 

@@ -133,6 +133,7 @@ struct Snapshot {
   std::shared_ptr<const serving::CatalogIndex> catalog;
   std::unordered_set<std::string> local;  // SHA-256 (hex) of files fully in the store
   size_t local_files = 0;                 // files of the release whose bytes are stored here
+  std::string tree_json;                  // GET /v1/catalog/tree: the same for the release
 };
 
 struct UserApi::Impl {
@@ -227,9 +228,9 @@ struct UserApi::Impl {
     return j;
   }
 
-  HttpReply Tree(const Snapshot& s) {
+  static std::string TreeJson(const serving::CatalogIndex& catalog) {
     json platforms = json::array();
-    for (const auto& p : s.catalog->Tree()) {
+    for (const auto& p : catalog.Tree()) {
       json boards = json::array();
       for (const auto& b : p.boards) {
         json cats = json::array();
@@ -238,9 +239,8 @@ struct UserApi::Impl {
       }
       platforms.push_back({{"id", p.id}, {"name", p.name}, {"count", p.count}, {"boards", boards}});
     }
-    return JsonReply({{"release", s.catalog->release()},
-                      {"resources", s.catalog->size()},
-                      {"platforms", platforms}});
+    return Dump(
+        {{"release", catalog.release()}, {"resources", catalog.size()}, {"platforms", platforms}});
   }
 
   HttpReply Search(const Snapshot& s, const HttpRequest& request) {
@@ -282,8 +282,10 @@ struct UserApi::Impl {
                       const ResourceFile& f, bool content_address) {
     FileInfo info{ContentTypeOf(f), serving::StrongEtag(ToHex(f.sha256)),
                   content_address ? kImmutable : "no-cache"};
-    const bool get = request.method == "GET";
-    if (get && CountsAsDownload(request)) {
+    // A revalidation (304) is not a download.
+    const std::string* inm = request.Header("if-none-match");
+    const bool revalidation = inm != nullptr && serving::NoneMatchHits(*inm, info.etag);
+    if (!revalidation && CountsAsDownload(request)) {
       usage.Record(Today(), r.id, serving::UsageKind::kDownload);
     }
     if (s.local.count(ToHex(f.sha256)) && f.chunk_index) {
@@ -302,14 +304,12 @@ struct UserApi::Impl {
       }
     }
     if (content_address) return Error(request, 404, "not held here", "本节点没有该文件");
-    if (const std::string* inm = request.Header("if-none-match")) {
-      if (serving::NoneMatchHits(*inm, info.etag)) {
-        HttpReply r304;
-        r304.status = 304;
-        r304.headers.emplace_back("ETag", info.etag);
-        r304.headers.emplace_back("Cache-Control", info.cache_control);
-        return r304;
-      }
+    if (revalidation) {  // the client has the bytes: no need to look for them
+      HttpReply r304;
+      r304.status = 304;
+      r304.headers.emplace_back("ETag", info.etag);
+      r304.headers.emplace_back("Cache-Control", info.cache_control);
+      return r304;
     }
     return Miss(request, r, f, info);
   }
@@ -471,7 +471,11 @@ struct UserApi::Impl {
     }
     const serving::CatalogIndex& catalog = *s->catalog;
     if (content) return ContentAddressed(request, *s, seg);
-    if (seg.size() == 3 && seg[1] == "catalog" && seg[2] == "tree") return Tree(*s);
+    if (seg.size() == 3 && seg[1] == "catalog" && seg[2] == "tree") {
+      HttpReply tree = JsonReply(json::object());
+      tree.body = s->tree_json;
+      return tree;
+    }
     if (seg.size() == 3 && seg[1] == "catalog" && seg[2] == "search") return Search(*s, request);
     if (seg.size() == 2 && seg[1] == "usage") return UsageReply(request);
     const Resource* r = seg.size() >= 3 ? catalog.Find(seg[2]) : nullptr;
@@ -635,6 +639,7 @@ Status UserApi::SetRelease(const std::string& release_dir) {
       }
     }
   }
+  snapshot->tree_json = Impl::TreeJson(*snapshot->catalog);
   Log("users see " + served.release + ": " + std::to_string(snapshot->catalog->size()) +
       " resources, " + std::to_string(snapshot->local_files) + " files stored here");
   std::lock_guard<std::mutex> l(impl_->mu);

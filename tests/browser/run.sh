@@ -51,8 +51,7 @@ echo "browser test passed in $((SECONDS - started)) s; screenshots:"
 ls "$out/screenshots"
 
 # Stop the hub and the node now, so that what a sanitizer build reports at exit is in the logs.
-# Reported, not counted as a failure of this test.
 cleanup
 if grep -l -E "ERROR: AddressSanitizer|runtime error:" "$out"/logs/*.log >&2; then
-  echo "WARNING: sanitizer reports in the logs above" >&2
+  fail "sanitizer reports in the logs above"
 fi

@@ -7,9 +7,15 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../../deploy/demo/lib.sh"
 
 pids=()
+# Stops every process started here; in a sanitizer build, what they reported (also at exit)
+# fails the test.
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  if grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$out"/logs/*.log 2>/dev/null >&2; then
+    echo "TEST FAILED: sanitizer reports in the logs above" >&2
+    exit 1
+  fi
 }
 fail() {
   echo "TEST FAILED: $*" >&2
