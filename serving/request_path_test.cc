@@ -18,26 +18,11 @@ TEST(RequestPathTest, SplitsAndDecodes) {
 }
 
 TEST(RequestPathTest, RefusesTraversalAndControlCharacters) {
-  for (const char* t : {"/v1/files/../../etc/passwd",
-                        "/v1/files/%2e%2e/x",
-                        "/v1/files/.%2e/x",
-                        "/v1/files/%2E./x",
-                        "/v1/files/./x",
-                        "/v1//x",
-                        "/v1/files/a%2fb",
-                        "/v1/files/a%2Fb",
-                        "/v1/files/a\\b",
-                        "/v1/files/a%5cb",
-                        "/v1/files/a%00b",
-                        std::string("/v1/files/a\0b", 13).c_str(),
-                        "/v1/files/a%0d%0ab",
-                        "/v1/files/%zz",
-                        "/v1/files/%4",
-                        "/v1/files/%",
-                        "/v1/files/%ff",
-                        "/v1/files/%c0%ae%c0%ae",
-                        "relative",
-                        ""}) {
+  for (const char* t :
+       {"/v1/files/../../etc/passwd", "/v1/files/%2e%2e/x", "/v1/files/.%2e/x", "/v1/files/%2E./x",
+        "/v1/files/./x", "/v1//x", "/v1/files/a%2fb", "/v1/files/a%2Fb", "/v1/files/a\\b",
+        "/v1/files/a%5cb", "/v1/files/a%00b", "/v1/files/a%0d%0ab", "/v1/files/%zz", "/v1/files/%4",
+        "/v1/files/%", "/v1/files/%ff", "/v1/files/%c0%ae%c0%ae", "relative", ""}) {
     EXPECT_FALSE(SplitPath(t).ok()) << t;
   }
   EXPECT_FALSE(SplitPath(std::string_view("/v1/files/a\0b", 13)).ok());
