@@ -260,8 +260,10 @@ class PosixEnv final : public Env {
 }  // namespace
 
 Env* Env::Default() {
-  static PosixEnv env;  // stateless, so safe to use until exit
-  return &env;
+  // Never destroyed (as leveldb's Env::Default): threads still running while the process
+  // exits — a node's push thread sitting in a long-poll — may go on using it.
+  static Env* const env = new PosixEnv;
+  return env;
 }
 
 }  // namespace tiersync
