@@ -390,8 +390,11 @@ struct UserApi::Impl {
         auto day = serving::DecodeUsageDay(std::string(bytes->begin(), bytes->end()));
         if (day.ok() && day->date == date) {
           usage.Load(std::move(day).value());
-        } else {
-          Log("usage/" + date + ".json is damaged; counting that day from zero");
+        } else {  // kept aside, never overwritten: the counts may still be read by hand
+          const std::string file = JoinPath(UsageDir(), date + ".json");
+          env->RenameFile(file, file + ".damaged").IgnoreError();
+          Log("usage/" + date + ".json is damaged; kept as " + date +
+              ".json.damaged, counting that day from zero");
         }
       }
       std::lock_guard<std::mutex> l(mu);

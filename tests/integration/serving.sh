@@ -183,7 +183,13 @@ per=$(curl -sf "$(url 1)/v1/usage?days=1" | field 'd["days"][0]["resources"]["'"
 [ "$per" -ge 3 ] || fail "downloads of $missing_id: $per"
 stop_node proxy
 ls "$out/proxy/usage/"*.json >/dev/null || fail "no usage file written at shutdown"
+# A damaged day file is kept aside, not overwritten.
+yesterday=$(date -u -d yesterday +%F)
+echo "not json" >"$out/proxy/usage/$yesterday.json"
 start_node proxy 1
+[ "$(cat "$out/proxy/usage/$yesterday.json.damaged" 2>/dev/null)" = "not json" ] ||
+  fail "the damaged usage file was not kept aside"
+grep -q "usage/$yesterday.json is damaged" "$out/logs/proxy.log" || fail "the damaged usage file is not logged"
 [ "$(status 1 | field 'd["usage"]["today"]["downloads"]')" = "$downloads" ] ||
   fail "downloads after a restart: $(status 1 | field 'd["usage"]["today"]["downloads"]'), before: $downloads"
 echo "usage today: $views views, $downloads downloads"
