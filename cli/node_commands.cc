@@ -202,6 +202,24 @@ void Describe(const json& j, bool live) {
       std::cout << " of a " << FormatBytes(st.value("quota_bytes", uint64_t{0})) << " quota";
     std::cout << "\n";
   }
+  if (j["serving"].is_object()) {
+    const json& sv = j["serving"];
+    std::cout << "  users: files not mirrored here are "
+              << (sv.value("miss_policy", "") == "redirect" ? "redirected upward" : "proxied")
+              << "; " << sv.value("local_files", uint64_t{0}) << " files stored here";
+    if (sv["cache"].is_object()) {
+      std::cout << ", " << sv["cache"].value("files", uint64_t{0}) << " proxied files cached ("
+                << FormatBytes(sv["cache"].value("bytes", uint64_t{0})) << ")";
+    }
+    std::cout << "\n";
+  }
+  if (j["usage"].is_object()) {
+    const json& u = j["usage"];
+    std::cout << "  usage today: " << u["today"].value("views", uint64_t{0}) << " views, "
+              << u["today"].value("downloads", uint64_t{0})
+              << " downloads; last 7 days: " << u["last_7_days"].value("views", uint64_t{0})
+              << " views, " << u["last_7_days"].value("downloads", uint64_t{0}) << " downloads\n";
+  }
   std::cout << "  children reporting: " << j.value("children_reports", 0) << std::endl;
 }
 
