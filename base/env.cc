@@ -52,4 +52,17 @@ Status CreateDirs(Env* env, const std::string& dir) {
   return s;
 }
 
+Status RemoveTree(Env* env, const std::string& path) {
+  auto children = env->GetChildren(path);
+  if (!children.ok()) {  // a file, or nothing
+    Status s = env->RemoveFile(path);
+    return s.code() == StatusCode::kNotFound ? Status::Ok() : s;
+  }
+  for (const std::string& name : *children) {
+    TS_RETURN_IF_ERROR(RemoveTree(env, JoinPath(path, name)));
+  }
+  Status s = env->RemoveDir(path);
+  return s.code() == StatusCode::kNotFound ? Status::Ok() : s;
+}
+
 }  // namespace tiersync

@@ -95,6 +95,9 @@ class Env {
   // Creates one directory; kAlreadyExists if it exists.
   virtual Status CreateDir(const std::string& dir) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
+  // Removes an empty directory; kIOError (ENOTEMPTY) if it has entries. Durable after SyncDir
+  // of its parent.
+  virtual Status RemoveDir(const std::string& dir) = 0;
   // Atomically replaces `to` with `from`.
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   // Makes `to` a second name of the file `from` (a hard link: same content, no copy);
@@ -144,6 +147,7 @@ class EnvWrapper : public Env {
   }
   Status CreateDir(const std::string& d) override { return target_->CreateDir(d); }
   Status RemoveFile(const std::string& p) override { return target_->RemoveFile(p); }
+  Status RemoveDir(const std::string& d) override { return target_->RemoveDir(d); }
   Status RenameFile(const std::string& f, const std::string& t) override {
     return target_->RenameFile(f, t);
   }
@@ -183,6 +187,10 @@ Status WriteFileAtomically(Env* env, const std::string& path, ByteSpan data,
 
 // Creates `dir` and any missing parents; OK if it exists.
 Status CreateDirs(Env* env, const std::string& dir);
+
+// Removes `path` and, if it is a directory, everything in it (like `rm -rf`); OK if it does
+// not exist. Durable after SyncDir of its parent.
+Status RemoveTree(Env* env, const std::string& path);
 
 }  // namespace tiersync
 

@@ -198,6 +198,10 @@ class PosixEnv final : public Env {
     if (::unlink(path.c_str()) != 0) return ErrnoToStatus(errno, "unlink " + path);
     return Status::Ok();
   }
+  Status RemoveDir(const std::string& dir) override {
+    if (::rmdir(dir.c_str()) != 0) return ErrnoToStatus(errno, "rmdir " + dir);
+    return Status::Ok();
+  }
   Status RenameFile(const std::string& from, const std::string& to) override {
     if (::rename(from.c_str(), to.c_str()) != 0) {
       return ErrnoToStatus(errno, "rename " + from + " -> " + to);

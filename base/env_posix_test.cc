@@ -116,5 +116,15 @@ TEST_F(PosixEnvTest, CreateDirsMakesParents) {
   EXPECT_TRUE(CreateDirs(env_, d).ok());
 }
 
+TEST_F(PosixEnvTest, RemoveDirRefusesAFullDirectoryAndRemoveTreeEmptiesIt) {
+  std::string d = JoinPath(dir_, "a/b");
+  ASSERT_TRUE(CreateDirs(env_, d).ok());
+  ASSERT_TRUE(WriteFileAtomically(env_, JoinPath(d, "f"), AsBytes("x")).ok());
+  EXPECT_EQ(env_->RemoveDir(JoinPath(dir_, "a")).code(), StatusCode::kIOError);
+  ASSERT_TRUE(RemoveTree(env_, JoinPath(dir_, "a")).ok());
+  EXPECT_FALSE(env_->FileExists(JoinPath(dir_, "a")));
+  EXPECT_TRUE(RemoveTree(env_, JoinPath(dir_, "a")).ok());  // already gone
+}
+
 }  // namespace
 }  // namespace tiersync

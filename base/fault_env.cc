@@ -314,6 +314,11 @@ Status FaultEnv::RemoveFile(const std::string& path) {
   return target()->RemoveFile(path);
 }
 
+Status FaultEnv::RemoveDir(const std::string& dir) {
+  TS_RETURN_IF_ERROR(injector_->AdmitPlain());
+  return target()->RemoveDir(dir);
+}
+
 Status FaultEnv::RenameFile(const std::string& from, const std::string& to) {
   TS_RETURN_IF_ERROR(injector_->AdmitPlain());
   return target()->RenameFile(from, to);

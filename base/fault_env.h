@@ -3,7 +3,7 @@
 //
 // Operation counting: every I/O operation FaultEnv forwards gets the next number 1, 2, 3, ...
 // in call order (across threads). Counted: NewSequentialFile, NewRandomAccessFile,
-// NewWritableFile, NewAppendableFile, GetFileSize, Stat, GetChildren, CreateDir, RemoveFile,
+// NewWritableFile, NewAppendableFile, GetFileSize, Stat, GetChildren, CreateDir, RemoveFile, RemoveDir,
 // RenameFile, TruncateFile, SyncDir, LockFile, and on the file objects FaultEnv returns:
 // Read, ReadAt, Append, Sync, Close. Not counted: FileExists, NowMicros, RandomSeed, file and
 // lock destructors. An operation is counted even when a fault stops it.
@@ -90,6 +90,7 @@ class FaultEnv : public EnvWrapper {
   Result<std::vector<std::string>> GetChildren(const std::string& dir) override;
   Status CreateDir(const std::string& dir) override;
   Status RemoveFile(const std::string& path) override;
+  Status RemoveDir(const std::string& dir) override;
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status TruncateFile(const std::string& path, uint64_t size) override;
   Status SyncDir(const std::string& dir) override;

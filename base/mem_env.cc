@@ -420,6 +420,17 @@ Status MemEnv::RemoveFile(const std::string& path) {
   return Status::Ok();
 }
 
+Status MemEnv::RemoveDir(const std::string& dir) {
+  std::lock_guard<std::mutex> lock(fs_->mu);
+  TS_ASSIGN_OR_RETURN(Location loc, Locate(*fs_, dir));
+  if (loc.is_root()) return InvalidArgumentError("cannot remove the root");
+  if (loc.entry == nullptr) return NotFoundError("no such directory: " + loc.path);
+  if (!loc.is_dir()) return ErrnoToStatus(ENOTDIR, "rmdir " + loc.path);
+  if (!loc.entry->dir->live.empty()) return ErrnoToStatus(ENOTEMPTY, "rmdir " + loc.path);
+  loc.parent->live.erase(loc.name);
+  return Status::Ok();
+}
+
 Status MemEnv::RenameFile(const std::string& from, const std::string& to) {
   std::lock_guard<std::mutex> lock(fs_->mu);
   TS_ASSIGN_OR_RETURN(Location src, Locate(*fs_, from));

@@ -69,6 +69,7 @@ class MemEnv : public Env {
   Status CreateDir(const std::string& dir) override;
   // Removes a file (not a directory).
   Status RemoveFile(const std::string& path) override;
+  Status RemoveDir(const std::string& dir) override;
   // Moves a file over a file, or a directory over nothing or an empty directory.
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status LinkFile(const std::string& from, const std::string& to) override;

@@ -418,5 +418,23 @@ TEST(MemEnvTest, ConcurrentReadAtFromFourThreadsSeesTheData) {
   EXPECT_EQ(mismatches.load(), 0);
 }
 
+TEST(MemEnvTest, RemovedDirectoryComesBackAfterCrashUnlessTheParentWasSynced) {
+  MemEnv env;
+  ASSERT_TRUE(CreateDirs(&env, "/a/b").ok());
+  ASSERT_TRUE(env.SyncDir("/").ok());
+  ASSERT_TRUE(env.SyncDir("/a").ok());
+  WriteFile(env, "/a/b/f", "x", true, true);
+  EXPECT_EQ(env.RemoveDir("/a/b").code(), StatusCode::kIOError);    // not empty
+  EXPECT_EQ(env.RemoveDir("/a/b/f").code(), StatusCode::kIOError);  // not a directory
+  ASSERT_TRUE(RemoveTree(&env, "/a").ok());
+  EXPECT_FALSE(env.FileExists("/a"));
+  env.SimulateCrash(nullptr);
+  EXPECT_TRUE(env.FileExists("/a/b/f"));  // the removal of /a was never made durable
+  ASSERT_TRUE(RemoveTree(&env, "/a").ok());
+  ASSERT_TRUE(env.SyncDir("/").ok());
+  env.SimulateCrash(nullptr);
+  EXPECT_FALSE(env.FileExists("/a"));
+}
+
 }  // namespace
 }  // namespace tiersync

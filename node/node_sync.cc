@@ -1,6 +1,5 @@
 #include "node/node_sync.h"
 
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -10,8 +9,10 @@
 #include "catalogs/git_transport.h"
 #include "catalogs/release.h"
 #include "catalogs/subscription.h"
+#include "node/release_dir.h"
 #include "protocol/tuf_trusted_set.h"
 #include "replication/chunk_sync.h"
+#include "replication/release_sync.h"
 #include "replication/tuf_updater.h"
 
 namespace tiersync::node {
@@ -24,98 +25,22 @@ int64_t NowMs(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1000); 
 
 constexpr uint64_t kMaxCatalogFetchBytes = 1ull << 30;
 
-// A verified metadata refresh: the trusted state, every target, the catalog release.
-struct Refreshed {
-  std::unique_ptr<replication::Updater> updater;
-  std::map<std::string, tuf::TargetFile> targets;
-  catalogs::SignedRelease release;
-  uint64_t version = 0;  // timestamp version
-};
-
-std::string Quote(const std::string& role) { return tuf::QuoteForFileName(role); }
-
-Result<Refreshed> RefreshFrom(Env* env, replication::Fetcher* fetcher, const NodePaths& paths,
-                              const std::string& url) {
-  Refreshed r;
-  r.updater = std::make_unique<replication::Updater>(
-      env, fetcher,
-      replication::UpdaterOptions{paths.trusted, url + "/v1/metadata", url + "/v1/targets",
-                                  paths.downloads, /*keep_root_history=*/true});
-  TS_RETURN_IF_ERROR(r.updater->Refresh());
-  TS_ASSIGN_OR_RETURN(auto all, r.updater->ListAllTargets());
-  for (auto& t : all) r.targets.emplace(t.path, std::move(t.file));
-  auto manifest = r.targets.find(std::string(catalogs::kCatalogTarget));
-  if (manifest == r.targets.end()) {
+// The catalog release a verified refresh names, with its manifest downloaded and checked
+// against the signed hash.
+Result<catalogs::SignedRelease> SignedCatalogRelease(Env* env, replication::VerifiedMetadata& m) {
+  auto manifest = m.targets.find(std::string(catalogs::kCatalogTarget));
+  if (manifest == m.targets.end()) {
     return NotFoundError("the signed metadata names no catalog release yet");
   }
   const tuf::TargetFile& mf = manifest->second;
-  TS_ASSIGN_OR_RETURN(r.release, catalogs::ParseCatalogTarget(mf.custom ? &*mf.custom : nullptr));
+  TS_ASSIGN_OR_RETURN(catalogs::SignedRelease release,
+                      catalogs::ParseCatalogTarget(mf.custom ? &*mf.custom : nullptr));
   TS_ASSIGN_OR_RETURN(std::string local,
-                      r.updater->DownloadTarget(TargetInfo{manifest->first, mf}));
+                      m.updater->DownloadTarget(TargetInfo{manifest->first, mf}));
   TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(env, local, catalogs::kMaxManifestBytes));
-  r.release.manifest.assign(bytes.begin(), bytes.end());
-  r.release.digest = Sha256(bytes);  // DownloadTarget checked it against the signed hash
-  r.version = r.updater->trusted()->timestamp()->version;
-  return r;
-}
-
-// Puts the trusted metadata file `from` (durable: the updater wrote it atomically) into a
-// release directory as a hard link — no copy, no fsync per file (the directory is synced
-// once). The trusted file may be replaced later; the link keeps this release's bytes. Copies
-// when the file system refuses links.
-Status LinkOrCopy(Env* env, const std::string& from, const std::string& to) {
-  if (env->LinkFile(from, to).ok()) return Status::Ok();
-  TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(env, from, 256 << 20));
-  return WriteFileAtomically(env, to, bytes);
-}
-
-// Writes releases/<name>/ with the metadata exactly as verified and the manifest target.
-Status WriteReleaseDir(Env* env, const NodePaths& paths, const Refreshed& r,
-                       const std::string& name, const ServedRelease& served) {
-  const tuf::TrustedSet* t = r.updater->trusted();
-  const std::string dir = JoinPath(paths.releases, name);
-  const std::string tmp = dir + ".tmp";
-  std::error_code ec;
-  std::filesystem::remove_all(tmp, ec);
-  const std::string meta = JoinPath(tmp, "metadata");
-  TS_RETURN_IF_ERROR(CreateDirs(env, meta));
-  for (uint64_t v = 1; v <= t->root().version; ++v) {
-    const std::string file = std::to_string(v) + ".root.json";
-    TS_RETURN_IF_ERROR(LinkOrCopy(env, JoinPath(paths.trusted, file), JoinPath(meta, file)));
-  }
-  TS_RETURN_IF_ERROR(
-      LinkOrCopy(env, JoinPath(paths.trusted, "timestamp.json"), JoinPath(meta, "timestamp.json")));
-  TS_RETURN_IF_ERROR(LinkOrCopy(
-      env, JoinPath(paths.trusted, "snapshot.json"),
-      JoinPath(meta, std::to_string(t->timestamp()->snapshot_meta.version) + ".snapshot.json")));
-  for (const auto& [file, m] : t->snapshot()->meta) {
-    std::string role = file.substr(0, file.size() - 5);  // strip ".json"
-    TS_RETURN_IF_ERROR(
-        LinkOrCopy(env, JoinPath(paths.trusted, Quote(role) + ".json"),
-                   JoinPath(meta, std::to_string(m.version) + "." + Quote(role) + ".json")));
-  }
-  const std::string targets = JoinPath(tmp, "targets/catalog");
-  TS_RETURN_IF_ERROR(CreateDirs(env, targets));
-  TS_RETURN_IF_ERROR(
-      WriteFileAtomically(env, JoinPath(targets, ToHex(r.release.digest) + ".manifest.txt"),
-                          AsBytes(r.release.manifest)));
-  TS_RETURN_IF_ERROR(WriteFileAtomically(env, JoinPath(tmp, "release.json"),
-                                         AsBytes(EncodeServedRelease(served))));
-  TS_RETURN_IF_ERROR(env->SyncDir(meta));
-  TS_RETURN_IF_ERROR(env->SyncDir(tmp));
-  std::filesystem::remove_all(dir, ec);
-  TS_RETURN_IF_ERROR(env->RenameFile(tmp, dir));
-  return env->SyncDir(paths.releases);
-}
-
-// Removes release directories other than the current and the previous one.
-void CollectOldReleases(const NodePaths& paths, const std::string& current,
-                        const std::string& previous) {
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(paths.releases, ec)) {
-    std::string name = e.path().filename();
-    if (name != current && name != previous) std::filesystem::remove_all(e.path(), ec);
-  }
+  release.manifest.assign(bytes.begin(), bytes.end());
+  release.digest = Sha256(bytes);  // DownloadTarget checked it against the signed hash
+  return release;
 }
 
 }  // namespace
@@ -160,24 +85,19 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
     sources_->Failed(i, s, NowMs(env_));
   };
 
-  // 1. Metadata.
+  // 1. Metadata, from the first source whose refresh verifies and names a catalog release.
   report("metadata", 0, 0);
-  std::optional<Refreshed> refreshed;
-  Status last = UnavailableError("no sources configured");
-  for (size_t i : sources_->Order(NowMs(env_))) {
-    auto r = RefreshFrom(env_, fetcher_, paths_, sources_->source(i).url);
-    if (!r.ok()) {
-      last = r.status().WithContext(sources_->source(i).name);
-      reject(i, r.status());
-      continue;
-    }
-    sources_->Succeeded(i, 0, NowMs(env_));
-    out.metadata_source = sources_->source(i).name;
-    refreshed.emplace(std::move(r).value());
-    break;
-  }
-  if (!refreshed) return last.WithContext("no source gave verified metadata");
-  const catalogs::SignedRelease& signed_release = refreshed->release;
+  catalogs::SignedRelease signed_release;
+  auto refreshed = replication::RefreshMetadata(
+      env_, fetcher_, sources_, {paths_.trusted, paths_.downloads},
+      [&](replication::VerifiedMetadata& m) -> Status {
+        TS_ASSIGN_OR_RETURN(signed_release, SignedCatalogRelease(env_, m));
+        return Status::Ok();
+      },
+      &out.rejected);
+  if (!refreshed.ok()) return refreshed.status();
+  out.metadata_source = sources_->source(refreshed->source).name;
+  Status last = Status::Ok();
 
   // 2. The catalog release, verified against the signed manifest.
   report("catalog", 0, 0);
@@ -242,17 +162,8 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
       return VerificationError("catalog release " + signed_release.release + " lists " + path +
                                " but the signed metadata has no such target");
     }
-    const tuf::TargetFile& tf = t->second;
-    auto sha = tf.hashes.find("sha256");
-    const protocol::Json* index = tf.custom ? tf.custom->Find("chunk_index") : nullptr;
-    std::optional<Sha256Digest> sha_d =
-        sha == tf.hashes.end() ? std::nullopt : Sha256FromHex(sha->second);
-    std::optional<Sha256Digest> index_d =
-        index && index->is_string() ? Sha256FromHex(index->as_string()) : std::nullopt;
-    if (!sha_d || !index_d) {
-      return VerificationError("signed target " + path + " lacks its sha256 or chunk_index");
-    }
-    files.push_back({path, tf.length, *sha_d, *index_d, w.priority});
+    TS_ASSIGN_OR_RETURN(auto file, replication::PlannedFileFor(path, t->second, w.priority));
+    files.push_back(std::move(file));
   }
   out.wanted_files = files.size();
   const std::string plan_name =
@@ -275,47 +186,24 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
     out.rejected.insert(out.rejected.end(), counters.rejected.begin(), counters.rejected.end());
     out.chunk_bytes_by_source = counters.chunk_bytes_by_source;
   };
-  auto indexes = replication::LoadIndexes(files, ctx);
-  if (!indexes.ok()) {
-    finish_counters();
-    return indexes.status();
-  }
-  auto have = [&](const protocol::ChunkId& id) {
-    auto r = store_->Contains(id);
-    return r.ok() && *r;
-  };
-  replication::ChunkPlan plan = replication::PlanChunks(files, *indexes, have);
-  out.planned_bytes = plan.missing_bytes;
-  if (config_.quota_bytes > 0 && plan.wanted_bytes > config_.quota_bytes) {
-    return ResourceExhaustedError("release " + signed_release.release + " needs " +
-                                  std::to_string(plan.wanted_bytes) + " bytes for " +
-                                  std::to_string(files.size()) + " files; the quota is " +
-                                  std::to_string(config_.quota_bytes));
-  }
   replication::ChunkSyncOptions options;
   options.parallel = config_.parallel;
   options.max_bytes_per_second = config_.max_bytes_per_second;
   options.progress = [&](uint64_t done, uint64_t total) { report("chunks", done, total); };
-  Status fetched = replication::FetchChunks(plan.missing, ctx, options);
-  Status committed = store_->Commit();  // keep what arrived, whatever happened
+  auto check_quota = [&](const replication::ChunkPlan& plan) -> Status {
+    out.planned_bytes = plan.missing_bytes;
+    if (config_.quota_bytes == 0 || plan.wanted_bytes <= config_.quota_bytes) return Status::Ok();
+    return ResourceExhaustedError("release " + signed_release.release + " needs " +
+                                  std::to_string(plan.wanted_bytes) + " bytes for " +
+                                  std::to_string(files.size()) + " files; the quota is " +
+                                  std::to_string(config_.quota_bytes));
+  };
+  auto fetched = replication::FetchRelease(files, ctx, options, check_quota);
   finish_counters();
-  TS_RETURN_IF_ERROR(fetched);
-  TS_RETURN_IF_ERROR(committed);
-  TS_RETURN_IF_ERROR(replication::StoreIndexes(files, *indexes, store_));
-  TS_RETURN_IF_ERROR(store_->Commit());
+  if (!fetched.ok()) return fetched.status();
 
-  // 5. Verify that everything is there, then switch.
+  // 5. Switch: the release directory, then CURRENT.
   report("switch", 0, 0);
-  replication::ChunkPlan check = replication::PlanChunks(files, *indexes, have);
-  if (!check.missing.empty()) {
-    return CorruptionError(std::to_string(check.missing.size()) +
-                           " chunks still missing after the fetch; not switching");
-  }
-  for (const auto& f : files) {
-    if (!store_->GetIndexBytes(f.index_id).ok()) {
-      return CorruptionError("chunk index of " + f.path + " missing after the fetch");
-    }
-  }
   ServedRelease served;
   served.version = refreshed->version;
   served.release = signed_release.release;
@@ -323,9 +211,10 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
   served.bytes = 0;
   for (const auto& f : files) served.bytes += f.length;
   served.switched_at = static_cast<int64_t>(env_->NowMicros() / 1000000);
-  TS_RETURN_IF_ERROR(WriteReleaseDir(env_, paths_, *refreshed, plan_name, served));
-  TS_RETURN_IF_ERROR(WriteFileAtomically(env_, paths_.current, AsBytes(plan_name + "\n")));
-  CollectOldReleases(paths_, plan_name, previous_dir);
+  TS_RETURN_IF_ERROR(WriteReleaseDir(
+      env_, paths_, *refreshed->updater->trusted(), plan_name, served,
+      {{"catalog/" + ToHex(signed_release.digest) + ".manifest.txt", signed_release.manifest}}));
+  TS_RETURN_IF_ERROR(SwitchCurrent(env_, paths_, plan_name, previous_dir));
   out.switched = true;
   out.current = served;
   return out;
