@@ -1,0 +1,213 @@
+// The simulation's tests (README.md here). A failing seed is printed with the command that
+// replays it: build/tests/sim/tiersync-sim --seed N --verbose.
+//
+// Environment: TIERSYNC_SIM_SEEDS (how many seeds the many-seeds test runs; default 16),
+// TIERSYNC_SIM_FIRST_SEED (default 1).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "base/random.h"
+#include "tests/sim/sim_liar.h"
+#include "tests/sim/sim_node.h"
+#include "tests/sim/sim_world.h"
+#include "tests/testing/temp_dir.h"
+
+namespace tiersync::sim {
+namespace {
+
+uint64_t EnvNumber(const char* name, uint64_t fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
+}
+
+std::string Explain(const WorldOptions& o, const WorldReport& r) {
+  std::string out = "seed " + std::to_string(o.seed) + ": " + r.Summary() + "\n";
+  for (const auto& v : r.violations) out += "  " + v + "\n";
+  size_t from = r.log.size() > 40 ? r.log.size() - 40 : 0;
+  out += "  last events:\n";
+  for (size_t i = from; i < r.log.size(); ++i) out += "    " + r.log[i] + "\n";
+  out += "  replay: tiersync-sim --seed " + std::to_string(o.seed) + " --verbose\n";
+  return out;
+}
+
+TEST(SimTest, ManySeedsWithEveryFaultHoldEveryInvariant) {
+  testing::TempDir tmp;
+  uint64_t first = EnvNumber("TIERSYNC_SIM_FIRST_SEED", 1);
+  uint64_t seeds = EnvNumber("TIERSYNC_SIM_SEEDS", 16);
+  uint64_t lies = 0, crashes = 0, faults = 0, rejections = 0;
+  for (uint64_t seed = first; seed < first + seeds; ++seed) {
+    WorldOptions o;
+    o.seed = seed;
+    o.scratch_dir = tmp.Sub("s" + std::to_string(seed));
+    WorldReport r = RunWorld(o);
+    EXPECT_TRUE(r.ok()) << Explain(o, r);
+    EXPECT_GE(r.converge_seconds, 0) << Explain(o, r);
+    lies += r.lies_told;
+    crashes += r.crashes;
+    faults += r.network_faults + r.disk_faults;
+    rejections += r.rejections;
+  }
+  // The faults really happened (a harness that injects nothing proves nothing).
+  EXPECT_GT(lies, 0u);
+  EXPECT_GT(crashes, 0u);
+  EXPECT_GT(faults, 0u);
+  EXPECT_GT(rejections, 0u);
+}
+
+TEST(SimTest, ASeedReplaysExactly) {
+  testing::TempDir tmp;
+  WorldOptions o;
+  o.seed = 7;
+  o.scratch_dir = tmp.Sub("a");
+  WorldReport a = RunWorld(o);
+  o.scratch_dir = tmp.Sub("b");
+  WorldReport b = RunWorld(o);
+  EXPECT_EQ(a.log, b.log);
+  EXPECT_EQ(a.Summary(), b.Summary());
+  o.seed = 8;
+  o.scratch_dir = tmp.Sub("c");
+  EXPECT_NE(RunWorld(o).log, a.log);
+}
+
+// Every lie of a compromised intermediate, alone: it is told, its children notice (I8), nothing
+// it forged is stored or served (I1), and every node still converges (I5, I7).
+TEST(SimTest, EachLieOfACompromisedNodeIsNoticedAndContained) {
+  testing::TempDir tmp;
+  for (size_t l = 0; l < std::size(kAllLies); ++l) {
+    WorldOptions o;
+    o.seed = 100 + l;
+    o.lie = static_cast<int>(l);
+    o.network_faults = o.partitions = o.crashes = o.disk_faults = o.clock_jumps = false;
+    o.scratch_dir = tmp.Sub("lie" + std::to_string(l));
+    WorldReport r = RunWorld(o);
+    SCOPED_TRACE(LieName(kAllLies[l]));
+    EXPECT_TRUE(r.ok()) << Explain(o, r);
+    EXPECT_GT(r.lies_told, 0u) << Explain(o, r);
+    EXPECT_GE(r.converge_seconds, 0) << Explain(o, r);
+  }
+}
+
+// The negative control: a disk that acknowledges fsync without doing it, and power losses.
+// What a node reported as switched does not survive: the checker must say so.
+TEST(SimTest, NegativeControlADiskIgnoringFsyncBreaksDurability) {
+  testing::TempDir tmp;
+  int broken = 0;
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    WorldOptions o;
+    o.seed = seed;
+    o.sync_disabled = true;
+    o.network_faults = o.partitions = o.disk_faults = o.clock_jumps = o.liar = false;
+    o.scratch_dir = tmp.Sub("n" + std::to_string(seed));
+    WorldReport r = RunWorld(o);
+    if (!r.ok()) ++broken;
+  }
+  EXPECT_GT(broken, 0) << "crashes on a disk that ignores fsync went unnoticed";
+}
+
+// Crash-point loop of a sync (threats.md F1, F2): a school serves release 1; the hub publishes
+// release 2; for every I/O operation k of the school's sync of it, crash at k with power loss
+// (un-fsynced data lost, the last write torn), restart, check, and sync again. After every
+// crash the school serves release 1 or 2, complete and verified; after the resync, release 2.
+struct CrashPointResult {
+  uint64_t operations = 0;  // I/O operations of the uninterrupted sync
+  uint64_t trials = 0;
+  std::vector<std::string> problems;
+};
+
+CrashPointResult RunSyncCrashPoints(const std::string& scratch, bool sync_disabled) {
+  CrashPointResult result;
+  auto trial = [&](uint64_t k) -> bool {  // false: k is past the last operation
+    SimNetwork net(k);
+    int64_t now = 1'800'000'000;
+    std::string dir = scratch + "/k" + std::to_string(k);
+    SimHub hub(&net, "hub", dir + "/hub", 3, now);
+    std::map<std::string, std::string> files;
+    Random r(5);
+    for (int f = 0; f < 4; ++f) {
+      std::string s(6000 + 3000 * f, '\0');
+      for (auto& c : s) c = static_cast<char>(r.Next());
+      files["national/r" + std::to_string(f) + "/a.bin"] = s;
+    }
+    EXPECT_TRUE(hub.Publish(files, now).ok());
+    SimNode school(
+        &net, "school", "school", {"hub"}, [](const std::string&) { return true; }, hub.root_json(),
+        dir + "/school", 9);
+    school.faults()->SetSyncDisabled(sync_disabled);
+    school.clock()->SetNowMicros(static_cast<uint64_t>(now) * 1'000'000);
+    EXPECT_TRUE(school.Boot().ok());
+    CycleOutcome first = school.SyncCycle();
+    EXPECT_TRUE(first.status.ok()) << first.status.ToString();
+    const uint64_t v1 = first.version;
+    files["national/r1/a.bin"].insert(100, std::string(700, 'x'));
+    files.erase("national/r3/a.bin");
+    files["national/r4/a.bin"] = std::string(9000, 'y');
+    EXPECT_TRUE(hub.Publish(files, now + 60).ok());
+    const uint64_t v2 = hub.latest_version();
+
+    FaultEnv* f = school.faults();
+    f->ResetCounters();
+    f->CrashAtOperation(k);
+    CycleOutcome crashed = school.SyncCycle();
+    const bool crashed_at_k = f->crashed();
+    const uint64_t operations = f->operation_count();
+    Random tear(k * 31 + 7);
+    school.Crash(/*power_loss=*/true, &tear);
+    f->SetSyncDisabled(false);
+    Status boot = school.Boot();
+    auto where = [&](const std::string& p) {
+      result.problems.push_back("crash at operation " + std::to_string(k) + ": " + p);
+    };
+    if (!boot.ok()) {
+      where("restart fails: " + boot.ToString());
+      return crashed_at_k;
+    }
+    auto served = school.ServedVersion();
+    if (!served.ok() || (*served != v1 && *served != v2)) {
+      where("serves " + (served.ok() ? "v" + std::to_string(*served) : served.status().ToString()) +
+            " after the restart, not v" + std::to_string(v1) + " or v" + std::to_string(v2));
+    }
+    if (!crashed_at_k && crashed.status.ok() && served.ok() && *served != v2) {
+      where("the sync reported success but v" + std::to_string(v2) + " did not survive");
+    }
+    for (const auto& p : ProbeAsConsumer(&net, hub, school, now + 120)) where(p);
+    CycleOutcome again = school.SyncCycle();
+    if (!again.status.ok() || again.version != v2) {
+      where("the resync does not reach v" + std::to_string(v2) + ": " + again.status.ToString());
+    }
+    for (const auto& p : ProbeAsConsumer(&net, hub, school, now + 180)) where(p);
+    ++result.trials;
+    if (!crashed_at_k) result.operations = operations;
+    return crashed_at_k;
+  };
+  for (uint64_t k = 1; k < 100'000; ++k) {
+    bool more = trial(k);
+    std::error_code ec;
+    std::filesystem::remove_all(scratch + "/k" + std::to_string(k), ec);
+    if (!more) break;
+  }
+  return result;
+}
+
+TEST(SimTest, CrashAtEveryOperationOfASyncLosesNothing) {
+  testing::TempDir tmp;
+  CrashPointResult r = RunSyncCrashPoints(tmp.path(), /*sync_disabled=*/false);
+  EXPECT_GT(r.operations, 50u);
+  EXPECT_EQ(r.trials, r.operations + 1);
+  for (const auto& p : r.problems) ADD_FAILURE() << p;
+  std::printf("sync crash points: %llu operations, %llu trials, %zu problems\n",
+              static_cast<unsigned long long>(r.operations),
+              static_cast<unsigned long long>(r.trials), r.problems.size());
+}
+
+TEST(SimTest, CrashPointNegativeControlWithoutFsyncFindsDamage) {
+  testing::TempDir tmp;
+  CrashPointResult r = RunSyncCrashPoints(tmp.path(), /*sync_disabled=*/true);
+  EXPECT_FALSE(r.problems.empty())
+      << "a disk that ignores fsync went unnoticed in " << r.trials << " crash points";
+}
+
+}  // namespace
+}  // namespace tiersync::sim
