@@ -37,6 +37,7 @@ class Body {
 
   Result<std::string> Next() {
     std::string piece;
+    piece.reserve(kFilePieceBytes);  // one allocation, no copies as it grows
     while (piece.size() < kFilePieceBytes && seg_ < segments_.size()) {
       Segment& s = segments_[seg_];
       if (!literal_done_) {
