@@ -683,7 +683,8 @@ Result<FetchStats> FetchCatalog(const std::string& repo_dir, const std::string& 
   git_remote* remote = nullptr;
   TS_GIT_CALL(git_remote_create_with_opts(&remote, url.c_str(), &create), "remote " + url);
   RemotePtr remote_owner(remote);
-  git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
+  git_fetch_options opts;  // (the _INIT macro leaves fields out: clang's -Wextra refuses it)
+  TS_GIT_CALL(git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION), "fetch options");
   opts.update_fetchhead = 0;
   opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;  // the refspec below names them all
   opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;

@@ -20,21 +20,12 @@
 #include <string>
 #include <vector>
 
+#include "node/http_url.h"
 #include "replication/fetcher.h"
 
 namespace tiersync::node {
 
 class TlsClientContext;
-
-// The parts of an http:// or https:// URL. kInvalidArgument for anything else (user-info,
-// fragments and non-numeric ports are refused).
-struct HttpUrl {
-  bool https = false;
-  std::string host;
-  std::string port = "80";   // 443 for https
-  std::string target = "/";  // path and query, as sent in the request line
-};
-Result<HttpUrl> ParseHttpUrl(const std::string& url);
 
 struct HttpFetcherOptions {
   std::chrono::milliseconds stall_timeout{30'000};

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "catalogs/region_table.h"
-#include "node/http_fetcher.h"
+#include "node/http_url.h"
 
 namespace tiersync::node {
 namespace {
@@ -271,8 +271,13 @@ std::string FormatNodeConfig(const NodeConfig& c) {
   for (size_t i = 0; i < c.sources.size(); ++i) out += (i ? ", " : "") + q(c.sources[i]);
   out += "]\nnational = " + q(c.national) + "\n\n[subscription]\n";
   out += "# docs/formats/subscription.md\nrules = " + q(c.subscription) + "\n\n[storage]\n";
-  out += "quota = " + q(c.quota_bytes ? std::to_string(c.quota_bytes >> 20) + "M" : "") +
-         "\n\n[sync]\n";
+  // In MiB when it is a whole number of them, else in bytes: never rounded (a quota under
+  // 1 MiB used to come back as none; found by tests/fuzz/node_config_fuzz.cc).
+  const std::string quota = c.quota_bytes == 0 ? ""
+                            : c.quota_bytes % (1u << 20) == 0
+                                ? std::to_string(c.quota_bytes >> 20) + "M"
+                                : std::to_string(c.quota_bytes);
+  out += "quota = " + q(quota) + "\n\n[sync]\n";
   out += "poll_seconds = " + std::to_string(c.poll_seconds) + "\n";
   out += std::string("push = ") + (c.push ? "true" : "false") + "\n";
   out += "parallel = " + std::to_string(c.parallel) + "\n";

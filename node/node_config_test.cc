@@ -50,6 +50,19 @@ TEST(NodeConfigTest, ParsesEveryKeyAndDefaults) {
   EXPECT_EQ(again->name, c->name);
 }
 
+TEST(NodeConfigTest, AQuotaThatIsNoWholeNumberOfMebibytesIsWrittenExactly) {
+  for (const char* quota : {"648", "1000000000", "3M"}) {
+    std::string text = kCounty;
+    text.replace(text.find("\"2G\""), 4, std::string("\"") + quota + "\"");
+    auto c = ParseNodeConfig(text, "node.toml");
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    auto again = ParseNodeConfig(FormatNodeConfig(*c), "node.toml");
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_EQ(again->quota_bytes, c->quota_bytes) << quota;
+    EXPECT_GT(again->quota_bytes, 0u) << quota;
+  }
+}
+
 TEST(NodeConfigTest, MistakesAreNamed) {
   auto expect = [](std::string text, const std::string& says) {
     auto c = ParseNodeConfig(text, "node.toml");

@@ -27,7 +27,6 @@ namespace {
 
 using nlohmann::json;
 constexpr size_t kMaxChildren = 1000;
-constexpr auto kEventHold = std::chrono::seconds(25);
 
 int64_t NowSeconds(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1000000); }
 

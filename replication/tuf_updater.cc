@@ -177,10 +177,11 @@ Result<std::vector<TargetInfo>> Updater::ListAllTargets() {
     if (!visited.insert({v.role, v.delegator}).second) continue;
     --budget;
     TS_ASSIGN_OR_RETURN(const tuf::Targets* targets, LoadTargets(v.role, v.delegator));
-    for (const auto& [path, file] : targets->targets) {
+    for (const auto& entry : targets->targets) {
+      const std::string& path = entry.first;  // (a structured binding: clang 14 cannot capture it)
       bool covered = std::all_of(v.chain.begin(), v.chain.end(),
                                  [&](const auto* d) { return tuf::RoleCoversTarget(*d, path); });
-      if (covered) found.emplace(path, file);  // pre-order: the first role wins
+      if (covered) found.emplace(path, entry.second);  // pre-order: the first role wins
     }
     if (!targets->delegations) continue;
     for (auto it = targets->delegations->roles.rbegin(); it != targets->delegations->roles.rend();

@@ -1,15 +1,33 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (ASan + UBSan) into build-fuzz/ and runs each for
-# SECONDS (default 60) on its committed seed corpus. Usage: scripts/fuzz.sh [SECONDS]
+# Builds the libFuzzer targets (tests/fuzz/) with clang, ASan and UBSan into build-fuzz/ — only
+# the targets and the libraries they need — and runs each for SECONDS (default 60) on its
+# committed seed corpus plus what earlier runs found. Any crash, sanitizer report or leak fails
+# the run (the input is kept as build-fuzz/crash-*). The test command runs it briefly
+# (scripts/test.sh); run it longer on demand. Usage: scripts/fuzz.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 ./scripts/install-deps.sh clang libclang-rt-14-dev
-CC=clang CXX=clang++ TIERSYNC_BUILD_DIR=build-fuzz ./scripts/build.sh -DTIERSYNC_FUZZ=ON
-for target in json tuf_metadata chunk_index chunk_batch subscription catalog_record; do
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DTIERSYNC_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j "$(nproc)" --target fuzz
+targets=(json tuf_metadata chunk_index chunk_batch subscription catalog_record
+         http_range http_conditional request_path node_config)
+passed=0
+failed=0
+for target in "${targets[@]}"; do
   work="build-fuzz/corpus/$target"
   mkdir -p "$work"
-  echo "== $target: ${seconds}s"
-  "build-fuzz/tests/fuzz/${target}_fuzz" "$work" "tests/fuzz/corpus/$target" \
-    -max_total_time="$seconds" -max_len=65536 -print_final_stats=1 2>&1 | tail -4
+  echo "== fuzz $target: ${seconds}s"
+  if (cd build-fuzz && "tests/fuzz/${target}_fuzz" "corpus/$target" "../tests/fuzz/corpus/$target" \
+        -max_total_time="$seconds" -max_len=65536 -print_final_stats=1 >"fuzz-$target.log" 2>&1); then
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "build-fuzz/fuzz-$target.log" || true
+    passed=$((passed + 1))
+  else
+    tail -n 40 "build-fuzz/fuzz-$target.log"
+    echo "fuzz $target FAILED (input kept in build-fuzz/crash-*)"
+    failed=$((failed + 1))
+  fi
 done
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -5,12 +5,13 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/), so that every test also
 # checks memory and undefined behaviour. One build instead of a plain and a sanitizer one keeps
 # the whole run within CI's 30 minutes on 2 cores.
-# TIERSYNC_SKIP_SANITIZERS=1 runs the suite in the plain build (build/) instead.
+# TIERSYNC_SKIP_SANITIZERS=1 runs the suite in the plain build (build/) instead. Then every fuzz
+# target runs for TIERSYNC_FUZZ_SECONDS (default 10) in its own clang build (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The peers and clients the tests drive, beyond what building needs (a CJK font only so that
 # the browser test's screenshots show Chinese).
-./scripts/install-deps.sh chromium fonts-wqy-microhei nginx wget aria2
+./scripts/install-deps.sh chromium fonts-wqy-microhei nginx wget aria2 strace faketime
 # npm packages of the interoperability and browser tests, exactly as locked.
 npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
@@ -26,3 +27,5 @@ fi
 # sockets and rate limits.
 jobs=$(($(nproc) * 2))
 ctest --test-dir "$build" -j "$jobs" --output-on-failure --timeout 900
+# Every fuzz target briefly (clang, ASan + UBSan): a crash or sanitizer report fails the run.
+./scripts/fuzz.sh "${TIERSYNC_FUZZ_SECONDS:-10}"
