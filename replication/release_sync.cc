@@ -1,5 +1,8 @@
 #include "replication/release_sync.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include "base/sha256.h"
 
 namespace tiersync::replication {
@@ -8,6 +11,17 @@ namespace {
 namespace tuf = protocol::tuf;
 
 int64_t NowMs(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1000); }
+
+// An error of this node's own disk (the updater persisting what it verified): no source is to
+// blame and no other source would do better, so the refresh stops there. Sources report only
+// kUnavailable, kDeadlineExceeded, kNotFound, kVerificationFailed and, for bodies over a cap,
+// kResourceExhausted without an errno text (replication/fetcher.h).
+bool LocalDiskError(const Status& s) {
+  if (s.code() == StatusCode::kIOError) return true;
+  return s.code() == StatusCode::kResourceExhausted &&
+         (s.message().find(std::strerror(ENOSPC)) != std::string::npos ||
+          s.message().find(std::strerror(EDQUOT)) != std::string::npos);
+}
 
 Result<VerifiedMetadata> RefreshFrom(Env* env, Fetcher* fetcher, const MetadataDirs& dirs,
                                      const std::string& url) {
@@ -37,6 +51,7 @@ Result<VerifiedMetadata> RefreshMetadata(Env* env, Fetcher* fetcher, SourcePolic
       m->source = i;
       if (accept) s = accept(*m);
     }
+    if (!s.ok() && LocalDiskError(s)) return s.WithContext("this node's disk");
     if (!s.ok()) {
       if (s.code() == StatusCode::kVerificationFailed && rejected != nullptr) {
         rejected->push_back(src.name + ": " + s.message());
