@@ -3,11 +3,13 @@
 //
 //   tiersync-sim --seed 17 --verbose        # the events of seed 17, as the test ran it
 //   tiersync-sim --seed 1 --seeds 200       # seeds 1..200
+//   tiersync-sim --national --national-schools 500000 [--dark-province 18]
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <string>
 
+#include "tests/sim/national.h"
 #include "tests/sim/sim_world.h"
 
 int main(int argc, char** argv) {
@@ -26,7 +28,25 @@ int main(int argc, char** argv) {
   app.add_flag("--no-faults", quiet_faults, "no network, disk, crash, clock or liar faults");
   app.add_flag("--sync-disabled", o.sync_disabled, "negative control: disks ignore fsync");
   app.add_flag("-v,--verbose", verbose, "print every event");
+  bool national = false;
+  tiersync::sim::NationalOptions n;
+  bool no_mirror = false, no_push = false;
+  app.add_flag("--national", national, "the national-scale run (national.h) instead");
+  app.add_option("--national-schools", n.schools)->capture_default_str();
+  app.add_option("--dark-province", n.dark_province, "province index (code order) that is down")
+      ->capture_default_str();
+  app.add_option("--hub-syncs-per-second", n.hub_syncs_per_second)->capture_default_str();
+  app.add_flag("--no-mirror", no_mirror, "upper tiers hold only their own subscription");
+  app.add_flag("--no-push", no_push, "children only poll");
   CLI11_PARSE(app, argc, argv);
+  if (national) {
+    n.seed = o.seed;
+    n.mirror_children = !no_mirror;
+    n.push = !no_push;
+    tiersync::sim::NationalReport r = tiersync::sim::RunNational(n);
+    std::printf("%s\n", r.Summary().c_str());
+    return r.converge_seconds >= 0 ? 0 : 1;
+  }
   if (quiet_faults) {
     o.network_faults = o.partitions = o.crashes = o.disk_faults = o.clock_jumps = o.liar = false;
   }

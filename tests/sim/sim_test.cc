@@ -10,6 +10,7 @@
 #include <string>
 
 #include "base/random.h"
+#include "tests/sim/national.h"
 #include "tests/sim/sim_liar.h"
 #include "tests/sim/sim_node.h"
 #include "tests/sim/sim_world.h"
@@ -207,6 +208,41 @@ TEST(SimTest, CrashPointNegativeControlWithoutFsyncFindsDamage) {
   CrashPointResult r = RunSyncCrashPoints(tmp.path(), /*sync_disabled=*/true);
   EXPECT_FALSE(r.problems.empty())
       << "a disk that ignores fsync went unnoticed in " << r.trials << " crash points";
+}
+
+}  // namespace
+}  // namespace tiersync::sim
+
+namespace tiersync::sim {
+namespace {
+
+// National scale (national.h) at the CI size: the real region tables and 20,000 schools. One
+// release reaches every school; the hub sends a small fraction of all bytes (upper tiers
+// mirror their children's subscriptions); with a whole province dark its schools fall back to
+// the hub, which stays under its capacity and still serves every one of them.
+TEST(NationalSimTest, AReleaseReachesEverySchoolAndTheHubStaysBounded) {
+  NationalOptions o;
+  NationalReport normal = RunNational(o);
+  EXPECT_EQ(normal.provinces, 31);
+  EXPECT_GT(normal.cities, 300);
+  EXPECT_GT(normal.counties, 2800);
+  EXPECT_GE(normal.converge_seconds, 0) << normal.Summary();
+  EXPECT_LT(normal.hub_bytes * 100, normal.all_bytes) << normal.Summary();  // under 1%
+  EXPECT_EQ(normal.hub_refused, 0) << normal.Summary();
+
+  o.dark_province = 18;  // 广东省 (440000) in code order
+  NationalReport dark = RunNational(o);
+  EXPECT_GT(dark.dark_schools, 0);
+  EXPECT_GE(dark.converge_seconds, 0) << dark.Summary();
+  EXPECT_GT(dark.hub_bytes, normal.hub_bytes) << "the dark province's schools did not fall back";
+  EXPECT_LE(dark.hub_peak_syncs_per_minute, o.hub_syncs_per_second * 60) << dark.Summary();
+  std::printf("national: %s\nnational, one province dark: %s\n", normal.Summary().c_str(),
+              dark.Summary().c_str());
+
+  o.dark_province = -1;
+  o.mirror_children = false;  // the control: without mirroring the hub carries half of it
+  NationalReport flat = RunNational(o);
+  EXPECT_GT(flat.hub_bytes * 4, flat.all_bytes) << flat.Summary();
 }
 
 }  // namespace

@@ -1,0 +1,280 @@
+#include "tests/sim/national.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <queue>
+#include <sstream>
+
+#include "base/random.h"
+#include "catalogs/region_table.h"
+#include "replication/source_policy.h"
+
+namespace tiersync::sim {
+namespace {
+
+enum class Tier { kHub, kProvince, kCity, kCounty, kSchool };
+
+struct Node {
+  Tier tier;
+  int parent = -1;
+  std::vector<int> sources;  // parent first, the hub last
+  std::vector<int> children;
+  double share = 0;  // of release_bytes it fetches
+  uint64_t link = 0;
+  int version = 1;
+  bool up = true;
+  bool busy = false;  // fetching
+  int64_t next_poll = -1;
+  int64_t switched_at = -1;
+  std::unique_ptr<replication::SourcePolicy> policy;
+};
+
+struct Event {
+  int64_t at_ms;
+  uint64_t seq;
+  int node;
+  int switch_to;  // > 0: the fetch of that version completes; 0: a poll; -1: a push
+  bool operator>(const Event& o) const { return std::tie(at_ms, seq) > std::tie(o.at_ms, o.seq); }
+};
+
+class National {
+ public:
+  explicit National(const NationalOptions& o) : o_(o), random_(o.seed) {}
+  NationalReport Run();
+
+ private:
+  int Add(Tier tier, int parent, uint64_t link) {
+    Node n;
+    n.tier = tier;
+    n.parent = parent;
+    n.link = link;
+    for (int a = parent; a > 0; a = nodes_[a].parent) n.sources.push_back(a);
+    if (tier != Tier::kHub) n.sources.push_back(0);
+    std::vector<replication::Source> list;
+    for (int s : n.sources) list.push_back({std::to_string(s), std::to_string(s)});
+    n.policy = std::make_unique<replication::SourcePolicy>(std::move(list));
+    nodes_.push_back(std::move(n));
+    int i = static_cast<int>(nodes_.size()) - 1;
+    if (parent >= 0) nodes_[parent].children.push_back(i);
+    return i;
+  }
+  void Build();
+  void Schedule(int64_t at_ms, int node, int switch_to) {
+    events_.push(Event{at_ms, seq_++, node, switch_to});
+  }
+  void SchedulePoll(int i, int64_t now_ms) {
+    int64_t p = o_.poll_seconds * 1000;
+    int64_t at =
+        now_ms + p + static_cast<int64_t>(random_.Uniform(static_cast<uint64_t>(p / 5 + 1)));
+    nodes_[i].next_poll = at;
+    Schedule(at, i, 0);
+  }
+  void Cycle(int i, int64_t now_ms);
+  void Switch(int i, int version, int64_t now_ms);
+  bool CountHubSync(int64_t now_ms);
+
+  const NationalOptions o_;
+  Random random_;
+  std::vector<Node> nodes_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  uint64_t seq_ = 0;
+  std::map<int64_t, int64_t> hub_per_second_, hub_per_minute_;
+  NationalReport report_;
+  std::vector<int64_t> school_times_;
+  int64_t schools_current_ = 0;
+};
+
+void National::Build() {
+  const auto& regions = catalogs::RegionTable::Builtin();
+  Add(Tier::kHub, -1, 0);
+  std::vector<int> counties;
+  std::map<int, int> province_of;  // county node -> province index
+  int province_index = 0;
+  for (const auto* p : regions.AtLevel(catalogs::RegionLevel::kProvince)) {
+    int pi = Add(Tier::kProvince, 0, o_.province_link);
+    if (province_index == o_.dark_province) report_.dark_province = p->name + " (" + p->code + ")";
+    ++report_.provinces;
+    for (const auto* c : regions.Children(p->code)) {
+      int ci = Add(Tier::kCity, pi, o_.city_link);
+      ++report_.cities;
+      auto areas = regions.Children(c->code);
+      if (areas.empty() || c->also_county) {  // a city without counties serves both tiers
+        counties.push_back(Add(Tier::kCounty, ci, o_.county_link));
+        province_of[counties.back()] = province_index;
+        ++report_.counties;
+      }
+      for (size_t a = 0; a < areas.size(); ++a) {
+        if (areas[a]->code == c->code) continue;
+        counties.push_back(Add(Tier::kCounty, ci, o_.county_link));
+        province_of[counties.back()] = province_index;
+        ++report_.counties;
+      }
+    }
+    ++province_index;
+  }
+  for (int64_t s = 0; s < o_.schools; ++s) {
+    int county = counties[static_cast<size_t>(s) % counties.size()];
+    Add(Tier::kSchool, county, o_.school_link);
+    ++report_.schools;
+    if (o_.dark_province >= 0 && province_of[county] == o_.dark_province) ++report_.dark_schools;
+  }
+  // Shares: a school wants school_share of a release; an upper tier the union of its subtree
+  // (independent subsets: 1 - (1 - s)^schools below), the provinces everything.
+  std::vector<int64_t> below(nodes_.size(), 0);
+  for (int i = static_cast<int>(nodes_.size()) - 1; i > 0; --i) {
+    if (nodes_[i].tier == Tier::kSchool) below[i] = 1;
+    if (nodes_[i].parent > 0) below[nodes_[i].parent] += below[i];
+  }
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
+    n.share = n.tier == Tier::kProvince
+                  ? 1.0
+                  : 1.0 - std::pow(1.0 - o_.school_share, static_cast<double>(below[i]));
+    if (n.tier == Tier::kSchool) n.share = o_.school_share;
+  }
+  if (o_.dark_province >= 0) {
+    // The provincial, city and county nodes of that province are down.
+    int seen = -1;
+    for (size_t i = 1; i < nodes_.size(); ++i) {
+      if (nodes_[i].tier == Tier::kProvince) ++seen;
+      if (nodes_[i].tier == Tier::kProvince && seen == o_.dark_province) {
+        std::vector<int> stack = {static_cast<int>(i)};
+        while (!stack.empty()) {
+          int k = stack.back();
+          stack.pop_back();
+          if (nodes_[k].tier == Tier::kSchool) continue;
+          nodes_[k].up = false;
+          for (int c : nodes_[k].children) stack.push_back(c);
+        }
+      }
+    }
+  }
+}
+
+bool National::CountHubSync(int64_t now_ms) {
+  ++hub_per_minute_[now_ms / 60'000];
+  int64_t& second = hub_per_second_[now_ms / 1000];
+  if (second >= o_.hub_syncs_per_second) {
+    ++report_.hub_refused;
+    return false;
+  }
+  ++second;
+  return true;
+}
+
+void National::Cycle(int i, int64_t now_ms) {
+  Node& n = nodes_[i];
+  if (!n.up || n.busy) return;  // a busy node polls again when its fetch ends
+  int64_t t = now_ms;
+  for (size_t k : n.policy->Order(t)) {
+    int s = n.sources[k];
+    Node& src = nodes_[s];
+    if (!src.up) {
+      t += 2'000;  // connect timeout
+      n.policy->Failed(k, UnavailableError("down"), t);
+      continue;
+    }
+    if (s == 0 && !CountHubSync(t)) {
+      n.policy->Failed(k, UnavailableError("503"), t);
+      continue;
+    }
+    n.policy->Succeeded(k, 0, t);
+    if (src.version <= n.version) break;  // up to date with its best source
+    // The bytes: from this source when it mirrors its subtree's subscriptions; otherwise the
+    // part outside its own subscription (half, in this model) from the hub.
+    uint64_t bytes = static_cast<uint64_t>(static_cast<double>(o_.release_bytes) * n.share);
+    uint64_t from_hub = s == 0 ? bytes : (o_.mirror_children ? 0 : bytes / 2);
+    if (from_hub > 0 && s != 0 && !CountHubSync(t)) {
+      // The part only the hub has is refused: the release cannot switch; try again later.
+      n.policy->Failed(n.sources.size() - 1, UnavailableError("503"), t);
+      break;
+    }
+    report_.hub_bytes += from_hub;
+    report_.all_bytes += bytes;
+    n.busy = true;
+    int64_t transfer_ms = static_cast<int64_t>(bytes * 1000 / std::max<uint64_t>(n.link, 1));
+    Schedule(t + transfer_ms + 500, i, src.version);
+    return;
+  }
+  SchedulePoll(i, t);
+}
+
+void National::Switch(int i, int version, int64_t now_ms) {
+  Node& n = nodes_[i];
+  n.busy = false;
+  if (version > n.version) {
+    n.version = version;
+    n.switched_at = now_ms;
+    if (n.tier == Tier::kSchool) {
+      school_times_.push_back(now_ms);
+      ++schools_current_;
+    }
+    if (o_.push) {
+      for (int c : n.children) {
+        Schedule(now_ms + 200 + static_cast<int64_t>(random_.Uniform(5'000)), c, -1);
+      }
+    }
+  }
+  SchedulePoll(i, now_ms);
+}
+
+NationalReport National::Run() {
+  Build();
+  // Every node serves release 1; the hub publishes release 2 at t = 0 and pushes.
+  nodes_[0].version = 2;
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    int64_t first =
+        static_cast<int64_t>(random_.Uniform(static_cast<uint64_t>(o_.poll_seconds) * 1000));
+    nodes_[i].next_poll = first;
+    Schedule(first, static_cast<int>(i), 0);
+  }
+  if (o_.push) {
+    for (int c : nodes_[0].children) {
+      Schedule(200 + static_cast<int64_t>(random_.Uniform(5'000)), c, -1);
+    }
+  }
+  const int64_t horizon_ms = o_.horizon_seconds * 1000;
+  while (!events_.empty() && schools_current_ < report_.schools) {
+    Event e = events_.top();
+    events_.pop();
+    if (e.at_ms > horizon_ms) break;
+    if (e.switch_to > 0) {
+      Switch(e.node, e.switch_to, e.at_ms);
+    } else if (e.switch_to < 0 || e.at_ms == nodes_[e.node].next_poll) {
+      Cycle(e.node, e.at_ms);  // a push, or the node's current poll (older polls lapse)
+    }
+  }
+  if (schools_current_ == report_.schools && !school_times_.empty()) {
+    std::sort(school_times_.begin(), school_times_.end());
+    report_.converge_seconds = school_times_.back() / 1000;
+    report_.p50_school_seconds = school_times_[school_times_.size() / 2] / 1000;
+    report_.p99_school_seconds = school_times_[school_times_.size() * 99 / 100] / 1000;
+  }
+  for (const auto& [minute, n] : hub_per_minute_) {
+    report_.hub_peak_syncs_per_minute = std::max(report_.hub_peak_syncs_per_minute, n);
+  }
+  return report_;
+}
+
+}  // namespace
+
+std::string NationalReport::Summary() const {
+  std::ostringstream s;
+  s << provinces << " provinces, " << cities << " prefectures, " << counties << " counties, "
+    << schools << " schools";
+  if (dark_schools > 0)
+    s << " (" << dark_schools << " in the dark province " << dark_province << ")";
+  s << ": every school current after " << converge_seconds << " s (median school "
+    << p50_school_seconds << " s, 99th percentile " << p99_school_seconds << " s); hub sent "
+    << hub_bytes / (1 << 20) << " MiB of " << all_bytes / (1 << 20) << " MiB moved ("
+    << (all_bytes ? 100.0 * static_cast<double>(hub_bytes) / static_cast<double>(all_bytes) : 0)
+    << "%); hub peak " << hub_peak_syncs_per_minute << " syncs/min, " << hub_refused
+    << " refused over capacity";
+  return s.str();
+}
+
+NationalReport RunNational(const NationalOptions& options) { return National(options).Run(); }
+
+}  // namespace tiersync::sim

@@ -1,0 +1,63 @@
+// The national-scale run (tests/sim/README.md, "National scale"): the federation as the GB/T
+// 2260 tables make it — 31 provincial nodes, one per prefecture-level and county-level region
+// (catalogs/data/regions), and a configurable number of schools spread over the counties — with
+// one release propagating from the hub and, optionally, a whole province going dark.
+//
+// At this size every node cannot hold a real store and verify real signatures (the seeded
+// fault runs of sim_world.h do that for a tree of 10). Here a node is its served version and
+// the real replication::SourcePolicy (ordered sources, backoff with doubling, lacks that do not
+// demote), polling with jitter and woken by its parent's push, fetching the bytes its
+// subscription needs from the first source that has them, over links of each tier's speed.
+// What it measures is load and time: when the last school is current, how many bytes left the
+// hub against all bytes moved, and the hub's request rate when a province's schools fall back.
+#ifndef TIERSYNC_TESTS_SIM_NATIONAL_H_
+#define TIERSYNC_TESTS_SIM_NATIONAL_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tiersync::sim {
+
+struct NationalOptions {
+  uint64_t seed = 1;
+  int64_t schools = 20'000;
+  // What a release changes, for a node that mirrors the whole national catalog; a school wants
+  // `school_share` of it, its county the union of its schools' wants, and so on up.
+  uint64_t release_bytes = 200ull << 20;
+  double school_share = 0.2;
+  int64_t poll_seconds = 300;  // each node polls with 0-20% jitter
+  bool push = true;            // a parent that switched wakes its children
+  // Upper tiers mirror their children's subscriptions (what child reports make them do); off,
+  // a school's files outside its county's own subscription come from the hub.
+  bool mirror_children = true;
+  // The hub answers at most this many syncs per second (beyond: 503, a failure to back off).
+  int64_t hub_syncs_per_second = 200;
+  // Link speeds (bytes/s) into each tier.
+  uint64_t province_link = 125'000'000, city_link = 60'000'000, county_link = 25'000'000,
+           school_link = 2'500'000;
+  // A whole province (its provincial, city and county nodes) is down when the release is
+  // published; -1: none. The index is into the provinces in code order (0 = 北京).
+  int dark_province = -1;
+  int64_t horizon_seconds = 6 * 3600;
+};
+
+struct NationalReport {
+  int64_t provinces = 0, cities = 0, counties = 0, schools = 0;
+  int64_t converge_seconds = -1;  // publish -> the last school serves it
+  int64_t p50_school_seconds = -1, p99_school_seconds = -1;
+  uint64_t hub_bytes = 0, all_bytes = 0;
+  // Syncs the hub answered (or refused) per minute: peak and the peak while no province is
+  // dark would be the same run with dark_province = -1.
+  int64_t hub_peak_syncs_per_minute = 0;
+  int64_t hub_refused = 0;  // 503s: over capacity
+  int64_t dark_schools = 0;
+  std::string dark_province;
+  std::string Summary() const;
+};
+
+NationalReport RunNational(const NationalOptions& options);
+
+}  // namespace tiersync::sim
+
+#endif  // TIERSYNC_TESTS_SIM_NATIONAL_H_
