@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "base/bytes.h"
+#include "base/fault_env.h"
 #include "base/hex.h"
 #include "base/random.h"
 #include "catalogs/resource.h"
@@ -269,6 +273,82 @@ TEST_F(PublisherTest, SecondPublisherWaitsForTheLock) {
   auto lock = LockHub(env_, HubPaths(hub_));
   ASSERT_TRUE(lock.ok());
   EXPECT_EQ(Run().status().code(), StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace tiersync::hub
+
+namespace tiersync::hub {
+namespace {
+
+// Crash-point loop of a publish (issue 7): r1 is published; r2 (one resource changed, one
+// added) is published through a FaultEnv that makes the process die at Env operation k
+// (every later file, directory and lock operation fails). Then a normal run must finish r2 —
+// exactly one new release, signed, its media stored — and a third run must find nothing to
+// publish (it verifies the signed release through the full TUF client workflow first).
+// libgit2 and LMDB do their own I/O, so their writes are not among the k; the process dies at
+// the next Env operation after them. Every operation is a crash point (if there are more
+// than 300, they are spread; TIERSYNC_CRASH_STRIDE=N takes every N-th).
+TEST_F(PublisherTest, CrashAtEveryOperationOfAPublishFinishesOnTheRerun) {
+  Add("k12-aaaa0001");
+  Add("k12-bbbb0002", "品德教育", 2);
+  ASSERT_TRUE(Run().ok());
+  Add("k12-aaaa0001", "党史学习", 7);  // changed media
+  Add("k12-cccc0003", "品德教育", 3);  // added
+  const std::string base = tmp_.Sub("base");
+  std::filesystem::copy(hub_, base, std::filesystem::copy_options::recursive);
+
+  auto publish_r2 = [&](Env* env, const std::string& dir) {
+    PublishOptions o;
+    o.input = input_;
+    o.publisher = {"发布员", "pub@hub.example.edu.cn"};
+    o.keys = {&key_};
+    o.now = now_;
+    return Publish(env, dir, o);
+  };
+  // How many Env operations an uninterrupted publish of r2 takes.
+  uint64_t total = 0;
+  {
+    const std::string dir = tmp_.Sub("count");
+    std::filesystem::copy(base, dir, std::filesystem::copy_options::recursive);
+    FaultEnv count(Env::Default(), 1);
+    auto r = publish_r2(&count, dir);
+    ASSERT_TRUE(r.ok() && r->release == "r2") << r.status().ToString();
+    total = count.operation_count();
+    std::filesystem::remove_all(dir);
+  }
+  ASSERT_GT(total, 50u);
+  const char* stride_env = std::getenv("TIERSYNC_CRASH_STRIDE");
+  const uint64_t stride =
+      stride_env ? std::max<uint64_t>(1, std::strtoull(stride_env, nullptr, 10)) : total / 300 + 1;
+  uint64_t trials = 0;
+  for (uint64_t k = 1; k <= total; k += stride) {
+    SCOPED_TRACE("crash at operation " + std::to_string(k) + " of " + std::to_string(total));
+    const std::string dir = tmp_.Sub("k" + std::to_string(k));
+    std::filesystem::copy(base, dir, std::filesystem::copy_options::recursive);
+    {
+      FaultEnv fault(Env::Default(), k);
+      fault.CrashAtOperation(k);
+      auto crashed = publish_r2(&fault, dir);
+      EXPECT_FALSE(crashed.ok() && !fault.crashed());
+    }
+    auto rerun = publish_r2(env_, dir);
+    ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
+    EXPECT_EQ(rerun->release, "r2");
+    auto git = catalogs::GitCatalog::Open(JoinPath(dir, "catalog.git"));
+    ASSERT_TRUE(git.ok());
+    EXPECT_EQ((*git)->Releases()->size(), 2u);
+    auto signed_release = ReadSignedRelease(env_, HubPaths(dir));
+    ASSERT_TRUE(signed_release.ok() && signed_release->has_value());
+    EXPECT_EQ((*signed_release)->release, "r2");
+    auto third = publish_r2(env_, dir);
+    ASSERT_TRUE(third.ok()) << third.status().ToString();
+    EXPECT_FALSE(third->published);
+    std::filesystem::remove_all(dir);
+    ++trials;
+  }
+  std::printf("publish crash points: %llu Env operations, %llu crash points\n",
+              static_cast<unsigned long long>(total), static_cast<unsigned long long>(trials));
 }
 
 }  // namespace
