@@ -16,10 +16,9 @@ StoreChunks::StoreChunks(const replication::ChunkStore* store, const protocol::C
   for (const auto& c : index.chunks) ids_.push_back(c.id);
 }
 
-Result<std::string> StoreChunks::Read(size_t i) {
+Result<std::vector<uint8_t>> StoreChunks::Read(size_t i) {
   if (i >= ids_.size()) return InvalidArgumentError("no such chunk");
-  TS_ASSIGN_OR_RETURN(auto bytes, store_->Get(ids_[i], check_));
-  return std::string(bytes.begin(), bytes.end());
+  return store_->Get(ids_[i], check_);
 }
 
 bool AllChunksPresent(const replication::ChunkStore& store, const protocol::ChunkIndex& index) {
@@ -93,7 +92,7 @@ Status UpstreamChunks::FetchFrom(size_t source, size_t first) {
   return Status::Ok();
 }
 
-Result<std::string> UpstreamChunks::Read(size_t i) {
+Result<std::vector<uint8_t>> UpstreamChunks::Read(size_t i) {
   if (i >= index_.chunks.size()) return InvalidArgumentError("no such chunk");
   buffered_.erase(buffered_.begin(), buffered_.lower_bound(i));  // bound what is held
   if (!buffered_.count(i)) {
@@ -115,10 +114,10 @@ Result<std::string> UpstreamChunks::Read(size_t i) {
       return last;
     }
   }
-  std::string chunk = std::move(buffered_[i]);
+  std::vector<uint8_t> chunk = std::move(buffered_[i]);
   buffered_.erase(i);
   if (writer_) {
-    if (i == next_write_ && writer_->Append(chunk).ok()) {
+    if (i == next_write_ && writer_->Append(AsChars(chunk)).ok()) {
       ++next_write_;
     } else {
       writer_.reset();  // not read in order from the start (a range), or the disk refused

@@ -28,7 +28,7 @@ class StoreChunks : public ChunkSource {
   // `store` is not owned and must outlive the source.
   StoreChunks(const replication::ChunkStore* store, const protocol::ChunkIndex& index,
               replication::ReadCheck check);
-  Result<std::string> Read(size_t i) override;
+  Result<std::vector<uint8_t>> Read(size_t i) override;
 
  private:
   const replication::ChunkStore* store_;
@@ -59,7 +59,7 @@ class UpstreamChunks : public ChunkSource {
   // in order from the first; it is committed when the last one was read, abandoned otherwise.
   UpstreamChunks(replication::Fetcher* fetcher, std::vector<std::string> sources, size_t first,
                  protocol::ChunkIndex index, std::unique_ptr<FileCache::Writer> writer);
-  Result<std::string> Read(size_t i) override;
+  Result<std::vector<uint8_t>> Read(size_t i) override;
   void Finished() override;
 
  private:
@@ -71,7 +71,7 @@ class UpstreamChunks : public ChunkSource {
   protocol::ChunkIndex index_;
   std::unique_ptr<FileCache::Writer> writer_;
   size_t next_write_ = 0;
-  std::map<size_t, std::string> buffered_;  // checked chunks fetched ahead
+  std::map<size_t, std::vector<uint8_t>> buffered_;  // checked chunks fetched ahead
 };
 
 }  // namespace tiersync::node

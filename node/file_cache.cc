@@ -24,12 +24,12 @@ class CachedChunks : public ChunkSource {
       at += c.size;
     }
   }
-  Result<std::string> Read(size_t i) override {
+  Result<std::vector<uint8_t>> Read(size_t i) override {
     if (i >= chunks_.size()) return InvalidArgumentError("no such chunk");
     const Chunk& c = chunks_[i];
-    std::string bytes(c.size, '\0');
-    auto n = file_->ReadAt(c.offset, {reinterpret_cast<uint8_t*>(bytes.data()), bytes.size()});
-    if (!n.ok() || *n != c.size || Sha256(AsBytes(bytes)) != c.id) {
+    std::vector<uint8_t> bytes(c.size);
+    auto n = file_->ReadAt(c.offset, bytes);
+    if (!n.ok() || *n != c.size || Sha256(bytes) != c.id) {
       if (auto cache = cache_.lock()) cache->Drop(sha256_);
       return CorruptionError("cached file " + ToHex(sha256_) + ": chunk " + std::to_string(i) +
                              " is damaged; dropped from the cache");

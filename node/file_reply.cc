@@ -64,7 +64,7 @@ class Body {
       const uint64_t take = std::min<uint64_t>(
           until - from, kFilePieceBytes - std::min(kFilePieceBytes, piece.size()));
       if (take == 0) break;
-      piece.append(chunk_, static_cast<size_t>(from), static_cast<size_t>(take));
+      piece.append(reinterpret_cast<const char*>(chunk_.data()) + from, static_cast<size_t>(take));
       pos_ += take;
       if (pos_ > s.range.last) Advance();
     }
@@ -90,7 +90,7 @@ class Body {
   bool literal_done_ = false;
   uint64_t pos_ = 0;
   size_t chunk_no_ = SIZE_MAX;
-  std::string chunk_;
+  std::vector<uint8_t> chunk_;
   bool finished_ = false;
 };
 

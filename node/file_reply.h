@@ -12,8 +12,10 @@
 #ifndef TIERSYNC_NODE_FILE_REPLY_H_
 #define TIERSYNC_NODE_FILE_REPLY_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "node/http_server.h"
 #include "protocol/chunk_index.h"
@@ -28,7 +30,7 @@ class ChunkSource {
  public:
   virtual ~ChunkSource() = default;
   // Chunk `i` of the file's index, checked; an error stops the reply.
-  virtual Result<std::string> Read(size_t i) = 0;
+  virtual Result<std::vector<uint8_t>> Read(size_t i) = 0;
   // Called once after the last byte of a reply has been produced.
   virtual void Finished() {}
 };

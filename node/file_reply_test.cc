@@ -29,10 +29,10 @@ class MemoryChunks : public ChunkSource {
     index.file_sha256 = Sha256(AsBytes(whole));
     return index;
   }
-  Result<std::string> Read(size_t i) override {
+  Result<std::vector<uint8_t>> Read(size_t i) override {
     ++reads;
     if (static_cast<int>(i) == fail_at) return CorruptionError("damaged");
-    return chunks.at(i);
+    return std::vector<uint8_t>(chunks.at(i).begin(), chunks.at(i).end());
   }
   void Finished() override { finished = true; }
 

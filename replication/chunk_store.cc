@@ -1,6 +1,7 @@
 #include "replication/chunk_store.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <unordered_set>
 
@@ -184,10 +185,17 @@ Result<std::vector<uint8_t>> ChunkStore::ReadChunkAt(const ChunkId& id, const Ch
                                                      ReadCheck check) const {
   TS_ASSIGN_OR_RETURN(const RandomAccessFile* file, PackFile(loc.pack));
   if (loc.offset < kRecordHeaderBytes) return CorruptionError("chunk location offset too small");
-  std::vector<uint8_t> record(kRecordHeaderBytes + loc.stored_len);
-  TS_ASSIGN_OR_RETURN(size_t got, file->ReadAt(loc.offset - kRecordHeaderBytes, record));
-  record.resize(got);
-  return DecodeRecord(id, loc, record, check, ReadCodec());
+  // Header and payload apart: the payload of a raw chunk is returned as read, not copied.
+  std::array<uint8_t, kRecordHeaderBytes> header{};
+  TS_ASSIGN_OR_RETURN(size_t got, file->ReadAt(loc.offset - kRecordHeaderBytes, header));
+  if (got != header.size()) {
+    return CorruptionError("chunk " + ToHex(id) + ": record header truncated in pack " +
+                           std::to_string(loc.pack));
+  }
+  std::vector<uint8_t> payload(loc.stored_len);
+  TS_ASSIGN_OR_RETURN(got, file->ReadAt(loc.offset, payload));
+  payload.resize(got);
+  return DecodeRecord(id, loc, header, std::move(payload), check, ReadCodec());
 }
 
 Result<std::vector<uint8_t>> ChunkStore::Get(const ChunkId& id, ReadCheck check) const {

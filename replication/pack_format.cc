@@ -115,18 +115,31 @@ std::array<uint8_t, kRecordHeaderBytes> EncodeRecordHeader(const PreparedChunk& 
 Result<std::vector<uint8_t>> DecodeRecord(const ChunkId& id, const ChunkLocation& loc,
                                           std::span<const uint8_t> record, ReadCheck check,
                                           ZstdCodec* codec) {
+  if (record.size() != kRecordHeaderBytes + loc.stored_len) {
+    return CorruptionError("chunk " + ToHex(id) + " at " + Where(loc) + ": record is truncated");
+  }
+  std::span<const uint8_t> payload = record.subspan(kRecordHeaderBytes);
+  return DecodeRecord(id, loc, record.first(kRecordHeaderBytes),
+                      std::vector<uint8_t>(payload.begin(), payload.end()), check, codec);
+}
+
+Result<std::vector<uint8_t>> DecodeRecord(const ChunkId& id, const ChunkLocation& loc,
+                                          std::span<const uint8_t> header,
+                                          std::vector<uint8_t> payload, ReadCheck check,
+                                          ZstdCodec* codec) {
   auto bad = [&](const std::string& what) {
     return CorruptionError("chunk " + ToHex(id) + " at " + Where(loc) + ": " + what);
   };
-  if (record.size() != kRecordHeaderBytes + loc.stored_len) return bad("record is truncated");
-  const uint8_t* h = record.data();
+  if (header.size() != kRecordHeaderBytes || payload.size() != loc.stored_len) {
+    return bad("record is truncated");
+  }
+  const uint8_t* h = header.data();
   if (std::memcmp(h, kRecordMagic, 4) != 0) return bad("record header magic is wrong");
   if (h[4] != loc.flags || GetLe<uint32_t>(h + 8) != loc.stored_len ||
       GetLe<uint32_t>(h + 12) != loc.raw_len || std::memcmp(h + 16, id.data(), 32) != 0 ||
       GetLe<uint64_t>(h + 48) != loc.xxh3) {
     return bad("record header does not match the index");
   }
-  std::span<const uint8_t> payload = record.subspan(kRecordHeaderBytes);
   if (Xxh3_64(payload) != loc.xxh3) return bad("checksum mismatch (stored bytes are damaged)");
   std::vector<uint8_t> raw;
   if (loc.flags & kFlagZstd) {
@@ -135,7 +148,7 @@ Result<std::vector<uint8_t>> DecodeRecord(const ChunkId& id, const ChunkLocation
     raw = std::move(out).value();
   } else {
     if (loc.stored_len != loc.raw_len) return bad("raw record with two different lengths");
-    raw.assign(payload.begin(), payload.end());
+    raw = std::move(payload);
   }
   if (check == ReadCheck::kFull && Sha256(raw) != id) {
     return bad("SHA-256 of the content does not match the chunk id");

@@ -87,6 +87,12 @@ enum class ReadCheck {
 Result<std::vector<uint8_t>> DecodeRecord(const ChunkId& id, const ChunkLocation& loc,
                                           std::span<const uint8_t> record, ReadCheck check,
                                           ZstdCodec* codec);
+// The same for a record read as its header and its payload apart: a raw (uncompressed)
+// payload becomes the result without a copy.
+Result<std::vector<uint8_t>> DecodeRecord(const ChunkId& id, const ChunkLocation& loc,
+                                          std::span<const uint8_t> header,
+                                          std::vector<uint8_t> payload, ReadCheck check,
+                                          ZstdCodec* codec);
 
 }  // namespace tiersync::replication
 
