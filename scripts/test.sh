@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # The peers and clients the tests drive, beyond what building needs (a CJK font only so that
 # the browser test's screenshots show Chinese).
-./scripts/install-deps.sh chromium fonts-wqy-microhei nginx wget aria2 strace faketime
+./scripts/install-deps.sh chromium fonts-wqy-microhei nginx wget aria2 strace faketime nftables iproute2
 # npm packages of the interoperability and browser tests, exactly as locked.
 npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
