@@ -97,7 +97,7 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
       &out.rejected);
   if (!refreshed.ok()) return refreshed.status();
   out.metadata_source = sources_->source(refreshed->source).name;
-  Status last = Status::Ok();
+  Status last = UnavailableError("no source has the catalog release");
 
   // 2. The catalog release, verified against the signed manifest.
   report("catalog", 0, 0);
