@@ -8,7 +8,7 @@
 # $BENCH_OUT/NAME.md; add it to COMPARISONS below. Helpers are in bench/lib.sh.
 set -euo pipefail
 
-COMPARISONS=(ingest publish replicate propagate serve)
+COMPARISONS=(ingest publish replicate propagate serve memory)
 
 usage() {
   cat <<'EOF'
@@ -18,7 +18,7 @@ Usage: bench/run.sh [--size 1G] [--runs 3] [--out bench/out] [--only NAME[,NAME.
   --runs N       timed runs per command; default 3
   --out DIR      report directory; default bench/out in the repository
   --only LIST    comma-separated comparisons to run (available: ingest, publish, replicate,
-                 propagate, serve); default all
+                 propagate, serve, memory); default all
   --no-setup     skip ./scripts/install-deps.sh and ./scripts/build.sh
 EOF
 }
