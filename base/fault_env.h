@@ -3,8 +3,8 @@
 //
 // Operation counting: every I/O operation FaultEnv forwards gets the next number 1, 2, 3, ...
 // in call order (across threads). Counted: NewSequentialFile, NewRandomAccessFile,
-// NewWritableFile, NewAppendableFile, GetFileSize, Stat, GetChildren, CreateDir, RemoveFile, RemoveDir,
-// RenameFile, TruncateFile, SyncDir, LockFile, and on the file objects FaultEnv returns:
+// NewWritableFile, NewAppendableFile, GetFileSize, Stat, GetChildren, CreateDir, RemoveFile,
+// RemoveDir, RenameFile, TruncateFile, SyncDir, LockFile, and on the file objects FaultEnv returns:
 // Read, ReadAt, Append, Sync, Close. Not counted: FileExists, NowMicros, RandomSeed, file and
 // lock destructors. An operation is counted even when a fault stops it.
 //

@@ -175,6 +175,9 @@ bench_wait_http() {
   bench_die "$url did not answer within $secs s (log above)"
 }
 
+# bench_hwm PID: VmHWM (the peak resident set) of a running process, in KiB.
+bench_hwm() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"; }
+
 # bench_now: seconds since the epoch with nanoseconds (for sub-10 ms timings).
 bench_now() { date +%s.%N; }
 

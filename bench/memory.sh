@@ -13,9 +13,6 @@ MEMORY_RESOURCES="${MEMORY_RESOURCES:-34000}"
 MEMORY_SUBSCRIPTION='platform = k12 and board = 课程教学 and edition in (人教版) and grade in (1..9)
 board = 专题教育'
 
-# memory_hwm PID: VmHWM (peak resident set) of PID in KiB.
-memory_hwm() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"; }
-
 bench_memory() {
   local work="$BENCH_WORK/memory" md="$BENCH_OUT/memory.md" tsv="$BENCH_OUT/memory.tsv"
   BENCH_PORT_BASE="${BENCH_PORT_BASE:-19100}"
@@ -57,7 +54,7 @@ bench_memory() {
   [ -n "$id" ] || bench_die "the county's search found nothing"
   curl -sf --max-time 60 -o /dev/null "$node_url/v1/catalog/resources/$id" || bench_die "GET resource failed"
   local loaded_kib
-  loaded_kib="$(memory_hwm "$node_pid")"
+  loaded_kib="$(bench_hwm "$node_pid")"
   "$TIERSYNC" demo generate "$work/catalog" --next-release >/dev/null || bench_die "next release failed"
   "$TIERSYNC" hub publish "$work/hub" --input "$work/catalog" "${BENCH_SIGN[@]}" -m r2 \
     >>"$work/publish.log" 2>&1 || bench_die "hub publish r2 failed"
@@ -69,7 +66,7 @@ bench_memory() {
   [ "$i" -lt 600 ] || bench_die "the county did not reach r2 within 300 s"
   curl -sf --max-time 60 -o /dev/null "$node_url/v1/catalog/tree" || bench_die "GET tree failed"
   local serve_kib
-  serve_kib="$(memory_hwm "$node_pid")"
+  serve_kib="$(bench_hwm "$node_pid")"
   bench_stop "$node_pid" "$hub_pid"
 
   local peak_kib=$((sync_kib > serve_kib ? sync_kib : serve_kib))

@@ -125,9 +125,6 @@ serve_wrk() {
   bench_log "  $id run $run: $(tail -n 1 "$raw" | cut -f 4) requests/s, $(tail -n 1 "$raw" | cut -f 5) MiB/s, server CPU $(tail -n 1 "$raw" | cut -f 8) s"
 }
 
-# serve_hwm PID: VmHWM (peak resident set) of PID in KiB.
-serve_hwm() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"; }
-
 bench_serve() {
   local raw="$BENCH_OUT/serve-runs.tsv" tsv="$BENCH_OUT/serve.tsv" md="$BENCH_OUT/serve.md"
   local work="$BENCH_WORK/serve" run id tool
@@ -268,9 +265,9 @@ CONF
     done
   done
   local node_hwm nginx_hwm=0 p
-  node_hwm="$(serve_hwm "$node_pid")"
+  node_hwm="$(bench_hwm "$node_pid")"
   for p in $nginx_pids; do
-    nginx_hwm=$((nginx_hwm + $(serve_hwm "$p" 2>/dev/null || echo 0)))
+    nginx_hwm=$((nginx_hwm + $(bench_hwm "$p" 2>/dev/null || echo 0)))
   done
   bench_stop "$nginx_pid" "$node_pid"
 

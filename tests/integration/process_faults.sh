@@ -42,6 +42,26 @@ school_sync() {
   rc=$?
   set -e
 }
+# refused FAULT SAYS KEEP [WRAPPER...]: the school's sync under FAULT fails, its error matches
+# SAYS (grep -i), CURRENT does not move and the school still serves release KEEP.
+refused() {
+  local fault="$1" says="$2" keep="$3" before
+  shift 3
+  before=$(current)
+  school_sync "$@"
+  echo "exit $rc: $(tail -n 1 "$out/sync.err")"
+  [ "$rc" -ne 0 ] || fail "the sync succeeded despite $fault"
+  grep -qi "$says" "$out/sync.err" || fail "the error does not say '$says' ($fault)"
+  [ "$(current)" = "$before" ] || fail "CURRENT moved to $(current) despite $fault"
+  [ "$(released)" = "$keep" ] || fail "the school does not keep $keep after $fault"
+}
+# recovers RELEASE FAULT: without the fault the next sync reaches RELEASE and the store verifies.
+recovers() {
+  school_sync
+  [ "$rc" -eq 0 ] || fail "the sync after $2 exited $rc: $(tail -n 3 "$out/sync.err")"
+  [ "$(released)" = "$1" ] || fail "the school does not reach $1 after $2"
+  "$bin" store verify -s "$out/school/store" >/dev/null || fail "the store does not verify after $2"
+}
 
 step "A hub, a county and a school"
 make_hub --resources 60 --seed 11 --size-scale 0.0003
@@ -70,20 +90,11 @@ if [ -n "$mounted" ]; then
   "$bin" demo generate "$out/catalog" --resources 60 --seed 11 --size-scale 0.003 >/dev/null
   publish r2
   wait_release r2 1
-  before=$(current)
   avail_kib=$(df -Pk "$out/school" | awk 'NR == 2 { print $4 }')
   fallocate -l $(((avail_kib - 2048) * 1024)) "$out/school/filler" || fail "cannot fill the disk"
-  school_sync
-  echo "exit $rc: $(tail -n 1 "$out/sync.err")"
-  [ "$rc" -ne 0 ] || fail "the sync succeeded on a full disk"
-  grep -qi "no space" "$out/sync.err" || fail "the error does not say the disk is full"
-  [ "$(current)" = "$before" ] || fail "CURRENT moved although the disk was full"
-  [ "$(released)" = r1 ] || fail "the school does not keep r1 on a full disk"
+  refused "a full disk" "no space" r1
   rm -f "$out/school/filler"
-  school_sync
-  [ "$rc" -eq 0 ] || fail "the sync after the disk filled up exited $rc: $(tail -n 3 "$out/sync.err")"
-  [ "$(released)" = r2 ] || fail "the school does not reach r2 once there is space"
-  "$bin" store verify -s "$out/school/store" >/dev/null || fail "the store does not verify after the full disk"
+  recovers r2 "the full disk"
   echo "full disk: the sync failed naming it, CURRENT unchanged; with space: r2, the store verifies"
 else
   echo "SKIPPED (needs root to mount a small tmpfs)"
@@ -112,31 +123,16 @@ echo "county resumed and serves r3"
 step "F3: fsync fails with EIO during the school's sync of r4"
 next_release r4
 wait_release r4 1
-before=$(current)
-school_sync strace -f -qq -o /dev/null -e trace=fsync,fdatasync -e inject=fsync,fdatasync:error=EIO:when=2+
-echo "exit $rc: $(tail -n 1 "$out/sync.err")"
-[ "$rc" -ne 0 ] || fail "the sync succeeded although every fsync after the first failed"
-grep -qi "i/o error\|input/output" "$out/sync.err" || fail "the error does not say it was an I/O error"
-[ "$(current)" = "$before" ] || fail "CURRENT moved to $(current) although fsync failed"
-[ "$(released)" = r3 ] || fail "the school does not serve r3 after the failed sync"
-school_sync
-[ "$rc" -eq 0 ] || fail "the sync after the fsync errors exited $rc: $(tail -n 3 "$out/sync.err")"
-[ "$(released)" = r4 ] || fail "the school does not reach r4 once fsync works"
-"$bin" store verify -s "$out/school/store" >/dev/null || fail "the store does not verify after the fsync errors"
+refused "every fsync after the first failing" "input/output error" r3 \
+  strace -f -qq -o /dev/null -e trace=fsync,fdatasync -e inject=fsync,fdatasync:error=EIO:when=2+
+recovers r4 "the fsync errors"
 echo "after fsync EIO: CURRENT unchanged, the next sync reached r4, the store verifies"
 
 step "A3/A19: the school's clock is 40 days ahead; the hub's metadata are expired for it"
 next_release r5
 wait_release r5 1
-before=$(current)
-school_sync faketime -f '+40d'
-echo "exit $rc: $(tail -n 1 "$out/sync.err")"
-[ "$rc" -ne 0 ] || fail "the sync accepted metadata that expired for its clock"
-grep -qi "expired" "$out/sync.err" || fail "the error does not name the expiry"
-[ "$(current)" = "$before" ] || fail "CURRENT moved on expired metadata"
-[ "$(released)" = r4 ] || fail "the school does not keep r4"
-school_sync
-[ "$rc" -eq 0 ] && [ "$(released)" = r5 ] || fail "with its clock right the school does not reach r5"
+refused "a clock 40 days ahead" "expired" r4 faketime -f '+40d'
+recovers r5 "the clock is right again"
 echo "clock ahead: refused as expired, r4 kept; clock right: r5"
 
 step "F11: a second process on a node that serve holds is refused"

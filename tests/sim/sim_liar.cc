@@ -101,7 +101,7 @@ node::HttpReply LiarHandler::Handle(const node::HttpRequest& request) {
   // What it remembers of what it relayed, to replay later.
   if (!name.empty() && ok) {
     const std::string& body = Whole(reply);
-    first_seen_.emplace(name, body);
+    if (name == "timestamp.json" && oldest_timestamp_.empty()) oldest_timestamp_ = body;
     if (name.ends_with(".targets.json") && oldest_targets_.empty()) oldest_targets_ = body;
     if (name == "timestamp.json" && lie_ == Lie::kNone) frozen_timestamp_ = body;
   }
@@ -150,7 +150,7 @@ node::HttpReply LiarHandler::Handle(const node::HttpRequest& request) {
     case Lie::kRollback:
       if (name == "timestamp.json" && ok) {
         ++lies_told_;
-        return Body(first_seen_.at(name));
+        return Body(oldest_timestamp_);
       }
       return reply;
     case Lie::kFreeze:

@@ -4,7 +4,6 @@
 #ifndef TIERSYNC_TESTS_SIM_SIM_LIAR_H_
 #define TIERSYNC_TESTS_SIM_SIM_LIAR_H_
 
-#include <map>
 #include <string>
 #include <vector>
 
@@ -50,7 +49,7 @@ class LiarHandler : public node::HttpHandler {
   Lie lie_ = Lie::kNone;
   uint64_t lies_told_ = 0;
   std::string frozen_timestamp_;
-  std::map<std::string, std::string> first_seen_;  // metadata name -> first bytes relayed
+  std::string oldest_timestamp_;  // the first one relayed
   std::string oldest_targets_;
   std::string first_index_;
 };

@@ -99,7 +99,6 @@ Result<std::vector<uint8_t>> SimNetwork::Request(const std::string& from, MemEnv
     request.headers["content-type"] = "application/x-tiersync-chunk-ids";
   }
   node::HttpReply reply = hosts_.at(host)->Handle(request);
-  ++counters_.requests_served[host];
   TS_ASSIGN_OR_RETURN(std::string body, BodyOf(reply, max_bytes));
   if (reply.status == 404 || reply.status == 403) {
     return NotFoundError("GET " + url + ": HTTP " + std::to_string(reply.status));

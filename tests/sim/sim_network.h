@@ -49,9 +49,8 @@ struct LinkFaults {
 struct NetworkCounters {
   uint64_t requests = 0;
   uint64_t down = 0, dropped = 0, delayed = 0, stalled = 0, truncated = 0, flipped = 0, stale = 0;
-  uint64_t body_bytes = 0;                          // delivered reply bytes
-  std::map<std::string, uint64_t> bytes_out_of;     // by serving host
-  std::map<std::string, uint64_t> requests_served;  // by serving host
+  uint64_t body_bytes = 0;                       // delivered reply bytes
+  std::map<std::string, uint64_t> bytes_out_of;  // by serving host
 };
 
 class SimNetwork {
@@ -82,7 +81,6 @@ class SimNetwork {
                                        size_t max_bytes);
 
   const NetworkCounters& counters() const { return counters_; }
-  uint64_t requests_in_cycle() const { return cycle_requests_; }
   void StartCycle() { cycle_requests_ = 0; }
 
  private:

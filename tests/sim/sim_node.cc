@@ -77,13 +77,11 @@ SimHub::SimHub(SimNetwork* net, std::string host, std::string index_dir, uint64_
     root.roles[kRoles[i]].keyids.push_back(tuf::KeyId(k));
     keys_.emplace(kRoles[i], std::move(key));
   }
-  replication::KeyRing ring;
-  for (const auto& [role, key] : keys_) ring.push_back(&key);
   replication::ChunkStoreOptions o;
   o.env = &mem_;
   o.index_dir = index_dir;
   Status s =
-      replication::TufRepository::Create(&mem_, "/hub/tuf", root, ring, now_seconds, expiry_);
+      replication::TufRepository::Create(&mem_, "/hub/tuf", root, Ring(), now_seconds, expiry_);
   if (s.ok()) s = replication::ChunkStore::Create("/hub/store", o);
   o.writable = true;
   auto store = s.ok() ? replication::ChunkStore::Open("/hub/store", o)
@@ -94,26 +92,16 @@ SimHub::SimHub(SimNetwork* net, std::string host, std::string index_dir, uint64_
   auto bytes = ReadFileToBytes(&mem_, "/hub/tuf/metadata/1.root.json", 1 << 20);
   if (!bytes.ok()) std::abort();
   root_json_ = *bytes;
-  RememberSigned();
   net_->Attach(host_, this);
 }
 
 SimHub::~SimHub() { net_->Attach(host_, nullptr); }
 
-replication::KeyRing SimHub::SnapshotAndTimestampKeys() const {
-  return {&keys_.at("snapshot"), &keys_.at("timestamp")};
+replication::KeyRing SimHub::Ring() const {
+  replication::KeyRing ring;
+  for (const auto& [role, key] : keys_) ring.push_back(&key);
+  return ring;
 }
-
-void SimHub::RememberSigned() {
-  auto names = mem_.GetChildren("/hub/tuf/metadata");
-  if (!names.ok()) return;
-  for (const auto& name : *names) {
-    auto bytes = ReadFileToBytes(&mem_, "/hub/tuf/metadata/" + name, 64 << 20);
-    if (bytes.ok()) signed_.insert(ToHex(Sha256(*bytes)));
-  }
-}
-
-bool SimHub::Signed(ByteSpan metadata) const { return signed_.count(ToHex(Sha256(metadata))); }
 
 Status SimHub::Publish(const std::map<std::string, std::string>& files, int64_t now_seconds) {
   mem_.SetNowMicros(static_cast<uint64_t>(now_seconds) * 1'000'000);
@@ -137,25 +125,19 @@ Status SimHub::Publish(const std::map<std::string, std::string>& files, int64_t 
     tf.custom = std::move(custom);
     TS_RETURN_IF_ERROR(repo.AddTargetEntry("targets", path, std::move(tf)));
   }
-  replication::KeyRing ring;
-  for (const auto& [role, key] : keys_) ring.push_back(&key);
-  TS_RETURN_IF_ERROR(repo.Publish(ring, now_seconds, expiry_));
+  TS_RETURN_IF_ERROR(repo.Publish(Ring(), now_seconds, expiry_));
   latest_version_ = VersionOf(&mem_, "/hub/tuf/metadata/timestamp.json");
   releases_[latest_version_] = files;
-  RememberSigned();
   return Status::Ok();
 }
 
 Status SimHub::RefreshTimestamp(int64_t now_seconds) {
   mem_.SetNowMicros(static_cast<uint64_t>(now_seconds) * 1'000'000);
   TS_ASSIGN_OR_RETURN(auto repo, replication::TufRepository::Open(&mem_, "/hub/tuf"));
-  replication::KeyRing ring;
-  for (const auto& [role, key] : keys_) ring.push_back(&key);
-  TS_RETURN_IF_ERROR(repo.RefreshTimestamp(ring, now_seconds, expiry_));
+  TS_RETURN_IF_ERROR(repo.RefreshTimestamp(Ring(), now_seconds, expiry_));
   uint64_t v = VersionOf(&mem_, "/hub/tuf/metadata/timestamp.json");
   releases_[v] = releases_[latest_version_];
   latest_version_ = v;
-  RememberSigned();
   return Status::Ok();
 }
 
@@ -166,24 +148,16 @@ const std::string* SimHub::Published(uint64_t version, const std::string& path) 
   return f == r->second.end() ? nullptr : &f->second;
 }
 
-const std::map<std::string, std::string>& SimHub::Files(uint64_t version) const {
-  static const std::map<std::string, std::string> kNone;
-  auto r = releases_.find(version);
-  return r == releases_.end() ? kNone : r->second;
-}
-
 node::HttpReply SimHub::Handle(const node::HttpRequest& request) {
   return service_->Handle(request);
 }
 
 // ---- SimNode ----
 
-SimNode::SimNode(SimNetwork* net, std::string host, std::string tier,
-                 std::vector<std::string> sources, Wants wants, ByteSpan root_json,
-                 std::string index_dir, uint64_t seed)
+SimNode::SimNode(SimNetwork* net, std::string host, std::vector<std::string> sources, Wants wants,
+                 ByteSpan root_json, std::string index_dir, uint64_t seed)
     : net_(net),
       host_(std::move(host)),
-      tier_(std::move(tier)),
       wants_(std::move(wants)),
       index_dir_(std::move(index_dir)),
       mem_(seed),

@@ -20,7 +20,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -59,17 +58,11 @@ class SimHub : public node::HttpHandler {
   const std::string& host() const { return host_; }
   const std::vector<uint8_t>& root_json() const { return root_json_; }
   uint64_t latest_version() const { return latest_version_; }
-  // Every metadata file the hub ever signed, by SHA-256 (hex): what a node may serve.
-  bool Signed(ByteSpan metadata) const;
   // The published bytes of target `path` in timestamp version `version` (nullptr if none).
   const std::string* Published(uint64_t version, const std::string& path) const;
-  const std::map<std::string, std::string>& Files(uint64_t version) const;
-  replication::ExpiryPolicy& expiry() { return expiry_; }
-  // The keys an attacker who stole the snapshot and timestamp keys would hold.
-  replication::KeyRing SnapshotAndTimestampKeys() const;
 
  private:
-  void RememberSigned();
+  replication::KeyRing Ring() const;  // every key of the hub
 
   SimNetwork* net_;
   std::string host_;
@@ -80,7 +73,6 @@ class SimHub : public node::HttpHandler {
   replication::ExpiryPolicy expiry_;
   std::vector<uint8_t> root_json_;
   uint64_t latest_version_ = 0;
-  std::set<std::string> signed_;  // SHA-256 hex of every metadata file written
   std::map<uint64_t, std::map<std::string, std::string>> releases_;
 };
 
@@ -98,8 +90,8 @@ class SimNode : public node::HttpHandler {
   using Wants = std::function<bool(const std::string& target_path)>;
 
   // `sources`: hosts in order of preference (parent, further ancestors, the hub).
-  SimNode(SimNetwork* net, std::string host, std::string tier, std::vector<std::string> sources,
-          Wants wants, ByteSpan root_json, std::string index_dir, uint64_t seed);
+  SimNode(SimNetwork* net, std::string host, std::vector<std::string> sources, Wants wants,
+          ByteSpan root_json, std::string index_dir, uint64_t seed);
   ~SimNode() override;
 
   // Starts the node process: opens (creating on first boot) its store and serves CURRENT.
@@ -113,7 +105,6 @@ class SimNode : public node::HttpHandler {
   node::HttpReply Handle(const node::HttpRequest& request) override;
 
   const std::string& host() const { return host_; }
-  const std::string& tier() const { return tier_; }
   bool up() const { return store_ != nullptr; }
   MemEnv* clock() { return &mem_; }
   FaultEnv* faults() { return &fault_; }
@@ -129,7 +120,7 @@ class SimNode : public node::HttpHandler {
   Status ServeCurrent();
 
   SimNetwork* net_;
-  std::string host_, tier_;
+  std::string host_;
   Wants wants_;
   std::string index_dir_;
   MemEnv mem_;

@@ -134,7 +134,7 @@ CrashPointResult RunSyncCrashPoints(const std::string& scratch, bool sync_disabl
     }
     EXPECT_TRUE(hub.Publish(files, now).ok());
     SimNode school(
-        &net, "school", "school", {"hub"}, [](const std::string&) { return true; }, hub.root_json(),
+        &net, "school", {"hub"}, [](const std::string&) { return true; }, hub.root_json(),
         dir + "/school", 9);
     school.faults()->SetSyncDisabled(sync_disabled);
     school.clock()->SetNowMicros(static_cast<uint64_t>(now) * 1'000'000);

@@ -5,10 +5,8 @@
 #include <map>
 #include <memory>
 #include <queue>
-#include <set>
 #include <sstream>
 
-#include "base/hex.h"
 #include "base/mem_env.h"
 #include "base/random.h"
 #include "base/sha256.h"
@@ -83,6 +81,7 @@ class World {
   std::unique_ptr<PrivateKey> liar_key_;
   std::unique_ptr<LiarHandler> liar_;
   int liar_node_ = -1;
+  Lie lie_ = Lie::kNone;  // what the liar will tell once it turns
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   uint64_t next_seq_ = 0;
   int64_t now_ = kStart;
@@ -164,7 +163,7 @@ void World::Build() {
       return false;
     };
     nodes_.push_back(std::make_unique<SimNode>(
-        &net_, specs[i].host, specs[i].tier, sources, wants, hub_->root_json(),
+        &net_, specs[i].host, sources, wants, hub_->root_json(),
         o_.scratch_dir + "/" + specs[i].host + "-index", o_.seed * 1000 + i));
     parent_.push_back(specs[i].parent);
     index_of_[specs[i].host] = static_cast<int>(i);
@@ -182,9 +181,9 @@ void World::Build() {
     liar_ = std::make_unique<LiarHandler>(nodes_[liar_node_].get(), liar_key_.get());
     net_.Attach(nodes_[liar_node_]->host(), liar_.get());
     net_.SetUp(nodes_[liar_node_]->host(), false);
-    Lie lie = kAllLies[random_.Uniform(std::size(kAllLies))];
-    if (o_.lie >= 0) lie = kAllLies[o_.lie % std::size(kAllLies)];
-    report_.lie = LieName(lie);
+    lie_ = kAllLies[random_.Uniform(std::size(kAllLies))];
+    if (o_.lie >= 0) lie_ = kAllLies[o_.lie % std::size(kAllLies)];
+    report_.lie = LieName(lie_);
     report_.liar = nodes_[liar_node_]->host();
     Log("liar " + report_.liar + " will " + report_.lie + " from the second release on");
   }
@@ -405,11 +404,7 @@ WorldReport World::Run() {
           if (!s.ok()) Violation("setup", -1, s.ToString());
           Log("hub publishes v" + std::to_string(hub_->latest_version()));
           if (liar_ && liar_->lie() == Lie::kNone) {
-            Lie lie = Lie::kNone;
-            for (Lie l : kAllLies) {
-              if (report_.lie == LieName(l)) lie = l;
-            }
-            liar_->SetLie(lie);
+            liar_->SetLie(lie_);
             Log(report_.liar + " starts to lie: " + report_.lie);
           }
           Schedule(now_ + o_.release_every_seconds, EventKind::kPublish, -1);
