@@ -6,6 +6,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <charconv>
 #include <optional>
 
 #include "node/asio_status.h"
@@ -67,16 +68,22 @@ class Exchange {
   beast::error_code Run() {
     start_ = Clock::now();
     Lowest().expires_after(options_.stall_timeout);
-    resolver_.async_resolve(url_.host, url_.port, [this](beast::error_code ec, auto results) {
-      if (ec) return Done(ec, "resolve");
-      Lowest().async_connect(results, [this](beast::error_code ec, auto) {
-        if (ec) return Done(ec, "connect");
-        beast::error_code ignored;
-        Lowest().socket().set_option(tcp::no_delay(true), ignored);  // the request goes whole
-        if (tls_) return Handshake();
-        Send();
+    // A numeric host (the usual case between tiers) needs no resolver: Asio's runs on a thread
+    // of its own, started for every exchange.
+    beast::error_code parse_error;
+    const auto address = boost::asio::ip::make_address(url_.host, parse_error);
+    uint16_t port = 0;
+    const auto [end, errc] =
+        std::from_chars(url_.port.data(), url_.port.data() + url_.port.size(), port);
+    if (!parse_error && errc == std::errc() && end == url_.port.data() + url_.port.size()) {
+      Lowest().async_connect(tcp::endpoint(address, port),
+                             [this](beast::error_code ec) { Connected(ec); });
+    } else {
+      resolver_.async_resolve(url_.host, url_.port, [this](beast::error_code ec, auto results) {
+        if (ec) return Done(ec, "resolve");
+        Lowest().async_connect(results, [this](beast::error_code ec, auto) { Connected(ec); });
       });
-    });
+    }
     ioc_.run();
     return ec_;
   }
@@ -101,6 +108,14 @@ class Exchange {
     } else {
       f(stream_);
     }
+  }
+
+  void Connected(beast::error_code ec) {
+    if (ec) return Done(ec, "connect");
+    beast::error_code ignored;
+    Lowest().socket().set_option(tcp::no_delay(true), ignored);  // the request goes whole
+    if (tls_) return Handshake();
+    Send();
   }
 
   void Handshake() {

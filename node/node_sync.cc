@@ -94,7 +94,7 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
         TS_ASSIGN_OR_RETURN(signed_release, SignedCatalogRelease(env_, m));
         return Status::Ok();
       },
-      &out.rejected);
+      &out.rejected, config_.parallel);
   if (!refreshed.ok()) return refreshed.status();
   out.metadata_source = sources_->source(refreshed->source).name;
   Status last = UnavailableError("no source has the catalog release");

@@ -11,8 +11,6 @@ namespace tiersync::protocol {
 namespace {
 
 constexpr uint8_t kMagic[4] = {'T', 'S', 'C', 'B'};
-constexpr size_t kHeaderBytes = 8;
-constexpr size_t kFrameHeaderBytes = 40;
 
 }  // namespace
 
@@ -35,21 +33,32 @@ Result<std::vector<ChunkId>> DecodeBatchRequest(std::span<const uint8_t> body) {
 }
 
 BatchResponseWriter::BatchResponseWriter() {
-  out_.assign(kMagic, kMagic + 4);
-  out_.push_back(kChunkBatchVersion);
-  out_.insert(out_.end(), 3, 0);
+  out_.assign(reinterpret_cast<const char*>(kMagic), 4);
+  out_.push_back(static_cast<char>(kChunkBatchVersion));
+  out_.append(3, '\0');
 }
 
 void BatchResponseWriter::Header(const ChunkId& id, BatchFrameKind kind, uint32_t size) {
-  out_.insert(out_.end(), id.begin(), id.end());
-  out_.push_back(static_cast<uint8_t>(kind));
-  out_.insert(out_.end(), 3, 0);
-  PutLe<uint32_t>(&out_, size);
+  out_.append(reinterpret_cast<const char*>(id.data()), id.size());
+  out_.push_back(static_cast<char>(kind));
+  out_.append(3, '\0');
+  for (int i = 0; i < 4; ++i) out_.push_back(static_cast<char>(size >> (8 * i)));
 }
 
 void BatchResponseWriter::AddChunk(const ChunkId& id, std::span<const uint8_t> bytes) {
-  Header(id, BatchFrameKind::kChunk, static_cast<uint32_t>(bytes.size()));
-  out_.insert(out_.end(), bytes.begin(), bytes.end());
+  AddFrame(id, BatchFrameKind::kChunk, bytes);
+}
+
+void BatchResponseWriter::AddCompressedChunk(const ChunkId& id,
+                                             std::span<const uint8_t> zstd_frame) {
+  AddFrame(id, BatchFrameKind::kChunkZstd, zstd_frame);
+}
+
+void BatchResponseWriter::AddFrame(const ChunkId& id, BatchFrameKind kind,
+                                   std::span<const uint8_t> bytes) {
+  if (!CarriesChunk(kind)) return AddMissing(id, kind);
+  Header(id, kind, static_cast<uint32_t>(bytes.size()));
+  out_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
 void BatchResponseWriter::AddMissing(const ChunkId& id, BatchFrameKind kind) {
@@ -58,7 +67,7 @@ void BatchResponseWriter::AddMissing(const ChunkId& id, BatchFrameKind kind) {
 
 Result<std::vector<BatchFrame>> DecodeBatchResponse(std::span<const uint8_t> body,
                                                     std::span<const ChunkId> requested) {
-  if (body.size() < kHeaderBytes || !std::equal(kMagic, kMagic + 4, body.begin())) {
+  if (body.size() < kBatchHeaderBytes || !std::equal(kMagic, kMagic + 4, body.begin())) {
     return CorruptionError("chunk batch: bad magic");
   }
   if (body[4] != kChunkBatchVersion) {
@@ -69,10 +78,10 @@ Result<std::vector<BatchFrame>> DecodeBatchResponse(std::span<const uint8_t> bod
   }
   std::vector<BatchFrame> frames;
   frames.reserve(requested.size());
-  size_t pos = kHeaderBytes;
+  size_t pos = kBatchHeaderBytes;
   for (size_t i = 0; i < requested.size(); ++i) {
     const std::string where = "chunk batch frame " + std::to_string(i) + ": ";
-    if (body.size() - pos < kFrameHeaderBytes) return CorruptionError(where + "truncated");
+    if (body.size() - pos < kBatchFrameHeaderBytes) return CorruptionError(where + "truncated");
     const uint8_t* h = &body[pos];
     BatchFrame f;
     std::memcpy(f.id.data(), h, 32);
@@ -80,7 +89,7 @@ Result<std::vector<BatchFrame>> DecodeBatchResponse(std::span<const uint8_t> bod
       return CorruptionError(where + "id " + ToHex(f.id) + " is not the requested " +
                              ToHex(requested[i]));
     }
-    if (h[32] > static_cast<uint8_t>(BatchFrameKind::kNotSent)) {
+    if (h[32] > static_cast<uint8_t>(BatchFrameKind::kChunkZstd)) {
       return CorruptionError(where + "unknown kind " + std::to_string(h[32]));
     }
     f.kind = static_cast<BatchFrameKind>(h[32]);
@@ -88,8 +97,8 @@ Result<std::vector<BatchFrame>> DecodeBatchResponse(std::span<const uint8_t> bod
       return CorruptionError(where + "reserved bytes are not zero");
     }
     const uint32_t size = GetLe<uint32_t>(h + 36);
-    pos += kFrameHeaderBytes;
-    if (f.kind != BatchFrameKind::kChunk) {
+    pos += kBatchFrameHeaderBytes;
+    if (!CarriesChunk(f.kind)) {
       if (size != 0) return CorruptionError(where + "a missing chunk with a size");
     } else {
       if (size == 0 || size > kMaxChunkBytes) {

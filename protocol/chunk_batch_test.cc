@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/bytes.h"
 #include "base/sha256.h"
 
 namespace tiersync::protocol {
@@ -32,8 +33,8 @@ TEST(ChunkBatchTest, ResponseRoundTrip) {
   w.AddChunk(ids[0], a);
   w.AddMissing(ids[1], BatchFrameKind::kAbsent);
   w.AddMissing(ids[2], BatchFrameKind::kNotSent);
-  std::vector<uint8_t> body = std::move(w).Finish();
-  auto frames = DecodeBatchResponse(body, ids);
+  const std::string body = std::move(w).Finish();
+  auto frames = DecodeBatchResponse(AsBytes(body), ids);
   ASSERT_TRUE(frames.ok()) << frames.status().ToString();
   ASSERT_EQ(frames->size(), 3u);
   EXPECT_EQ((*frames)[0].kind, BatchFrameKind::kChunk);
@@ -42,11 +43,33 @@ TEST(ChunkBatchTest, ResponseRoundTrip) {
   EXPECT_EQ((*frames)[2].kind, BatchFrameKind::kNotSent);
 }
 
+TEST(ChunkBatchTest, ZstdFramesRoundTripAndAreChunks) {
+  std::vector<uint8_t> frame = {0x28, 0xb5, 0x2f, 0xfd, 7};  // what it holds is not checked here
+  std::vector<ChunkId> ids = {Id(1), Id(2)};
+  BatchResponseWriter w;
+  w.AddFrame(ids[0], BatchFrameKind::kChunkZstd, frame);
+  w.AddFrame(ids[1], BatchFrameKind::kAbsent, {});
+  const std::string body = std::move(w).Finish();
+  auto frames = DecodeBatchResponse(AsBytes(body), ids);
+  ASSERT_TRUE(frames.ok()) << frames.status().ToString();
+  EXPECT_EQ((*frames)[0].kind, BatchFrameKind::kChunkZstd);
+  EXPECT_TRUE(CarriesChunk((*frames)[0].kind));
+  EXPECT_EQ(std::vector<uint8_t>((*frames)[0].bytes.begin(), (*frames)[0].bytes.end()), frame);
+  EXPECT_FALSE(CarriesChunk((*frames)[1].kind));
+  // A kind past kChunkZstd is refused.
+  std::string bad = body;
+  bad[8 + 32] = 4;
+  auto refused = DecodeBatchResponse(AsBytes(bad), ids);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("unknown kind 4"), std::string::npos);
+}
+
 TEST(ChunkBatchTest, MalformedResponsesAreRefusedWithTheReason) {
   std::vector<ChunkId> ids = {Id(1)};
   BatchResponseWriter w;
   w.AddChunk(ids[0], std::vector<uint8_t>{9, 9});
-  const std::vector<uint8_t> good = std::move(w).Finish();
+  const std::string finished = std::move(w).Finish();
+  const std::vector<uint8_t> good(finished.begin(), finished.end());
   auto expect = [&](std::vector<uint8_t> body, std::span<const ChunkId> want,
                     const std::string& says) {
     auto r = DecodeBatchResponse(body, want);

@@ -198,6 +198,24 @@ Result<std::vector<uint8_t>> ChunkStore::ReadChunkAt(const ChunkId& id, const Ch
   return DecodeRecord(id, loc, header, std::move(payload), check, ReadCodec());
 }
 
+Result<ChunkStore::Stored> ChunkStore::GetStored(const ChunkId& id) const {
+  Stored out;
+  TS_ASSIGN_OR_RETURN(out.loc, Locate(id));
+  TS_ASSIGN_OR_RETURN(const RandomAccessFile* file, PackFile(out.loc.pack));
+  if (out.loc.offset < kRecordHeaderBytes)
+    return CorruptionError("chunk location offset too small");
+  std::array<uint8_t, kRecordHeaderBytes> header{};
+  TS_ASSIGN_OR_RETURN(size_t got, file->ReadAt(out.loc.offset - kRecordHeaderBytes, header));
+  out.payload.resize(out.loc.stored_len);
+  TS_ASSIGN_OR_RETURN(size_t payload_got, file->ReadAt(out.loc.offset, out.payload));
+  if (got != header.size() || payload_got != out.payload.size()) {
+    return CorruptionError("chunk " + ToHex(id) + ": record truncated in pack " +
+                           std::to_string(out.loc.pack));
+  }
+  TS_RETURN_IF_ERROR(CheckRecord(id, out.loc, header, out.payload));
+  return out;
+}
+
 Result<std::vector<uint8_t>> ChunkStore::Get(const ChunkId& id, ReadCheck check) const {
   TS_ASSIGN_OR_RETURN(ChunkLocation loc, Locate(id));
   return ReadChunkAt(id, loc, check);

@@ -100,6 +100,20 @@ class ChunkStore {
   // True if the chunk is committed or pending in this writer.
   Result<bool> Contains(const ChunkId& id) const;
 
+  // Where and how the chunk is stored (sizes, compression), from the index: no pack is read,
+  // nothing is checked. kNotFound if absent.
+  Result<ChunkLocation> Locate(const ChunkId& id) const;
+
+  // The chunk as stored: its payload, a zstd frame of the chunk when `loc.flags` has
+  // kFlagZstd, else the chunk's bytes; checked against the index and its XXH3 (not
+  // decompressed, no SHA-256: for a receiver that checks the chunk itself). kNotFound if
+  // absent, kCorruption if the stored bytes fail the check.
+  struct Stored {
+    ChunkLocation loc;
+    std::vector<uint8_t> payload;
+  };
+  Result<Stored> GetStored(const ChunkId& id) const;
+
   // The chunk's uncompressed bytes, checked as `check` says. kNotFound if absent,
   // kCorruption (naming pack and offset) if the stored bytes fail a check.
   Result<std::vector<uint8_t>> Get(const ChunkId& id, ReadCheck check) const;
@@ -134,7 +148,6 @@ class ChunkStore {
 
   Status RecoverForWriting();
   Status StartPack(uint32_t pack);
-  Result<ChunkLocation> Locate(const ChunkId& id) const;
   Result<std::vector<uint8_t>> ReadChunkAt(const ChunkId& id, const ChunkLocation& loc,
                                            ReadCheck check) const;
   void VerifyIndexes(const std::unordered_set<ChunkId, ChunkIdHash>& good,

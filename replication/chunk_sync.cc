@@ -2,10 +2,13 @@
 
 #include <chrono>
 #include <deque>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include "base/hex.h"
 #include "base/sha256.h"
+#include "base/xxh3.h"
 #include "base/zstd_codec.h"
 #include "protocol/chunk_batch.h"
 #include "replication/file_restore.h"
@@ -39,6 +42,28 @@ class RateLimit {
   std::chrono::steady_clock::time_point next_{};
 };
 
+// The chunk a frame carries, ready to store, if it is `size` bytes whose SHA-256 is the
+// frame's id (a zstd frame decompressed first, within the size); nullopt otherwise. A zstd
+// frame smaller than the chunk is stored as it came (no second compression).
+std::optional<PreparedChunk> VerifiedChunk(const protocol::BatchFrame& f, uint32_t size,
+                                           ZstdCodec* codec) {
+  if (f.kind == protocol::BatchFrameKind::kChunk) {
+    if (f.bytes.size() != size || Sha256(f.bytes) != f.id) return std::nullopt;
+    std::vector<uint8_t> raw(f.bytes.begin(), f.bytes.end());
+    return PrepareChunk(f.id, &raw, codec);
+  }
+  auto raw = codec->Decompress(f.bytes, size, protocol::kMaxChunkBytes);
+  if (!raw.ok() || Sha256(*raw) != f.id) return std::nullopt;
+  if (f.bytes.size() >= raw->size()) return PrepareChunk(f.id, &*raw, codec);
+  PreparedChunk chunk;
+  chunk.id = f.id;
+  chunk.raw_len = size;
+  chunk.flags = kFlagZstd;
+  chunk.payload.assign(f.bytes.begin(), f.bytes.end());
+  chunk.xxh3 = Xxh3_64(chunk.payload);
+  return chunk;
+}
+
 }  // namespace
 
 void SyncCounters::Received(const std::string& source_url, uint64_t bytes) {
@@ -51,51 +76,80 @@ void SyncCounters::Reject(const std::string& what) {
   if (rejected.size() < 100) rejected.push_back(what);
 }
 
+namespace {
+
+// One chunk index from the first source (in the policy's order) that gives a valid copy.
+Result<protocol::ChunkIndex> FetchIndex(const PlannedFile& f, const SyncContext& ctx) {
+  const std::string hex = ToHex(f.index_id);
+  Status last = UnavailableError("no sources");
+  for (size_t i : ctx.sources->Order(NowMs(ctx.env))) {
+    const Source& src = ctx.sources->source(i);
+    auto bytes = ctx.fetcher->Fetch(src.url + "/v1/indexes/" + hex, protocol::kMaxChunkIndexBytes);
+    Status s = bytes.status();
+    Result<protocol::ChunkIndex> index = s;
+    if (s.ok() && Sha256(*bytes) != f.index_id) {
+      s = VerificationError("chunk index " + hex + " from " + src.name + ": SHA-256 mismatch");
+    } else if (s.ok()) {
+      index = protocol::DecodeChunkIndex(*bytes);
+      s = index.ok() ? CheckIndexMatchesFile(f, *index)
+                     : VerificationError("chunk index " + hex + " from " + src.name + ": " +
+                                         index.status().message());
+    }
+    if (!s.ok()) {
+      if (s.code() == StatusCode::kVerificationFailed)
+        ctx.counters->Reject(src.name + ": " + s.message());
+      ctx.sources->Failed(i, s, NowMs(ctx.env));
+      last = s;
+      continue;
+    }
+    ctx.sources->Succeeded(i, bytes->size(), NowMs(ctx.env));
+    ++ctx.counters->indexes;
+    ctx.counters->index_bytes += bytes->size();
+    return index;
+  }
+  return UnavailableError("chunk index " + hex + " (for " + f.path +
+                          ") from no source; last error: " + last.ToString());
+}
+
+}  // namespace
+
 Result<std::map<protocol::ChunkId, protocol::ChunkIndex>> LoadIndexes(
-    const std::vector<PlannedFile>& files, const SyncContext& ctx) {
+    const std::vector<PlannedFile>& files, const SyncContext& ctx, int parallel) {
   std::map<protocol::ChunkId, protocol::ChunkIndex> out;
+  std::vector<const PlannedFile*> remote;  // one file per index the store lacks
+  std::set<protocol::ChunkId> asked;
   for (const PlannedFile& f : files) {
-    if (out.count(f.index_id)) continue;
+    if (out.count(f.index_id) || asked.count(f.index_id)) continue;
     if (auto local = LoadChunkIndex(*ctx.store, f.index_id); local.ok()) {
       TS_RETURN_IF_ERROR(CheckIndexMatchesFile(f, *local));
       out.emplace(f.index_id, std::move(local).value());
       continue;
     }
-    const std::string hex = ToHex(f.index_id);
-    Status last = UnavailableError("no sources");
-    bool found = false;
-    for (size_t i : ctx.sources->Order(NowMs(ctx.env))) {
-      const Source& src = ctx.sources->source(i);
-      auto bytes =
-          ctx.fetcher->Fetch(src.url + "/v1/indexes/" + hex, protocol::kMaxChunkIndexBytes);
-      Status s = bytes.status();
-      Result<protocol::ChunkIndex> index = s;
-      if (s.ok() && Sha256(*bytes) != f.index_id) {
-        s = VerificationError("chunk index " + hex + " from " + src.name + ": SHA-256 mismatch");
-      } else if (s.ok()) {
-        index = protocol::DecodeChunkIndex(*bytes);
-        s = index.ok() ? CheckIndexMatchesFile(f, *index)
-                       : VerificationError("chunk index " + hex + " from " + src.name + ": " +
-                                           index.status().message());
-      }
-      if (!s.ok()) {
-        if (s.code() == StatusCode::kVerificationFailed)
-          ctx.counters->Reject(src.name + ": " + s.message());
-        ctx.sources->Failed(i, s, NowMs(ctx.env));
-        last = s;
-        continue;
-      }
-      ctx.sources->Succeeded(i, bytes->size(), NowMs(ctx.env));
-      ++ctx.counters->indexes;
-      ctx.counters->index_bytes += bytes->size();
-      out.emplace(f.index_id, std::move(index).value());
-      found = true;
-      break;
+    asked.insert(f.index_id);
+    remote.push_back(&f);
+  }
+  // Fetched `parallel` at a time; the first failure (in the files' order) is the answer.
+  std::vector<std::optional<Result<protocol::ChunkIndex>>> got(remote.size());
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  auto work = [&] {
+    while (!failed) {
+      const size_t i = next++;
+      if (i >= remote.size()) return;
+      got[i].emplace(FetchIndex(*remote[i], ctx));  // a claimed index is always fetched
+      if (!got[i]->ok()) failed = true;
     }
-    if (!found) {
-      return UnavailableError("chunk index " + hex + " (for " + f.path +
-                              ") from no source; last error: " + last.ToString());
-    }
+  };
+  std::vector<std::thread> threads;
+  const int extra = std::min<int>(std::max(1, parallel), static_cast<int>(remote.size())) - 1;
+  for (int t = 0; t < extra; ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  // Indexes are claimed in order, so every one before an unclaimed one was fetched: the first
+  // failure is met before any index that was never asked for.
+  for (size_t i = 0; i < remote.size(); ++i) {
+    if (!got[i]->ok()) return got[i]->status();
+    out.emplace(remote[i]->index_id, std::move(*got[i]).value());
   }
   return out;
 }
@@ -124,10 +178,10 @@ Status FetchChunks(const std::vector<protocol::ChunkRef>& missing, const SyncCon
         want_bytes += r.size;
       }
       rate.Take(want_bytes);
-      auto body =
-          ctx.fetcher->Post(src.url + "/v1/chunks/batch", "application/x-tiersync-chunk-ids",
-                            protocol::EncodeBatchRequest(ids),
-                            protocol::kMaxBatchResponseBytes + 64 * ids.size() + 64);
+      auto body = ctx.fetcher->Post(src.url + "/v1/chunks/batch", protocol::kBatchRequestTypeZstd,
+                                    protocol::EncodeBatchRequest(ids),
+                                    protocol::kMaxBatchResponseBytes + protocol::kMaxChunkBytes +
+                                        protocol::kBatchFrameHeaderBytes * ids.size() + 64);
       if (!body.ok()) {
         ctx.sources->Failed(i, body.status(), NowMs(ctx.env));
         continue;
@@ -145,29 +199,28 @@ Status FetchChunks(const std::vector<protocol::ChunkRef>& missing, const SyncCon
       std::string lie;
       for (size_t k = 0; k < frames->size(); ++k) {
         const auto& f = (*frames)[k];
-        if (f.kind != protocol::BatchFrameKind::kChunk) {
+        if (!protocol::CarriesChunk(f.kind)) {
           absent += f.kind == protocol::BatchFrameKind::kAbsent;
           next.push_back(pending[k]);
           continue;
         }
-        if (f.bytes.size() != pending[k].size || Sha256(f.bytes) != f.id) {
+        auto chunk = VerifiedChunk(f, pending[k].size, codec);
+        if (!chunk) {
           if (lie.empty())
             lie = "chunk " + ToHex(f.id) + " from " + src.name + ": bytes do not match the id";
           next.push_back(pending[k]);
           continue;
         }
-        std::vector<uint8_t> raw(f.bytes.begin(), f.bytes.end());
-        PreparedChunk chunk = PrepareChunk(f.id, &raw, codec);
         std::lock_guard<std::mutex> lock(mu);
         if (!store_error.ok()) return;
-        if (auto put = ctx.store->Put(chunk); !put.ok()) {
+        if (auto put = ctx.store->Put(*chunk); !put.ok()) {
           store_error = put.status();
           return;
         }
-        good += f.bytes.size();
-        done += f.bytes.size();
+        good += pending[k].size;
+        done += pending[k].size;
         ++ctx.counters->chunks;
-        ctx.counters->chunk_bytes += f.bytes.size();
+        ctx.counters->chunk_bytes += pending[k].size;
         if (options.progress) options.progress(done, total);
       }
       if (good > 0) ctx.counters->Received(src.url, good);

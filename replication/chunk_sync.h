@@ -59,9 +59,11 @@ struct SyncContext {
 // from the sources (SHA-256 checked against the id, decoded strictly, and checked against the
 // signed length and SHA-256 of the file: CheckIndexMatchesFile). Fetched indexes are not
 // stored here (an index may only enter the store after its chunks: StoreIndexes()).
-// kUnavailable naming the index if no source supplies a valid copy.
+// kUnavailable naming the index if no source supplies a valid copy. Up to `parallel` indexes
+// are fetched at once (REQUIRES: above 1, the Fetcher and SourcePolicy may be called from
+// several threads).
 Result<std::map<protocol::ChunkId, protocol::ChunkIndex>> LoadIndexes(
-    const std::vector<PlannedFile>& files, const SyncContext& ctx);
+    const std::vector<PlannedFile>& files, const SyncContext& ctx, int parallel = 1);
 
 // Fetches every chunk of `missing`, verifying each (SHA-256 and size) before it is Put into
 // the store. Chunks a source lacks are asked of the next; bytes that fail verification are

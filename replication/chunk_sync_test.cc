@@ -5,6 +5,7 @@
 #include "base/hex.h"
 #include "base/random.h"
 #include "base/sha256.h"
+#include "base/zstd_codec.h"
 #include "protocol/chunk_batch.h"
 #include "replication/chunker.h"
 #include "replication/file_restore.h"
@@ -16,7 +17,9 @@ namespace {
 // In-memory upstreams "mem://<name>" answering the two chunk endpoints, each with a fault.
 class FakeSources : public Fetcher {
  public:
-  enum class Mode { kGood, kDown, kFlipBytes, kEmpty };
+  // kZstd: chunks that shrink go as zstd frames (kChunkZstd), to clients that ask for them;
+  // kFlipZstd: the same with a byte of every frame flipped.
+  enum class Mode { kGood, kDown, kFlipBytes, kEmpty, kZstd, kFlipZstd };
   struct Upstream {
     Mode mode = Mode::kGood;
     std::map<protocol::ChunkId, std::vector<uint8_t>> objects;  // chunks and indexes
@@ -36,12 +39,13 @@ class FakeSources : public Fetcher {
     return out;
   }
 
-  Result<std::vector<uint8_t>> Post(const std::string& url, std::string_view,
+  Result<std::vector<uint8_t>> Post(const std::string& url, std::string_view content_type,
                                     std::span<const uint8_t> body, size_t max_bytes) override {
     auto [u, path] = Split(url);
     if (u == nullptr || u->mode == Mode::kDown) return UnavailableError(url + ": refused");
     TS_ASSIGN_OR_RETURN(auto ids, protocol::DecodeBatchRequest(body));
     protocol::BatchResponseWriter w;
+    ZstdCodec codec;  // one per call: batches are fetched in parallel
     for (const auto& id : ids) {
       auto it = u->objects.find(id);
       if (u->mode == Mode::kEmpty || it == u->objects.end()) {
@@ -50,10 +54,21 @@ class FakeSources : public Fetcher {
       }
       std::vector<uint8_t> bytes = it->second;
       if (u->mode == Mode::kFlipBytes) bytes[0] ^= 1;
+      std::vector<uint8_t> frame;
+      const bool zstd = (u->mode == Mode::kZstd || u->mode == Mode::kFlipZstd) &&
+                        content_type == protocol::kBatchRequestTypeZstd &&
+                        codec.CompressIfSmaller(bytes, &frame);
+      if (zstd) {
+        if (u->mode == Mode::kFlipZstd) frame[frame.size() / 2] ^= 1;
+        w.AddCompressedChunk(id, frame);
+        u->bytes_sent += frame.size();
+        continue;
+      }
       w.AddChunk(id, bytes);
       u->bytes_sent += bytes.size();
     }
-    return std::move(w).Finish();
+    const std::string response = std::move(w).Finish();
+    return std::vector<uint8_t>(response.begin(), response.end());
   }
 
  private:
@@ -72,10 +87,14 @@ class ChunkSyncTest : public ::testing::Test {
     o.writable = true;
     ASSERT_TRUE(ChunkStore::Create(tmp_.Sub("store"), o).ok());
     store_ = ChunkStore::Open(tmp_.Sub("store"), o).value();
-    // Two files of random bytes, chunked as the hub would.
+    // Two files, chunked as the hub would: random bytes, and text-like bytes (eight letters,
+    // which compress).
     for (uint64_t seed : {1, 2}) {
       std::vector<uint8_t> data(300'000);
       Random(seed).Fill(data);
+      if (seed == 2) {
+        for (uint8_t& b : data) b = static_cast<uint8_t>('a' + b % 8);
+      }
       protocol::ChunkIndex index;
       index.file_size = data.size();
       index.file_sha256 = Sha256(data);
@@ -204,6 +223,34 @@ TEST_F(ChunkSyncTest, NoSourceHasItFailsButKeepsWhatArrivedAndResumes) {
   EXPECT_EQ(planned_bytes_, kept["national"].size());
   EXPECT_EQ(counters_.chunk_bytes - first, kept["national"].size());
   ExpectFilesRestore();
+}
+
+TEST_F(ChunkSyncTest, ZstdFramesMoveFewerBytesAreVerifiedAndStoredAsTheyCame) {
+  sources_.upstreams["county"].mode = FakeSources::Mode::kZstd;
+  ASSERT_TRUE(Sync().ok());
+  ExpectFilesRestore();
+  EXPECT_EQ(counters_.chunk_bytes, 600'000u);  // counted as chunk bytes, not frame bytes
+  const uint64_t sent = sources_.upstreams["county"].bytes_sent - counters_.index_bytes;
+  EXPECT_LT(sent, 500'000u) << "the text-like file went compressed";
+  EXPECT_EQ(sources_.upstreams["city"].bytes_sent, 0u);
+  EXPECT_EQ(policy_.Snapshot()[0].rejections, 0u);
+  auto stats = store_->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_LT(stats->stored_bytes, stats->raw_bytes) << "kept compressed";
+  auto verify = store_->Verify(nullptr);
+  ASSERT_TRUE(verify.ok());
+  EXPECT_TRUE(verify->clean());
+}
+
+TEST_F(ChunkSyncTest, DamagedZstdFrameIsALieAndTheChunkComesFromTheNextSource) {
+  sources_.upstreams["county"].mode = FakeSources::Mode::kFlipZstd;
+  ASSERT_TRUE(Sync().ok());
+  ExpectFilesRestore();
+  EXPECT_GE(policy_.Snapshot()[0].rejections, 1u);
+  ASSERT_FALSE(counters_.rejected.empty());
+  EXPECT_NE(counters_.rejected[0].find("bytes do not match the id"), std::string::npos)
+      << counters_.rejected[0];
+  EXPECT_GT(sources_.upstreams["city"].bytes_sent, 0u);
 }
 
 TEST_F(ChunkSyncTest, IndexThatDoesNotDescribeTheSignedFileIsRefused) {

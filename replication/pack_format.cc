@@ -123,10 +123,8 @@ Result<std::vector<uint8_t>> DecodeRecord(const ChunkId& id, const ChunkLocation
                       std::vector<uint8_t>(payload.begin(), payload.end()), check, codec);
 }
 
-Result<std::vector<uint8_t>> DecodeRecord(const ChunkId& id, const ChunkLocation& loc,
-                                          std::span<const uint8_t> header,
-                                          std::vector<uint8_t> payload, ReadCheck check,
-                                          ZstdCodec* codec) {
+Status CheckRecord(const ChunkId& id, const ChunkLocation& loc, std::span<const uint8_t> header,
+                   std::span<const uint8_t> payload) {
   auto bad = [&](const std::string& what) {
     return CorruptionError("chunk " + ToHex(id) + " at " + Where(loc) + ": " + what);
   };
@@ -141,6 +139,17 @@ Result<std::vector<uint8_t>> DecodeRecord(const ChunkId& id, const ChunkLocation
     return bad("record header does not match the index");
   }
   if (Xxh3_64(payload) != loc.xxh3) return bad("checksum mismatch (stored bytes are damaged)");
+  return Status::Ok();
+}
+
+Result<std::vector<uint8_t>> DecodeRecord(const ChunkId& id, const ChunkLocation& loc,
+                                          std::span<const uint8_t> header,
+                                          std::vector<uint8_t> payload, ReadCheck check,
+                                          ZstdCodec* codec) {
+  auto bad = [&](const std::string& what) {
+    return CorruptionError("chunk " + ToHex(id) + " at " + Where(loc) + ": " + what);
+  };
+  TS_RETURN_IF_ERROR(CheckRecord(id, loc, header, payload));
   std::vector<uint8_t> raw;
   if (loc.flags & kFlagZstd) {
     auto out = codec->Decompress(payload, loc.raw_len, protocol::kMaxChunkBytes);

@@ -81,6 +81,10 @@ enum class ReadCheck {
   kFull,      // plus SHA-256 of the uncompressed bytes against the id
 };
 
+// Checks a record read as its header and its payload apart against `loc` and `id` and the
+// payload's XXH3, without decompressing it. kCorruption naming the pack and offset.
+Status CheckRecord(const ChunkId& id, const ChunkLocation& loc, std::span<const uint8_t> header,
+                   std::span<const uint8_t> payload);
 // Turns a record read from disk (header + payload) back into the chunk's bytes, checking the
 // header against `loc` and `id`, the payload's XXH3, decompression bounds, and with kFull the
 // SHA-256. Any mismatch is kCorruption with a message naming the pack and offset.

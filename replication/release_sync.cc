@@ -24,12 +24,12 @@ bool LocalDiskError(const Status& s) {
 }
 
 Result<VerifiedMetadata> RefreshFrom(Env* env, Fetcher* fetcher, const MetadataDirs& dirs,
-                                     const std::string& url) {
+                                     const std::string& url, int parallel_fetches) {
   VerifiedMetadata m;
   m.updater = std::make_unique<Updater>(
       env, fetcher,
       UpdaterOptions{dirs.trusted, url + "/v1/metadata", url + "/v1/targets", dirs.downloads,
-                     /*keep_root_history=*/true});
+                     /*keep_root_history=*/true, parallel_fetches});
   TS_RETURN_IF_ERROR(m.updater->Refresh());
   TS_ASSIGN_OR_RETURN(auto all, m.updater->ListAllTargets());
   for (auto& t : all) m.targets.emplace(t.path, std::move(t.file));
@@ -41,11 +41,11 @@ Result<VerifiedMetadata> RefreshFrom(Env* env, Fetcher* fetcher, const MetadataD
 
 Result<VerifiedMetadata> RefreshMetadata(Env* env, Fetcher* fetcher, SourcePolicy* sources,
                                          const MetadataDirs& dirs, const AcceptMetadata& accept,
-                                         std::vector<std::string>* rejected) {
+                                         std::vector<std::string>* rejected, int parallel_fetches) {
   Status last = UnavailableError("no sources configured");
   for (size_t i : sources->Order(NowMs(env))) {
     const Source& src = sources->source(i);
-    auto m = RefreshFrom(env, fetcher, dirs, src.url);
+    auto m = RefreshFrom(env, fetcher, dirs, src.url, parallel_fetches);
     Status s = m.ok() ? Status::Ok() : m.status();
     if (s.ok()) {
       m->source = i;
@@ -83,7 +83,7 @@ Result<PlannedFile> PlannedFileFor(const std::string& path, const tuf::TargetFil
 Result<FetchedRelease> FetchRelease(const std::vector<PlannedFile>& files, const SyncContext& ctx,
                                     const ChunkSyncOptions& options, const CheckPlan& check_plan) {
   FetchedRelease out;
-  TS_ASSIGN_OR_RETURN(auto indexes, LoadIndexes(files, ctx));
+  TS_ASSIGN_OR_RETURN(auto indexes, LoadIndexes(files, ctx, options.parallel));
   auto have = [&](const protocol::ChunkId& id) {
     auto r = ctx.store->Contains(id);
     return r.ok() && *r;

@@ -53,9 +53,11 @@ using AcceptMetadata = std::function<Status(VerifiedMetadata&)>;
 // appended to `rejected` as "<source name>: <reason>". kUnavailable-or-worse with the last
 // source's error if none does. An error of the node's own disk (kIOError, ENOSPC) while the
 // updater persists what it verified stops the refresh at once, blaming no source.
+// `parallel_fetches`: delegated targets roles fetched at once (UpdaterOptions).
 Result<VerifiedMetadata> RefreshMetadata(Env* env, Fetcher* fetcher, SourcePolicy* sources,
                                          const MetadataDirs& dirs, const AcceptMetadata& accept,
-                                         std::vector<std::string>* rejected);
+                                         std::vector<std::string>* rejected,
+                                         int parallel_fetches = 1);
 
 // The file to fetch for the signed target `path`: kVerificationFailed if the entry lacks its
 // sha256 or its chunk_index custom field.

@@ -1,8 +1,10 @@
 #include "replication/tuf_updater.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "protocol/tuf_verify.h"
@@ -36,8 +38,77 @@ Result<std::vector<uint8_t>> Updater::ReadLocal(const std::string& role, size_t 
 }
 
 Status Updater::Persist(const std::string& role, ByteSpan bytes) {
-  return WriteFileAtomically(
-      env_, JoinPath(options_.metadata_dir, tuf::QuoteForFileName(role) + ".json"), bytes);
+  const std::string path = JoinPath(options_.metadata_dir, tuf::QuoteForFileName(role) + ".json");
+  if (defer_persist_) {
+    deferred_.emplace_back(path, std::vector<uint8_t>(bytes.begin(), bytes.end()));
+    return Status::Ok();
+  }
+  return WriteFileAtomically(env_, path, bytes);
+}
+
+Status Updater::FlushDeferred() {
+  defer_persist_ = false;
+  auto pending = std::move(deferred_);
+  deferred_.clear();
+  // In groups (open files are bounded): write every file, then flush each (the first flush
+  // commits the file system's journal for the whole group, the others find little left to
+  // do), then rename each into place; the directory is flushed once at the end.
+  constexpr size_t kGroup = 64;
+  for (size_t first = 0; first < pending.size(); first += kGroup) {
+    const size_t end = std::min(pending.size(), first + kGroup);
+    std::vector<std::unique_ptr<WritableFile>> files;
+    for (size_t i = first; i < end; ++i) {
+      TS_ASSIGN_OR_RETURN(auto file, env_->NewWritableFile(pending[i].first + ".tmp"));
+      TS_RETURN_IF_ERROR(file->Append(pending[i].second));
+      files.push_back(std::move(file));
+    }
+    for (auto& file : files) {
+      TS_RETURN_IF_ERROR(file->Sync());
+      TS_RETURN_IF_ERROR(file->Close());
+    }
+    for (size_t i = first; i < end; ++i) {
+      TS_RETURN_IF_ERROR(env_->RenameFile(pending[i].first + ".tmp", pending[i].first));
+    }
+  }
+  if (pending.empty()) return Status::Ok();
+  return env_->SyncDir(options_.metadata_dir);
+}
+
+void Updater::Prefetch(const tuf::Delegations& delegations, const std::string& delegator,
+                       int budget) {
+  struct Want {
+    std::string role, url;
+    size_t max_bytes;
+  };
+  std::vector<Want> wants;
+  for (const tuf::DelegatedRole& d : delegations.roles) {
+    if (static_cast<int>(wants.size()) >= budget) break;
+    if (trusted_->targets(d.name, delegator) != nullptr || prefetched_.count(d.name)) continue;
+    // A local copy that is still the trusted one is used as LoadTargets would.
+    if (auto local = ReadLocal(d.name, tuf::kMaxTargetsBytes); local.ok()) {
+      if (trusted_->UpdateDelegatedTargets(*local, d.name, delegator).ok()) continue;
+    }
+    auto meta = trusted_->snapshot()->meta.find(d.name + ".json");
+    if (meta == trusted_->snapshot()->meta.end()) continue;  // LoadTargets says why
+    std::optional<uint64_t> version;
+    if (trusted_->root().consistent_snapshot) version = meta->second.version;
+    wants.push_back({d.name, MetadataUrl(d.name, version),
+                     meta->second.length.value_or(tuf::kMaxTargetsBytes)});
+  }
+  if (wants.empty()) return;
+  std::vector<std::optional<Result<std::vector<uint8_t>>>> got(wants.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < wants.size(); i = next++) {
+      got[i].emplace(fetcher_->Fetch(wants[i].url, wants[i].max_bytes));
+    }
+  };
+  std::vector<std::thread> threads;
+  const int extra = std::min<int>(options_.parallel_fetches, static_cast<int>(wants.size())) - 1;
+  for (int t = 0; t < extra; ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < wants.size(); ++i) prefetched_.emplace(wants[i].role, std::move(*got[i]));
 }
 
 std::string Updater::MetadataUrl(const std::string& role, std::optional<uint64_t> version) const {
@@ -120,8 +191,14 @@ Result<const tuf::Targets*> Updater::LoadTargets(const std::string& role,
   }
   std::optional<uint64_t> version;
   if (trusted_->root().consistent_snapshot) version = meta->second.version;
-  auto bytes = fetcher_->Fetch(MetadataUrl(role, version),
-                               meta->second.length.value_or(tuf::kMaxTargetsBytes));
+  Result<std::vector<uint8_t>> bytes = UnavailableError("not fetched");
+  if (auto pre = prefetched_.find(role); pre != prefetched_.end()) {
+    bytes = std::move(pre->second);
+    prefetched_.erase(pre);
+  } else {
+    bytes = fetcher_->Fetch(MetadataUrl(role, version),
+                            meta->second.length.value_or(tuf::kMaxTargetsBytes));
+  }
   if (!bytes.ok()) return bytes.status().WithContext("fetching " + role);
   TS_RETURN_IF_ERROR(trusted_->UpdateDelegatedTargets(*bytes, role, delegator));
   TS_RETURN_IF_ERROR(Persist(role, *bytes));
@@ -162,6 +239,18 @@ Result<std::optional<TargetInfo>> Updater::GetTargetInfo(const std::string& path
 
 Result<std::vector<TargetInfo>> Updater::ListAllTargets() {
   if (!trusted_) TS_RETURN_IF_ERROR(Refresh());
+  const bool parallel = options_.parallel_fetches > 1;
+  defer_persist_ = parallel;
+  auto listed = ListAll(parallel);
+  prefetched_.clear();
+  // What was verified is kept even when the listing failed later (as one by one would).
+  Status flushed = FlushDeferred();
+  if (!listed.ok()) return listed;
+  TS_RETURN_IF_ERROR(flushed);
+  return listed;
+}
+
+Result<std::vector<TargetInfo>> Updater::ListAll(bool prefetch) {
   struct Visit {
     std::string role, delegator;
     std::vector<const tuf::DelegatedRole*> chain;  // delegations on the way here
@@ -184,6 +273,7 @@ Result<std::vector<TargetInfo>> Updater::ListAllTargets() {
       if (covered) found.emplace(path, entry.second);  // pre-order: the first role wins
     }
     if (!targets->delegations) continue;
+    if (prefetch) Prefetch(*targets->delegations, v.role, budget);
     for (auto it = targets->delegations->roles.rbegin(); it != targets->delegations->roles.rend();
          ++it) {
       terminating = terminating || it->terminating;

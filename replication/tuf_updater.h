@@ -12,6 +12,7 @@
 #ifndef TIERSYNC_REPLICATION_TUF_UPDATER_H_
 #define TIERSYNC_REPLICATION_TUF_UPDATER_H_
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,14 @@ struct UpdaterOptions {
   // Also keep every root version accepted by a refresh as "<N>.root.json" in metadata_dir, so
   // that a node can relay the whole root chain to its children byte for byte.
   bool keep_root_history = false;
+  // Delegated targets roles ListAllTargets fetches at once (1: one after another). Above 1,
+  // the children of each delegating role are fetched in parallel before they are verified
+  // (one by one, in the usual order: fetching in parallel changes no trust decision), and
+  // what ListAllTargets verified is written out together at its end: every file first,
+  // then each flushed, renamed into place, and the directory flushed once (durable before
+  // ListAllTargets returns, as one by one; a crash half-way leaves older roles, which the
+  // next refresh replaces). REQUIRES: the Fetcher may be called from several threads.
+  int parallel_fetches = 1;
 };
 
 // A target found by a delegation search: its path and the trusted entry for it.
@@ -77,14 +86,25 @@ class Updater {
   Status LoadSnapshot();
   Result<const protocol::tuf::Targets*> LoadTargets(const std::string& role,
                                                     const std::string& delegator);
+  Result<std::vector<TargetInfo>> ListAll(bool prefetch);
   Result<std::vector<uint8_t>> ReadLocal(const std::string& role, size_t max_bytes);
   Status Persist(const std::string& role, ByteSpan bytes);
+  // Fetches, in parallel, the roles `delegations` names (as children of `delegator`) that are
+  // neither trusted yet nor still trusted from their local copies, at most `budget` of them;
+  // LoadTargets then takes their bytes from `prefetched_`.
+  void Prefetch(const protocol::tuf::Delegations& delegations, const std::string& delegator,
+                int budget);
+  // Writes out what Persist deferred (see UpdaterOptions::parallel_fetches).
+  Status FlushDeferred();
   std::string MetadataUrl(const std::string& role, std::optional<uint64_t> version) const;
 
   Env* env_;
   Fetcher* fetcher_;
   UpdaterOptions options_;
   std::optional<protocol::tuf::TrustedSet> trusted_;
+  std::map<std::string, Result<std::vector<uint8_t>>> prefetched_;  // by role
+  bool defer_persist_ = false;
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> deferred_;  // (path, bytes)
 };
 
 }  // namespace tiersync::replication

@@ -605,6 +605,66 @@ TEST_F(TufDelegationTest, HashBinsForALargeTargetSet) {
   EXPECT_EQ(AllPaths(), sorted) << "every bin's targets, and not the misfiled one";
 }
 
+// Fetching a delegating role's children in parallel (as nodes do) changes nothing a client
+// trusts: the same targets, every role persisted (and none left half-written), so that the
+// next listing fetches none of them again; a role the repository lacks still fails the
+// listing, naming it.
+TEST_F(TufDelegationTest, ParallelFetchesListTheSameTargetsAndPersistEveryRole) {
+  std::vector<std::string> paths;
+  for (int i = 0; i < 40; ++i) paths.push_back("lessons/" + std::to_string(i) + ".mp4");
+  Publish(
+      [&](TufRepository& r) {
+        ASSERT_TRUE(r.DelegateHashBins("targets", 2, {PublicOf("bins")}).ok());
+        for (const auto& p : paths) {
+          ASSERT_TRUE(r.AddTarget(HashBinRole(p, 2), p, AsBytes(p)).ok());
+        }
+      },
+      Keys({"bins"}));
+  auto parallel = [&] {
+    return Updater(&env_, &fetcher_,
+                   {"/client/metadata", "mem://repo/metadata", "mem://repo/targets",
+                    "/client/targets", false, /*parallel_fetches=*/4});
+  };
+  std::sort(paths.begin(), paths.end());
+  {
+    Updater u = parallel();
+    auto all = u.ListAllTargets();
+    ASSERT_TRUE(all.ok()) << all.status().ToString();
+    std::vector<std::string> got;
+    for (const auto& t : *all) got.push_back(t.path);
+    EXPECT_EQ(got, paths);
+  }
+  auto names = env_.GetChildren("/client/metadata");
+  ASSERT_TRUE(names.ok());
+  size_t bins = 0;
+  for (const auto& n : *names) {
+    bins += n.starts_with("bin-") && n.ends_with(".json");
+    EXPECT_FALSE(n.ends_with(".tmp")) << n;
+  }
+  EXPECT_EQ(bins, 256u);
+  fetcher_.ClearRequests();
+  ASSERT_TRUE(parallel().ListAllTargets().ok());
+  for (const auto& url : fetcher_.requests()) {
+    EXPECT_EQ(url.find("bin-"), std::string::npos) << "fetched again: " << url;
+  }
+  EXPECT_EQ(AllPaths(), paths) << "a one-by-one client trusts the same";
+
+  // A new release whose bin-07 the repository lost.
+  AddLesson("lessons/new.mp4", "new");
+  Publish([&](TufRepository& r) { ASSERT_TRUE(r.AddTarget("bin-07", "x/7", AsBytes("7")).ok()); },
+          Keys({"bins"}));
+  auto repo_files = env_.GetChildren("/repo/metadata");
+  ASSERT_TRUE(repo_files.ok());
+  for (const auto& n : *repo_files) {
+    if (n.ends_with(".bin-07.json")) {
+      ASSERT_TRUE(env_.RemoveFile("/repo/metadata/" + n).ok());
+    }
+  }
+  auto broken = parallel().ListAllTargets();
+  ASSERT_FALSE(broken.ok());
+  EXPECT_TRUE(Contains(broken.status(), "fetching bin-07")) << broken.status().ToString();
+}
+
 // A diamond: targets -> A -> X and targets -> B -> X, where only A's delegation names the key
 // that signs X. X reached through B must be checked against B's keys, not reused from A.
 TEST_F(TufDelegationTest, DiamondChecksEachPathsKeys) {

@@ -47,20 +47,21 @@ Result<std::vector<uint8_t>> TamperBatch(Fault fault, std::span<const uint8_t> r
   protocol::BatchResponseWriter out;
   bool withheld = false;
   for (const protocol::BatchFrame& f : frames) {
-    if (f.kind != protocol::BatchFrameKind::kChunk) {
+    if (!protocol::CarriesChunk(f.kind)) {
       out.AddMissing(f.id, f.kind);
     } else if (fault == Fault::kWithholdChunks && !withheld) {
       out.AddMissing(f.id, protocol::BatchFrameKind::kAbsent);
       withheld = true;
       ++*tampered;
-    } else if (fault == Fault::kFlipChunks) {
-      out.AddChunk(f.id, FlipOneByte(std::vector<uint8_t>(f.bytes.begin(), f.bytes.end())));
+    } else if (fault == Fault::kFlipChunks) {  // a chunk's bytes, or its zstd frame's
+      out.AddFrame(f.id, f.kind, FlipOneByte(std::vector<uint8_t>(f.bytes.begin(), f.bytes.end())));
       ++*tampered;
     } else {
-      out.AddChunk(f.id, f.bytes);
+      out.AddFrame(f.id, f.kind, f.bytes);
     }
   }
-  return std::move(out).Finish();
+  const std::string body = std::move(out).Finish();
+  return std::vector<uint8_t>(body.begin(), body.end());
 }
 
 std::vector<uint8_t> FlipOneByte(std::vector<uint8_t> body) {

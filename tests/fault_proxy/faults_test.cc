@@ -27,7 +27,8 @@ Batch MakeBatch() {
   w.AddChunk(b.ids[0], AsBytes(a));
   w.AddMissing(b.ids[1], BatchFrameKind::kAbsent);
   w.AddChunk(b.ids[2], AsBytes(c));
-  b.response = std::move(w).Finish();
+  const std::string body = std::move(w).Finish();
+  b.response.assign(body.begin(), body.end());
   return b;
 }
 

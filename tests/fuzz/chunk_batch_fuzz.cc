@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/bytes.h"
 #include "protocol/chunk_batch.h"
 
 using namespace tiersync::protocol;
@@ -24,15 +25,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto frames = DecodeBatchResponse(body, ids);
   if (!frames.ok()) return 0;
   BatchResponseWriter w;
-  for (const auto& f : *frames) {
-    if (f.kind == BatchFrameKind::kChunk) {
-      w.AddChunk(f.id, f.bytes);
-    } else {
-      w.AddMissing(f.id, f.kind);
-    }
-  }
-  auto again = std::move(w).Finish();
-  if (again.size() != body.size() || !std::equal(again.begin(), again.end(), body.begin())) {
+  for (const auto& f : *frames) w.AddFrame(f.id, f.kind, f.bytes);
+  const std::string again = std::move(w).Finish();
+  const tiersync::ByteSpan bytes = tiersync::AsBytes(again);
+  if (bytes.size() != body.size() || !std::equal(bytes.begin(), bytes.end(), body.begin())) {
     std::abort();
   }
   return 0;

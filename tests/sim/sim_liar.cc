@@ -123,21 +123,14 @@ node::HttpReply LiarHandler::Handle(const node::HttpRequest& request) {
         auto ids = protocol::DecodeBatchRequest(AsBytes(request.body));
         auto frames = ids.ok() ? protocol::DecodeBatchResponse(AsBytes(Whole(reply)), *ids)
                                : Result<std::vector<protocol::BatchFrame>>(ids.status());
-        if (frames.ok() && frames->size() >= 2 &&
-            (*frames)[0].kind == protocol::BatchFrameKind::kChunk &&
-            (*frames)[1].kind == protocol::BatchFrameKind::kChunk) {
+        if (frames.ok() && frames->size() >= 2 && protocol::CarriesChunk((*frames)[0].kind) &&
+            protocol::CarriesChunk((*frames)[1].kind)) {
           ++lies_told_;
           std::swap((*frames)[0].bytes, (*frames)[1].bytes);
+          std::swap((*frames)[0].kind, (*frames)[1].kind);
           protocol::BatchResponseWriter w;
-          for (const auto& f : *frames) {
-            if (f.kind == protocol::BatchFrameKind::kChunk) {
-              w.AddChunk(f.id, f.bytes);
-            } else {
-              w.AddMissing(f.id, f.kind);
-            }
-          }
-          std::vector<uint8_t> out = std::move(w).Finish();
-          return Body(std::string(out.begin(), out.end()));
+          for (const auto& f : *frames) w.AddFrame(f.id, f.kind, f.bytes);
+          return Body(std::move(w).Finish());
         }
       }
       return reply;
@@ -182,8 +175,7 @@ node::HttpReply LiarHandler::Handle(const node::HttpRequest& request) {
           ++lies_told_;
           protocol::BatchResponseWriter w;
           for (const auto& id : *ids) w.AddMissing(id, protocol::BatchFrameKind::kAbsent);
-          std::vector<uint8_t> out = std::move(w).Finish();
-          return Body(std::string(out.begin(), out.end()));
+          return Body(std::move(w).Finish());
         }
       }
       if (request.target.starts_with("/v1/indexes/")) {

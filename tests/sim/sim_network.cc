@@ -63,7 +63,7 @@ const LinkFaults& SimNetwork::FaultsFor(const std::string& from, const std::stri
 
 Result<std::vector<uint8_t>> SimNetwork::Request(const std::string& from, MemEnv* clock,
                                                  const std::string& url, const std::string* post,
-                                                 size_t max_bytes) {
+                                                 size_t max_bytes, std::string_view content_type) {
   ++counters_.requests;
   ++cycle_requests_;
   if (before_request_) before_request_(from, cycle_requests_);
@@ -96,7 +96,7 @@ Result<std::vector<uint8_t>> SimNetwork::Request(const std::string& from, MemEnv
   request.target = target;
   if (post) {
     request.body = *post;
-    request.headers["content-type"] = "application/x-tiersync-chunk-ids";
+    request.headers["content-type"] = std::string(content_type);
   }
   node::HttpReply reply = hosts_.at(host)->Handle(request);
   TS_ASSIGN_OR_RETURN(std::string body, BodyOf(reply, max_bytes));
@@ -140,7 +140,7 @@ Result<std::vector<uint8_t>> SimFetcher::Fetch(const std::string& url, size_t ma
 Result<std::vector<uint8_t>> SimFetcher::Post(const std::string& url, std::string_view content_type,
                                               std::span<const uint8_t> body, size_t max_bytes) {
   std::string b(body.begin(), body.end());
-  return net_->Request(host_, clock_, url, &b, max_bytes);
+  return net_->Request(host_, clock_, url, &b, max_bytes, content_type);
 }
 
 }  // namespace tiersync::sim

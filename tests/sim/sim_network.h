@@ -75,10 +75,11 @@ class SimNetwork {
     before_request_ = std::move(hook);
   }
 
-  // One request from `from` (whose clock `clock` delays move). POST when `post` is set.
+  // One request from `from` (whose clock `clock` delays move). POST of `post` (of
+  // `content_type`) when `post` is set.
   Result<std::vector<uint8_t>> Request(const std::string& from, MemEnv* clock,
                                        const std::string& url, const std::string* post,
-                                       size_t max_bytes);
+                                       size_t max_bytes, std::string_view content_type = "");
 
   const NetworkCounters& counters() const { return counters_; }
   void StartCycle() { cycle_requests_ = 0; }
