@@ -189,10 +189,14 @@ bench_ingest() {
       r="$(bench_ratio "${med[media/sha256]}" "${med[media/$ours]}")"
       printf '| %s >= %sx SHA-256 alone | media | %sx | %s |\n' "$(ingest_label "$ours")" "$INGEST_GOAL_SHA" "$r" \
         "$(bench_goal "$r" "$INGEST_GOAL_SHA")"
+      bench_goal_record ingest "media: $(ingest_label "$ours") >= ${INGEST_GOAL_SHA}x SHA-256 alone" "${r}x" \
+        "$(bench_goal "$r" "$INGEST_GOAL_SHA")"
     done
     for kind in "${INGEST_KINDS[@]}"; do
       r="$(bench_ratio "${med[$kind/casync]}" "${med[$kind/tiersync_disk]}")"
       printf '| %s >= %sx casync | %s | %sx | %s |\n' "$(ingest_label tiersync_disk)" "$INGEST_GOAL_CASYNC" "$kind" "$r" \
+        "$(bench_goal "$r" "$INGEST_GOAL_CASYNC")"
+      bench_goal_record ingest "$kind: $(ingest_label tiersync_disk) >= ${INGEST_GOAL_CASYNC}x casync make" "${r}x" \
         "$(bench_goal "$r" "$INGEST_GOAL_CASYNC")"
     done
     # When the disk alone cannot write + flush at the goal's speed, say so: then only the

@@ -72,6 +72,18 @@ bench_ratio() {
   awk -v p="$1" -v o="$2" 'BEGIN { if (o > 0) printf "%.2f", p / o; else print "n/a" }'
 }
 
+# bench_column_median RAW_TSV ID COLUMN -> the median of COLUMN over the runs of command ID
+# (column 2) in a runs file, rounded to an integer; nothing if no run has a value there.
+bench_column_median() {
+  awk -F '\t' -v id="$2" -v col="$3" '
+    NR > 1 && $2 == id && $col != "" { n++; v[n] = $col + 0 }
+    END {
+      if (n == 0) exit
+      for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+      printf "%.0f\n", (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }' "$1"
+}
+
 # bench_goal RATIO GOAL -> "met" or "missed by X%" (X = how far the ratio is below the goal,
 # relative to the goal).
 bench_goal() {
@@ -80,6 +92,75 @@ bench_goal() {
     if (r + 0 >= g + 0) print "met"
     else printf "missed by %.0f%%\n", (1 - r / g) * 100
   }'
+}
+
+# bench_goal_record COMPARISON GOAL MEASURED RESULT: appends one goal of the issue, as a
+# comparison's report states it, to BENCH_OUT/goals.tsv, from which run.sh writes the summary
+# at the top of report.md and the goals of report.json.
+bench_goal_record() {
+  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$BENCH_OUT/goals.tsv"
+}
+
+# bench_tsv_json FILE: the rows of a TSV file with a header line as a JSON array of objects
+# (numbers as numbers, everything else as strings). No jq, no python: awk.
+bench_tsv_json() {
+  awk -F '\t' '
+    function q(v) {
+      gsub(/\\/, "&&", v); gsub(/"/, "\\\"", v)
+      return "\"" v "\""
+    }
+    function val(v) { return (v ~ /^-?[0-9]+(\.[0-9]+)?$/) ? v + 0 : q(v) }
+    NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i; n = NF; printf "["; next }
+    {
+      printf "%s{", (NR > 2 ? "," : "")
+      for (i = 1; i <= n; i++) printf "%s%s: %s", (i > 1 ? ", " : ""), q(h[i]), val($i)
+      printf "}"
+    }
+    END { if (NR == 0) printf "["; print "]" }' "$1"
+}
+
+# bench_goal_at_most RATIO BOUND -> "met" (RATIO <= BOUND) or "missed by X%" (X = how far
+# RATIO is above BOUND, relative to BOUND): for ratios where smaller is better (bytes).
+bench_goal_at_most() {
+  awk -v r="$1" -v g="$2" 'BEGIN {
+    if (r == "n/a" || r == "") { print "not measured"; exit }
+    if (r + 0 <= g + 0) print "met"
+    else printf "missed by %.0f%%\n", (r / g - 1) * 100
+  }'
+}
+
+# bench_record DIR ID NAME MEDIA_TYPE SIZE SHA TITLE RETIRED: DIR/resources/ID.json, one
+# national resource (docs/formats/catalog.md) with one file, NAME, in a publishing input.
+bench_record() {
+  local dir="$1" id="$2" name="$3" type="$4" size="$5" sha="$6" title="$7" retired="$8"
+  cat >"$dir/resources/$id.json" <<JSON
+{
+  "files": [
+    {
+      "media_type": "$type",
+      "name": "$name",
+      "sha256": "$sha",
+      "size": $size
+    }
+  ],
+  "format": "tiersync-resource 1",
+  "id": "$id",
+  "language": "zh-CN",
+  "origin": "national",
+  "placements": [
+    {
+      "board": "课程教学",
+      "category": "小学",
+      "platform": "k12"
+    }
+  ],
+  "priority": false,
+  "provider": "bench",
+  "retired": $retired,
+  "review": "approved",
+  "title": "$title"
+}
+JSON
 }
 
 # bench_machine_md: the machine section of a report (markdown).
@@ -209,6 +290,21 @@ bench_keys_and_hub() {
     --publisher "bench <bench@example.edu.cn>")
 }
 
+# bench_wait_port PORT WHAT LOG...: waits (10 s at most) until the server just started with
+# bench_spawn (BENCH_SPAWNED) accepts connections on 127.0.0.1:PORT; dies showing its LOGs if it
+# exits first or does not start.
+bench_wait_port() {
+  local port="$1" what="$2" i
+  shift 2
+  for ((i = 0; i < 100; i++)); do
+    (: <>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    kill -0 "$BENCH_SPAWNED" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$@" >&2 2>/dev/null || true
+  bench_die "$what did not start on port $port"
+}
+
 # bench_rsyncd DIR NAME PATH PORT: writes DIR/NAME.conf (module "m" = PATH, read-only, no auth,
 # no chroot, loopback only) and starts `rsync --daemon --no-detach` on 127.0.0.1:PORT; waits
 # until it accepts connections. Sets BENCH_SPAWNED.
@@ -229,13 +325,7 @@ log file = $dir/$name.rsyncd.log
 CONF
   bench_spawn "$dir/$name.log" rsync --daemon --no-detach --config="$dir/$name.conf" \
     --address=127.0.0.1 --port="$port"
-  for ((i = 0; i < 100; i++)); do
-    (: <>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-    kill -0 "$BENCH_SPAWNED" 2>/dev/null || break
-    sleep 0.1
-  done
-  cat "$dir/$name.log" "$dir/$name.rsyncd.log" >&2 2>/dev/null || true
-  bench_die "rsync daemon $name did not start on port $port"
+  bench_wait_port "$port" "rsync daemon $name" "$dir/$name.log" "$dir/$name.rsyncd.log"
 }
 
 # bench_json_int FILE KEY: the first integer value of "KEY" in FILE (flat JSON, any layout);
@@ -243,4 +333,87 @@ CONF
 bench_json_int() {
   awk -v key="$2" 'match($0, "\"" key "\": *[0-9]+") {
     s = substr($0, RSTART, RLENGTH); sub(/.*: */, "", s); print s; exit }' "$1"
+}
+
+# bench_nginx DIR ROOT PORT [nolog]: nginx serving the static files of ROOT on 127.0.0.1:PORT
+# (sendfile on, `worker_processes auto`), started under bench_spawn; returns once nginx has
+# checked its configuration (DIR/nginx.conf) and bound the port. Sets BENCH_SPAWNED. Every
+# request is logged to DIR/access.log as
+#   <status> <bytes_sent> <request_length> <request>
+# (bytes_sent: the whole response, headers included; request_length: the whole request), so a
+# comparison can add up the bytes that went over the wire (bench_nginx_bytes); `nolog` turns
+# the log off (a throughput comparison at tens of thousands of requests per second).
+bench_nginx() {
+  local log="access_log $1/access.log bytes;"
+  [ "${4:-}" = nolog ] && log="access_log off;"
+  bench_nginx_start "$1" "$3" "worker_processes auto;" "  $log
+  sendfile on;
+  tcp_nopush on;
+  server {
+    listen 127.0.0.1:$3;
+    root $2;
+  }"
+}
+
+# bench_nginx_proxy DIR UPSTREAM_PORT PORT: nginx on 127.0.0.1:PORT as a reverse proxy to
+# 127.0.0.1:UPSTREAM_PORT (HTTP/1.1 keep-alive, no buffering either way, no body limit), logging
+# every request as bench_nginx does: bench_nginx_bytes then adds up every HTTP byte a client
+# exchanged with the upstream through it, headers and request bodies included. Sets
+# BENCH_SPAWNED.
+bench_nginx_proxy() {
+  bench_nginx_start "$1" "$3" "worker_processes 1;" "  access_log $1/access.log bytes;
+  upstream up { server 127.0.0.1:$2; keepalive 8; }
+  server {
+    listen 127.0.0.1:$3;
+    client_max_body_size 0;
+    location / {
+      proxy_pass http://up;
+      proxy_http_version 1.1;
+      proxy_set_header Connection \"\";
+      proxy_set_header Host \$http_host;
+      proxy_buffering off;
+      proxy_request_buffering off;
+      proxy_read_timeout 300s;
+    }
+  }"
+}
+
+# bench_nginx_start DIR PORT MAIN_DIRECTIVES HTTP_BLOCK: the nginx.conf both of the above write
+# (foreground, run as the current user, pid, logs and temporary files in DIR) and the start.
+bench_nginx_start() {
+  local dir="$1" port="$2" user_line=""
+  command -v nginx >/dev/null || bench_die "nginx is missing (./scripts/install-deps.sh nginx)"
+  bench_port_free "$port"
+  [ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);" # workers would otherwise be nobody
+  mkdir -p "$dir/tmp"
+  : >"$dir/access.log"
+  cat >"$dir/nginx.conf" <<CONF
+# throwaway nginx.conf written by bench/ (loopback only)
+$user_line
+daemon off;
+$3
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 1024; }
+http {
+  log_format bytes '\$status \$bytes_sent \$request_length "\$request"';
+  default_type application/octet-stream;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+$4
+}
+CONF
+  nginx -t -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" >"$dir/nginx.log" 2>&1 ||
+    { cat "$dir/nginx.log" >&2; bench_die "nginx -t refused the configuration $dir/nginx.conf"; }
+  bench_spawn "$dir/nginx.log" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf"
+  bench_wait_port "$port" nginx "$dir/nginx.log" "$dir/error.log"
+}
+
+# bench_nginx_bytes ACCESS_LOG -> "responses_bytes requests_bytes requests" added up over the
+# log (the format bench_nginx writes). Truncate the log (: >LOG) to start a new count.
+bench_nginx_bytes() {
+  awk '{ out += $2; in_ += $3; n++ } END { printf "%.0f %.0f %d\n", out, in_, n }' "$1"
 }

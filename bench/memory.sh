@@ -95,6 +95,8 @@ bench_memory() {
     echo "| goal | measured | result |"
     echo "|---|---:|---|"
     echo "| county node peak <= $MEMORY_GOAL_MIB MiB | $(mib "$peak_kib") MiB | $(bench_goal "$ratio" 1) |"
+    bench_goal_record memory "county node peak RSS <= $MEMORY_GOAL_MIB MiB" "$(mib "$peak_kib") MiB" \
+      "$(bench_goal "$ratio" 1)"
     echo
     echo "Peak RSS: \`Maximum resident set size\` of \`/usr/bin/time -v\` for the sync, \`VmHWM\` of" \
       "\`/proc/PID/status\` for the running node."

@@ -8,7 +8,7 @@
 # $BENCH_OUT/NAME.md; add it to COMPARISONS below. Helpers are in bench/lib.sh.
 set -euo pipefail
 
-COMPARISONS=(ingest publish replicate propagate serve memory)
+COMPARISONS=(ingest publish replicate incremental propagate serve memory)
 
 usage() {
   cat <<'EOF'
@@ -18,7 +18,7 @@ Usage: bench/run.sh [--size 1G] [--runs 3] [--out bench/out] [--only NAME[,NAME.
   --runs N       timed runs per command; default 3
   --out DIR      report directory; default bench/out in the repository
   --only LIST    comma-separated comparisons to run (available: ingest, publish, replicate,
-                 propagate, serve, memory); default all
+                 incremental, propagate, serve, memory); default all
   --no-setup     skip ./scripts/install-deps.sh and ./scripts/build.sh
 EOF
 }
@@ -60,8 +60,8 @@ if [ -n "$only" ]; then
 fi
 
 if [ "$setup" -eq 1 ]; then
-  bench_log "installing peers: ./scripts/install-deps.sh casync time rsync wrk nginx"
-  ./scripts/install-deps.sh casync time rsync wrk nginx || bench_die "./scripts/install-deps.sh casync time rsync wrk nginx failed"
+  bench_log "installing peers: ./scripts/install-deps.sh casync time rsync wrk nginx zsync hyperfine"
+  ./scripts/install-deps.sh casync time rsync wrk nginx zsync hyperfine || bench_die "./scripts/install-deps.sh casync time rsync wrk nginx zsync hyperfine failed"
   bench_log "building tiersync: ./scripts/build.sh"
   ./scripts/build.sh >&2 || bench_die "./scripts/build.sh failed"
 fi
@@ -70,8 +70,8 @@ case "${TIERSYNC_BUILD_DIR:-build}" in
   *) TIERSYNC="$BENCH_ROOT/${TIERSYNC_BUILD_DIR:-build}/cli/tiersync" ;;
 esac
 [ -x "$TIERSYNC" ] || bench_die "no tiersync binary at $TIERSYNC (run ./scripts/build.sh)"
-for tool in /usr/bin/time casync rsync curl openssl dd awk; do
-  command -v "$tool" >/dev/null || bench_die "$tool is missing (./scripts/install-deps.sh casync time rsync wrk nginx)"
+for tool in /usr/bin/time casync rsync zsync zsyncmake nginx wrk hyperfine curl openssl dd awk; do
+  command -v "$tool" >/dev/null || bench_die "$tool is missing (./scripts/install-deps.sh casync time rsync wrk nginx zsync hyperfine)"
 done
 
 mkdir -p "$BENCH_OUT"
@@ -111,6 +111,8 @@ if [ -n "$BENCH_SHM" ]; then
 fi
 
 export BENCH_ROOT BENCH_SIZE BENCH_RUNS BENCH_OUT BENCH_WORK BENCH_SHM TIERSYNC
+printf 'comparison\tgoal\tmeasured\tresult\n' >"$BENCH_OUT/goals.tsv"
+started="$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 for name in "${COMPARISONS[@]}"; do
   # shellcheck source=/dev/null
   source "bench/$name.sh"
@@ -118,7 +120,48 @@ for name in "${COMPARISONS[@]}"; do
   "bench_$name"
 done
 
-for name in "${COMPARISONS[@]}"; do
-  cat "$BENCH_OUT/$name.md"
+# The one report of this run: report.md (the goals, then every comparison's report) and
+# report.json (the same figures for machines: the goals and every comparison's TSV files).
+command_line="bench/run.sh --size $BENCH_SIZE --runs $BENCH_RUNS --only $(IFS=,; echo "${COMPARISONS[*]}")"
+{
+  echo "# tiersync benchmark report"
   echo
-done
+  echo "\`$command_line\`, started $started, finished $(date -u '+%Y-%m-%d %H:%M:%S UTC')." \
+    "Each comparison ran its commands and its peers interleaved, on the same data, in this run;" \
+    "only the ratios compare (see bench/README.md)."
+  echo
+  bench_machine_md
+  echo
+  echo "## Goals"
+  echo
+  echo "| comparison | goal | measured | result |"
+  echo "|---|---|---:|---|"
+  tail -n +2 "$BENCH_OUT/goals.tsv" | awk -F '\t' '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }'
+  echo
+  for name in "${COMPARISONS[@]}"; do
+    echo "- [$name]($name.md): \`$name.md\`, \`$name.tsv\`$([ -f "$BENCH_OUT/$name-runs.tsv" ] && echo ", \`$name-runs.tsv\`")"
+  done
+  echo
+  for name in "${COMPARISONS[@]}"; do
+    cat "$BENCH_OUT/$name.md"
+    echo
+  done
+} >"$BENCH_OUT/report.md"
+{
+  printf '{\n  "command": "%s",\n  "started": "%s",\n' "$command_line" "$started"
+  printf '  "commit": "%s",\n' "$(git -C "$BENCH_ROOT" rev-parse HEAD 2>/dev/null || echo unknown)"
+  printf '  "machine": {"cores": %s, "cpu": "%s", "memory_kib": %s},\n' "$(nproc)" \
+    "$(lscpu 2>/dev/null | grep 'Model name' | head -n 1 | sed 's/^Model name:[[:space:]]*//; s/"//g')" \
+    "$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)"
+  printf '  "goals": %s,\n  "comparisons": {\n' "$(bench_tsv_json "$BENCH_OUT/goals.tsv")"
+  sep=""
+  for name in "${COMPARISONS[@]}"; do
+    printf '%s    "%s": {"summary": %s' "$sep" "$name" "$(bench_tsv_json "$BENCH_OUT/$name.tsv")"
+    [ -f "$BENCH_OUT/$name-runs.tsv" ] && printf ', "runs": %s' "$(bench_tsv_json "$BENCH_OUT/$name-runs.tsv")"
+    printf '}'
+    sep=$',\n'
+  done
+  printf '\n  }\n}\n'
+} >"$BENCH_OUT/report.json"
+cat "$BENCH_OUT/report.md"
+bench_log "report: $BENCH_OUT/report.md, $BENCH_OUT/report.json"

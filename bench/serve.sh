@@ -212,38 +212,9 @@ LUA
     [nginx_json]="$nginx_url/ref/search.json"
   )
 
-  local user_line=""
-  [ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);" # workers would otherwise be nobody
-  mkdir -p "$work/nginx/tmp"
-  cat >"$work/nginx/nginx.conf" <<CONF
-# throwaway nginx.conf written by bench/serve.sh (loopback only, static files)
-$user_line
-daemon off;
-worker_processes auto;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  default_type application/octet-stream;
-  client_body_temp_path $work/nginx/tmp/body;
-  proxy_temp_path $work/nginx/tmp/proxy;
-  fastcgi_temp_path $work/nginx/tmp/fastcgi;
-  uwsgi_temp_path $work/nginx/tmp/uwsgi;
-  scgi_temp_path $work/nginx/tmp/scgi;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    root $work/www;
-  }
-}
-CONF
-  nginx -t -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" >"$work/nginx.log" 2>&1 ||
-    { cat "$work/nginx.log" >&2; bench_die "nginx -t refused the configuration"; }
-  bench_spawn "$work/nginx.log" nginx -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf"
+  bench_nginx "$work/nginx" "$work/www" "$nginx_port" nolog
   local nginx_pid="$BENCH_SPAWNED"
-  bench_wait_http "${urls[nginx_json]}" 30 "$nginx_pid" "$work/nginx.log"
+  bench_wait_http "${urls[nginx_json]}" 30 "$nginx_pid" "$work/nginx/nginx.log"
   curl -sf --max-time 60 "${urls[nginx_media]}" | cmp -s - "$work/www$media_path" ||
     bench_die "nginx does not serve the restored file"
 
@@ -364,6 +335,8 @@ CONF
     echo "|---|---:|---|"
     printf '| %s >= %sx %s | %sx | %s |\n' "$(serve_label node_media)" "$SERVE_GOAL" \
       "$(serve_label nginx_media)" "$ratio" "$(bench_goal "$ratio" "$SERVE_GOAL")"
+    bench_goal_record serve "large media: $(serve_label node_media) >= ${SERVE_GOAL}x $(serve_label nginx_media)" \
+      "${ratio}x" "$(bench_goal "$ratio" "$SERVE_GOAL")"
     echo
     echo "Bytes served per server CPU second, node / nginx, on the large media file: ${cpu_ratio}x" \
       "(the cost behind the throughput: wrk shares the $(nproc) cores with the server, and where wrk" \
