@@ -9,6 +9,7 @@ Result<ReleaseContent> ReadReleaseContent(GitCatalog* git, const std::string& tr
                                           bool keep_files) {
   TS_ASSIGN_OR_RETURN(auto blobs, git->ListFiles(tree));
   ReleaseContent content;
+  content.tree = tree;
   content.entries.reserve(blobs.size());
   for (const auto& [path, blob] : blobs) {
     TS_ASSIGN_OR_RETURN(std::string bytes, git->ReadBlob(blob));
@@ -36,25 +37,65 @@ Status CheckReleaseContent(const ReleaseContent& content, const Sha256Digest& si
   return VerificationError(message);
 }
 
+Result<Resource> ParseReleaseRecord(const std::string& path, std::string_view bytes,
+                                    const Taxonomy& taxonomy, const RegionTable& regions) {
+  Result<Resource> r = ParseResource(bytes, path, RecordSource::kCatalog);
+  if (!r.ok()) return CorruptionError("catalog file " + path + ": " + r.status().message());
+  if (Status s = ValidateResource(*r, taxonomy, regions); !s.ok()) {
+    return CorruptionError("catalog file " + path + ": " + s.message());
+  }
+  if (ResourcePath(*r) != path) {
+    return CorruptionError("catalog file " + path + ": resource " + r->id + " belongs at " +
+                           ResourcePath(*r));
+  }
+  return r;
+}
+
 Result<std::map<std::string, Resource>> ParseReleaseRecords(const ReleaseContent& content,
                                                             const Taxonomy& taxonomy,
                                                             const RegionTable& regions) {
   std::map<std::string, Resource> out;
   for (const auto& [path, bytes] : content.files) {
     if (!path.starts_with("resources/")) continue;
-    Result<Resource> r = ParseResource(bytes, path, RecordSource::kCatalog);
-    if (!r.ok()) return CorruptionError("catalog file " + path + ": " + r.status().message());
-    if (Status s = ValidateResource(*r, taxonomy, regions); !s.ok()) {
-      return CorruptionError("catalog file " + path + ": " + s.message());
-    }
-    if (ResourcePath(*r) != path) {
-      return CorruptionError("catalog file " + path + ": resource " + r->id + " belongs at " +
-                             ResourcePath(*r));
-    }
-    std::string id = r->id;
-    out.emplace(std::move(id), std::move(r).value());
+    TS_ASSIGN_OR_RETURN(Resource r, ParseReleaseRecord(path, bytes, taxonomy, regions));
+    std::string id = r.id;
+    out.emplace(std::move(id), std::move(r));
   }
   return out;
+}
+
+Status ForEachReleaseRecord(GitCatalog* git, const ReleaseContent& content,
+                            const Taxonomy& taxonomy, const RegionTable& regions,
+                            const RecordVisitor& visit) {
+  std::map<std::string, std::string> blobs;
+  if (content.files.empty()) {
+    TS_ASSIGN_OR_RETURN(blobs, git->ListFiles(content.tree));
+  }
+  for (const ManifestEntry& entry : content.entries) {
+    if (!entry.path.starts_with("resources/")) continue;
+    std::string read;
+    const std::string* bytes = nullptr;
+    if (auto kept = content.files.find(entry.path); kept != content.files.end()) {
+      bytes = &kept->second;
+    } else {
+      auto blob = blobs.find(entry.path);
+      if (blob == blobs.end()) {
+        return VerificationError("catalog file " + entry.path + " is no longer in tree " +
+                                 content.tree);
+      }
+      TS_ASSIGN_OR_RETURN(read, git->ReadBlob(blob->second));
+      bytes = &read;
+    }
+    // The trust rests on the manifest's SHA-256, not on git's ids: check every byte again.
+    if (Sha256(AsBytes(*bytes)) != entry.sha256) {
+      return VerificationError("catalog file " + entry.path +
+                               " does not match the verified manifest");
+    }
+    TS_ASSIGN_OR_RETURN(Resource r, ParseReleaseRecord(entry.path, *bytes, taxonomy, regions));
+    read = std::string();
+    TS_RETURN_IF_ERROR(visit(std::move(r)));
+  }
+  return Status::Ok();
 }
 
 Result<SignedRelease> ParseCatalogTarget(const protocol::Json* custom) {
@@ -74,14 +115,15 @@ Result<SignedRelease> ParseCatalogTarget(const protocol::Json* custom) {
   return out;
 }
 
-Result<ReleaseContent> ReadVerifiedRelease(GitCatalog* git, const SignedRelease& signed_release) {
+Result<ReleaseContent> ReadVerifiedRelease(GitCatalog* git, const SignedRelease& signed_release,
+                                           bool keep_files) {
   Result<ReleaseInfo> info = git->FindRelease(signed_release.release);
   if (!info.ok()) {
     return Status(info.status().code(),
                   "signed catalog release " + signed_release.release +
                       " is not in the catalog repository: " + info.status().message());
   }
-  TS_ASSIGN_OR_RETURN(ReleaseContent content, ReadReleaseContent(git, info->tree));
+  TS_ASSIGN_OR_RETURN(ReleaseContent content, ReadReleaseContent(git, info->tree, keep_files));
   TS_RETURN_IF_ERROR(CheckReleaseContent(content, signed_release.digest, &signed_release.manifest,
                                          signed_release.release));
   return content;

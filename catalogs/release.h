@@ -4,6 +4,7 @@
 #ifndef TIERSYNC_CATALOGS_RELEASE_H_
 #define TIERSYNC_CATALOGS_RELEASE_H_
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@ namespace tiersync::catalogs {
 
 // Every file of a release tree.
 struct ReleaseContent {
+  std::string tree;                          // the git tree it was read from (hex id)
   std::map<std::string, std::string> files;  // path -> bytes
   std::vector<ManifestEntry> entries;        // sorted by path
   std::string manifest;                      // EncodeManifest(entries)
@@ -46,6 +48,25 @@ Result<std::map<std::string, Resource>> ParseReleaseRecords(const ReleaseContent
                                                             const Taxonomy& taxonomy,
                                                             const RegionTable& regions);
 
+// One record file of a release, checked as ParseReleaseRecords() checks each (kCorruption
+// naming `path`).
+Result<Resource> ParseReleaseRecord(const std::string& path, std::string_view bytes,
+                                    const Taxonomy& taxonomy, const RegionTable& regions);
+
+// Receives one record; a non-OK status stops the walk and is returned by it.
+using RecordVisitor = std::function<Status(Resource&& record)>;
+
+// The records of `content` one at a time, in path order, so that a large release is never
+// held in memory as a whole (neither its bytes nor its records). `content` comes from
+// ReadVerifiedRelease() (its manifest already checked against the signed digest), usually read
+// with keep_files false: each record file is then read again from `git` (content.tree) and its
+// bytes checked against the manifest entry before they are parsed — kVerificationFailed if
+// they differ or the file is missing. Records are checked as ParseReleaseRecords() checks them
+// (kCorruption naming the file).
+Status ForEachReleaseRecord(GitCatalog* git, const ReleaseContent& content,
+                            const Taxonomy& taxonomy, const RegionTable& regions,
+                            const RecordVisitor& visit);
+
 // The TUF target that carries each release's catalog manifest (its SHA-256 is the content
 // digest); custom fields: release, commit, resources.
 inline constexpr std::string_view kCatalogTarget = "catalog/manifest.txt";
@@ -65,8 +86,11 @@ Result<SignedRelease> ParseCatalogTarget(const protocol::Json* custom);
 
 // Reads release `signed_release.release` from the catalog repository and checks its content
 // against the signed digest. kVerificationFailed naming the files that differ if the
-// repository's content is not what was signed; kNotFound if the release tag is missing.
-Result<ReleaseContent> ReadVerifiedRelease(GitCatalog* git, const SignedRelease& signed_release);
+// repository's content is not what was signed; kNotFound if the release tag is missing. With
+// `keep_files` false the files' bytes are not kept (read the records with
+// ForEachReleaseRecord()).
+Result<ReleaseContent> ReadVerifiedRelease(GitCatalog* git, const SignedRelease& signed_release,
+                                           bool keep_files = true);
 
 }  // namespace tiersync::catalogs
 

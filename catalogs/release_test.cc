@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "base/bytes.h"
 #include "base/hex.h"
 #include "tests/testing/temp_dir.h"
@@ -88,6 +90,63 @@ TEST_F(ReleaseTest, RecordsMustBeValidAndWhereTheyBelong) {
   ASSERT_TRUE(content.ok());
   records = ParseReleaseRecords(*content, Taxonomy::Builtin(), RegionTable::Builtin());
   EXPECT_EQ(records.status().code(), StatusCode::kCorruption);
+}
+
+TEST_F(ReleaseTest, RecordsAreReadOneAtATimeAndCheckedAgainstTheManifest) {
+  Resource a = Record("k12-aaaa0001", "甲"), b = Record("k12-bbbb0002", "乙");
+  GitCatalog::Head good = Commit({{ResourcePath(a), EncodeResource(a)},
+                                  {ResourcePath(b), EncodeResource(b)},
+                                  {"README.md", "catalog\n"}},
+                                 "");
+  auto whole = ReadReleaseContent(git_.get(), good.tree);
+  ASSERT_TRUE(whole.ok());
+  auto content = ReadReleaseContent(git_.get(), good.tree, /*keep_files=*/false);
+  ASSERT_TRUE(content.ok());
+  EXPECT_TRUE(content->files.empty());
+  EXPECT_EQ(content->tree, good.tree);
+  EXPECT_EQ(content->digest, whole->digest);
+
+  // Read again from git (files not kept) and from the kept bytes: the same records, in path
+  // order, README.md skipped.
+  for (const ReleaseContent* c : {&*content, &*whole}) {
+    std::vector<Resource> seen;
+    Status s = ForEachReleaseRecord(git_.get(), *c, Taxonomy::Builtin(), RegionTable::Builtin(),
+                                    [&](Resource&& r) {
+                                      seen.push_back(std::move(r));
+                                      return Status::Ok();
+                                    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    auto records = ParseReleaseRecords(*whole, Taxonomy::Builtin(), RegionTable::Builtin());
+    ASSERT_TRUE(records.ok());
+    ASSERT_EQ(seen.size(), 2u);
+    std::vector<Resource> by_path = seen;
+    std::sort(by_path.begin(), by_path.end(), [](const Resource& x, const Resource& y) {
+      return ResourcePath(x) < ResourcePath(y);
+    });
+    EXPECT_EQ(seen, by_path);
+    for (const Resource& r : seen) EXPECT_EQ(records->at(r.id), r);
+  }
+
+  // A visitor's error stops the walk.
+  int calls = 0;
+  Status stopped = ForEachReleaseRecord(git_.get(), *content, Taxonomy::Builtin(),
+                                        RegionTable::Builtin(), [&](Resource&&) {
+                                          ++calls;
+                                          return FailedPreconditionError("enough");
+                                        });
+  EXPECT_EQ(stopped.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(calls, 1);
+
+  // The manifest checked, the tree is swapped for a forged one: every file is checked again.
+  Resource forged = b;
+  forged.files[0].sha256 = Sha256(AsBytes("malware"));
+  GitCatalog::Head bad = Commit({{ResourcePath(b), EncodeResource(forged)}}, good.commit);
+  ReleaseContent swapped = *content;
+  swapped.tree = bad.tree;
+  Status s = ForEachReleaseRecord(git_.get(), swapped, Taxonomy::Builtin(), RegionTable::Builtin(),
+                                  [](Resource&&) { return Status::Ok(); });
+  EXPECT_EQ(s.code(), StatusCode::kVerificationFailed);
+  EXPECT_NE(s.message().find(ResourcePath(b)), std::string::npos) << s.ToString();
 }
 
 }  // namespace

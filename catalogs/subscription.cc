@@ -758,14 +758,21 @@ std::vector<WantedFile> SelectWanted(const std::vector<Resource>& release, const
                                      const RegionTable& regions) {
   std::vector<WantedFile> out;
   for (const Resource& r : release) {
-    if (!IsServed(r) || !s.Matches(r)) continue;
-    for (const ResourceFile& f : r.files) {
-      out.push_back(WantedFile{TargetPath(r, f, regions), r.id, f, r.priority});
-    }
+    for (WantedFile& w : WantedFilesOf(r, s, regions)) out.push_back(std::move(w));
   }
   std::stable_sort(out.begin(), out.end(), [](const WantedFile& a, const WantedFile& b) {
     return a.target_path < b.target_path;
   });
+  return out;
+}
+
+std::vector<WantedFile> WantedFilesOf(const Resource& r, const Subscription& s,
+                                      const RegionTable& regions) {
+  std::vector<WantedFile> out;
+  if (!IsServed(r) || !s.Matches(r)) return out;
+  for (const ResourceFile& f : r.files) {
+    out.push_back(WantedFile{TargetPath(r, f, regions), r.id, f, r.priority});
+  }
   return out;
 }
 

@@ -79,6 +79,11 @@ struct WantedFile {
 std::vector<WantedFile> SelectWanted(const std::vector<Resource>& release, const Subscription& s,
                                      const RegionTable& regions);
 
+// The files `s` wants from one resource, in the record's order: empty unless IsServed(r) and
+// s.Matches(r). For callers that read a release one record at a time. REQUIRES: as above.
+std::vector<WantedFile> WantedFilesOf(const Resource& r, const Subscription& s,
+                                      const RegionTable& regions);
+
 }  // namespace tiersync::catalogs
 
 #endif  // TIERSYNC_CATALOGS_SUBSCRIPTION_H_

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -643,6 +644,20 @@ TEST(SubscriptionTest, SelectWantedServedMatchingFilesSortedByPath) {
   ASSERT_TRUE(everything.ok());
   // Served resources only: 2 + 1 + 1 (other grade) + 1 + 1 (110101) files.
   EXPECT_EQ(SelectWanted(release, *everything, regions).size(), 6u);
+
+  // One record at a time: the same files, in the record's order.
+  std::vector<WantedFile> one_by_one;
+  for (const Resource& r : release) {
+    for (WantedFile& w : WantedFilesOf(r, *s, regions)) one_by_one.push_back(std::move(w));
+  }
+  ASSERT_EQ(one_by_one.size(), 4u);
+  EXPECT_EQ(one_by_one[0].target_path, "national/k12-zz-0001/video.mp4");
+  EXPECT_EQ(one_by_one[1].target_path, "national/k12-zz-0001/notes.pdf");
+  std::stable_sort(
+      one_by_one.begin(), one_by_one.end(),
+      [](const WantedFile& a, const WantedFile& b) { return a.target_path < b.target_path; });
+  EXPECT_EQ(one_by_one, wanted);
+  EXPECT_TRUE(WantedFilesOf(release[2], *everything, regions).empty());  // retired
 }
 
 }  // namespace

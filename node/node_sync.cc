@@ -1,5 +1,6 @@
 #include "node/node_sync.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -32,7 +33,7 @@ Result<catalogs::SignedRelease> SignedCatalogRelease(Env* env, replication::Veri
   if (manifest == m.targets.end()) {
     return NotFoundError("the signed metadata names no catalog release yet");
   }
-  const tuf::TargetFile& mf = manifest->second;
+  const tuf::TargetFile& mf = *manifest->second;
   TS_ASSIGN_OR_RETURN(catalogs::SignedRelease release,
                       catalogs::ParseCatalogTarget(mf.custom ? &*mf.custom : nullptr));
   TS_ASSIGN_OR_RETURN(std::string local,
@@ -41,6 +42,32 @@ Result<catalogs::SignedRelease> SignedCatalogRelease(Env* env, replication::Veri
   release.manifest.assign(bytes.begin(), bytes.end());
   release.digest = Sha256(bytes);  // DownloadTarget checked it against the signed hash
   return release;
+}
+
+// A signed target as a file to fetch (PlannedFileFor(): its error if the entry lacks what a
+// fetch needs), without the entry's other fields. `planned`'s path is left empty (it is `path`).
+struct SignedFile {
+  std::string path;
+  Result<replication::PlannedFile> planned;
+};
+
+// `targets` (sorted by path) as SignedFiles, sorted by path.
+std::vector<SignedFile> CompactTargets(
+    const std::map<std::string, const tuf::TargetFile*>& targets) {
+  std::vector<SignedFile> out;
+  out.reserve(targets.size());
+  for (const auto& [path, t] : targets) {
+    Result<replication::PlannedFile> planned = replication::PlannedFileFor(path, *t, false);
+    if (planned.ok()) planned->path = std::string();  // it is `path`
+    out.push_back({path, std::move(planned)});
+  }
+  return out;
+}
+
+const SignedFile* FindSignedFile(const std::vector<SignedFile>& files, const std::string& path) {
+  auto it = std::lower_bound(files.begin(), files.end(), path,
+                             [](const SignedFile& f, const std::string& p) { return f.path < p; });
+  return it == files.end() || it->path != path ? nullptr : &*it;
 }
 
 }  // namespace
@@ -97,12 +124,17 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
       &out.rejected, config_.parallel);
   if (!refreshed.ok()) return refreshed.status();
   out.metadata_source = sources_->source(refreshed->source).name;
+  // Only what a plan needs of each signed target (path, length, SHA-256, chunk index), sorted
+  // by path, is kept while the catalog is read.
+  const std::vector<SignedFile> signed_files = CompactTargets(refreshed->targets);
+  refreshed->targets = {};
   Status last = UnavailableError("no source has the catalog release");
 
-  // 2. The catalog release, verified against the signed manifest.
+  // 2. The catalog release, verified against the signed manifest. Only the manifest is kept:
+  // the records are read one at a time in step 3, so the release is never held whole.
   report("catalog", 0, 0);
   TS_ASSIGN_OR_RETURN(auto git, catalogs::GitCatalog::Open(paths_.catalog));
-  auto content = catalogs::ReadVerifiedRelease(git.get(), signed_release);
+  auto content = catalogs::ReadVerifiedRelease(git.get(), signed_release, /*keep_files=*/false);
   if (!content.ok()) {
     for (size_t i : sources_->Order(NowMs(env_))) {
       const replication::Source& src = sources_->source(i);
@@ -116,7 +148,7 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
         continue;
       }
       TS_ASSIGN_OR_RETURN(git, catalogs::GitCatalog::Open(paths_.catalog));
-      content = catalogs::ReadVerifiedRelease(git.get(), signed_release);
+      content = catalogs::ReadVerifiedRelease(git.get(), signed_release, /*keep_files=*/false);
       if (!content.ok()) {
         Status s = content.status().code() == StatusCode::kNotFound
                        ? NotFoundError(content.status().message())
@@ -133,16 +165,13 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
   }
   const auto& taxonomy = catalogs::Taxonomy::Builtin();
   const auto& regions = catalogs::RegionTable::Builtin();
-  TS_ASSIGN_OR_RETURN(auto records, catalogs::ParseReleaseRecords(*content, taxonomy, regions));
-  std::vector<catalogs::Resource> resources;
-  resources.reserve(records.size());
-  for (auto& [id, r] : records) resources.push_back(std::move(r));
 
-  // 3. Plan: this node's subscription and its children's.
+  // 3. Plan: this node's subscription and its children's, applied to each record as it is
+  // read (a record is dropped as soon as its wanted files are taken).
   report("plan", 0, 0);
   std::map<std::string, std::string> subscriptions = ReadChildSubscriptions(env_, paths_);
   subscriptions[""] = config_.subscription;
-  std::map<std::string, catalogs::WantedFile> wanted;
+  std::vector<catalogs::Subscription> parsed;
   std::string plan_key = std::to_string(refreshed->version);
   for (const auto& [child, text] : subscriptions) {
     auto sub = catalogs::Subscription::Parse(text, taxonomy, regions);
@@ -151,20 +180,34 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
       continue;  // a child's bad subscription is its problem; it was refused when reported
     }
     plan_key += "\n" + text;
-    for (auto& w : catalogs::SelectWanted(resources, *sub, regions)) {
-      wanted.emplace(w.target_path, std::move(w));
-    }
+    parsed.push_back(std::move(sub).value());
   }
+  std::map<std::string, catalogs::WantedFile> wanted;
+  TS_RETURN_IF_ERROR(catalogs::ForEachReleaseRecord(
+      git.get(), *content, taxonomy, regions, [&](catalogs::Resource&& r) -> Status {
+        for (const catalogs::Subscription& sub : parsed) {
+          for (auto& w : catalogs::WantedFilesOf(r, sub, regions)) {
+            wanted.emplace(w.target_path, std::move(w));
+          }
+        }
+        return Status::Ok();
+      }));
+  content = catalogs::ReleaseContent();
+  git.reset();
   std::vector<replication::PlannedFile> files;
+  files.reserve(wanted.size());
   for (const auto& [path, w] : wanted) {
-    auto t = refreshed->targets.find(path);
-    if (t == refreshed->targets.end()) {
+    const SignedFile* t = FindSignedFile(signed_files, path);
+    if (t == nullptr) {
       return VerificationError("catalog release " + signed_release.release + " lists " + path +
                                " but the signed metadata has no such target");
     }
-    TS_ASSIGN_OR_RETURN(auto file, replication::PlannedFileFor(path, t->second, w.priority));
+    TS_ASSIGN_OR_RETURN(auto file, t->planned);
+    file.path = path;
+    file.priority = w.priority;
     files.push_back(std::move(file));
   }
+  wanted.clear();
   out.wanted_files = files.size();
   const std::string plan_name =
       std::to_string(refreshed->version) + "-" + ToHex(Sha256(AsBytes(plan_key))).substr(0, 8);

@@ -616,13 +616,20 @@ Status UserApi::SetRelease(const std::string& release_dir) {
   }
   if (!found) return NotFoundError(dir + " holds no catalog manifest");
   TS_ASSIGN_OR_RETURN(auto git, catalogs::GitCatalog::Open(impl_->paths.catalog));
-  TS_ASSIGN_OR_RETURN(auto content, catalogs::ReadVerifiedRelease(git.get(), signed_release));
-  TS_ASSIGN_OR_RETURN(auto records,
-                      catalogs::ParseReleaseRecords(content, catalogs::Taxonomy::Builtin(),
-                                                    catalogs::RegionTable::Builtin()));
+  // The manifest is checked first; then the records are read one at a time (each file's bytes
+  // checked against it), so the release's bytes are never held whole next to the old catalog.
+  TS_ASSIGN_OR_RETURN(auto content, catalogs::ReadVerifiedRelease(git.get(), signed_release,
+                                                                  /*keep_files=*/false));
   std::vector<Resource> resources;
-  resources.reserve(records.size());
-  for (auto& [id, r] : records) resources.push_back(std::move(r));
+  resources.reserve(content.entries.size());
+  TS_RETURN_IF_ERROR(
+      catalogs::ForEachReleaseRecord(git.get(), content, catalogs::Taxonomy::Builtin(),
+                                     catalogs::RegionTable::Builtin(), [&](Resource&& r) {
+                                       resources.push_back(std::move(r));
+                                       return Status::Ok();
+                                     }));
+  content = catalogs::ReleaseContent();
+  git.reset();
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->release_dir = release_dir;
   snapshot->catalog = std::make_shared<serving::CatalogIndex>(served.release, std::move(resources),

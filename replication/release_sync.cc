@@ -31,8 +31,7 @@ Result<VerifiedMetadata> RefreshFrom(Env* env, Fetcher* fetcher, const MetadataD
       UpdaterOptions{dirs.trusted, url + "/v1/metadata", url + "/v1/targets", dirs.downloads,
                      /*keep_root_history=*/true, parallel_fetches});
   TS_RETURN_IF_ERROR(m.updater->Refresh());
-  TS_ASSIGN_OR_RETURN(auto all, m.updater->ListAllTargets());
-  for (auto& t : all) m.targets.emplace(t.path, std::move(t.file));
+  TS_ASSIGN_OR_RETURN(m.targets, m.updater->ListAllTrustedTargets());
   m.version = m.updater->trusted()->timestamp()->version;
   return m;
 }

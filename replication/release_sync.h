@@ -34,9 +34,10 @@ namespace tiersync::replication {
 // Metadata verified from one source: the trusted state and every target it lists.
 struct VerifiedMetadata {
   std::unique_ptr<Updater> updater;
-  std::map<std::string, protocol::tuf::TargetFile> targets;  // by target path
-  uint64_t version = 0;                                      // timestamp version
-  size_t source = 0;                                         // index in the SourcePolicy
+  // By target path: the entries in `updater`'s trusted metadata (valid while it lives).
+  std::map<std::string, const protocol::tuf::TargetFile*> targets;
+  uint64_t version = 0;  // timestamp version
+  size_t source = 0;     // index in the SourcePolicy
 };
 
 struct MetadataDirs {

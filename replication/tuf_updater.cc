@@ -39,50 +39,51 @@ Result<std::vector<uint8_t>> Updater::ReadLocal(const std::string& role, size_t 
 
 Status Updater::Persist(const std::string& role, ByteSpan bytes) {
   const std::string path = JoinPath(options_.metadata_dir, tuf::QuoteForFileName(role) + ".json");
-  if (defer_persist_) {
-    deferred_.emplace_back(path, std::vector<uint8_t>(bytes.begin(), bytes.end()));
-    return Status::Ok();
+  if (!defer_persist_) return WriteFileAtomically(env_, path, bytes);
+  deferred_.emplace_back(path, std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  return deferred_.size() >= kDeferredGroup ? WriteDeferred() : Status::Ok();
+}
+
+// Writes every deferred file, then flushes each (the first flush commits the file system's
+// journal for the whole group, the others find little left to do), then renames each into
+// place. The directory is flushed by FlushDeferred.
+Status Updater::WriteDeferred() {
+  auto group = std::move(deferred_);
+  deferred_.clear();
+  std::vector<std::unique_ptr<WritableFile>> files;
+  for (const auto& [path, bytes] : group) {
+    TS_ASSIGN_OR_RETURN(auto file, env_->NewWritableFile(path + ".tmp"));
+    TS_RETURN_IF_ERROR(file->Append(bytes));
+    files.push_back(std::move(file));
   }
-  return WriteFileAtomically(env_, path, bytes);
+  for (auto& file : files) {
+    TS_RETURN_IF_ERROR(file->Sync());
+    TS_RETURN_IF_ERROR(file->Close());
+  }
+  for (const auto& [path, bytes] : group) {
+    TS_RETURN_IF_ERROR(env_->RenameFile(path + ".tmp", path));
+  }
+  renamed_deferred_ = renamed_deferred_ || !group.empty();
+  return Status::Ok();
 }
 
 Status Updater::FlushDeferred() {
   defer_persist_ = false;
-  auto pending = std::move(deferred_);
-  deferred_.clear();
-  // In groups (open files are bounded): write every file, then flush each (the first flush
-  // commits the file system's journal for the whole group, the others find little left to
-  // do), then rename each into place; the directory is flushed once at the end.
-  constexpr size_t kGroup = 64;
-  for (size_t first = 0; first < pending.size(); first += kGroup) {
-    const size_t end = std::min(pending.size(), first + kGroup);
-    std::vector<std::unique_ptr<WritableFile>> files;
-    for (size_t i = first; i < end; ++i) {
-      TS_ASSIGN_OR_RETURN(auto file, env_->NewWritableFile(pending[i].first + ".tmp"));
-      TS_RETURN_IF_ERROR(file->Append(pending[i].second));
-      files.push_back(std::move(file));
-    }
-    for (auto& file : files) {
-      TS_RETURN_IF_ERROR(file->Sync());
-      TS_RETURN_IF_ERROR(file->Close());
-    }
-    for (size_t i = first; i < end; ++i) {
-      TS_RETURN_IF_ERROR(env_->RenameFile(pending[i].first + ".tmp", pending[i].first));
-    }
-  }
-  if (pending.empty()) return Status::Ok();
-  return env_->SyncDir(options_.metadata_dir);
+  Status s = WriteDeferred();
+  if (s.ok() && renamed_deferred_) s = env_->SyncDir(options_.metadata_dir);
+  renamed_deferred_ = false;
+  return s;
 }
 
 void Updater::Prefetch(const tuf::Delegations& delegations, const std::string& delegator,
-                       int budget) {
+                       size_t first, size_t max_wants) {
   struct Want {
     std::string role, url;
     size_t max_bytes;
   };
   std::vector<Want> wants;
-  for (const tuf::DelegatedRole& d : delegations.roles) {
-    if (static_cast<int>(wants.size()) >= budget) break;
+  for (size_t i = first; i < delegations.roles.size() && wants.size() < max_wants; ++i) {
+    const tuf::DelegatedRole& d = delegations.roles[i];
     if (trusted_->targets(d.name, delegator) != nullptr || prefetched_.count(d.name)) continue;
     // A local copy that is still the trusted one is used as LoadTargets would.
     if (auto local = ReadLocal(d.name, tuf::kMaxTargetsBytes); local.ok()) {
@@ -206,6 +207,12 @@ Result<const tuf::Targets*> Updater::LoadTargets(const std::string& role,
 }
 
 Result<std::optional<TargetInfo>> Updater::GetTargetInfo(const std::string& path) {
+  TS_ASSIGN_OR_RETURN(const tuf::TargetFile* file, FindTarget(path));
+  if (file == nullptr) return std::optional<TargetInfo>();
+  return std::optional<TargetInfo>(TargetInfo{path, *file});
+}
+
+Result<const tuf::TargetFile*> Updater::FindTarget(const std::string& path) {
   if (!trusted_) TS_RETURN_IF_ERROR(Refresh());
   // (role, delegator) pairs still to visit; the back is visited next.
   std::vector<std::pair<std::string, std::string>> to_visit = {
@@ -217,9 +224,7 @@ Result<std::optional<TargetInfo>> Updater::GetTargetInfo(const std::string& path
     to_visit.pop_back();
     if (visited.count({role, delegator})) continue;
     TS_ASSIGN_OR_RETURN(const tuf::Targets* targets, LoadTargets(role, delegator));
-    if (auto it = targets->targets.find(path); it != targets->targets.end()) {
-      return std::optional<TargetInfo>(TargetInfo{path, it->second});
-    }
+    if (auto it = targets->targets.find(path); it != targets->targets.end()) return &it->second;
     visited.insert({role, delegator});
     --budget;
     if (!targets->delegations) continue;
@@ -234,10 +239,18 @@ Result<std::optional<TargetInfo>> Updater::GetTargetInfo(const std::string& path
     }
     to_visit.insert(to_visit.end(), children.rbegin(), children.rend());
   }
-  return std::optional<TargetInfo>();
+  return nullptr;
 }
 
 Result<std::vector<TargetInfo>> Updater::ListAllTargets() {
+  TS_ASSIGN_OR_RETURN(auto all, ListAllTrustedTargets());
+  std::vector<TargetInfo> out;
+  out.reserve(all.size());
+  for (const auto& [path, file] : all) out.push_back(TargetInfo{path, *file});
+  return out;
+}
+
+Result<std::map<std::string, const tuf::TargetFile*>> Updater::ListAllTrustedTargets() {
   if (!trusted_) TS_RETURN_IF_ERROR(Refresh());
   const bool parallel = options_.parallel_fetches > 1;
   defer_persist_ = parallel;
@@ -250,14 +263,19 @@ Result<std::vector<TargetInfo>> Updater::ListAllTargets() {
   return listed;
 }
 
-Result<std::vector<TargetInfo>> Updater::ListAll(bool prefetch) {
+Result<std::map<std::string, const tuf::TargetFile*>> Updater::ListAll(bool prefetch) {
   struct Visit {
     std::string role, delegator;
     std::vector<const tuf::DelegatedRole*> chain;  // delegations on the way here
+    const tuf::Delegations* siblings = nullptr;    // the delegator's, this role at `index`
+    size_t index = 0;
   };
   std::vector<Visit> to_visit = {{std::string(tuf::kTargetsRole), std::string(tuf::kRootRole), {}}};
+  // Roles fetched ahead of their turn, a window at a time: what waits to be verified is
+  // bounded (a hub's 256 hash bins are not all held at once).
+  const size_t window = 8 * static_cast<size_t>(std::max(1, options_.parallel_fetches));
   std::set<std::pair<std::string, std::string>> visited;
-  std::map<std::string, tuf::TargetFile> found;
+  std::map<std::string, const tuf::TargetFile*> found;  // into the trusted metadata
   bool terminating = false;
   int budget = tuf::kMaxRolesListed;
   while (budget > 0 && !to_visit.empty()) {
@@ -265,32 +283,32 @@ Result<std::vector<TargetInfo>> Updater::ListAll(bool prefetch) {
     to_visit.pop_back();
     if (!visited.insert({v.role, v.delegator}).second) continue;
     --budget;
+    if (prefetch && v.siblings != nullptr && !prefetched_.count(v.role)) {
+      Prefetch(*v.siblings, v.delegator, v.index,
+               std::min(window, static_cast<size_t>(std::max(budget + 1, 1))));
+    }
     TS_ASSIGN_OR_RETURN(const tuf::Targets* targets, LoadTargets(v.role, v.delegator));
     for (const auto& entry : targets->targets) {
       const std::string& path = entry.first;  // (a structured binding: clang 14 cannot capture it)
       bool covered = std::all_of(v.chain.begin(), v.chain.end(),
                                  [&](const auto* d) { return tuf::RoleCoversTarget(*d, path); });
-      if (covered) found.emplace(path, entry.second);  // pre-order: the first role wins
+      if (covered) found.emplace(path, &entry.second);  // pre-order: the first role wins
     }
     if (!targets->delegations) continue;
-    if (prefetch) Prefetch(*targets->delegations, v.role, budget);
-    for (auto it = targets->delegations->roles.rbegin(); it != targets->delegations->roles.rend();
-         ++it) {
-      terminating = terminating || it->terminating;
-      Visit child{it->name, v.role, v.chain};
-      child.chain.push_back(&*it);
+    const auto& roles = targets->delegations->roles;
+    for (size_t i = roles.size(); i-- > 0;) {
+      terminating = terminating || roles[i].terminating;
+      Visit child{roles[i].name, v.role, v.chain, &*targets->delegations, i};
+      child.chain.push_back(&roles[i]);
       to_visit.push_back(std::move(child));
     }
   }
-  std::vector<TargetInfo> out;
-  out.reserve(found.size());
-  for (auto& [path, file] : found) {
-    if (terminating) {  // a terminating delegation can hide later roles' entries: search
-      TS_ASSIGN_OR_RETURN(auto info, GetTargetInfo(path));
-      if (info) out.push_back(std::move(*info));
-      continue;
-    }
-    out.push_back(TargetInfo{path, std::move(file)});
+  if (!terminating) return found;
+  // A terminating delegation can hide later roles' entries: search for each path.
+  std::map<std::string, const tuf::TargetFile*> out;
+  for (const auto& [path, file] : found) {
+    TS_ASSIGN_OR_RETURN(const tuf::TargetFile* searched, FindTarget(path));
+    if (searched != nullptr) out.emplace(path, searched);
   }
   return out;
 }

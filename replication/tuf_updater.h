@@ -71,6 +71,9 @@ class Updater {
   // Sorted by path. At most kMaxRolesListed roles are loaded. Refreshes first if Refresh()
   // was not called.
   Result<std::vector<TargetInfo>> ListAllTargets();
+  // The same without copies: each path's entry in the trusted metadata, valid as long as this
+  // Updater lives and is not refreshed again.
+  Result<std::map<std::string, const protocol::tuf::TargetFile*>> ListAllTrustedTargets();
 
   // Downloads `target` into target_dir (as its url-quoted path), verifying length and sha256;
   // a verified copy already there is reused. Returns the local file path.
@@ -86,16 +89,21 @@ class Updater {
   Status LoadSnapshot();
   Result<const protocol::tuf::Targets*> LoadTargets(const std::string& role,
                                                     const std::string& delegator);
-  Result<std::vector<TargetInfo>> ListAll(bool prefetch);
+  Result<std::map<std::string, const protocol::tuf::TargetFile*>> ListAll(bool prefetch);
+  // GetTargetInfo's search; the entry in the trusted metadata, or null.
+  Result<const protocol::tuf::TargetFile*> FindTarget(const std::string& path);
   Result<std::vector<uint8_t>> ReadLocal(const std::string& role, size_t max_bytes);
   Status Persist(const std::string& role, ByteSpan bytes);
-  // Fetches, in parallel, the roles `delegations` names (as children of `delegator`) that are
-  // neither trusted yet nor still trusted from their local copies, at most `budget` of them;
-  // LoadTargets then takes their bytes from `prefetched_`.
+  // Fetches, in parallel, the roles `delegations` names (as children of `delegator`) from the
+  // one at `first` on that are neither trusted yet nor still trusted from their local copies,
+  // at most `max_wants` of them; LoadTargets then takes their bytes from `prefetched_`.
   void Prefetch(const protocol::tuf::Delegations& delegations, const std::string& delegator,
-                int budget);
-  // Writes out what Persist deferred (see UpdaterOptions::parallel_fetches).
+                size_t first, size_t max_wants);
+  // Writes out what Persist deferred, a group at a time, and the directory at the end (see
+  // UpdaterOptions::parallel_fetches).
+  Status WriteDeferred();
   Status FlushDeferred();
+  static constexpr size_t kDeferredGroup = 64;
   std::string MetadataUrl(const std::string& role, std::optional<uint64_t> version) const;
 
   Env* env_;
@@ -104,6 +112,7 @@ class Updater {
   std::optional<protocol::tuf::TrustedSet> trusted_;
   std::map<std::string, Result<std::vector<uint8_t>>> prefetched_;  // by role
   bool defer_persist_ = false;
+  bool renamed_deferred_ = false;  // a deferred group was renamed into place: flush the dir
   std::vector<std::pair<std::string, std::vector<uint8_t>>> deferred_;  // (path, bytes)
 };
 

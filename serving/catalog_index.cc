@@ -59,9 +59,9 @@ std::u32string FoldForSearch(std::string_view s) {
 CatalogIndex::CatalogIndex(std::string release, std::vector<Resource> resources,
                            const catalogs::Taxonomy& taxonomy)
     : release_(std::move(release)), taxonomy_(&taxonomy) {
-  for (Resource& r : resources) {
-    if (Visible(r)) resources_.push_back(std::move(r));
-  }
+  std::erase_if(resources, [](const Resource& r) { return !Visible(r); });
+  resources_ = std::move(resources);
+  resources_.shrink_to_fit();
   std::sort(resources_.begin(), resources_.end(), [](const Resource& a, const Resource& b) {
     return std::tie(a.title, a.id) < std::tie(b.title, b.id);
   });
@@ -91,7 +91,11 @@ CatalogIndex::CatalogIndex(std::string release, std::vector<Resource> resources,
         if (bi.empty() || bi.back() != d) bi.push_back(d);
       }
     }
+    doc.text.shrink_to_fit();
   }
+  // The lists grew by doubling; an index lives as long as its release.
+  for (auto& [bigram, list] : bigrams_) list.shrink_to_fit();
+  for (auto& [unigram, list] : unigrams_) list.shrink_to_fit();
 }
 
 const Resource* CatalogIndex::Find(std::string_view id) const {

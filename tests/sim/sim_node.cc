@@ -243,7 +243,7 @@ CycleOutcome SimNode::SyncCycle() {
   std::string plan_key = std::to_string(meta->version);
   for (const auto& [path, tf] : meta->targets) {
     if (!wants_(path)) continue;
-    auto f = replication::PlannedFileFor(path, tf, false);
+    auto f = replication::PlannedFileFor(path, *tf, false);
     if (!f.ok()) return finish(f.status());
     files.push_back(std::move(f).value());
     plan_key += "\n" + path;
