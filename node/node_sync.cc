@@ -1,6 +1,5 @@
 #include "node/node_sync.h"
 
-#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -42,32 +41,6 @@ Result<catalogs::SignedRelease> SignedCatalogRelease(Env* env, replication::Veri
   release.manifest.assign(bytes.begin(), bytes.end());
   release.digest = Sha256(bytes);  // DownloadTarget checked it against the signed hash
   return release;
-}
-
-// A signed target as a file to fetch (PlannedFileFor(): its error if the entry lacks what a
-// fetch needs), without the entry's other fields. `planned`'s path is left empty (it is `path`).
-struct SignedFile {
-  std::string path;
-  Result<replication::PlannedFile> planned;
-};
-
-// `targets` (sorted by path) as SignedFiles, sorted by path.
-std::vector<SignedFile> CompactTargets(
-    const std::map<std::string, const tuf::TargetFile*>& targets) {
-  std::vector<SignedFile> out;
-  out.reserve(targets.size());
-  for (const auto& [path, t] : targets) {
-    Result<replication::PlannedFile> planned = replication::PlannedFileFor(path, *t, false);
-    if (planned.ok()) planned->path = std::string();  // it is `path`
-    out.push_back({path, std::move(planned)});
-  }
-  return out;
-}
-
-const SignedFile* FindSignedFile(const std::vector<SignedFile>& files, const std::string& path) {
-  auto it = std::lower_bound(files.begin(), files.end(), path,
-                             [](const SignedFile& f, const std::string& p) { return f.path < p; });
-  return it == files.end() || it->path != path ? nullptr : &*it;
 }
 
 }  // namespace
@@ -124,10 +97,6 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
       &out.rejected, config_.parallel);
   if (!refreshed.ok()) return refreshed.status();
   out.metadata_source = sources_->source(refreshed->source).name;
-  // Only what a plan needs of each signed target (path, length, SHA-256, chunk index), sorted
-  // by path, is kept while the catalog is read.
-  const std::vector<SignedFile> signed_files = CompactTargets(refreshed->targets);
-  refreshed->targets = {};
   Status last = UnavailableError("no source has the catalog release");
 
   // 2. The catalog release, verified against the signed manifest. Only the manifest is kept:
@@ -197,14 +166,12 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
   std::vector<replication::PlannedFile> files;
   files.reserve(wanted.size());
   for (const auto& [path, w] : wanted) {
-    const SignedFile* t = FindSignedFile(signed_files, path);
-    if (t == nullptr) {
+    auto t = refreshed->targets.find(path);
+    if (t == refreshed->targets.end()) {
       return VerificationError("catalog release " + signed_release.release + " lists " + path +
                                " but the signed metadata has no such target");
     }
-    TS_ASSIGN_OR_RETURN(auto file, t->planned);
-    file.path = path;
-    file.priority = w.priority;
+    TS_ASSIGN_OR_RETURN(auto file, replication::PlannedFileFor(path, *t->second, w.priority));
     files.push_back(std::move(file));
   }
   wanted.clear();
