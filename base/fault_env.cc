@@ -104,7 +104,7 @@ class Injector {
       crashed_ = true;
       crash_op_ = op;
     }
-    return Fail(IOError("injected crash at operation " + std::to_string(crash_op_)));
+    return Fail(IOError("injected crash at operation " + std::to_string(crash_op_)).AsLocal());
   }
 
   // REQUIRES: mu_ held.

@@ -172,7 +172,7 @@ struct Handle {
 
   // REQUIRES: fs->mu held.
   Status CheckAlive() const {
-    if (fs->generation != generation) return IOError("file handle invalidated by crash");
+    if (fs->generation != generation) return IOError("file handle invalidated by crash").AsLocal();
     return Status::Ok();
   }
 
@@ -254,7 +254,7 @@ class MemWritableFile final : public WritableFile {
   // REQUIRES: handle_.fs->mu held.
   Status CheckOpen() const {
     TS_RETURN_IF_ERROR(handle_.CheckAlive());
-    if (closed_) return IOError("file used after Close");
+    if (closed_) return IOError("file used after Close").AsLocal();
     return Status::Ok();
   }
 

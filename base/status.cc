@@ -52,11 +52,21 @@ std::string Status::ToString() const {
 
 Status Status::WithContext(std::string_view context) const {
   if (ok()) return *this;
-  return Status(code_, std::string(context) + ": " + message_);
+  Status out(code_, std::string(context) + ": " + message_);
+  out.origin_ = origin_;
+  return out;
 }
 
-Status ErrnoToStatus(int err, std::string_view context) {
-  std::string msg = std::string(context) + ": " + std::strerror(err);
+Status Status::WithOrigin(Origin origin) const {
+  if (ok()) return *this;
+  Status out = *this;
+  out.origin_ = origin;
+  return out;
+}
+
+namespace {
+
+Status ErrnoCode(int err, std::string msg) {
   switch (err) {
     case ENOENT:
       return NotFoundError(std::move(msg));
@@ -70,6 +80,12 @@ Status ErrnoToStatus(int err, std::string_view context) {
     default:
       return IOError(std::move(msg));
   }
+}
+
+}  // namespace
+
+Status ErrnoToStatus(int err, std::string_view context) {
+  return ErrnoCode(err, std::string(context) + ": " + std::strerror(err)).AsLocal();
 }
 
 }  // namespace tiersync

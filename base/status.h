@@ -8,6 +8,11 @@
 //                                           a security event, never retried against the same
 //                                           source)
 //   * "the caller or the operator must act" -> everything else
+// A failure also says where it happened (Origin): on this machine (its disk, its database,
+// its own repository: kLocal) or at a peer (a source that was down, slow, or sent bytes that
+// failed verification: kRemote). The sync engine blames a source only for remote failures;
+// a local one stops the cycle and is reported as this node's own fault. The origin travels
+// with the Status (WithContext keeps it), never in the message text.
 // Exceptions never cross module boundaries; code that calls throwing libraries converts at
 // the edge.
 #ifndef TIERSYNC_BASE_STATUS_H_
@@ -39,6 +44,11 @@ enum class StatusCode : int {
 // Human-readable name of a code ("corruption", "io error", ...).
 std::string_view StatusCodeName(StatusCode code);
 
+// Where a failure happened. kUnspecified: the code that failed did not say (pure functions,
+// argument checks); callers that must blame someone treat it as the peer's fault only when the
+// bytes came from that peer.
+enum class Origin : unsigned char { kUnspecified = 0, kLocal, kRemote };
+
 class [[nodiscard]] Status {
  public:
   // An OK status.
@@ -57,8 +67,19 @@ class [[nodiscard]] Status {
   // "corruption: pack 3 offset 12: checksum mismatch", or "ok".
   std::string ToString() const;
 
-  // Returns a copy with `context` prepended to the message ("context: message").
+  // Returns a copy with `context` prepended to the message ("context: message"); the code
+  // and origin are kept.
   Status WithContext(std::string_view context) const;
+
+  Origin origin() const { return origin_; }
+  // True if the failure happened on this machine (disk, database, local repository).
+  bool local() const { return origin_ == Origin::kLocal; }
+  // True if a peer failed (down, slow, refused, or sent bytes that failed verification).
+  bool remote() const { return origin_ == Origin::kRemote; }
+  // Copies marked as failures of this machine / of a peer (no effect on an OK status).
+  Status AsLocal() const { return WithOrigin(Origin::kLocal); }
+  Status AsRemote() const { return WithOrigin(Origin::kRemote); }
+  Status WithOrigin(Origin origin) const;
 
   // Explicitly ignores a status (for best-effort cleanup on an error path).
   void IgnoreError() const {}
@@ -67,6 +88,7 @@ class [[nodiscard]] Status {
 
  private:
   StatusCode code_ = StatusCode::kOk;
+  Origin origin_ = Origin::kUnspecified;
   std::string message_;
 };
 
@@ -97,7 +119,8 @@ inline Status AlreadyExistsError(std::string m) {
 
 // Maps an errno value from a failed system call to a Status: ENOENT -> kNotFound,
 // ENOSPC/EDQUOT -> kResourceExhausted, EEXIST -> kAlreadyExists, EAGAIN/EWOULDBLOCK ->
-// kUnavailable, everything else -> kIOError. The message is "<context>: <strerror>".
+// kUnavailable, everything else -> kIOError. The message is "<context>: <strerror>"; the
+// origin is kLocal (a system call of this machine failed).
 Status ErrnoToStatus(int err, std::string_view context);
 
 // A value of type T or a non-OK Status. Shaped like absl::StatusOr.

@@ -40,6 +40,21 @@ TEST(StatusTest, WithContextPrefixes) {
   EXPECT_EQ(s.message(), "cat file x: chunk ab");
 }
 
+TEST(StatusTest, OriginTravelsWithContextNotText) {
+  Status remote = UnavailableError("no route").AsRemote();
+  EXPECT_TRUE(remote.remote());
+  EXPECT_FALSE(remote.local());
+  Status wrapped = remote.WithContext("parent");
+  EXPECT_TRUE(wrapped.remote());
+  EXPECT_EQ(wrapped.message(), "parent: no route");
+  EXPECT_EQ(Status::Ok().AsLocal().origin(), Origin::kUnspecified);
+  EXPECT_EQ(InvalidArgumentError("x").origin(), Origin::kUnspecified);
+  // A system call of this machine failing is local whatever its errno.
+  EXPECT_TRUE(ErrnoToStatus(ENOSPC, "write").local());
+  EXPECT_TRUE(ErrnoToStatus(EIO, "fsync").local());
+  EXPECT_NE(ErrnoToStatus(EIO, "fsync"), IOError("fsync: Input/output error"));
+}
+
 Result<int> Half(int x) {
   if (x % 2 != 0) return InvalidArgumentError("odd");
   return x / 2;

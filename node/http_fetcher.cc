@@ -191,14 +191,24 @@ class Exchange {
 
 }  // namespace
 
+namespace {
+
+// Whatever went wrong on the way, the source is the one that failed.
+Result<std::vector<uint8_t>> Remote(Result<std::vector<uint8_t>> r) {
+  if (!r.ok()) return r.status().AsRemote();
+  return r;
+}
+
+}  // namespace
+
 Result<std::vector<uint8_t>> HttpFetcher::Fetch(const std::string& url, size_t max_bytes) {
-  return Exchange(url, "", nullptr, max_bytes);
+  return Remote(Exchange(url, "", nullptr, max_bytes));
 }
 
 Result<std::vector<uint8_t>> HttpFetcher::Post(const std::string& url,
                                                std::string_view content_type,
                                                std::span<const uint8_t> body, size_t max_bytes) {
-  return Exchange(url, content_type, &body, max_bytes);
+  return Remote(Exchange(url, content_type, &body, max_bytes));
 }
 
 Result<std::vector<uint8_t>> HttpFetcher::Exchange(const std::string& url,

@@ -23,6 +23,7 @@ class Fetcher {
   // Fetches `url` in full. More than `max_bytes` bytes is kResourceExhausted and the transfer
   // is cut off there (never buffered past the cap). An absent resource (HTTP 404 or 403) is
   // kNotFound; a source that is down, slow or broken is kUnavailable or kDeadlineExceeded.
+  // Every failure is marked Origin::kRemote (the source's, not this machine's).
   virtual Result<std::vector<uint8_t>> Fetch(const std::string& url, size_t max_bytes) = 0;
 
   // POSTs `body` (of `content_type`) to `url` and returns the response body, with the same

@@ -10,8 +10,8 @@
 namespace tiersync::replication {
 namespace {
 
-Status LmdbStatus(int rc, const std::string& what) {
-  std::string msg = "lmdb " + what + ": " + mdb_strerror(rc);
+// Every LMDB failure is this machine's (its disk, its database): kLocal.
+Status LmdbCode(int rc, std::string msg) {
   switch (rc) {
     case MDB_SUCCESS:
       return Status::Ok();
@@ -27,6 +27,10 @@ Status LmdbStatus(int rc, const std::string& what) {
     default:
       return IOError(std::move(msg));
   }
+}
+
+Status LmdbStatus(int rc, const std::string& what) {
+  return LmdbCode(rc, "lmdb " + what + ": " + mdb_strerror(rc)).AsLocal();
 }
 
 MDB_val Val(std::span<const uint8_t> b) {
