@@ -61,6 +61,11 @@ void SourcePolicy::Lacked(size_t i, uint64_t objects) {
   sources_[i].lacked += objects;
 }
 
+void SourcePolicy::Credit(size_t i, uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sources_[i].bytes += bytes;
+}
+
 std::vector<SourceHealth> SourcePolicy::Snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
   return sources_;

@@ -57,6 +57,8 @@ class SourcePolicy {
   void Failed(size_t i, const Status& error, int64_t now_ms);
   // The source answered but lacked `objects` of what it was asked (no demotion).
   void Lacked(size_t i, uint64_t objects);
+  // Verified bytes from a source whose answer was otherwise a failure (health unchanged).
+  void Credit(size_t i, uint64_t bytes);
 
   std::vector<SourceHealth> Snapshot() const;
   size_t size() const { return sources_.size(); }

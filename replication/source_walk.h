@@ -1,0 +1,54 @@
+// AskSources: the one way a node asks its upstreams for something (overview.md section 4,
+// "Fallback is per request"): metadata, the catalog, chunk indexes, chunk batches and a user's
+// miss all go through it, so every answer is judged and recorded the same way.
+//
+// The sources are tried in SourcePolicy order (healthy ones first, in configured order). Each
+// try is the caller's `ask`, which fetches, verifies and returns a SourceAnswer; AskSources
+// records it in the policy and decides whether to go on:
+//   OK                      the source gave what was asked: Succeeded; stop, return its index
+//   kNotFound or lacked > 0 the source does not have (all of) it: Lacked, no demotion; next
+//   kVerificationFailed     the source sent bytes that failed verification: a rejection
+//                           (longest backoff, counted as an attack, reported to `rejected`);
+//                           next
+//   local() failure         this machine failed (its disk, its store): stop at once and return
+//                           it, blaming no source (a full disk is not the parent's fault)
+//   any other failure       down, slow, refused: Failed (doubling backoff); next
+// Verified bytes of a partial answer (`bytes` with a non-OK status) are credited to the source.
+// When no source answers OK, the result is the last failure, with the source's name as
+// context; kNotFound only if every source lacked it.
+#ifndef TIERSYNC_REPLICATION_SOURCE_WALK_H_
+#define TIERSYNC_REPLICATION_SOURCE_WALK_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "base/env.h"
+#include "base/status.h"
+#include "replication/source_policy.h"
+
+namespace tiersync::replication {
+
+struct SourceAnswer {
+  Status status;        // OK: everything asked for arrived and verified
+  uint64_t bytes = 0;   // verified bytes received from the source (also on partial answers)
+  uint64_t lacked = 0;  // objects the source said it does not have (an "absent" frame, a 404)
+};
+
+// What to try and whom to tell. `ask` may be called from any thread but is called for one
+// source at a time here; `rejected` (may be empty) receives "<source name>: <reason>".
+using AskFunction = std::function<SourceAnswer(size_t index, const Source& source)>;
+using RejectionSink = std::function<void(const std::string& what)>;
+
+// Returns the index of the source that answered OK. `env` gives the clock for the policy.
+Result<size_t> AskSources(SourcePolicy* policy, Env* env, const AskFunction& ask,
+                          const RejectionSink& rejected = nullptr);
+
+// Records one answer of source `i` in `policy` as AskSources does (for callers that ask one
+// chosen source, e.g. a push long-poll).
+void RecordAnswer(SourcePolicy* policy, size_t i, const SourceAnswer& answer, int64_t now_ms,
+                  const RejectionSink& rejected = nullptr);
+
+}  // namespace tiersync::replication
+
+#endif  // TIERSYNC_REPLICATION_SOURCE_WALK_H_
