@@ -116,6 +116,11 @@ class Env {
 
   // Wall-clock time in microseconds since the Unix epoch.
   virtual uint64_t NowMicros() = 0;
+  // Elapsed time for timeouts, rates and schedules (never goes back; POSIX: CLOCK_MONOTONIC).
+  // An in-memory Env returns its virtual clock.
+  virtual uint64_t MonotonicMicros() { return NowMicros(); }
+  // Waits `micros` (POSIX: the calling thread sleeps; an in-memory Env advances its clock).
+  virtual void SleepForMicroseconds(uint64_t micros) = 0;
   // A seed for a Random; from the operating system's entropy on POSIX, fixed in tests.
   virtual uint64_t RandomSeed() = 0;
 };
@@ -163,6 +168,8 @@ class EnvWrapper : public Env {
     return target_->LockFile(p);
   }
   uint64_t NowMicros() override { return target_->NowMicros(); }
+  uint64_t MonotonicMicros() override { return target_->MonotonicMicros(); }
+  void SleepForMicroseconds(uint64_t micros) override { target_->SleepForMicroseconds(micros); }
   uint64_t RandomSeed() override { return target_->RandomSeed(); }
 
  private:

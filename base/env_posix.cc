@@ -10,6 +10,7 @@
 #include <chrono>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "base/env.h"
 
@@ -253,6 +254,13 @@ class PosixEnv final : public Env {
   uint64_t NowMicros() override {
     using namespace std::chrono;
     return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+  }
+  uint64_t MonotonicMicros() override {
+    using namespace std::chrono;
+    return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+  }
+  void SleepForMicroseconds(uint64_t micros) override {
+    std::this_thread::sleep_for(std::chrono::microseconds(micros));
   }
   uint64_t RandomSeed() override {
     uint64_t seed = 0;

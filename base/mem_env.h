@@ -83,6 +83,8 @@ class MemEnv : public Env {
 
   // The virtual clock; it moves only through SetNowMicros and AdvanceMicros.
   uint64_t NowMicros() override;
+  // Advances the virtual clock (nothing waits).
+  void SleepForMicroseconds(uint64_t micros) override { AdvanceMicros(micros); }
   // The seed given to the constructor.
   uint64_t RandomSeed() override;
 

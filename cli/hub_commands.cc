@@ -10,6 +10,7 @@
 #include "hub/hub_service.h"
 #include "hub/publisher.h"
 #include "node/http_server.h"
+#include "node/http_url.h"
 #include "node/tls_context.h"
 #include "replication/chunk_store.h"
 
@@ -29,14 +30,9 @@ struct HubArgs {
 
 // "host:port" -> (host, port).
 Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& s) {
-  size_t colon = s.rfind(':');
-  int port = -1;
-  if (colon != std::string::npos && colon + 1 < s.size() && s.size() - colon <= 6) {
-    port = 0;
-    for (char c : s.substr(colon + 1)) port = (c >= '0' && c <= '9') ? port * 10 + (c - '0') : -1e6;
-  }
-  if (port < 0 || port > 65535) return InvalidArgumentError("--listen must be HOST:PORT, got " + s);
-  return std::pair<std::string, uint16_t>(s.substr(0, colon), static_cast<uint16_t>(port));
+  auto address = node::ParseListenAddress(s);
+  if (!address.ok()) return address.status().WithContext("--listen");
+  return address;
 }
 
 Status RunServe(const HubArgs& a) {

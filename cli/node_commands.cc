@@ -4,21 +4,29 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "base/bytes.h"
 #include "catalogs/git_transport.h"
 #include "cli/progress.h"
 #include "cli/units.h"
+#include "node/child_reports.h"
 #include "node/http_fetcher.h"
 #include "node/node_dir.h"
 #include "node/node_server.h"
-#include "node/node_sync.h"
+#include "node/node_sources.h"
+#include "node/sync_runner.h"
 #include "node/tls_context.h"
+#include "node/upward_report.h"
 
 namespace tiersync::cli {
 namespace {
 
 using nlohmann::json;
+
+// A one-shot sync that finds the release signed but its catalog not yet served asks again
+// this many times, 2 s apart.
+constexpr int kPendingRetries = 5;
 
 struct NodeArgs {
   std::string dir;
@@ -88,14 +96,13 @@ Status RunSync(const NodeArgs& a, CommandContext* ctx) {
   so.writable = true;
   so.auto_commit_bytes = 32ull << 20;
   TS_ASSIGN_OR_RETURN(auto store, replication::ChunkStore::Open(paths.store, so));
-  node::HttpFetcherOptions fo;
-  fo.stall_timeout = std::chrono::seconds(config.stall_seconds);
-  fo.min_bytes_per_second = config.min_bytes_per_second;
-  TS_ASSIGN_OR_RETURN(fo.tls, node::LoadUpstreamTls(env, config, paths.config));
+  TS_ASSIGN_OR_RETURN(node::HttpFetcherOptions fo, node::SyncFetcherOptions(env, config, paths));
   node::HttpFetcher fetcher(fo);
-  std::vector<replication::Source> sources;
-  for (const auto& url : config.AllSources()) sources.push_back({url, url});
-  replication::SourcePolicy policy(sources);
+  replication::SourcePolicy policy(node::NamedSources(config));
+  // The children's last reports: a one-shot sync plans for the same subtree as `node serve`.
+  node::ChildReports children(env, paths);
+  children.Load();
+  node::SyncRunner runner(env, paths, config, store.get(), &fetcher, &policy, &children);
   std::unique_ptr<ProgressBar> bar;
   std::string phase;
   auto progress = [&](const std::string& p, uint64_t done, uint64_t total) {
@@ -106,12 +113,21 @@ Status RunSync(const NodeArgs& a, CommandContext* ctx) {
     }
     bar->Update(done, total);
   };
-  node::SyncOutcome partial;
-  auto r =
-      node::NodeSync(env, paths, config, store.get(), &fetcher, &policy).Run(progress, &partial);
+  auto r = runner.RunOnce(progress);
+  // "Not yet": a source announced metadata a moment before its catalog. Ask again a few
+  // times before saying so.
+  for (int retry = 0; retry < kPendingRetries && r.ok() && !r->pending.empty(); ++retry) {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    r = runner.RunOnce(progress);
+  }
   if (bar) bar->Finish();
-  for (const auto& rej : partial.rejected) std::cerr << "REJECTED " << rej << std::endl;
   if (!r.ok()) return r.status();
+  if (!r->pending.empty()) return UnavailableError(r->pending);
+  if (r->switched || !config.sources.empty()) {
+    // Tell the parent what this node now serves and needs (as `node serve` does).
+    node::SendReport(&fetcher, config, node::OwnReport(config, runner.current(), runner.Rules()))
+        .IgnoreError();
+  }
   if (ctx->json) {
     std::cout << json{{"release", r->current.release},
                       {"version", r->current.version},
@@ -256,10 +272,14 @@ Status RunStatus(const NodeArgs& a, CommandContext* ctx) {
     j = json::parse(live->begin(), live->end(), nullptr, false);
   } else {
     auto saved = ReadFileToBytes(Env::Default(), paths.state, 1 << 20);
-    if (!saved.ok()) {
+    if (saved.ok()) j = json::parse(saved->begin(), saved->end(), nullptr, false);
+    if (!j.is_object()) j = json{{"name", config.name}, {"region", config.region}};
+    // What it serves is what CURRENT says, whatever state.json (or its absence) claims.
+    TS_ASSIGN_OR_RETURN(auto current, node::ReadCurrent(Env::Default(), paths));
+    j["current"] = current ? json::parse(node::EncodeServedRelease(*current)) : json(nullptr);
+    if (!current && !saved.ok()) {
       return UnavailableError("node " + config.name + " is not running and has never synced");
     }
-    j = json::parse(saved->begin(), saved->end(), nullptr, false);
   }
   if (!j.is_object()) return CorruptionError("node status is not JSON");
   if (ctx->json) {
@@ -267,7 +287,9 @@ Status RunStatus(const NodeArgs& a, CommandContext* ctx) {
   } else {
     Describe(j, live.ok());
   }
-  if (!live.ok()) return UnavailableError("node is not running (state as of its last sync shown)");
+  if (!live.ok()) {
+    return UnavailableError("node is not running (what it holds and its last sync shown above)");
+  }
   return LastSyncStatus(j);
 }
 

@@ -33,8 +33,10 @@ HubService::HubService(Env* env, const HubPaths& paths, const replication::Chunk
     : env_(env),
       paths_(paths),
       repo_(env, paths.tuf, store),
-      git_(paths.catalog, [this] { return newest_release_.load(); }) {
-  newest_release_ = NewestRelease(paths_);
+      // Read at each request, not from the watcher's last look: `hub publish` tags a release
+      // before it signs the metadata naming it, so whoever has seen the metadata finds the
+      // release in the advertisement (a cached number lagged up to a second behind).
+      git_(paths.catalog, [this] { return NewestRelease(paths_); }) {
   notifier_.Publish(TimestampVersion(env_, paths_));
   watcher_ = std::thread([this] { Watch(); });
 }
@@ -48,7 +50,6 @@ void HubService::Watch() {
   for (int tick = 1; !stopping_; ++tick) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     if (tick % 4 != 0) continue;  // every second, but quick to stop
-    newest_release_ = NewestRelease(paths_);
     notifier_.Publish(TimestampVersion(env_, paths_));
   }
 }

@@ -33,7 +33,6 @@ class HubService : public node::HttpHandler {
   node::RepositoryService repo_;
   node::GitHttpService git_;
   node::ReleaseNotifier notifier_;
-  std::atomic<uint64_t> newest_release_{0};
   std::atomic<bool> stopping_{false};
   std::thread watcher_;
 };

@@ -35,4 +35,21 @@ Result<HttpUrl> ParseHttpUrl(const std::string& url) {
   return out;
 }
 
+Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view text) {
+  const size_t colon = text.rfind(':');
+  uint32_t port = 0;
+  std::string_view digits =
+      colon == std::string_view::npos ? std::string_view() : text.substr(colon + 1);
+  bool ok = !digits.empty() && digits.size() <= 5;
+  for (char c : digits) {
+    ok = ok && c >= '0' && c <= '9';
+    if (ok) port = port * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (!ok || port > 65535) {
+    return InvalidArgumentError("\"" + std::string(text) + "\" is not HOST:PORT");
+  }
+  return std::pair<std::string, uint16_t>(std::string(text.substr(0, colon)),
+                                          static_cast<uint16_t>(port));
+}
+
 }  // namespace tiersync::node

@@ -3,7 +3,10 @@
 #ifndef TIERSYNC_NODE_HTTP_URL_H_
 #define TIERSYNC_NODE_HTTP_URL_H_
 
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "base/status.h"
 
@@ -18,6 +21,10 @@ struct HttpUrl {
   std::string target = "/";  // path and query, as sent in the request line
 };
 Result<HttpUrl> ParseHttpUrl(const std::string& url);
+
+// "HOST:PORT" (a listen address: node.toml, --listen) -> host and port. kInvalidArgument
+// naming the text for anything else (no colon, an empty, non-numeric or too large port).
+Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view text);
 
 }  // namespace tiersync::node
 

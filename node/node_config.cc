@@ -190,15 +190,9 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& whe
   if (!catalogs::RegionTable::Builtin().Find(c.region)) {
     return node.Error("region", "\"" + c.region + "\" is not a GB/T 2260 region code");
   }
-  size_t colon = listen.rfind(':');
-  auto port = colon == std::string::npos ? std::nullopt
-                                         : std::optional<std::string>(listen.substr(colon + 1));
-  if (!port || port->empty() || port->size() > 5 ||
-      port->find_first_not_of("0123456789") != std::string::npos || std::stoul(*port) > 65535) {
-    return node.Error("listen", "\"" + listen + "\" is not HOST:PORT");
-  }
-  c.listen_host = listen.substr(0, colon);
-  c.listen_port = static_cast<uint16_t>(std::stoul(*port));
+  auto address = ParseListenAddress(listen);
+  if (!address.ok()) return node.Error("listen", address.status().message());
+  std::tie(c.listen_host, c.listen_port) = *address;
 
   TableReader up(table("upstream"), where + ": [upstream]");
   TS_RETURN_IF_ERROR(up.Get("sources", &c.sources));

@@ -4,9 +4,12 @@
 //      verified refresh (every role, the catalog manifest target); a source whose answer fails
 //      verification (bad signature, rollback, expiry, wrong hash) is reported and skipped;
 //   2. catalog: the signed release's records, fetched over git smart HTTP if missing, checked
-//      against the signed SHA-256 manifest before a record is parsed;
-//   3. plan: wanted files = the release filtered by this node's subscription and its children's
-//      reported ones (replication/sync_plan.h); missing chunks = wanted − stored;
+//      against the signed SHA-256 manifest before a record is parsed. A source that does not
+//      have the release yet (its metadata was seen before its catalog) only lacks it: the next
+//      source is asked, and if none has it the cycle ends "not yet" (pending), never failed;
+//   3. plan: wanted files = the release filtered by the rules given (this node's subscription
+//      rolled up with its subtree's: catalogs/subscription_rollup.h); missing chunks = wanted
+//      − stored (replication/sync_plan.h);
 //   4. execute: chunk indexes and chunks from the sources in order, each verified
 //      (replication/chunk_sync.h), committed to the store;
 //   5. switch: only when every wanted chunk is present, the release directory (metadata byte
@@ -18,9 +21,11 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "catalogs/release.h"
 #include "node/node_config.h"
 #include "node/node_dir.h"
 #include "replication/chunk_store.h"
@@ -31,6 +36,10 @@ namespace tiersync::node {
 
 struct SyncOutcome {
   bool switched = false;  // a new release (or a new plan of it) became current
+  // Set when the cycle could not finish because no source serves the signed release's catalog
+  // yet (a parent that announced metadata a moment before its catalog): nothing failed; the
+  // cycle is to be retried shortly. Says which release.
+  std::string pending;
   ServedRelease current;
   uint64_t wanted_files = 0;
   uint64_t planned_bytes = 0;  // missing chunk bytes at planning time
@@ -47,26 +56,37 @@ using SyncProgress = std::function<void(const std::string& phase, uint64_t done,
 
 class NodeSync {
  public:
-  // Nothing is owned; all must outlive the NodeSync. `store` is open for writing.
+  // Nothing is owned; all must outlive the NodeSync. `store` is open for writing. `rules`: the
+  // subscription to plan for (this node's own rolled up with its children's).
   NodeSync(Env* env, const NodePaths& paths, const NodeConfig& config,
            replication::ChunkStore* store, replication::Fetcher* fetcher,
-           replication::SourcePolicy* sources);
+           replication::SourcePolicy* sources, std::string rules);
 
   // One cycle. On error, `partial` (if given) receives what the cycle did get done
   // (sources used, rejections, bytes fetched) for status reporting.
   Result<SyncOutcome> Run(const SyncProgress& progress, SyncOutcome* partial = nullptr);
 
+  struct Refreshed;
+  struct Plan;
+
  private:
+  Result<Refreshed> RefreshStep(SyncOutcome* out);
+  // The verified catalog release; nullopt if no source has it yet (out->pending says so).
+  Result<std::optional<catalogs::ReleaseContent>> CatalogStep(const Refreshed& meta,
+                                                              SyncOutcome* out);
+  Result<Plan> PlanStep(const Refreshed& meta, const catalogs::ReleaseContent& content,
+                        SyncOutcome* out);
+  Status FetchStep(const Plan& plan, const SyncProgress& progress, SyncOutcome* out);
+  Status SwitchStep(const Refreshed& meta, const Plan& plan, SyncOutcome* out);
+
   Env* env_;
   const NodePaths& paths_;
   const NodeConfig& config_;
   replication::ChunkStore* store_;
   replication::Fetcher* fetcher_;
   replication::SourcePolicy* sources_;
+  std::string rules_;
 };
-
-// The subscriptions children have reported (children/*.json), as rule text by child name.
-std::map<std::string, std::string> ReadChildSubscriptions(Env* env, const NodePaths& paths);
 
 }  // namespace tiersync::node
 

@@ -92,7 +92,7 @@ HttpReply RepositoryService::Handle(const HttpRequest& request) {
   if (auto hex = after("/v1/chunks/")) return Count("chunks", Chunk(*hex));
   if (auto hex = after("/v1/indexes/")) return Count("indexes", Index(*hex));
   if (target == "/v1/status") return Count("status", Status());
-  if (target == "/metrics") return Metrics();
+  if (target == "/metrics") return MetricsReply(Metrics());
   return Count("other", HttpReply::Text(404, "not found"));
 }
 
@@ -127,40 +127,47 @@ std::string RepositoryService::TufDir() {
   return tuf_dir_;
 }
 
-std::string RepositoryService::CounterMetrics() {
-  std::string out;
+MetricsText RepositoryService::Metrics() {
+  using Sample = MetricsText::Sample;
+  std::vector<Sample> requests, bytes;
   {
     std::lock_guard<std::mutex> lock(counters_->mu);
-    out += "# HELP tiersync_http_requests_total HTTP requests answered, by endpoint and status.\n";
-    out += "# TYPE tiersync_http_requests_total counter\n";
     for (const auto& [key, n] : counters_->requests) {
-      out += "tiersync_http_requests_total{endpoint=\"" + key.first + "\",code=\"" +
-             std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
+      requests.push_back(
+          {{{"endpoint", key.first}, {"code", std::to_string(key.second)}}, double(n)});
     }
-    out += "# HELP tiersync_http_response_bytes_total Response body bytes produced, by endpoint.\n";
-    out += "# TYPE tiersync_http_response_bytes_total counter\n";
     for (const auto& [endpoint, n] : counters_->bytes) {
-      out += "tiersync_http_response_bytes_total{endpoint=\"" + endpoint + "\"} " +
-             std::to_string(n) + "\n";
+      bytes.push_back({{{"endpoint", endpoint}}, double(n)});
     }
   }
-  return out;
+  MetricsText m;
+  m.Counter("tiersync_http_requests_total", "HTTP requests answered, by endpoint and status.",
+            std::move(requests));
+  m.Counter("tiersync_http_response_bytes_total", "Response body bytes produced, by endpoint.",
+            std::move(bytes));
+  std::optional<replication::StoreStats> stats;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const uint64_t now = env_->MonotonicMicros();
+    if (!store_stats_ || now - store_stats_at_us_ > kStoreStatsSeconds * 1'000'000) {
+      if (auto fresh = store_->Stats(); fresh.ok()) store_stats_ = *fresh;
+      store_stats_at_us_ = now;
+    }
+    stats = store_stats_;
+  }
+  if (stats) {
+    m.Gauge("tiersync_store_chunks", "Chunks in the node's chunk store.",
+            {{{}, double(stats->chunks)}});
+    m.Gauge("tiersync_store_stored_bytes", "Bytes the chunk store's payloads take.",
+            {{{}, double(stats->stored_bytes)}});
+  }
+  return m;
 }
 
-HttpReply RepositoryService::Metrics() {
-  std::string out = CounterMetrics();
-  auto stats = store_->Stats();
-  if (stats.ok()) {
-    out += "# HELP tiersync_store_chunks Chunks in the node's chunk store.\n";
-    out += "# TYPE tiersync_store_chunks gauge\n";
-    out += "tiersync_store_chunks " + std::to_string(stats->chunks) + "\n";
-    out += "# HELP tiersync_store_stored_bytes Bytes the chunk store's payloads take.\n";
-    out += "# TYPE tiersync_store_stored_bytes gauge\n";
-    out += "tiersync_store_stored_bytes " + std::to_string(stats->stored_bytes) + "\n";
-  }
+HttpReply MetricsReply(const MetricsText& metrics) {
   HttpReply r;
-  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  r.body = std::move(out);
+  r.content_type = MetricsText::kContentType;
+  r.body = metrics.Serialize();
   r.headers.emplace_back("Cache-Control", "no-cache");
   return r;
 }

@@ -32,6 +32,7 @@
 
 #include "base/env.h"
 #include "node/http_server.h"
+#include "node/metrics_text.h"
 #include "protocol/chunk_index.h"
 #include "replication/chunk_store.h"
 
@@ -47,8 +48,12 @@ class RepositoryService : public HttpHandler {
 
   // Serves another repository directory from now on (a node switching releases).
   void SetTufDir(std::string tuf_dir);
-  // The Prometheus text of the counters (without the store gauges), for a wrapping handler.
-  std::string CounterMetrics();
+  // The families of /metrics this service knows: requests and response bytes by endpoint,
+  // and the store's gauges (refreshed at most every kStoreStatsSeconds: counting a store
+  // scans its index, which a scrape must not do each time). A wrapping handler appends its
+  // own families.
+  MetricsText Metrics();
+  static constexpr uint64_t kStoreStatsSeconds = 60;
   // Counts a finished reply under `endpoint` in /metrics (and, for a streamed body, each piece
   // as it is produced); for replies a wrapping handler made.
   HttpReply Count(std::string endpoint, HttpReply reply);
@@ -60,7 +65,6 @@ class RepositoryService : public HttpHandler {
   HttpReply Batch(const HttpRequest& request);
   HttpReply Index(std::string_view hex);
   HttpReply Status();
-  HttpReply Metrics();
   // Rebuilds the consistent-snapshot name -> chunk index map if timestamp.json changed.
   void Refresh();
 
@@ -73,6 +77,8 @@ class RepositoryService : public HttpHandler {
   FileStat timestamp_stat_{};
   std::map<std::string, protocol::ChunkId> chunked_;  // "<dir>/<sha256>.<name>" -> index
   std::string refresh_error_;
+  std::optional<replication::StoreStats> store_stats_;  // guarded by mu_
+  uint64_t store_stats_at_us_ = 0;
   // Shared with streamed bodies, which outlive Handle().
   struct Counters {
     std::mutex mu;
@@ -81,6 +87,9 @@ class RepositoryService : public HttpHandler {
   };
   std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
 };
+
+// The reply to GET /metrics with `metrics` (uncached).
+HttpReply MetricsReply(const MetricsText& metrics);
 
 }  // namespace tiersync::node
 

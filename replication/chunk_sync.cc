@@ -1,6 +1,5 @@
 #include "replication/chunk_sync.h"
 
-#include <chrono>
 #include <deque>
 #include <optional>
 #include <set>
@@ -13,33 +12,34 @@
 #include "protocol/chunk_batch.h"
 #include "replication/file_restore.h"
 #include "replication/pack_format.h"
+#include "replication/source_walk.h"
 
 namespace tiersync::replication {
 namespace {
 
-int64_t NowMs(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1000); }
-
-// A shared token bucket: callers wait until their bytes fit under the rate.
+// A shared token bucket over the Env's clock: callers wait until their bytes fit under the
+// rate.
 class RateLimit {
  public:
-  explicit RateLimit(uint64_t bytes_per_second) : rate_(bytes_per_second) {}
+  RateLimit(Env* env, uint64_t bytes_per_second) : env_(env), rate_(bytes_per_second) {}
   void Take(uint64_t bytes) {
     if (rate_ == 0) return;
-    std::chrono::steady_clock::time_point until;
+    uint64_t wait = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto now = std::chrono::steady_clock::now();
+      const uint64_t now = env_->MonotonicMicros();
       if (next_ < now) next_ = now;
-      next_ += std::chrono::microseconds(bytes * 1'000'000 / rate_);
-      until = next_;
+      next_ += bytes * 1'000'000 / rate_;
+      wait = next_ - now;
     }
-    std::this_thread::sleep_until(until);
+    if (wait > 0) env_->SleepForMicroseconds(wait);
   }
 
  private:
+  Env* env_;
   uint64_t rate_;
   std::mutex mu_;
-  std::chrono::steady_clock::time_point next_{};
+  uint64_t next_ = 0;
 };
 
 // The chunk a frame carries, ready to store, if it is `size` bytes whose SHA-256 is the
@@ -81,34 +81,34 @@ namespace {
 // One chunk index from the first source (in the policy's order) that gives a valid copy.
 Result<protocol::ChunkIndex> FetchIndex(const PlannedFile& f, const SyncContext& ctx) {
   const std::string hex = ToHex(f.index_id);
-  Status last = UnavailableError("no sources");
-  for (size_t i : ctx.sources->Order(NowMs(ctx.env))) {
-    const Source& src = ctx.sources->source(i);
-    auto bytes = ctx.fetcher->Fetch(src.url + "/v1/indexes/" + hex, protocol::kMaxChunkIndexBytes);
-    Status s = bytes.status();
-    Result<protocol::ChunkIndex> index = s;
-    if (s.ok() && Sha256(*bytes) != f.index_id) {
-      s = VerificationError("chunk index " + hex + " from " + src.name + ": SHA-256 mismatch");
-    } else if (s.ok()) {
-      index = protocol::DecodeChunkIndex(*bytes);
-      s = index.ok() ? CheckIndexMatchesFile(f, *index)
-                     : VerificationError("chunk index " + hex + " from " + src.name + ": " +
-                                         index.status().message());
-    }
-    if (!s.ok()) {
-      if (s.code() == StatusCode::kVerificationFailed)
-        ctx.counters->Reject(src.name + ": " + s.message());
-      ctx.sources->Failed(i, s, NowMs(ctx.env));
-      last = s;
-      continue;
-    }
-    ctx.sources->Succeeded(i, bytes->size(), NowMs(ctx.env));
-    ++ctx.counters->indexes;
-    ctx.counters->index_bytes += bytes->size();
-    return index;
+  std::optional<protocol::ChunkIndex> index;
+  uint64_t size = 0;
+  auto got = AskSources(
+      ctx.sources, ctx.env,
+      [&](size_t, const Source& src) -> SourceAnswer {
+        auto bytes =
+            ctx.fetcher->Fetch(src.url + "/v1/indexes/" + hex, protocol::kMaxChunkIndexBytes);
+        if (!bytes.ok()) return {bytes.status()};
+        if (Sha256(*bytes) != f.index_id) {
+          return {VerificationError("chunk index " + hex + ": SHA-256 mismatch")};
+        }
+        auto decoded = protocol::DecodeChunkIndex(*bytes);
+        if (!decoded.ok()) {
+          return {VerificationError("chunk index " + hex + ": " + decoded.status().message())};
+        }
+        if (Status s = CheckIndexMatchesFile(f, *decoded); !s.ok()) return {s};
+        index = std::move(decoded).value();
+        size = bytes->size();
+        return {Status::Ok(), bytes->size()};
+      },
+      [&](const std::string& what) { ctx.counters->Reject(what); });
+  if (!got.ok()) {
+    return UnavailableError("chunk index " + hex + " (for " + f.path +
+                            ") from no source; last error: " + got.status().ToString());
   }
-  return UnavailableError("chunk index " + hex + " (for " + f.path +
-                          ") from no source; last error: " + last.ToString());
+  ++ctx.counters->indexes;
+  ctx.counters->index_bytes += size;
+  return std::move(*index);
 }
 
 }  // namespace
@@ -154,124 +154,170 @@ Result<std::map<protocol::ChunkId, protocol::ChunkIndex>> LoadIndexes(
   return out;
 }
 
-Status FetchChunks(const std::vector<protocol::ChunkRef>& missing, const SyncContext& ctx,
-                   const ChunkSyncOptions& options) {
-  std::mutex mu;  // guards the queue, the store's writer methods, progress and `unfetched`
-  std::deque<std::vector<protocol::ChunkRef>> queue;
-  for (auto& b : SplitIntoBatches(missing, options.batch_bytes, options.batch_chunks)) {
-    queue.push_back(std::move(b));
+namespace {
+
+// One FetchChunks run: the queue of chunks still to ask for, shared by its workers.
+class ChunkFetch {
+ public:
+  ChunkFetch(const std::vector<protocol::ChunkRef>& missing, const SyncContext& ctx,
+             const ChunkSyncOptions& options)
+      : ctx_(ctx),
+        options_(options),
+        queue_(missing.begin(), missing.end()),
+        rate_(ctx.env, options.max_bytes_per_second) {
+    for (const auto& r : missing) total_ += r.size;
   }
-  uint64_t total = 0, done = 0;
-  for (const auto& r : missing) total += r.size;
-  std::vector<protocol::ChunkRef> unfetched;
-  Status store_error;
-  RateLimit rate(options.max_bytes_per_second);
 
-  auto fetch_batch = [&](std::vector<protocol::ChunkRef> pending, ZstdCodec* codec) {
-    for (size_t i : ctx.sources->Order(NowMs(ctx.env))) {
-      if (pending.empty()) break;
-      const Source& src = ctx.sources->source(i);
-      std::vector<protocol::ChunkId> ids;
-      uint64_t want_bytes = 0;
-      for (const auto& r : pending) {
-        ids.push_back(r.id);
-        want_bytes += r.size;
-      }
-      rate.Take(want_bytes);
-      auto body = ctx.fetcher->Post(src.url + "/v1/chunks/batch", protocol::kBatchRequestTypeZstd,
-                                    protocol::EncodeBatchRequest(ids),
-                                    protocol::kMaxBatchResponseBytes + protocol::kMaxChunkBytes +
-                                        protocol::kBatchFrameHeaderBytes * ids.size() + 64);
-      if (!body.ok()) {
-        ctx.sources->Failed(i, body.status(), NowMs(ctx.env));
-        continue;
-      }
-      auto frames = protocol::DecodeBatchResponse(*body, ids);
-      if (!frames.ok()) {
-        Status s =
-            VerificationError("chunk batch from " + src.name + ": " + frames.status().message());
-        ctx.counters->Reject(s.message());
-        ctx.sources->Failed(i, s, NowMs(ctx.env));
-        continue;
-      }
-      std::vector<protocol::ChunkRef> next;
-      uint64_t good = 0, absent = 0;
-      std::string lie;
-      for (size_t k = 0; k < frames->size(); ++k) {
-        const auto& f = (*frames)[k];
-        if (!protocol::CarriesChunk(f.kind)) {
-          absent += f.kind == protocol::BatchFrameKind::kAbsent;
-          next.push_back(pending[k]);
-          continue;
-        }
-        auto chunk = VerifiedChunk(f, pending[k].size, codec);
-        if (!chunk) {
-          if (lie.empty())
-            lie = "chunk " + ToHex(f.id) + " from " + src.name + ": bytes do not match the id";
-          next.push_back(pending[k]);
-          continue;
-        }
-        std::lock_guard<std::mutex> lock(mu);
-        if (!store_error.ok()) return;
-        if (auto put = ctx.store->Put(*chunk); !put.ok()) {
-          store_error = put.status();
-          return;
-        }
-        good += pending[k].size;
-        done += pending[k].size;
-        ++ctx.counters->chunks;
-        ctx.counters->chunk_bytes += pending[k].size;
-        if (options.progress) options.progress(done, total);
-      }
-      if (good > 0) ctx.counters->Received(src.url, good);
-      if (absent > 0) ctx.sources->Lacked(i, absent);
-      if (!lie.empty()) {
-        ctx.counters->Reject(lie);
-        ctx.sources->Failed(i, VerificationError(lie), NowMs(ctx.env));
-      } else {
-        ctx.sources->Succeeded(i, good, NowMs(ctx.env));
-      }
-      // A source that sent part of the batch (its size cap) is asked again for the rest.
-      if (good > 0 && !next.empty() && lie.empty() && next.size() < pending.size()) {
-        std::lock_guard<std::mutex> lock(mu);
-        queue.push_back(std::move(next));
-        return;
-      }
-      pending = std::move(next);
-    }
-    if (!pending.empty()) {
-      std::lock_guard<std::mutex> lock(mu);
-      unfetched.insert(unfetched.end(), pending.begin(), pending.end());
-    }
-  };
-
-  auto worker = [&] {
+  // Takes batches off the queue until it is empty or the store failed.
+  void Work() {
     ZstdCodec codec;
     for (;;) {
-      std::vector<protocol::ChunkRef> batch;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (queue.empty() || !store_error.ok()) return;
-        batch = std::move(queue.front());
-        queue.pop_front();
-      }
-      fetch_batch(std::move(batch), &codec);
+      std::vector<protocol::ChunkRef> batch = NextBatch();
+      if (batch.empty()) return;
+      FetchBatch(std::move(batch), &codec);
     }
-  };
+  }
+
+  Status Result() const {
+    if (!store_error_.ok()) return store_error_.WithContext("storing fetched chunks");
+    if (!unfetched_.empty()) {
+      return UnavailableError(std::to_string(unfetched_.size()) +
+                              " chunks could not be fetched from any source (first: " +
+                              ToHex(unfetched_.front().id) + ")");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  // The next batch: about kBatchSeconds of the first-choice source's measured throughput.
+  std::vector<protocol::ChunkRef> NextBatch() {
+    const std::vector<size_t> order =
+        ctx_.sources->Order(static_cast<int64_t>(ctx_.env->NowMicros() / 1000));
+    const uint64_t rate = order.empty() ? 0 : ctx_.sources->Throughput(order.front());
+    const uint64_t budget = rate == 0 ? std::min(options_.batch_bytes, kFirstBatchBytes)
+                                      : std::clamp(rate * kBatchSeconds, kMinBatchBytes,
+                                                   std::max(kMinBatchBytes, options_.batch_bytes));
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<protocol::ChunkRef> batch;
+    uint64_t bytes = 0;
+    while (!queue_.empty() && store_error_.ok() && batch.size() < options_.batch_chunks &&
+           (batch.empty() || bytes + queue_.front().size <= budget)) {
+      bytes += queue_.front().size;
+      batch.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    return batch;
+  }
+
+  void FetchBatch(std::vector<protocol::ChunkRef> pending, ZstdCodec* codec) {
+    auto got = AskSources(
+        ctx_.sources, ctx_.env,
+        [&](size_t i, const Source& src) { return AskOne(i, src, &pending, codec); },
+        [&](const std::string& what) { ctx_.counters->Reject(what); });
+    std::lock_guard<std::mutex> lock(mu_);
+    if (got.ok()) {
+      // A source that sent part of the batch (its size cap) is asked again for the rest.
+      queue_.insert(queue_.begin(), pending.begin(), pending.end());
+    } else if (got.status().local()) {
+      if (store_error_.ok()) store_error_ = got.status();
+    } else {
+      unfetched_.insert(unfetched_.end(), pending.begin(), pending.end());
+    }
+  }
+
+  // Asks source `i` for `pending`; what arrives verified is stored and taken out of it.
+  SourceAnswer AskOne(size_t i, const Source& src, std::vector<protocol::ChunkRef>* pending,
+                      ZstdCodec* codec) {
+    std::vector<protocol::ChunkId> ids;
+    uint64_t want_bytes = 0;
+    for (const auto& r : *pending) {
+      ids.push_back(r.id);
+      want_bytes += r.size;
+    }
+    rate_.Take(want_bytes);
+    const uint64_t started = ctx_.env->MonotonicMicros();
+    auto body = ctx_.fetcher->Post(src.url + "/v1/chunks/batch", protocol::kBatchRequestTypeZstd,
+                                   protocol::EncodeBatchRequest(ids),
+                                   protocol::kMaxBatchResponseBytes + protocol::kMaxChunkBytes +
+                                       protocol::kBatchFrameHeaderBytes * ids.size() + 64);
+    if (!body.ok()) return {body.status()};
+    ctx_.sources->Measured(i, body->size(), ctx_.env->MonotonicMicros() - started);
+    auto frames = protocol::DecodeBatchResponse(*body, ids);
+    if (!frames.ok()) return {VerificationError("chunk batch: " + frames.status().message())};
+    std::vector<protocol::ChunkRef> next;
+    SourceAnswer answer;
+    std::string lie;
+    for (size_t k = 0; k < frames->size(); ++k) {
+      const auto& f = (*frames)[k];
+      const protocol::ChunkRef& ref = (*pending)[k];
+      if (!protocol::CarriesChunk(f.kind)) {
+        answer.lacked += f.kind == protocol::BatchFrameKind::kAbsent;
+        next.push_back(ref);
+        continue;
+      }
+      auto chunk = VerifiedChunk(f, ref.size, codec);
+      if (!chunk) {
+        if (lie.empty()) lie = "chunk " + ToHex(f.id) + ": bytes do not match the id";
+        next.push_back(ref);
+        continue;
+      }
+      if (Status s = Store(*chunk, ref.size); !s.ok()) return {s, answer.bytes};
+      answer.bytes += ref.size;
+      ctx_.counters->Received(src.url, ref.size);
+    }
+    // Frames past the answer's end (a size cap) stay pending.
+    next.insert(next.end(), pending->begin() + static_cast<ptrdiff_t>(frames->size()),
+                pending->end());
+    *pending = std::move(next);
+    if (!lie.empty()) {
+      answer.status = VerificationError(lie);
+    } else if (answer.lacked > 0) {
+      answer.status = NotFoundError(std::to_string(answer.lacked) + " chunks absent");
+    } else if (answer.bytes == 0 && !pending->empty()) {
+      answer.status = UnavailableError("chunk batch: an answer without any chunk").AsRemote();
+    }
+    return answer;
+  }
+
+  Status Store(const PreparedChunk& chunk, uint32_t size) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!store_error_.ok()) return store_error_;
+    if (auto put = ctx_.store->Put(chunk); !put.ok()) {
+      store_error_ = put.status().AsLocal();
+      return store_error_;
+    }
+    done_ += size;
+    ++ctx_.counters->chunks;
+    ctx_.counters->chunk_bytes += size;
+    if (options_.progress) options_.progress(done_, total_);
+    return Status::Ok();
+  }
+
+  const SyncContext& ctx_;
+  const ChunkSyncOptions& options_;
+  std::mutex mu_;  // guards the queue, the store's writer methods, progress and the results
+  std::deque<protocol::ChunkRef> queue_;
+  RateLimit rate_;
+  uint64_t total_ = 0, done_ = 0;
+  std::vector<protocol::ChunkRef> unfetched_;
+  Status store_error_;
+};
+
+}  // namespace
+
+Status FetchChunks(const std::vector<protocol::ChunkRef>& missing, const SyncContext& ctx,
+                   const ChunkSyncOptions& options) {
+  ChunkFetch fetch(missing, ctx, options);
   std::vector<std::thread> threads;
-  for (int t = 1; t < std::max(1, options.parallel); ++t) threads.emplace_back(worker);
-  worker();
+  for (int t = 1; t < std::max(1, options.parallel); ++t) {
+    threads.emplace_back([&fetch] { fetch.Work(); });
+  }
+  fetch.Work();
   // A worker that finds the queue empty stops, but a batch re-queued later by another worker
   // must still be served: drain what is left on this thread.
   for (auto& t : threads) t.join();
-  worker();
-  if (!store_error.ok()) return store_error.WithContext("storing fetched chunks");
-  if (!unfetched.empty()) {
-    return UnavailableError(std::to_string(unfetched.size()) +
-                            " chunks could not be fetched from any source (first: " +
-                            ToHex(unfetched.front().id) + ")");
-  }
-  return Status::Ok();
+  fetch.Work();
+  return fetch.Result();
 }
 
 Status StoreIndexes(const std::vector<PlannedFile>& files,

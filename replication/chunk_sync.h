@@ -25,8 +25,17 @@
 
 namespace tiersync::replication {
 
+// Batches are sized to the link (issue 17: a school on 1 Mbit/s must converge): each asks for
+// about kBatchSeconds of the first-choice source's measured per-request throughput, at least
+// kMinBatchBytes and at most ChunkSyncOptions::batch_bytes; kFirstBatchBytes before anything
+// was measured. A slow link thus gets small batches that each finish well within the
+// transfer timeouts, and a fast one the largest.
+inline constexpr uint64_t kBatchSeconds = 10;
+inline constexpr uint64_t kMinBatchBytes = 64u << 10;
+inline constexpr uint64_t kFirstBatchBytes = 1u << 20;
+
 struct ChunkSyncOptions {
-  uint64_t batch_bytes = 8ull << 20;
+  uint64_t batch_bytes = 8ull << 20;  // the largest batch
   size_t batch_chunks = 512;
   int parallel = 4;                   // requests in flight
   uint64_t max_bytes_per_second = 0;  // over all sources; 0: unlimited
@@ -48,7 +57,7 @@ struct SyncCounters {
 };
 
 struct SyncContext {
-  Env* env;  // clock
+  Env* env;  // clock and waits (the rate limit)
   Fetcher* fetcher;
   SourcePolicy* sources;
   ChunkStore* store;  // open for writing
@@ -66,10 +75,12 @@ Result<std::map<protocol::ChunkId, protocol::ChunkIndex>> LoadIndexes(
     const std::vector<PlannedFile>& files, const SyncContext& ctx, int parallel = 1);
 
 // Fetches every chunk of `missing`, verifying each (SHA-256 and size) before it is Put into
-// the store. Chunks a source lacks are asked of the next; bytes that fail verification are
-// counted as a rejection against that source and asked of the next. Returns OK when every
-// chunk is stored (not yet committed: the caller commits); otherwise kUnavailable saying how
-// many chunks no source supplied. Either way the chunks that arrived are in the store.
+// the store, in batches sized to the link (kBatchSeconds above), asking the sources through
+// AskSources (replication/source_walk.h). Chunks a source lacks are asked of the next; bytes
+// that fail verification are counted as a rejection against that source and asked of the
+// next. Returns OK when every chunk is stored (not yet committed: the caller commits);
+// otherwise kUnavailable saying how many chunks no source supplied, or the store's own error
+// (local). Either way the chunks that arrived are in the store.
 Status FetchChunks(const std::vector<protocol::ChunkRef>& missing, const SyncContext& ctx,
                    const ChunkSyncOptions& options);
 

@@ -1,27 +1,14 @@
 #include "replication/release_sync.h"
 
-#include <cerrno>
-#include <cstring>
+#include <optional>
 
 #include "base/sha256.h"
+#include "replication/source_walk.h"
 
 namespace tiersync::replication {
 namespace {
 
 namespace tuf = protocol::tuf;
-
-int64_t NowMs(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1000); }
-
-// An error of this node's own disk (the updater persisting what it verified): no source is to
-// blame and no other source would do better, so the refresh stops there. Sources report only
-// kUnavailable, kDeadlineExceeded, kNotFound, kVerificationFailed and, for bodies over a cap,
-// kResourceExhausted without an errno text (replication/fetcher.h).
-bool LocalDiskError(const Status& s) {
-  if (s.code() == StatusCode::kIOError) return true;
-  return s.code() == StatusCode::kResourceExhausted &&
-         (s.message().find(std::strerror(ENOSPC)) != std::string::npos ||
-          s.message().find(std::strerror(EDQUOT)) != std::string::npos);
-}
 
 Result<VerifiedMetadata> RefreshFrom(Env* env, Fetcher* fetcher, const MetadataDirs& dirs,
                                      const std::string& url, int parallel_fetches) {
@@ -41,28 +28,25 @@ Result<VerifiedMetadata> RefreshFrom(Env* env, Fetcher* fetcher, const MetadataD
 Result<VerifiedMetadata> RefreshMetadata(Env* env, Fetcher* fetcher, SourcePolicy* sources,
                                          const MetadataDirs& dirs, const AcceptMetadata& accept,
                                          std::vector<std::string>* rejected, int parallel_fetches) {
-  Status last = UnavailableError("no sources configured");
-  for (size_t i : sources->Order(NowMs(env))) {
-    const Source& src = sources->source(i);
-    auto m = RefreshFrom(env, fetcher, dirs, src.url, parallel_fetches);
-    Status s = m.ok() ? Status::Ok() : m.status();
-    if (s.ok()) {
-      m->source = i;
-      if (accept) s = accept(*m);
-    }
-    if (!s.ok() && LocalDiskError(s)) return s.WithContext("this node's disk");
-    if (!s.ok()) {
-      if (s.code() == StatusCode::kVerificationFailed && rejected != nullptr) {
-        rejected->push_back(src.name + ": " + s.message());
-      }
-      sources->Failed(i, s, NowMs(env));
-      last = s.WithContext(src.name);
-      continue;
-    }
-    sources->Succeeded(i, 0, NowMs(env));
-    return std::move(m).value();
-  }
-  return last.WithContext("no source gave verified metadata");
+  std::optional<VerifiedMetadata> verified;
+  auto got = AskSources(
+      sources, env,
+      [&](size_t i, const Source& src) -> SourceAnswer {
+        auto m = RefreshFrom(env, fetcher, dirs, src.url, parallel_fetches);
+        if (!m.ok()) return {m.status()};
+        m->source = i;
+        if (accept) {
+          if (Status s = accept(*m); !s.ok()) return {s};
+        }
+        verified = std::move(m).value();
+        return {Status::Ok()};
+      },
+      [&](const std::string& what) {
+        if (rejected != nullptr) rejected->push_back(what);
+      });
+  if (!got.ok() && got.status().local()) return got.status().WithContext("this node's disk");
+  if (!got.ok()) return got.status().WithContext("no source gave verified metadata");
+  return std::move(*verified);
 }
 
 Result<PlannedFile> PlannedFileFor(const std::string& path, const tuf::TargetFile& target,

@@ -52,8 +52,9 @@ using AcceptMetadata = std::function<Status(VerifiedMetadata&)>;
 // The first source (in `sources`' order) that gives a verified refresh accepted by `accept`
 // (which may be empty). Failures and rejections are reported to `sources`; each rejection is
 // appended to `rejected` as "<source name>: <reason>". kUnavailable-or-worse with the last
-// source's error if none does. An error of the node's own disk (kIOError, ENOSPC) while the
-// updater persists what it verified stops the refresh at once, blaming no source.
+// source's error if none does. An error of the node's own disk (a local() Status, e.g. EIO or
+// ENOSPC) while the updater persists what it verified stops the refresh at once, blaming no
+// source (replication/source_walk.h).
 // `parallel_fetches`: delegated targets roles fetched at once (UpdaterOptions).
 Result<VerifiedMetadata> RefreshMetadata(Env* env, Fetcher* fetcher, SourcePolicy* sources,
                                          const MetadataDirs& dirs, const AcceptMetadata& accept,

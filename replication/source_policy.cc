@@ -66,6 +66,19 @@ void SourcePolicy::Credit(size_t i, uint64_t bytes) {
   sources_[i].bytes += bytes;
 }
 
+void SourcePolicy::Measured(size_t i, uint64_t bytes, uint64_t micros) {
+  if (bytes < (64u << 10) || micros == 0) return;
+  const uint64_t rate = bytes * 1'000'000 / micros;
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t& avg = sources_[i].bytes_per_second;
+  avg = avg == 0 ? rate : (avg * 3 + rate) / 4;
+}
+
+uint64_t SourcePolicy::Throughput(size_t i) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sources_[i].bytes_per_second;
+}
+
 std::vector<SourceHealth> SourcePolicy::Snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
   return sources_;

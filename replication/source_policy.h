@@ -27,10 +27,11 @@ struct Source {
 struct SourceHealth {
   Source source;
   uint64_t requests = 0;
-  uint64_t failures = 0;    // failed requests (down, error, slow)
-  uint64_t rejections = 0;  // answers that failed verification
-  uint64_t lacked = 0;      // objects asked for that it did not have (404, "absent" frames)
-  uint64_t bytes = 0;       // verified bytes received
+  uint64_t failures = 0;          // failed requests (down, error, slow)
+  uint64_t rejections = 0;        // answers that failed verification
+  uint64_t lacked = 0;            // objects asked for that it did not have (404, "absent" frames)
+  uint64_t bytes = 0;             // verified bytes received
+  uint64_t bytes_per_second = 0;  // measured per request (moving average); 0: not yet
   int consecutive_failures = 0;
   int64_t demoted_until_ms = 0;
   int64_t last_ok_ms = 0;
@@ -59,6 +60,11 @@ class SourcePolicy {
   void Lacked(size_t i, uint64_t objects);
   // Verified bytes from a source whose answer was otherwise a failure (health unchanged).
   void Credit(size_t i, uint64_t bytes);
+  // One request to source `i` moved `bytes` in `micros`: updates its measured throughput
+  // (a moving average over requests; requests under 64 KiB are too short to say anything).
+  void Measured(size_t i, uint64_t bytes, uint64_t micros);
+  // The measured throughput of one request to source `i` (bytes per second; 0: unknown).
+  uint64_t Throughput(size_t i) const;
 
   std::vector<SourceHealth> Snapshot() const;
   size_t size() const { return sources_.size(); }

@@ -347,7 +347,7 @@ TEST_F(HubCliTest, ServeStreamsSignedMediaFromChunksOverHttp) {
                       std::to_string(size) + "\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("tiersync_http_requests_total{endpoint=\"targets\",code=\"200\"} 1\n"),
+  EXPECT_NE(text.find("tiersync_http_requests_total{code=\"200\",endpoint=\"targets\"} 1\n"),
             std::string::npos)
       << text;
 

@@ -141,7 +141,8 @@ TEST_F(TlsCliTest, NodesSyncFromTheHubAndFromEachOtherOverHttps) {
   RunResult sync = Tiersync({"node", "sync", county});
   ASSERT_EQ(sync.exit_code, 0) << sync.err << sync.out;
   EXPECT_NE(sync.out.find("now serving r1"), std::string::npos) << sync.out;
-  EXPECT_NE(sync.out.find("metadata from " + hub_url_), std::string::npos) << sync.out;
+  EXPECT_NE(sync.out.find("metadata from national (" + hub_url_ + ")"), std::string::npos)
+      << sync.out;
 
   const std::string county_url = "https://localhost:" + std::to_string(county_port);
   Start({"node", "serve", county}, county_url + "/v1/status");
@@ -154,7 +155,7 @@ TEST_F(TlsCliTest, NodesSyncFromTheHubAndFromEachOtherOverHttps) {
   InitNode(school, "school", {"--upstream", county_url, "--tls-ca", ca_.cert_file()});
   RunResult school_sync = Tiersync({"node", "sync", school});
   ASSERT_EQ(school_sync.exit_code, 0) << school_sync.err << school_sync.out;
-  EXPECT_NE(school_sync.out.find("metadata from " + county_url), std::string::npos)
+  EXPECT_NE(school_sync.out.find("metadata from parent (" + county_url + ")"), std::string::npos)
       << school_sync.out;
 }
 
