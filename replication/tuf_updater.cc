@@ -321,11 +321,15 @@ Result<std::string> Updater::DownloadTarget(const TargetInfo& target) {
     if (tuf::VerifyLengthAndHashes(*cached, f.length, f.hashes, target.path).ok()) return local;
   }
   std::string remote = target.path;
-  auto sha = f.hashes.find("sha256");
-  if (trusted_->root().consistent_snapshot && sha != f.hashes.end()) {
+  if (trusted_->root().consistent_snapshot && !f.hashes.empty()) {
+    // The consistent-snapshot name carries one of the listed hashes: sha256 where there is
+    // one (what tiersync writes), else sha512, else the first listed.
+    auto hash = f.hashes.find("sha256");
+    if (hash == f.hashes.end()) hash = f.hashes.find("sha512");
+    if (hash == f.hashes.end()) hash = f.hashes.begin();
     size_t slash = remote.rfind('/');
     std::string dir = slash == std::string::npos ? "" : remote.substr(0, slash + 1);
-    remote = dir + sha->second + "." + remote.substr(dir.size());
+    remote = dir + hash->second + "." + remote.substr(dir.size());
   }
   auto bytes = fetcher_->Fetch(WithSlash(options_.target_base_url) + remote, f.length);
   if (!bytes.ok()) return bytes.status().WithContext("fetching target " + target.path);

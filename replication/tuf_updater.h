@@ -75,8 +75,9 @@ class Updater {
   // Updater lives and is not refreshed again.
   Result<std::map<std::string, const protocol::tuf::TargetFile*>> ListAllTrustedTargets();
 
-  // Downloads `target` into target_dir (as its url-quoted path), verifying length and sha256;
-  // a verified copy already there is reused. Returns the local file path.
+  // Downloads `target` into target_dir (as its url-quoted path), verifying its length and
+  // every listed hash this client supports (sha256, sha512; protocol/tuf_verify.h); a verified
+  // copy already there is reused. Returns the local file path.
   // REQUIRES: a successful Refresh() or GetTargetInfo() (kFailedPrecondition otherwise).
   Result<std::string> DownloadTarget(const TargetInfo& target);
 

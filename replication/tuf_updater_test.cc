@@ -3,6 +3,7 @@
 #include "replication/tuf_updater.h"
 
 #include "base/sha256.h"
+#include "base/sha512.h"
 #include "protocol/tuf_time.h"
 #include "replication/tuf_test_repo.h"
 
@@ -280,7 +281,9 @@ TEST_F(TufThresholdTest, OneOfTwoSignaturesIsRejectedAndTheSameKeyTwiceCountsOnc
   ts.Set("meta", tsm);
   WriteString("/repo/metadata/timestamp.json", Craft(ts, {"timestamp"}));
   Status s = Refresh();
-  EXPECT_TRUE(Contains(s, "threshold not met (1 of 2")) << s.ToString();
+  // A repeated keyid is refused outright (spec 4: keyids in signatures are unique).
+  EXPECT_TRUE(Contains(s, "keyid " + KeyIdOf("targets") + " appears more than once"))
+      << s.ToString();
 }
 
 // The same key listed under two keyids (one with an extra keyval field, so the keyids
@@ -380,6 +383,65 @@ TEST_F(TufUpdaterTest, TargetWithWrongBytesIsRejectedAndNotStored) {
   EXPECT_FALSE(env_.FileExists("/client/targets/v.mp4"));
   WriteString("/repo/targets/" + hash + ".v.mp4", "the real video, and then some");
   EXPECT_FALSE(u.DownloadTarget(**info).ok());
+}
+
+// A target whose entry lists only sha512 (python-tuf and go-tuf repositories may write
+// one): downloaded under its sha512 consistent-snapshot name and checked, not refused.
+TEST_F(TufUpdaterTest, Sha512OnlyTarget) {
+  const std::string bytes = "a lesson hashed with sha512";
+  const std::string sha512 = ToHex(Sha512(AsBytes(bytes)));
+  Publish([&](TufRepository& r) {
+    ASSERT_TRUE(r.AddTargetEntry("targets", "lessons/s.pdf",
+                                 tuf::TargetFile{bytes.size(), {{"sha512", sha512}}, std::nullopt})
+                    .ok());
+  });
+  ASSERT_TRUE(CreateDirs(&env_, "/repo/targets/lessons").ok());
+  WriteString("/repo/targets/lessons/" + sha512 + ".s.pdf", bytes);
+  Updater u = MakeUpdater();
+  auto info = u.GetTargetInfo("lessons/s.pdf");
+  ASSERT_TRUE(info.ok() && info->has_value()) << info.status().ToString();
+  auto local = u.DownloadTarget(**info);
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  auto got = ReadBytes(*local);
+  EXPECT_EQ(std::string(got.begin(), got.end()), bytes);
+  // Other bytes of the same length under that name are refused and not stored.
+  ASSERT_TRUE(env_.RemoveFile(*local).ok());
+  std::string fake = bytes;
+  fake[0] = 'A';
+  WriteString("/repo/targets/lessons/" + sha512 + ".s.pdf", fake);
+  Status s = u.DownloadTarget(**info).status();
+  EXPECT_TRUE(Contains(s, "sha512 mismatch")) << s.ToString();
+  EXPECT_FALSE(env_.FileExists(*local));
+}
+
+// sha512 beside sha256: both are checked, so bytes matching only the sha256 are refused.
+TEST_F(TufUpdaterTest, Sha512BesideSha256IsCheckedToo) {
+  const std::string bytes = "both hashes";
+  const std::string sha256 = ToHex(Sha256(AsBytes(bytes)));
+  Publish([&](TufRepository& r) {
+    tuf::TargetFile file{bytes.size(),
+                         {{"sha256", sha256}, {"sha512", ToHex(Sha512(AsBytes("other")))}},
+                         std::nullopt};
+    ASSERT_TRUE(r.AddTargetEntry("targets", "b.pdf", file).ok());
+  });
+  WriteString("/repo/targets/" + sha256 + ".b.pdf", bytes);
+  Updater u = MakeUpdater();
+  auto info = u.GetTargetInfo("b.pdf");
+  ASSERT_TRUE(info.ok() && info->has_value()) << info.status().ToString();
+  Status s = u.DownloadTarget(**info).status();
+  EXPECT_EQ(s.code(), StatusCode::kVerificationFailed);
+  EXPECT_TRUE(Contains(s, "sha512 mismatch")) << s.ToString();
+}
+
+// A timestamp signed twice under one keyid: refused, though one signature meets threshold 1.
+TEST_F(TufUpdaterTest, DuplicateKeyIdInSignatures) {
+  Json ts = SignedOf("timestamp.json");
+  ts.Set("version", Json(int64_t{2}));
+  WriteString("/repo/metadata/timestamp.json", Craft(ts, {"timestamp", "timestamp"}));
+  Status s = Refresh();
+  EXPECT_EQ(s.code(), StatusCode::kVerificationFailed);
+  EXPECT_TRUE(Contains(s, "appears more than once in signatures")) << s.ToString();
+  EXPECT_EQ(TrustedVersion("timestamp"), 0u);
 }
 
 // --- Delegations (A9) -------------------------------------------------------------------------
