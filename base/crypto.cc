@@ -8,6 +8,7 @@
 #include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #include <climits>
 #include <cstdlib>
@@ -249,6 +250,18 @@ Result<std::string> EncodePemPublic(EVP_PKEY* key) {
   return BioContents(bio.get());
 }
 
+// The DER SubjectPublicKeyInfo of a key: one encoding per key, whatever text it was read from.
+Result<std::string> EncodeDerPublic(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(key, &der);
+  if (len <= 0 || der == nullptr) {
+    return NotSupportedError("cannot encode public key as DER" + TakeOpensslError());
+  }
+  std::string out(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
 Result<std::string> EncodePublic(const SchemeInfo& info, EVP_PKEY* key) {
   return info.encoding == KeyEncoding::kRawHex ? EncodeRawHexPublic(key) : EncodePemPublic(key);
 }
@@ -309,11 +322,12 @@ bool IsSupportedScheme(std::string_view scheme) { return FindScheme(scheme) != n
 // PublicKey ------------------------------------------------------------------------------
 
 PublicKey::PublicKey(const SchemeInfo* info, std::string keytype, std::string public_value,
-                     std::shared_ptr<evp_pkey_st> key)
+                     std::string canonical_der, std::shared_ptr<evp_pkey_st> key)
     : info_(info),
       keytype_(std::move(keytype)),
       scheme_(info->scheme),
       public_value_(std::move(public_value)),
+      canonical_der_(std::move(canonical_der)),
       key_(std::move(key)) {}
 
 Result<PublicKey> PublicKey::FromTuf(std::string_view keytype, std::string_view scheme,
@@ -328,7 +342,8 @@ Result<PublicKey> PublicKey::FromTuf(std::string_view keytype, std::string_view 
   if (info->encoding == KeyEncoding::kRawHex) {
     TS_ASSIGN_OR_RETURN(value, EncodeRawHexPublic(key.get()));
   }
-  return PublicKey(info, std::string(keytype), std::move(value),
+  TS_ASSIGN_OR_RETURN(std::string der, EncodeDerPublic(key.get()));
+  return PublicKey(info, std::string(keytype), std::move(value), std::move(der),
                    std::shared_ptr<evp_pkey_st>(std::move(key)));
 }
 

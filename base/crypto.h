@@ -74,6 +74,11 @@ class PublicKey {
   const std::string& scheme() const { return scheme_; }
   const std::string& public_value() const { return public_value_; }
 
+  // The key's DER SubjectPublicKeyInfo (i2d_PUBKEY): the same bytes for the same key however
+  // keyval.public was written (hex case; PEM line lengths, CRLF, surrounding whitespace) and
+  // whichever keytype alias named it. Thresholds count keys by it (protocol/tuf_verify.h).
+  const std::string& canonical_der() const { return canonical_der_; }
+
   // Returns OK if `signature` is a valid signature of `message` under this key and scheme.
   // Any other outcome, including signature bytes that are truncated, oversized or not even
   // well-formed, is kVerificationFailed ("signature does not verify").
@@ -81,12 +86,13 @@ class PublicKey {
 
  private:
   PublicKey(const crypto_internal::SchemeInfo* info, std::string keytype, std::string public_value,
-            std::shared_ptr<evp_pkey_st> key);
+            std::string canonical_der, std::shared_ptr<evp_pkey_st> key);
 
   const crypto_internal::SchemeInfo* info_;  // points into the static scheme table
   std::string keytype_;
   std::string scheme_;
   std::string public_value_;
+  std::string canonical_der_;
   std::shared_ptr<evp_pkey_st> key_;  // public half only
 };
 

@@ -508,6 +508,48 @@ TEST(CryptoFromTufTest, PemPublicValueIsKeptVerbatim) {
   }
 }
 
+// A PEM body re-wrapped at `width` characters a line (OpenSSL writes 64).
+std::string RewrapPem(std::string_view pem, size_t width) {
+  std::string body;
+  std::string_view rest = pem;
+  rest.remove_prefix(rest.find('\n') + 1);
+  rest = rest.substr(0, rest.find("-----END"));
+  for (char c : rest) {
+    if (c != '\n') body += c;
+  }
+  std::string out = "-----BEGIN PUBLIC KEY-----\n";
+  for (size_t i = 0; i < body.size(); i += width) out += body.substr(i, width) + "\n";
+  return out + "-----END PUBLIC KEY-----";
+}
+
+TEST(CryptoFromTufTest, CanonicalDerIsOneEncodingPerKey) {
+  std::string upper(kEd25519Public);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto lower_ed = PublicKey::FromTuf("ed25519", "ed25519", kEd25519Public);
+  auto upper_ed = PublicKey::FromTuf("ed25519", "ed25519", upper);
+  ASSERT_TRUE(lower_ed.ok() && upper_ed.ok());
+  EXPECT_EQ(lower_ed->canonical_der(), upper_ed->canonical_der());
+  EXPECT_FALSE(lower_ed->canonical_der().empty());
+
+  auto p256 = PublicKey::FromTuf("ecdsa", "ecdsa-sha2-nistp256", kP256Public);
+  ASSERT_TRUE(p256.ok());
+  for (const std::string& pem : {RewrapPem(kP256Public, 64), RewrapPem(kP256Public, 40),
+                                 std::string(kP256Public) + "\n\n"}) {
+    for (const char* keytype : {"ecdsa", "ecdsa-sha2-nistp256"}) {
+      auto other = PublicKey::FromTuf(keytype, "ecdsa-sha2-nistp256", pem);
+      ASSERT_TRUE(other.ok()) << keytype << " " << pem << ": " << other.status().ToString();
+      EXPECT_EQ(other->canonical_der(), p256->canonical_der()) << pem;
+    }
+  }
+  auto rsa = PublicKey::FromTuf("rsa", "rsassa-pss-sha256", kRsaPublic);
+  auto rsa_wrapped = PublicKey::FromTuf("rsa", "rsassa-pss-sha256", RewrapPem(kRsaPublic, 76));
+  ASSERT_TRUE(rsa.ok() && rsa_wrapped.ok()) << rsa_wrapped.status().ToString();
+  EXPECT_EQ(rsa->canonical_der(), rsa_wrapped->canonical_der());
+  // Different keys stay different.
+  EXPECT_NE(rsa->canonical_der(), p256->canonical_der());
+  EXPECT_NE(TestKey("ed25519").Public().canonical_der(), lower_ed->canonical_der());
+}
+
 TEST(CryptoFromTufTest, WrongCurveIsInvalid) {
   EXPECT_EQ(PublicKey::FromTuf("ecdsa", "ecdsa-sha2-nistp256", kP384Public).status().code(),
             StatusCode::kInvalidArgument);

@@ -7,6 +7,7 @@
 //   <dir>/store/          chunk store: every chunk and chunk index of the wanted files
 //   <dir>/catalog.git/    the catalog repository, fetched from upstream (bare)
 //   <dir>/trusted/        TUF client state: the newest verified metadata, the root chain
+//                         from the pinned version on (N.root.json; any N >= 1)
 //   <dir>/downloads/      verified targets kept whole (the catalog manifest)
 //   <dir>/releases/<V>-<plan>/  a complete release as served: metadata/ (byte for byte as
 //                         signed), targets/ (the manifest) and release.json; V is the

@@ -1,6 +1,7 @@
 #include "node/release_dir.h"
 
 #include "base/bytes.h"
+#include "replication/tuf_updater.h"
 
 namespace tiersync::node {
 namespace {
@@ -27,7 +28,12 @@ Status WriteReleaseDir(Env* env, const NodePaths& paths, const tuf::TrustedSet& 
   TS_RETURN_IF_ERROR(RemoveTree(env, tmp));
   const std::string meta = JoinPath(tmp, "metadata");
   TS_RETURN_IF_ERROR(CreateDirs(env, meta));
-  for (uint64_t v = 1; v <= t.root().version; ++v) {
+  // The root chain this node holds: from the version it was set up with (any, not only 1) to
+  // the trusted one. A child pinned before that version walks the missing steps elsewhere
+  // (RepositoryService answers 503 for them, docs/security.md "Root rotation and new nodes").
+  TS_ASSIGN_OR_RETURN(uint64_t first,
+                      replication::Updater::FirstKeptRoot(env, paths.trusted, t.root().version));
+  for (uint64_t v = first; v <= t.root().version; ++v) {
     const std::string file = std::to_string(v) + ".root.json";
     TS_RETURN_IF_ERROR(LinkOrCopy(env, JoinPath(paths.trusted, file), JoinPath(meta, file)));
   }

@@ -1,7 +1,8 @@
 // Release directories: how a node makes a verified release servable, atomically (overview.md
 // section 4, step 5; node_dir.h describes the layout):
 //   releases/<name>.tmp/ gets metadata/ (every trusted file, byte for byte as verified, under
-//   its consistent-snapshot name), the given targets and release.json; it is fsynced, renamed
+//   its consistent-snapshot name; of the root, the chain from the version the node was set
+//   up with to the trusted one), the given targets and release.json; it is fsynced, renamed
 //   to releases/<name>/ and the releases directory fsynced; only then does CURRENT (replaced
 //   atomically) name it. Children and users see the old release or the new one, never a mix.
 // Everything goes through the Env (the simulator runs this on a MemEnv with faults).

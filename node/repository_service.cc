@@ -178,10 +178,40 @@ HttpReply RepositoryService::Metadata(std::string_view name) {
   }
   auto bytes = ReadFileToBytes(env_, JoinPath(JoinPath(TufDir(), "metadata"), std::string(name)),
                                kMaxMetadataBytes);
+  if (!bytes.ok() && bytes.status().code() == StatusCode::kNotFound) {
+    if (auto reply = RootBeforeChain(name)) return *reply;
+  }
   if (!bytes.ok()) return FromStatus(bytes.status());
   // Versioned names (N.root.json, V.snapshot.json, ...) never change; timestamp.json does.
   const bool versioned = !name.empty() && name[0] >= '0' && name[0] <= '9';
   return Bytes(std::move(bytes).value(), "application/json", versioned);
+}
+
+// A relayed root chain may start above 1 (a node set up with a later root). A 404 for a root
+// version before it would tell a client walking the chain that there is no newer root (spec
+// 5.3.3), and the client would then refuse metadata signed by rotated keys and blame this
+// node; 503 says "not here, ask another source" instead (docs/security.md).
+std::optional<HttpReply> RepositoryService::RootBeforeChain(std::string_view name) {
+  constexpr std::string_view kSuffix = ".root.json";
+  if (!name.ends_with(kSuffix)) return std::nullopt;
+  std::string_view digits = name.substr(0, name.size() - kSuffix.size());
+  if (digits.empty() || digits.size() > 18 ||
+      digits.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  const uint64_t version = std::stoull(std::string(digits));
+  Refresh();
+  uint64_t first = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    first = first_root_version_;
+  }
+  if (version == 0 || version >= first) return std::nullopt;
+  HttpReply r = HttpReply::Text(503, "this node relays the root chain from version " +
+                                         std::to_string(first) + "; fetch root version " +
+                                         std::to_string(version) + " from another source");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
 }
 
 HttpReply RepositoryService::Target(const HttpRequest& request, std::string_view path) {
@@ -358,6 +388,7 @@ void RepositoryService::Refresh() {
     }
   }
   chunked_ = std::move(chunked);
+  first_root_version_ = repo->first_root_version();
   timestamp_stat_ = *stat;
   refresh_error_.clear();
 }

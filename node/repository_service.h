@@ -1,7 +1,10 @@
 // RepositoryService: what a node serves from a TUF repository it holds, over HTTP (version 1
 // of the API, docs/protocol.md):
 //   GET /v1/metadata/<file>               the repository's metadata files, byte for byte
-//                                          (N.root.json, timestamp.json, V.snapshot.json, ...)
+//                                          (N.root.json, timestamp.json, V.snapshot.json, ...);
+//                                          503 for a root version below the first one held
+//                                          (a node set up with a later root: not "no such
+//                                          version", but "ask another source")
 //   GET /v1/targets/<dir>/<sha256>.<name> a target by its consistent-snapshot name: from the
 //                                          repository's targets/ directory if the file is there,
 //                                          otherwise streamed from the chunk store through the
@@ -28,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "base/env.h"
@@ -60,6 +64,9 @@ class RepositoryService : public HttpHandler {
 
  private:
   HttpReply Metadata(std::string_view name);
+  // The 503 reply for "<N>.root.json" when N is below the first root version held; nullopt
+  // for any other name.
+  std::optional<HttpReply> RootBeforeChain(std::string_view name);
   HttpReply Target(const HttpRequest& request, std::string_view path);
   HttpReply Chunk(std::string_view hex);
   HttpReply Batch(const HttpRequest& request);
@@ -79,6 +86,7 @@ class RepositoryService : public HttpHandler {
   std::string refresh_error_;
   std::optional<replication::StoreStats> store_stats_;  // guarded by mu_
   uint64_t store_stats_at_us_ = 0;
+  uint64_t first_root_version_ = 0;  // of the repository last read by Refresh()
   // Shared with streamed bodies, which outlive Handle().
   struct Counters {
     std::mutex mu;

@@ -15,16 +15,20 @@ namespace tiersync::protocol::tuf {
 
 // OK if `env` carries valid signatures over SigningBytes(env.signed_json) from at least
 // role.threshold distinct keys listed in role.keyids and present in `keys`. Each key counts
-// once however many signatures name it and however many keyids it is listed under (keys are
-// compared by type and public value); signatures by keys outside the role, by unknown key
-// types or with malformed bytes are ignored. Otherwise kVerificationFailed:
-// "<role_name>: threshold not met (1 of 2 valid signatures)".
+// once however many keyids it is listed under and however its public value is written (keys
+// are compared by their DER SubjectPublicKeyInfo, PublicKey::canonical_der: hex case, PEM
+// wrapping and keytype aliases do not make two keys of one); signatures by keys outside the
+// role, by unknown key types or with malformed bytes are ignored. Otherwise
+// kVerificationFailed: "<role_name>: threshold not met (1 of 2 valid signatures)", or
+// "<role_name>: keyid K appears more than once in signatures" (the specification allows each
+// keyid once; such metadata is refused whatever else it carries).
 Status VerifyThreshold(const Envelope& env, const std::map<std::string, Key>& keys,
                        const Role& role, std::string_view role_name);
 
-// OK if `bytes` has `length` (when given) and every hash in `hashes`. Supported algorithm:
-// sha256 (others are kNotSupported: a hash we cannot check is never silently skipped).
-// Mismatches are kVerificationFailed naming `what`.
+// OK if `bytes` has `length` (when given) and matches `hashes`: every listed algorithm this
+// client supports (sha256, sha512) is checked, others are skipped, and when `hashes` is not
+// empty at least one must be supported (kNotSupported otherwise: bytes no hash we know vouches
+// for are never accepted). Mismatches are kVerificationFailed naming `what` and the algorithm.
 Status VerifyLengthAndHashes(std::span<const uint8_t> bytes, std::optional<uint64_t> length,
                              const std::map<std::string, std::string>& hashes,
                              std::string_view what);

@@ -81,8 +81,10 @@ std::string TufRepository::MetaPath(const std::string& name) const {
 Status TufRepository::Create(Env* env, const std::string& dir, tuf::Root root, const KeyRing& keys,
                              int64_t now, const ExpiryPolicy& expiry) {
   TufRepository repo(env, dir);
-  if (env->FileExists(repo.MetaPath("1.root.json"))) {
-    return AlreadyExistsError(dir + " already holds a TUF repository");
+  if (auto names = env->GetChildren(JoinPath(dir, "metadata")); names.ok()) {
+    for (const std::string& n : *names) {
+      if (RootVersionOf(n) > 0) return AlreadyExistsError(dir + " already holds a TUF repository");
+    }
   }
   TS_RETURN_IF_ERROR(CreateDirs(env, JoinPath(dir, "metadata")));
   TS_RETURN_IF_ERROR(CreateDirs(env, JoinPath(dir, "targets")));
@@ -107,7 +109,13 @@ Status TufRepository::Load() {
   auto names = env_->GetChildren(JoinPath(dir_, "metadata"));
   if (!names.ok()) return FailedPreconditionError(dir_ + " is not a TUF repository (no metadata/)");
   uint64_t latest = 0;
-  for (const std::string& n : *names) latest = std::max(latest, RootVersionOf(n));
+  first_root_version_ = 0;
+  for (const std::string& n : *names) {
+    const uint64_t v = RootVersionOf(n);
+    if (v == 0) continue;
+    latest = std::max(latest, v);
+    first_root_version_ = first_root_version_ == 0 ? v : std::min(first_root_version_, v);
+  }
   if (latest == 0) return FailedPreconditionError(dir_ + " has no root metadata");
   TS_ASSIGN_OR_RETURN(
       root_,

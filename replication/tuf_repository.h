@@ -1,7 +1,8 @@
 // TufRepository: the writing side of TUF, used by the hub for the national repository and by
 // regional nodes for their delegated namespaces. It keeps a consistent-snapshot repository on
 // disk (through the Env):
-//   <dir>/metadata/N.root.json        every root version (clients walk them one by one)
+//   <dir>/metadata/N.root.json        every root version (clients walk them one by one;
+//                                     a relayed copy may start above 1)
 //   <dir>/metadata/V.snapshot.json, V.targets.json, V.<role>.json
 //   <dir>/metadata/timestamp.json     the only file rewritten in place (atomically)
 //   <dir>/targets/<dir>/<sha256>.<name>
@@ -54,6 +55,10 @@ class TufRepository {
   static Result<TufRepository> Open(Env* env, const std::string& dir);
 
   const protocol::tuf::Root& root() const { return root_; }
+  // The lowest root version in metadata/: 1 for a repository this class created; a node's
+  // release directory (node/release_dir.h) holds the chain from the version the node was set
+  // up with. Root versions below it are not here (a client must walk them elsewhere).
+  uint64_t first_root_version() const { return first_root_version_; }
   // The latest targets metadata of `role`; kNotFound if the snapshot does not list it.
   Result<const protocol::tuf::Targets*> targets(const std::string& role) const;
 
@@ -120,6 +125,7 @@ class TufRepository {
   std::string dir_;
   protocol::tuf::Root root_;
   protocol::tuf::Root published_root_;  // the root clients have (signs the next one)
+  uint64_t first_root_version_ = 1;
   bool root_dirty_ = false;
   protocol::tuf::Snapshot snapshot_;
   protocol::tuf::Timestamp timestamp_;

@@ -13,6 +13,8 @@ namespace tiersync::replication {
 namespace tuf = protocol::tuf;
 namespace {
 
+std::string RootFileName(uint64_t version) { return std::to_string(version) + ".root.json"; }
+
 std::string WithSlash(std::string url) {
   if (url.empty() || url.back() != '/') url.push_back('/');
   return url;
@@ -30,6 +32,23 @@ Status Updater::Init(Env* env, const std::string& metadata_dir, ByteSpan root_by
   }
   TS_RETURN_IF_ERROR(CreateDirs(env, metadata_dir));
   return WriteFileAtomically(env, JoinPath(metadata_dir, "root.json"), root_bytes);
+}
+
+Result<uint64_t> Updater::FirstKeptRoot(Env* env, const std::string& metadata_dir,
+                                        uint64_t current) {
+  if (!env->FileExists(JoinPath(metadata_dir, RootFileName(current)))) {
+    return NotFoundError("root version " + std::to_string(current) + " is not kept in " +
+                         metadata_dir);
+  }
+  uint64_t first = current;
+  while (first > 1 && env->FileExists(JoinPath(metadata_dir, RootFileName(first - 1)))) --first;
+  return first;
+}
+
+Status Updater::KeepStartingRoot(ByteSpan root_bytes) {
+  const std::string path = JoinPath(options_.metadata_dir, RootFileName(trusted_->root().version));
+  if (env_->FileExists(path)) return Status::Ok();
+  return WriteFileAtomically(env_, path, root_bytes);
 }
 
 Result<std::vector<uint8_t>> Updater::ReadLocal(const std::string& role, size_t max_bytes) {
@@ -127,6 +146,7 @@ Status Updater::Refresh() {
   }
   TS_ASSIGN_OR_RETURN(auto trusted, tuf::TrustedSet::Create(*root, now));
   trusted_.emplace(std::move(trusted));
+  if (options_.keep_root_history) TS_RETURN_IF_ERROR(KeepStartingRoot(*root));
   TS_RETURN_IF_ERROR(LoadRoot());
   TS_RETURN_IF_ERROR(LoadTimestamp());
   TS_RETURN_IF_ERROR(LoadSnapshot());
@@ -142,8 +162,8 @@ Status Updater::LoadRoot() {
     if (!bytes.ok()) return bytes.status().WithContext("fetching root v" + std::to_string(v));
     TS_RETURN_IF_ERROR(trusted_->UpdateRoot(*bytes));
     if (options_.keep_root_history) {
-      TS_RETURN_IF_ERROR(WriteFileAtomically(
-          env_, JoinPath(options_.metadata_dir, std::to_string(v) + ".root.json"), *bytes));
+      TS_RETURN_IF_ERROR(
+          WriteFileAtomically(env_, JoinPath(options_.metadata_dir, RootFileName(v)), *bytes));
     }
     TS_RETURN_IF_ERROR(Persist("root", *bytes));
   }
@@ -321,11 +341,15 @@ Result<std::string> Updater::DownloadTarget(const TargetInfo& target) {
     if (tuf::VerifyLengthAndHashes(*cached, f.length, f.hashes, target.path).ok()) return local;
   }
   std::string remote = target.path;
-  auto sha = f.hashes.find("sha256");
-  if (trusted_->root().consistent_snapshot && sha != f.hashes.end()) {
+  if (trusted_->root().consistent_snapshot && !f.hashes.empty()) {
+    // The consistent-snapshot name carries one of the listed hashes: sha256 where there is
+    // one (what tiersync writes), else sha512, else the first listed.
+    auto hash = f.hashes.find("sha256");
+    if (hash == f.hashes.end()) hash = f.hashes.find("sha512");
+    if (hash == f.hashes.end()) hash = f.hashes.begin();
     size_t slash = remote.rfind('/');
     std::string dir = slash == std::string::npos ? "" : remote.substr(0, slash + 1);
-    remote = dir + sha->second + "." + remote.substr(dir.size());
+    remote = dir + hash->second + "." + remote.substr(dir.size());
   }
   auto bytes = fetcher_->Fetch(WithSlash(options_.target_base_url) + remote, f.length);
   if (!bytes.ok()) return bytes.status().WithContext("fetching target " + target.path);

@@ -28,8 +28,11 @@ struct UpdaterOptions {
   std::string metadata_url;     // base URL of the repository's metadata
   std::string target_base_url;  // base URL of its targets
   std::string target_dir;       // where downloaded targets go
-  // Also keep every root version accepted by a refresh as "<N>.root.json" in metadata_dir, so
-  // that a node can relay the whole root chain to its children byte for byte.
+  // Also keep the root chain in metadata_dir as "<N>.root.json", so that a node can relay it
+  // to its children byte for byte: the trusted root a refresh starts from (the pinned one, of
+  // any version >= 1, on the first refresh) and every root version it accepts. The chain
+  // starts at the version the client was initialised with; versions before it were never
+  // seen here (FirstKeptRoot).
   bool keep_root_history = false;
   // Delegated targets roles ListAllTargets fetches at once (1: one after another). Above 1,
   // the children of each delegating role are fetched in parallel before they are verified
@@ -53,8 +56,15 @@ class Updater {
   Updater(Env* env, Fetcher* fetcher, UpdaterOptions options);
 
   // Stores `root_bytes` as the trusted root in `metadata_dir` (created if missing). No checks
-  // beyond size, no network (the tuf-conformance "init" contract).
+  // beyond size, no network (the tuf-conformance "init" contract). Any root version may be
+  // the starting point: trust is walked forward from it (spec 5.3).
   static Status Init(Env* env, const std::string& metadata_dir, ByteSpan root_bytes);
+
+  // The first version of the root chain kept in `metadata_dir` (keep_root_history) that ends
+  // at `current`: the lowest F such that "<F>.root.json" ... "<current>.root.json" are all
+  // there. kNotFound if "<current>.root.json" itself is missing. REQUIRES: current >= 1.
+  static Result<uint64_t> FirstKeptRoot(Env* env, const std::string& metadata_dir,
+                                        uint64_t current);
 
   // Updates root, timestamp, snapshot and top-level targets (spec 5.1-5.6). The update start
   // time is read once, here. OK only if the whole refresh succeeded.
@@ -75,8 +85,9 @@ class Updater {
   // Updater lives and is not refreshed again.
   Result<std::map<std::string, const protocol::tuf::TargetFile*>> ListAllTrustedTargets();
 
-  // Downloads `target` into target_dir (as its url-quoted path), verifying length and sha256;
-  // a verified copy already there is reused. Returns the local file path.
+  // Downloads `target` into target_dir (as its url-quoted path), verifying its length and
+  // every listed hash this client supports (sha256, sha512; protocol/tuf_verify.h); a verified
+  // copy already there is reused. Returns the local file path.
   // REQUIRES: a successful Refresh() or GetTargetInfo() (kFailedPrecondition otherwise).
   Result<std::string> DownloadTarget(const TargetInfo& target);
 
@@ -85,6 +96,8 @@ class Updater {
 
  private:
   Status LoadRoot();
+  // keep_root_history: "<N>.root.json" of the trusted root a refresh starts from, if missing.
+  Status KeepStartingRoot(ByteSpan root_bytes);
   Status LoadTimestamp();
   Status LoadSnapshot();
   Result<const protocol::tuf::Targets*> LoadTargets(const std::string& role,

@@ -3,6 +3,7 @@
 #include "replication/tuf_updater.h"
 
 #include "base/sha256.h"
+#include "base/sha512.h"
 #include "protocol/tuf_time.h"
 #include "replication/tuf_test_repo.h"
 
@@ -280,7 +281,9 @@ TEST_F(TufThresholdTest, OneOfTwoSignaturesIsRejectedAndTheSameKeyTwiceCountsOnc
   ts.Set("meta", tsm);
   WriteString("/repo/metadata/timestamp.json", Craft(ts, {"timestamp"}));
   Status s = Refresh();
-  EXPECT_TRUE(Contains(s, "threshold not met (1 of 2")) << s.ToString();
+  // A repeated keyid is refused outright (spec 4: keyids in signatures are unique).
+  EXPECT_TRUE(Contains(s, "keyid " + KeyIdOf("targets") + " appears more than once"))
+      << s.ToString();
 }
 
 // The same key listed under two keyids (one with an extra keyval field, so the keyids
@@ -361,6 +364,111 @@ TEST_F(TufUpdaterTest, RootVersionSkipIsRejected) {
   EXPECT_TRUE(Contains(Refresh(), "version mismatch"));
 }
 
+// --- A client set up after a root rotation (issue 17 item 3) --------------------------------
+
+class TufRootChainTest : public TufUpdaterTest {
+ protected:
+  // Publishes root N+1 whose root key is `next_root` (signed by the current root key too), and
+  // whose timestamp key is `next_timestamp`; the repository signs with these from then on.
+  void RotateRoot(const std::string& old_root, const std::string& next_root,
+                  const std::string& next_timestamp) {
+    Publish(
+        [&](TufRepository& r) {
+          tuf::Root root = r.root();
+          root.keys.clear();
+          for (auto& [name, role] : root.roles) role.keyids.clear();
+          AddRootKey(&root, "root", next_root);
+          AddRootKey(&root, "timestamp", next_timestamp);
+          AddRootKey(&root, "snapshot", "snapshot");
+          AddRootKey(&root, "targets", "targets");
+          r.SetRoot(root);
+        },
+        KeyRing{&Key(old_root), &Key(next_root), &Key(next_timestamp), &Key("snapshot"),
+                &Key("targets")});
+    signing_ = KeyRing{&Key(next_root), &Key(next_timestamp), &Key("snapshot"), &Key("targets")};
+  }
+  void AddLessonSigned(const std::string& path, const std::string& content) {
+    Publish(
+        [&](TufRepository& r) { ASSERT_TRUE(r.AddTarget("targets", path, AsBytes(content)).ok()); },
+        signing_);
+  }
+  // A client in `dir` initialised with the repository's root version `version`.
+  Updater ClientFrom(const std::string& dir, uint64_t version, bool keep_root_history) {
+    auto root = ReadBytes("/repo/metadata/" + std::to_string(version) + ".root.json");
+    EXPECT_TRUE(Updater::Init(&env_, dir, root).ok());
+    return ClientIn(dir, keep_root_history);
+  }
+  Updater ClientIn(const std::string& dir, bool keep_root_history) {
+    UpdaterOptions o{dir, "mem://repo/metadata", "mem://repo/targets", dir + "-targets"};
+    o.keep_root_history = keep_root_history;
+    return Updater(&env_, &fetcher_, o);
+  }
+  KeyRing signing_;
+};
+
+// docs/operators/node.md allows any root version >= 1 as the pinned root.
+TEST_F(TufRootChainTest, InitFromRootVersion2ThenRefresh) {
+  RotateRoot("root", "root2", "timestamp2");
+  AddLessonSigned("a.pdf", "after the rotation");
+  Updater u = ClientFrom("/c2", 2, /*keep_root_history=*/false);
+  Status s = u.Refresh();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(u.trusted()->root().version, 2u);
+  auto info = u.GetTargetInfo("a.pdf");
+  ASSERT_TRUE(info.ok() && info->has_value()) << info.status().ToString();
+  EXPECT_TRUE(u.DownloadTarget(**info).ok());
+  // A later rotation reaches it like any client.
+  RotateRoot("root2", "root3", "timestamp3");
+  Updater again = ClientIn("/c2", false);
+  s = again.Refresh();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(again.trusted()->root().version, 3u);
+}
+
+// keep_root_history keeps the chain from the version the client started at — the pinned
+// root's own file too — so a node can relay it; before it, there is nothing to relay.
+TEST_F(TufRootChainTest, KeepRootHistoryWritesTheChainFromThePinnedVersion) {
+  RotateRoot("root", "root2", "timestamp2");
+  Updater u = ClientFrom("/c2", 2, /*keep_root_history=*/true);
+  ASSERT_TRUE(u.Refresh().ok());
+  EXPECT_EQ(ReadBytes("/c2/2.root.json"), ReadBytes("/repo/metadata/2.root.json"));
+  EXPECT_FALSE(env_.FileExists("/c2/1.root.json"));
+  auto first = Updater::FirstKeptRoot(&env_, "/c2", 2);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, 2u);
+
+  RotateRoot("root2", "root3", "timestamp3");
+  ASSERT_TRUE(ClientIn("/c2", true).Refresh().ok());
+  EXPECT_EQ(ReadBytes("/c2/3.root.json"), ReadBytes("/repo/metadata/3.root.json"));
+  EXPECT_EQ(Updater::FirstKeptRoot(&env_, "/c2", 3).value(), 2u);
+  // A client pinned at 1 keeps 1, 2 and 3.
+  ASSERT_TRUE(ClientFrom("/c1", 1, true).Refresh().ok());
+  for (int v : {1, 2, 3}) {
+    EXPECT_EQ(ReadBytes("/c1/" + std::to_string(v) + ".root.json"),
+              ReadBytes("/repo/metadata/" + std::to_string(v) + ".root.json"));
+  }
+  EXPECT_EQ(Updater::FirstKeptRoot(&env_, "/c1", 3).value(), 1u);
+  // The run ends at a gap; the current version itself must be there.
+  ASSERT_TRUE(env_.RemoveFile("/c1/2.root.json").ok());
+  EXPECT_EQ(Updater::FirstKeptRoot(&env_, "/c1", 3).value(), 3u);
+  EXPECT_EQ(Updater::FirstKeptRoot(&env_, "/c1", 4).status().code(), StatusCode::kNotFound);
+}
+
+// A client pinned at 1 that refreshed before the rotation walks to root 2 and trusts what
+// the rotated keys sign.
+TEST_F(TufRootChainTest, ClientFromBeforeTheRotationFollowsIt) {
+  Updater before = ClientFrom("/c1", 1, true);
+  ASSERT_TRUE(before.Refresh().ok());
+  RotateRoot("root", "root2", "timestamp2");
+  AddLessonSigned("b.pdf", "after");
+  Updater after = ClientIn("/c1", true);
+  Status s = after.Refresh();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(after.trusted()->root().version, 2u);
+  auto info = after.GetTargetInfo("b.pdf");
+  EXPECT_TRUE(info.ok() && info->has_value());
+}
+
 // --- Endless data (A6), hashes and lengths ---------------------------------------------------
 
 TEST_F(TufUpdaterTest, EndlessTimestampIsCutOff) {
@@ -380,6 +488,65 @@ TEST_F(TufUpdaterTest, TargetWithWrongBytesIsRejectedAndNotStored) {
   EXPECT_FALSE(env_.FileExists("/client/targets/v.mp4"));
   WriteString("/repo/targets/" + hash + ".v.mp4", "the real video, and then some");
   EXPECT_FALSE(u.DownloadTarget(**info).ok());
+}
+
+// A target whose entry lists only sha512 (python-tuf and go-tuf repositories may write
+// one): downloaded under its sha512 consistent-snapshot name and checked, not refused.
+TEST_F(TufUpdaterTest, Sha512OnlyTarget) {
+  const std::string bytes = "a lesson hashed with sha512";
+  const std::string sha512 = ToHex(Sha512(AsBytes(bytes)));
+  Publish([&](TufRepository& r) {
+    ASSERT_TRUE(r.AddTargetEntry("targets", "lessons/s.pdf",
+                                 tuf::TargetFile{bytes.size(), {{"sha512", sha512}}, std::nullopt})
+                    .ok());
+  });
+  ASSERT_TRUE(CreateDirs(&env_, "/repo/targets/lessons").ok());
+  WriteString("/repo/targets/lessons/" + sha512 + ".s.pdf", bytes);
+  Updater u = MakeUpdater();
+  auto info = u.GetTargetInfo("lessons/s.pdf");
+  ASSERT_TRUE(info.ok() && info->has_value()) << info.status().ToString();
+  auto local = u.DownloadTarget(**info);
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  auto got = ReadBytes(*local);
+  EXPECT_EQ(std::string(got.begin(), got.end()), bytes);
+  // Other bytes of the same length under that name are refused and not stored.
+  ASSERT_TRUE(env_.RemoveFile(*local).ok());
+  std::string fake = bytes;
+  fake[0] = 'A';
+  WriteString("/repo/targets/lessons/" + sha512 + ".s.pdf", fake);
+  Status s = u.DownloadTarget(**info).status();
+  EXPECT_TRUE(Contains(s, "sha512 mismatch")) << s.ToString();
+  EXPECT_FALSE(env_.FileExists(*local));
+}
+
+// sha512 beside sha256: both are checked, so bytes matching only the sha256 are refused.
+TEST_F(TufUpdaterTest, Sha512BesideSha256IsCheckedToo) {
+  const std::string bytes = "both hashes";
+  const std::string sha256 = ToHex(Sha256(AsBytes(bytes)));
+  Publish([&](TufRepository& r) {
+    tuf::TargetFile file{bytes.size(),
+                         {{"sha256", sha256}, {"sha512", ToHex(Sha512(AsBytes("other")))}},
+                         std::nullopt};
+    ASSERT_TRUE(r.AddTargetEntry("targets", "b.pdf", file).ok());
+  });
+  WriteString("/repo/targets/" + sha256 + ".b.pdf", bytes);
+  Updater u = MakeUpdater();
+  auto info = u.GetTargetInfo("b.pdf");
+  ASSERT_TRUE(info.ok() && info->has_value()) << info.status().ToString();
+  Status s = u.DownloadTarget(**info).status();
+  EXPECT_EQ(s.code(), StatusCode::kVerificationFailed);
+  EXPECT_TRUE(Contains(s, "sha512 mismatch")) << s.ToString();
+}
+
+// A timestamp signed twice under one keyid: refused, though one signature meets threshold 1.
+TEST_F(TufUpdaterTest, DuplicateKeyIdInSignatures) {
+  Json ts = SignedOf("timestamp.json");
+  ts.Set("version", Json(int64_t{2}));
+  WriteString("/repo/metadata/timestamp.json", Craft(ts, {"timestamp", "timestamp"}));
+  Status s = Refresh();
+  EXPECT_EQ(s.code(), StatusCode::kVerificationFailed);
+  EXPECT_TRUE(Contains(s, "appears more than once in signatures")) << s.ToString();
+  EXPECT_EQ(TrustedVersion("timestamp"), 0u);
 }
 
 // --- Delegations (A9) -------------------------------------------------------------------------
