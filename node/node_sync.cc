@@ -6,7 +6,7 @@
 #include "base/bytes.h"
 #include "base/hex.h"
 #include "base/sha256.h"
-#include "catalogs/git_transport.h"
+#include "catalogs/git_fetch.h"
 #include "catalogs/release.h"
 #include "catalogs/subscription.h"
 #include "node/release_dir.h"
@@ -22,8 +22,6 @@ namespace tuf = protocol::tuf;
 using replication::TargetInfo;
 
 int64_t NowMs(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1000); }
-
-constexpr uint64_t kMaxCatalogFetchBytes = 1ull << 30;
 
 // The catalog release a verified refresh names, with its manifest downloaded and checked
 // against the signed hash.
@@ -107,10 +105,9 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
   if (!content.ok()) {
     for (size_t i : sources_->Order(NowMs(env_))) {
       const replication::Source& src = sources_->source(i);
-      auto fetched =
-          catalogs::FetchCatalog(paths_.catalog, src.url + "/v1/catalog.git",
-                                 std::chrono::seconds(config_.stall_seconds * 4),
-                                 kMaxCatalogFetchBytes, catalogs::FetchTls{config_.tls_ca});
+      // Fetched into quarantine, verified, and only then made part of the repository.
+      auto fetched = catalogs::FetchVerifiedRelease(paths_.catalog, src.url + "/v1/catalog.git",
+                                                    signed_release, fetcher_);
       if (!fetched.ok()) {
         last = fetched.status().WithContext(src.name);
         reject(i, fetched.status());
