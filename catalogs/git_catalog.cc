@@ -52,13 +52,23 @@ struct GitCatalog::Impl {
     RefPtr ref_owner(ref);
     const git_oid* target_id = git_reference_target(ref);
     if (target_id == nullptr) return NotFoundError("release " + name + " is a symbolic ref");
+    return ReadTagObject(*target_id, name, number, /*check_name=*/false);
+  }
+
+  // The annotated tag `id` as release `name`; with check_name, the tag object must say so.
+  Result<ReleaseInfo> ReadTagObject(const git_oid& id, const std::string& name, uint64_t number,
+                                    bool check_name) {
     git_object* obj = nullptr;
-    TS_GIT_CALL(git_object_lookup(&obj, repo.get(), target_id, GIT_OBJECT_ANY), "release " + name);
+    TS_GIT_CALL(git_object_lookup(&obj, repo.get(), &id, GIT_OBJECT_ANY), "release " + name);
     ObjectPtr obj_owner(obj);
     if (git_object_type(obj) != GIT_OBJECT_TAG) {
       return NotFoundError("release " + name + " is a lightweight tag, not a release");
     }
     auto* tag = reinterpret_cast<git_tag*>(obj);
+    if (check_name && name != git_tag_name(tag)) {
+      return VerificationError("git: tag object " + Hex(&id) + " is release \"" +
+                               git_tag_name(tag) + "\", not " + name);
+    }
     ReleaseInfo info;
     info.name = name;
     info.number = number;
@@ -77,6 +87,26 @@ struct GitCatalog::Impl {
     info.commit = Hex(git_commit_id(commit));
     info.tree = Hex(git_commit_tree_id(commit));
     return info;
+  }
+
+  // kVerificationFailed if object `id` (of `type`) is over `max_bytes`, read from its header.
+  Status CheckSize(const git_oid& id, git_object_t type, uint64_t max_bytes,
+                   const std::string& what) {
+    git_odb* odb_raw = nullptr;
+    TS_GIT_CALL(git_repository_odb(&odb_raw, repo.get()), "object database");
+    OdbPtr odb(odb_raw);
+    size_t size = 0;
+    git_object_t found = GIT_OBJECT_INVALID;
+    TS_GIT_CALL(git_odb_read_header(&size, &found, odb.get(), &id), "read " + what);
+    if (found != type) {
+      return VerificationError("git: " + what + " is a " + git_object_type2string(found) +
+                               ", not a " + git_object_type2string(type));
+    }
+    if (size > max_bytes) {
+      return VerificationError("git: " + what + " has " + std::to_string(size) +
+                               " bytes, over the cap of " + std::to_string(max_bytes));
+    }
+    return Status::Ok();
   }
 };
 
@@ -147,25 +177,77 @@ Result<std::optional<GitCatalog::Head>> GitCatalog::MainHead() {
   return std::optional<Head>(Head{Hex(&oid), Hex(git_commit_tree_id(commit))});
 }
 
-Result<std::map<std::string, std::string>> GitCatalog::ListFiles(const std::string& tree_hex) {
-  TS_ASSIGN_OR_RETURN(git_oid oid, ParseOid(tree_hex));
-  git_tree* tree = nullptr;
-  TS_GIT_CALL(git_tree_lookup(&tree, impl_->repo.get(), &oid), "read tree " + tree_hex);
-  TreePtr owner(tree);
-  std::map<std::string, std::string> files;
-  auto cb = [](const char* root, const git_tree_entry* entry, void* payload) -> int {
-    if (git_tree_entry_type(entry) == GIT_OBJECT_BLOB) {
-      auto* out = static_cast<std::map<std::string, std::string>*>(payload);
-      (*out)[std::string(root) + git_tree_entry_name(entry)] = Hex(git_tree_entry_id(entry));
-    }
-    return 0;
+Result<ReleaseInfo> GitCatalog::ReadReleaseTag(const std::string& ref_or_id,
+                                               const std::string& name) {
+  std::optional<uint64_t> n = ReleaseNumber(name);
+  if (!n) return NotFoundError("\"" + name + "\" is not a release name (r1, r2, ...)");
+  std::optional<git_oid> id = ParseHexOid(ref_or_id);
+  if (!id) {
+    git_oid resolved;
+    TS_GIT_CALL(git_reference_name_to_id(&resolved, impl_->repo.get(), ref_or_id.c_str()),
+                "release " + name + " at " + ref_or_id);
+    id = resolved;
+  }
+  return impl_->ReadTagObject(*id, name, *n, /*check_name=*/true);
+}
+
+Status GitCatalog::AddObjectDir(const std::string& objects_dir) {
+  git_odb* odb_raw = nullptr;
+  TS_GIT_CALL(git_repository_odb(&odb_raw, impl_->repo.get()), "object database");
+  OdbPtr odb(odb_raw);
+  TS_GIT_CALL(git_odb_add_disk_alternate(odb.get(), objects_dir.c_str()),
+              "add objects " + objects_dir);
+  return Status::Ok();
+}
+
+Result<std::map<std::string, std::string>> GitCatalog::ListFiles(const std::string& tree_hex,
+                                                                 const ReleaseLimits& limits) {
+  TS_ASSIGN_OR_RETURN(git_oid root, ParseOid(tree_hex));
+  struct Pending {
+    git_oid id;
+    std::string prefix;  // "" or "dir/sub/"
+    size_t depth;        // 0 for the root
   };
-  TS_GIT_CALL(git_tree_walk(tree, GIT_TREEWALK_PRE, cb, &files), "walk tree " + tree_hex);
+  std::vector<Pending> pending = {{root, "", 0}};
+  std::map<std::string, std::string> files;
+  while (!pending.empty()) {
+    Pending p = std::move(pending.back());
+    pending.pop_back();
+    const std::string what = "tree " + tree_hex + (p.prefix.empty() ? "" : " at " + p.prefix);
+    if (p.depth > limits.max_depth) {
+      return VerificationError("git: " + what + ": trees nested deeper than " +
+                               std::to_string(limits.max_depth));
+    }
+    TS_RETURN_IF_ERROR(impl_->CheckSize(p.id, GIT_OBJECT_TREE, limits.max_tree_bytes, what));
+    git_tree* tree = nullptr;
+    TS_GIT_CALL(git_tree_lookup(&tree, impl_->repo.get(), &p.id), "read " + what);
+    TreePtr owner(tree);
+    const size_t count = git_tree_entrycount(tree);
+    if (count > limits.max_tree_entries) {
+      return VerificationError("git: " + what + " has " + std::to_string(count) +
+                               " entries, over the cap of " +
+                               std::to_string(limits.max_tree_entries));
+    }
+    for (size_t i = 0; i < count; ++i) {
+      const git_tree_entry* entry = git_tree_entry_byindex(tree, i);
+      const std::string path = p.prefix + git_tree_entry_name(entry);
+      if (git_tree_entry_type(entry) == GIT_OBJECT_TREE) {
+        pending.push_back({*git_tree_entry_id(entry), path + "/", p.depth + 1});
+      } else if (git_tree_entry_type(entry) == GIT_OBJECT_BLOB) {
+        files[path] = Hex(git_tree_entry_id(entry));
+        if (files.size() > limits.max_files) {
+          return VerificationError("git: tree " + tree_hex + " has more than " +
+                                   std::to_string(limits.max_files) + " files");
+        }
+      }
+    }
+  }
   return files;
 }
 
-Result<std::string> GitCatalog::ReadBlob(const std::string& blob_hex) {
+Result<std::string> GitCatalog::ReadBlob(const std::string& blob_hex, uint64_t max_bytes) {
   TS_ASSIGN_OR_RETURN(git_oid oid, ParseOid(blob_hex));
+  TS_RETURN_IF_ERROR(impl_->CheckSize(oid, GIT_OBJECT_BLOB, max_bytes, "blob " + blob_hex));
   git_blob* blob = nullptr;
   TS_GIT_CALL(git_blob_lookup(&blob, impl_->repo.get(), &oid), "read blob " + blob_hex);
   BlobPtr owner(blob);

@@ -52,6 +52,17 @@ struct FileChange {
   std::optional<std::string> content;
 };
 
+// Caps on reading a tree and its files (a repository fetched from a source may be a git bomb:
+// nested trees, huge trees, huge blobs). Exceeding one is kVerificationFailed naming it.
+struct ReleaseLimits {
+  size_t max_depth = 16;                  // nested trees (a catalog has 3: resources/<origin>/<xx>)
+  size_t max_tree_entries = 100'000;      // in one tree
+  uint64_t max_tree_bytes = 16 << 20;     // one tree object
+  size_t max_files = 1'000'000;           // in all (the manifest cap allows about 600,000)
+  uint64_t max_file_bytes = 1 << 20;      // one file (a record is at most 64 KiB)
+  uint64_t max_total_bytes = 2ull << 30;  // all files of a release together
+};
+
 // Returns "r<number>".
 std::string ReleaseName(uint64_t number);
 // The N of "r<N>" (N a positive decimal without leading zeros); nullopt for any other name.
@@ -81,10 +92,24 @@ class GitCatalog {
   };
   Result<std::optional<Head>> MainHead();
 
-  // Every file (blob) of a tree, path -> hex blob id, without reading the blobs.
-  Result<std::map<std::string, std::string>> ListFiles(const std::string& tree);
-  // A blob's bytes. kNotFound if absent.
-  Result<std::string> ReadBlob(const std::string& blob);
+  // The annotated release tag `ref_or_id` (a ref name such as "refs/tags/r3", or a tag
+  // object's hex id) read as release `name`. kNotFound if it is missing or not an annotated
+  // tag of a commit; kVerificationFailed if the tag object names another release.
+  Result<ReleaseInfo> ReadReleaseTag(const std::string& ref_or_id, const std::string& name);
+
+  // Also reads objects from `objects_dir` (an objects directory outside the repository, e.g.
+  // a fetch's quarantine; git_odb_add_disk_alternate) for as long as this object lives.
+  Status AddObjectDir(const std::string& objects_dir);
+
+  // Every file (blob) of a tree, path -> hex blob id, without reading the blobs. Walks the
+  // trees iteratively within `limits` (depth, entries per tree and in all, tree size: checked
+  // from the object's header before a tree is read); kVerificationFailed naming the cap.
+  Result<std::map<std::string, std::string>> ListFiles(const std::string& tree,
+                                                       const ReleaseLimits& limits = {});
+  // A blob's bytes. kNotFound if absent; kVerificationFailed if it is over `max_bytes`
+  // (checked from the object's header before it is read).
+  Result<std::string> ReadBlob(const std::string& blob,
+                               uint64_t max_bytes = ReleaseLimits().max_file_bytes);
   // The hex id git gives `content` as a blob (whether or not it is stored).
   static Result<std::string> BlobId(const std::string& content);
 

@@ -5,14 +5,20 @@
 
 namespace tiersync::catalogs {
 
-Result<ReleaseContent> ReadReleaseContent(GitCatalog* git, const std::string& tree,
-                                          bool keep_files) {
-  TS_ASSIGN_OR_RETURN(auto blobs, git->ListFiles(tree));
+Result<ReleaseContent> ReadReleaseContent(GitCatalog* git, const std::string& tree, bool keep_files,
+                                          const ReleaseLimits& limits) {
+  TS_ASSIGN_OR_RETURN(auto blobs, git->ListFiles(tree, limits));
   ReleaseContent content;
   content.tree = tree;
   content.entries.reserve(blobs.size());
+  uint64_t total = 0;
   for (const auto& [path, blob] : blobs) {
-    TS_ASSIGN_OR_RETURN(std::string bytes, git->ReadBlob(blob));
+    TS_ASSIGN_OR_RETURN(std::string bytes, git->ReadBlob(blob, limits.max_file_bytes));
+    total += bytes.size();
+    if (total > limits.max_total_bytes) {
+      return VerificationError("catalog tree " + tree + ": its files hold more than " +
+                               std::to_string(limits.max_total_bytes) + " bytes");
+    }
     content.entries.push_back({path, Sha256(AsBytes(bytes))});
     if (keep_files) content.files.emplace(path, std::move(bytes));
   }
@@ -117,13 +123,25 @@ Result<SignedRelease> ParseCatalogTarget(const protocol::Json* custom) {
 
 Result<ReleaseContent> ReadVerifiedRelease(GitCatalog* git, const SignedRelease& signed_release,
                                            bool keep_files) {
-  Result<ReleaseInfo> info = git->FindRelease(signed_release.release);
+  ReleaseReadOptions options;
+  options.keep_files = keep_files;
+  return ReadVerifiedRelease(git, signed_release, options);
+}
+
+Result<ReleaseContent> ReadVerifiedRelease(GitCatalog* git, const SignedRelease& signed_release,
+                                           const ReleaseReadOptions& options) {
+  Result<ReleaseInfo> info = options.tag.empty()
+                                 ? git->FindRelease(signed_release.release)
+                                 : git->ReadReleaseTag(options.tag, signed_release.release);
   if (!info.ok()) {
-    return Status(info.status().code(),
-                  "signed catalog release " + signed_release.release +
-                      " is not in the catalog repository: " + info.status().message());
+    return Status(info.status().code(), "signed catalog release " + signed_release.release +
+                                            " is not in the catalog repository" +
+                                            (options.tag.empty() ? "" : " at " + options.tag) +
+                                            ": " + info.status().message())
+        .WithOrigin(info.status().origin());
   }
-  TS_ASSIGN_OR_RETURN(ReleaseContent content, ReadReleaseContent(git, info->tree, keep_files));
+  TS_ASSIGN_OR_RETURN(ReleaseContent content,
+                      ReadReleaseContent(git, info->tree, options.keep_files, options.limits));
   TS_RETURN_IF_ERROR(CheckReleaseContent(content, signed_release.digest, &signed_release.manifest,
                                          signed_release.release));
   return content;

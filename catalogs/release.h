@@ -28,11 +28,13 @@ struct ReleaseContent {
   Sha256Digest digest{};                     // SHA-256(manifest): the content digest
 };
 
-// Reads every blob of `tree`. kCorruption if a path cannot be listed in a manifest. With
-// `keep_files` false only the manifest and digest are kept (`files` stays empty), for callers
-// that need the digest of a large release but not its records.
+// Reads every blob of `tree` within `limits` (GitCatalog::ListFiles's caps, each file's size
+// and all files' bytes together: kVerificationFailed naming the cap). kCorruption if a path
+// cannot be listed in a manifest. With `keep_files` false only the manifest and digest are
+// kept (`files` stays empty), for callers that need the digest of a large release but not its
+// records.
 Result<ReleaseContent> ReadReleaseContent(GitCatalog* git, const std::string& tree,
-                                          bool keep_files = true);
+                                          bool keep_files = true, const ReleaseLimits& limits = {});
 
 // VerificationError unless `content` is what was signed: its digest equals `signed_digest`.
 // When the signed manifest's bytes are at hand (`signed_manifest`, already checked against
@@ -61,8 +63,8 @@ using RecordVisitor = std::function<Status(Resource&& record)>;
 // ReadVerifiedRelease() (its manifest already checked against the signed digest), usually read
 // with keep_files false: each record file is then read again from `git` (content.tree) and its
 // bytes checked against the manifest entry before they are parsed — kVerificationFailed if
-// they differ or the file is missing. Records are checked as ParseReleaseRecords() checks them
-// (kCorruption naming the file).
+// they differ, the file is missing or over ReleaseLimits::max_file_bytes. Records are checked as
+// ParseReleaseRecords() checks them (kCorruption naming the file).
 Status ForEachReleaseRecord(GitCatalog* git, const ReleaseContent& content,
                             const Taxonomy& taxonomy, const RegionTable& regions,
                             const RecordVisitor& visit);
@@ -91,6 +93,18 @@ Result<SignedRelease> ParseCatalogTarget(const protocol::Json* custom);
 // ForEachReleaseRecord()).
 Result<ReleaseContent> ReadVerifiedRelease(GitCatalog* git, const SignedRelease& signed_release,
                                            bool keep_files = true);
+
+// Where ReadVerifiedRelease() finds the release and how it reads it.
+struct ReleaseReadOptions {
+  // The annotated tag to read: empty for refs/tags/<release>; else a ref name (e.g.
+  // "refs/quarantine/r3") or a tag object's hex id (a fetch's quarantine: catalogs/git_fetch.h).
+  // Given explicitly, the tag object must name the release itself (kVerificationFailed).
+  std::string tag;
+  bool keep_files = true;
+  ReleaseLimits limits;  // caps on the trees and files read (kVerificationFailed)
+};
+Result<ReleaseContent> ReadVerifiedRelease(GitCatalog* git, const SignedRelease& signed_release,
+                                           const ReleaseReadOptions& options);
 
 }  // namespace tiersync::catalogs
 

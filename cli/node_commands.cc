@@ -7,7 +7,6 @@
 #include <thread>
 
 #include "base/bytes.h"
-#include "catalogs/git_transport.h"
 #include "cli/progress.h"
 #include "cli/units.h"
 #include "node/child_reports.h"

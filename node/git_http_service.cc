@@ -4,10 +4,11 @@
 
 #include <algorithm>
 #include <climits>
+#include <memory>
 #include <optional>
 #include <utility>
 
-#include "catalogs/git_transport.h"
+#include "catalogs/git_upload_pack.h"
 
 namespace tiersync::node {
 namespace {
@@ -103,10 +104,52 @@ HttpReply GitReply(const char* content_type, Result<std::string> body) {
   return reply;
 }
 
+// Takes one of `max` slots counted by `n`; false if all are taken.
+bool TryAcquire(std::atomic<size_t>* n, size_t max) {
+  size_t current = n->load();
+  while (current < max) {
+    if (n->compare_exchange_weak(current, current + 1)) return true;
+  }
+  return false;
+}
+
+// The pieces of an upload-pack answer: the ACK/NAK lines, then the pack file's bytes.
+class PackStream {
+ public:
+  PackStream(std::string head, std::unique_ptr<SequentialFile> pack, uint64_t pack_bytes,
+             size_t piece_bytes)
+      : head_(std::move(head)), pack_(std::move(pack)), left_(pack_bytes), piece_(piece_bytes) {}
+
+  Result<std::string> Next() {
+    if (!head_.empty()) return std::exchange(head_, std::string());
+    if (left_ == 0) return std::string();
+    std::string piece(static_cast<size_t>(std::min<uint64_t>(left_, piece_)), '\0');
+    TS_ASSIGN_OR_RETURN(size_t got, pack_->Read(MutableByteSpan(
+                                        reinterpret_cast<uint8_t*>(piece.data()), piece.size())));
+    if (got == 0) return IOError("upload-pack: the pack file ended early");
+    piece.resize(got);
+    left_ -= got;
+    return piece;
+  }
+
+ private:
+  std::string head_;
+  std::unique_ptr<SequentialFile> pack_;
+  uint64_t left_;
+  size_t piece_;
+};
+
 }  // namespace
 
-GitHttpService::GitHttpService(std::string repo_dir, std::function<uint64_t()> served_release)
-    : repo_dir_(std::move(repo_dir)), served_release_(std::move(served_release)) {}
+GitHttpService::GitHttpService(std::string repo_dir, std::function<uint64_t()> served_release,
+                               GitHttpOptions options)
+    : repo_dir_(std::move(repo_dir)),
+      served_release_(std::move(served_release)),
+      options_(std::move(options)) {
+  if (options_.scratch_dir.empty()) options_.scratch_dir = repo_dir_ + "/tiersync-upload-pack";
+  // Scratch files a crash left behind (best effort: each build makes the directory again).
+  RemoveTree(options_.env, options_.scratch_dir).IgnoreError();
+}
 
 HttpReply GitHttpService::Handle(const HttpRequest& request, std::string_view rest) {
   const size_t mark = std::min(rest.find('?'), rest.size());
@@ -137,8 +180,50 @@ HttpReply GitHttpService::UploadPack(const HttpRequest& request) {
   }
   Result<std::string> body = RequestBody(request);
   if (!body.ok()) return ErrorReply(body.status());
-  return GitReply("application/x-git-upload-pack-result",
-                  catalogs::UploadPack(repo_dir_, *body, served_release_()));
+  return BuildAndStream(*body);
+}
+
+HttpReply GitHttpService::BuildAndStream(const std::string& request_body) {
+  if (!TryAcquire(&building_, options_.max_concurrent_builds)) {
+    HttpReply busy = HttpReply::Text(503, "the catalog is busy building other packs; try again");
+    busy.headers.push_back({"Retry-After", std::to_string(options_.retry_after_seconds)});
+    return busy;
+  }
+  Env* env = options_.env;
+  const std::string path =
+      options_.scratch_dir + "/" + std::to_string(next_scratch_.fetch_add(1)) + ".pack";
+  Result<catalogs::UploadPackAnswer> answer = IOError("upload-pack: not built");
+  {
+    struct Slot {
+      std::atomic<size_t>* n;
+      ~Slot() { n->fetch_sub(1); }
+    } slot{&building_};
+    if (options_.on_build) options_.on_build();
+    if (Status made = CreateDirs(env, options_.scratch_dir); !made.ok()) {
+      answer = made;
+    } else {
+      answer = catalogs::UploadPack(env, repo_dir_, request_body, served_release_(), path);
+    }
+  }
+  if (!answer.ok()) {
+    env->RemoveFile(path).IgnoreError();
+    return ErrorReply(answer.status());
+  }
+  HttpReply reply;
+  reply.content_type = "application/x-git-upload-pack-result";
+  reply.headers = {{"Cache-Control", "no-cache"}};
+  if (answer->pack_bytes == 0) {
+    reply.body = std::move(answer->head);
+    return reply;
+  }
+  auto pack = env->NewSequentialFile(path);
+  env->RemoveFile(path).IgnoreError();  // the open file is all that is left of it
+  if (!pack.ok()) return ErrorReply(pack.status());
+  reply.length = answer->head.size() + answer->pack_bytes;
+  auto stream = std::make_shared<PackStream>(std::move(answer->head), std::move(pack).value(),
+                                             answer->pack_bytes, options_.piece_bytes);
+  reply.stream = [stream] { return stream->Next(); };
+  return reply;
 }
 
 }  // namespace tiersync::node

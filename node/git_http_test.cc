@@ -5,12 +5,18 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <random>
+#include <thread>
 
 #include "catalogs/git_catalog.h"
-#include "catalogs/git_transport.h"
+#include "catalogs/git_fetch.h"
+#include "catalogs/git_pkt_line.h"
+#include "catalogs/release.h"
 #include "node/git_http_service.h"
+#include "node/http_fetcher.h"
 #include "node/http_server.h"
 #include "node/tls_context.h"
 #include "tests/testing/subprocess.h"
@@ -22,14 +28,14 @@ namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using catalogs::FetchCatalog;
+using catalogs::FetchLimits;
 using catalogs::FetchStats;
+using catalogs::FetchVerifiedRelease;
 using catalogs::GitCatalog;
 using std::chrono::milliseconds;
 
 const catalogs::Identity kPublisher{"国家智慧教育平台 发布员", "publisher@hub.example.edu.cn"};
 constexpr char kPrefix[] = "/v1/catalog.git";
-constexpr uint64_t kMaxBytes = 64 << 20;
 constexpr milliseconds kTimeout{20'000};
 
 // Routes /v1/catalog.git/... to the service, as the node's handler does; notes gzipped bodies.
@@ -116,16 +122,33 @@ class GitHttpTest : public ::testing::Test {
     }
   }
 
-  Result<FetchStats> Fetch() { return FetchCatalog(mirror_dir_, url_, kTimeout, kMaxBytes); }
+  // What the signed metadata says of the hub's release `name`.
+  catalogs::SignedRelease Signed(const std::string& name) {
+    auto info = hub_->FindRelease(name);
+    EXPECT_TRUE(info.ok()) << info.status().ToString();
+    auto content = catalogs::ReadReleaseContent(hub_.get(), info->tree);
+    EXPECT_TRUE(content.ok()) << content.status().ToString();
+    catalogs::SignedRelease s;
+    s.release = name;
+    s.digest = content->digest;
+    s.manifest = content->manifest;
+    return s;
+  }
 
-  // The mirror holds exactly releases 1..n with the hub's content, and main at release n.
-  void ExpectMirrorHas(uint64_t n) {
+  Result<FetchStats> Fetch(const std::string& release, const FetchLimits& limits = {}) {
+    return FetchVerifiedRelease(mirror_dir_, url_, Signed(release), &fetcher_, limits);
+  }
+
+  // The mirror holds exactly `names` with the hub's content, and main at the last of them.
+  void ExpectMirrorHas(const std::vector<std::string>& names) {
     auto mirror = GitCatalog::Open(mirror_dir_);
     ASSERT_TRUE(mirror.ok()) << mirror.status().ToString();
     auto releases = (*mirror)->Releases();
     ASSERT_TRUE(releases.ok()) << releases.status().ToString();
-    ASSERT_EQ(releases->size(), n);
-    for (const catalogs::ReleaseInfo& release : *releases) {
+    ASSERT_EQ(releases->size(), names.size());
+    for (size_t i = 0; i < names.size(); ++i) {
+      const catalogs::ReleaseInfo& release = (*releases)[i];
+      EXPECT_EQ(release.name, names[i]);
       auto original = hub_->FindRelease(release.name);
       ASSERT_TRUE(original.ok());
       EXPECT_EQ(release.commit, original->commit);
@@ -160,6 +183,17 @@ class GitHttpTest : public ::testing::Test {
     return {status, out};
   }
 
+  // A POST /git-upload-pack asking for release `name` (nothing held), as Handle() gets it.
+  HttpRequest UploadRequestFor(const std::string& name) {
+    HttpRequest request;
+    request.method = "POST";
+    request.target = std::string(kPrefix) + "/git-upload-pack";
+    request.headers["content-type"] = "application/x-git-upload-pack-request";
+    testing::RunResult tag = Git({"-C", hub_dir_, "rev-parse", "refs/tags/" + name});
+    request.body = catalogs::EncodeUploadRequest({tag.out.substr(0, 40)}, "ofs-delta", {});
+    return request;
+  }
+
   testing::TempDir tmp_;
   std::string hub_dir_ = tmp_.Sub("hub.git");
   std::string mirror_dir_ = tmp_.Sub("mirror/catalog.git");
@@ -170,47 +204,43 @@ class GitHttpTest : public ::testing::Test {
   GitHttpService service_{hub_dir_, [this] { return served_.load(); }};
   Router router_{&service_};
   HttpServer server_{&router_};
+  HttpFetcher fetcher_{kTimeout};
   uint16_t port_ = 0;
   std::string url_;
 };
 
-TEST_F(GitHttpTest, FetchCatalogMirrorsTheServedReleasesIncrementally) {
+TEST_F(GitHttpTest, FetchReleaseOverHttpIsIncremental) {
   Publish(3);
-  auto nothing = Fetch();  // nothing served yet: an empty repository
-  ASSERT_TRUE(nothing.ok()) << nothing.status().ToString();
-  EXPECT_EQ(nothing->received_objects, 0u);
-  EXPECT_TRUE(GitCatalog::Open(mirror_dir_).value()->Releases()->empty());
+  auto nothing = Fetch("r1");  // nothing served yet: an empty repository
+  EXPECT_EQ(nothing.status().code(), StatusCode::kNotFound) << nothing.status().ToString();
 
   served_ = 2;
-  auto first = Fetch();
+  auto first = Fetch("r1");
   ASSERT_TRUE(first.ok()) << first.status().ToString();
-  ExpectMirrorHas(2);  // r3 stays on the hub while r2 is served
   EXPECT_GT(first->received_objects, 40u);
-
-  auto again = Fetch();
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
-  EXPECT_EQ(again->received_objects, 0u);
+  ASSERT_TRUE(Fetch("r2").ok());
+  ExpectMirrorHas({"r1", "r2"});
+  EXPECT_EQ(Fetch("r3").status().code(), StatusCode::kNotFound);  // r3 stays on the hub
 
   served_ = 3;
-  auto second = Fetch();
-  ASSERT_TRUE(second.ok()) << second.status().ToString();
-  ExpectMirrorHas(3);
-  EXPECT_GT(second->received_objects, 0u);
-  EXPECT_LT(second->received_objects, first->received_objects / 4);
-  EXPECT_LT(second->received_bytes, first->received_bytes / 4);
-  EXPECT_GT(second->received_bytes, 2000u);
+  auto third = Fetch("r3");
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  ExpectMirrorHas({"r1", "r2", "r3"});
+  EXPECT_GT(third->received_objects, 0u);
+  EXPECT_LT(third->received_objects, first->received_objects / 4);
+  EXPECT_LT(third->received_bytes, first->received_bytes / 4);
+  EXPECT_GT(third->received_bytes, 2000u);
 }
 
-// Over 20 local commits, libgit2 negotiates over several requests (haves in batches of 20).
-TEST_F(GitHttpTest, FetchCatalogStaysIncrementalAfterManyReleases) {
+TEST_F(GitHttpTest, FetchReleaseStaysIncrementalAfterManyReleases) {
   Publish(25);
   served_ = 24;
-  auto first = Fetch();
+  auto first = Fetch("r24");
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   served_ = 25;
-  auto second = Fetch();
+  auto second = Fetch("r25");
   ASSERT_TRUE(second.ok()) << second.status().ToString();
-  ExpectMirrorHas(25);
+  ExpectMirrorHas({"r24", "r25"});
   // The tag, the commit, three trees and two records.
   EXPECT_LE(second->received_objects, 7u);
 }
@@ -238,6 +268,14 @@ TEST_F(GitHttpTest, StockGitClonesAndFetchesNewReleases) {
   EXPECT_EQ(Git({"-C", clone, "rev-parse", "origin/main"}).out,
             hub_->FindRelease("r3")->commit + "\n");
   EXPECT_EQ(Git({"-C", clone, "fsck", "--strict"}).exit_code, 0);
+
+  // A node's mirror (fetched release by release) clones the same way.
+  ASSERT_TRUE(Fetch("r1").ok());
+  ASSERT_TRUE(Fetch("r3").ok());
+  r = Git({"clone", "-q", "--mirror", mirror_dir_, tmp_.Sub("of-mirror")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Git({"-C", tmp_.Sub("of-mirror"), "tag"}).out, "r1\nr3\n");
+  EXPECT_EQ(Git({"-C", tmp_.Sub("of-mirror"), "fsck", "--strict"}).exit_code, 0);
 }
 
 TEST_F(GitHttpTest, StockGitNegotiatesOverManyReleasesWithGzippedRequests) {
@@ -305,47 +343,45 @@ TEST_F(GitHttpTest, BadRequestsGet4xxAndTheServerKeepsServing) {
   std::tie(status, text) = Exchange("GET", "/info/refs?service=git-upload-pack");
   EXPECT_EQ(status, 200);
   EXPECT_NE(text.find("Cache-Control: no-cache"), std::string::npos) << text;
-  auto fetched = Fetch();
+  auto fetched = Fetch("r2");
   ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
-  ExpectMirrorHas(2);
+  ExpectMirrorHas({"r2"});
 }
 
-TEST_F(GitHttpTest, FetchCatalogIsBoundedAndReportsUnreachableSources) {
+TEST_F(GitHttpTest, FetchIsBoundedAndReportsUnreachableSources) {
   Publish(2);
   served_ = 2;
-  EXPECT_EQ(FetchCatalog(mirror_dir_, url_, kTimeout, 300).status().code(),
-            StatusCode::kResourceExhausted);
-  EXPECT_EQ(FetchCatalog(mirror_dir_, "http://127.0.0.1:" + std::to_string(port_) + "/v1/no.git",
-                         kTimeout, kMaxBytes)
-                .status()
-                .code(),
-            StatusCode::kUnavailable);  // 404
-  EXPECT_EQ(FetchCatalog(mirror_dir_, "ftp://127.0.0.1/v1/catalog.git", kTimeout, kMaxBytes)
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
+  FetchLimits small;
+  small.max_pack_bytes = 300;
+  auto too_big = Fetch("r2", small);
+  EXPECT_EQ(too_big.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(too_big.status().remote());
+  const auto fetch_from = [&](const std::string& url, HttpFetcher* fetcher) {
+    return FetchVerifiedRelease(mirror_dir_, url, Signed("r2"), fetcher, {}).status();
+  };
+  EXPECT_EQ(
+      fetch_from("http://127.0.0.1:" + std::to_string(port_) + "/v1/no.git", &fetcher_).code(),
+      StatusCode::kNotFound);  // 404
 
   asio::io_context ioc;
   tcp::acceptor silent(ioc,
                        tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));  // never accepts
   const std::string silent_url =
       "http://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + kPrefix;
+  HttpFetcher impatient(milliseconds(300));
   const auto start = std::chrono::steady_clock::now();
-  auto timed_out = FetchCatalog(mirror_dir_, silent_url, milliseconds(300), kMaxBytes);
-  EXPECT_EQ(timed_out.status().code(), StatusCode::kDeadlineExceeded)
-      << timed_out.status().ToString();
+  Status timed_out = fetch_from(silent_url, &impatient);
+  EXPECT_EQ(timed_out.code(), StatusCode::kDeadlineExceeded) << timed_out.ToString();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
   silent.close();  // now nothing listens there
-  EXPECT_EQ(FetchCatalog(mirror_dir_, silent_url, kTimeout, kMaxBytes).status().code(),
-            StatusCode::kUnavailable);
+  EXPECT_EQ(fetch_from(silent_url, &fetcher_).code(), StatusCode::kUnavailable);
 
-  ASSERT_TRUE(Fetch().ok());  // the failures left nothing behind that gets in the way
-  ExpectMirrorHas(2);
+  ASSERT_TRUE(Fetch("r2").ok());  // the failures left nothing behind that gets in the way
+  ExpectMirrorHas({"r2"});
 }
 
-// The catalog over https://: the same node API behind TLS, FetchCatalog's own bounded stream
-// speaking TLS 1.3 with the certificate checked.
-TEST_F(GitHttpTest, FetchCatalogOverHttpsChecksTheCertificate) {
+// The catalog over https://: the fetch is the node's HttpFetcher, with its TLS checks.
+TEST_F(GitHttpTest, FetchOverHttpsChecksTheCertificate) {
   Publish(2);
   served_ = 2;
   testing::TestCa ca(tmp_.path());
@@ -358,71 +394,116 @@ TEST_F(GitHttpTest, FetchCatalogOverHttpsChecksTheCertificate) {
   ASSERT_TRUE(port.ok());
   https.Start();
   const std::string url = "https://127.0.0.1:" + std::to_string(*port) + kPrefix;
+  const auto fetcher_trusting = [&](const std::string& ca_file) {
+    HttpFetcherOptions options;
+    options.stall_timeout = kTimeout;
+    options.tls = TlsClientContext::Load(Env::Default(), ca_file).value();
+    return HttpFetcher(options);
+  };
 
-  // The system's store does not know the test CA: a failure of this source, said plainly.
-  auto untrusted = FetchCatalog(mirror_dir_, url, kTimeout, kMaxBytes, {});
-  EXPECT_EQ(untrusted.status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(untrusted.status().message().find(
-                "TLS handshake with 127.0.0.1:" + std::to_string(*port) +
-                " failed: certificate verify failed (unable to get local issuer certificate)"),
-            std::string::npos)
-      << untrusted.status().ToString();
-  // Another CA does not vouch for it either; a CA file that is missing is named.
   testing::TestCa other(tmp_.path(), "other", "another CA");
-  EXPECT_EQ(
-      FetchCatalog(mirror_dir_, url, kTimeout, kMaxBytes, {other.cert_file()}).status().code(),
-      StatusCode::kUnavailable);
-  EXPECT_EQ(
-      FetchCatalog(mirror_dir_, url, kTimeout, kMaxBytes, {tmp_.Sub("none.pem")}).status().code(),
-      StatusCode::kNotFound);
+  HttpFetcher untrusting = fetcher_trusting(other.cert_file());
+  Status refused = FetchVerifiedRelease(mirror_dir_, url, Signed("r2"), &untrusting, {}).status();
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable);
+  EXPECT_NE(refused.message().find("certificate verify failed"), std::string::npos)
+      << refused.ToString();
 
-  auto fetched = FetchCatalog(mirror_dir_, url, kTimeout, kMaxBytes, {ca.cert_file()});
+  HttpFetcher trusting = fetcher_trusting(ca.cert_file());
+  auto fetched = FetchVerifiedRelease(mirror_dir_, url, Signed("r2"), &trusting, {});
   ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
-  ExpectMirrorHas(2);
+  ExpectMirrorHas({"r2"});
   EXPECT_GT(fetched->received_objects, 40u);
-
-  // By DNS name this time.
-  Publish(1);
-  served_ = 3;
-  auto by_name = FetchCatalog(mirror_dir_, "https://localhost:" + std::to_string(*port) + kPrefix,
-                              kTimeout, kMaxBytes, {ca.cert_file()});
-  ASSERT_TRUE(by_name.ok()) << by_name.status().ToString();
-  ExpectMirrorHas(3);
-
-  // A certificate for another name: refused, whoever signed it.
-  auto named = TlsServerContext::Load(Env::Default(), ca.Issue("name-only", {"localhost"}, {}).cert,
-                                      tmp_.Sub("name-only.key"));
-  ASSERT_TRUE(named.ok()) << named.status().ToString();
-  HttpServer by_name_only(&router_);
-  by_name_only.UseTls(*named);
-  auto named_port = by_name_only.Listen("127.0.0.1", 0);
-  ASSERT_TRUE(named_port.ok());
-  by_name_only.Start();
-  auto mismatch =
-      FetchCatalog(mirror_dir_, "https://127.0.0.1:" + std::to_string(*named_port) + kPrefix,
-                   kTimeout, kMaxBytes, {ca.cert_file()});
-  EXPECT_EQ(mismatch.status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(mismatch.status().message().find("certificate verify failed (IP address mismatch)"),
-            std::string::npos)
-      << mismatch.status().ToString();
-
-  // The byte budget holds over TLS, and plain http:// to the TLS port is refused cleanly.
-  EXPECT_EQ(FetchCatalog(mirror_dir_, url, kTimeout, 300, {ca.cert_file()}).status().code(),
-            StatusCode::kResourceExhausted);
-  EXPECT_EQ(FetchCatalog(mirror_dir_, "http://127.0.0.1:" + std::to_string(*port) + kPrefix,
-                         kTimeout, kMaxBytes)
-                .status()
-                .code(),
-            StatusCode::kUnavailable);
 }
 
-// A TLS client against the plain server: the handshake fails with a hint, within the deadline.
-TEST_F(GitHttpTest, FetchCatalogHttpsToAPlainServerFailsClearly) {
-  const std::string url = "https://127.0.0.1:" + std::to_string(port_) + kPrefix;
-  auto r = FetchCatalog(mirror_dir_, url, kTimeout, kMaxBytes, {});
-  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(r.status().message().find("is it an http:// server?"), std::string::npos)
-      << r.status().ToString();
+// The pack leaves the server in pieces of at most piece_bytes, read from a scratch file that
+// is gone once it is open; what the pieces make is the pack the client indexes.
+TEST_F(GitHttpTest, UploadPackStreamsThePackInPieces) {
+  Publish(3);
+  served_ = 3;
+  GitHttpOptions options;
+  options.piece_bytes = 1024;
+  options.scratch_dir = tmp_.Sub("scratch");
+  GitHttpService streamed(
+      hub_dir_, [this] { return served_.load(); }, options);
+  HttpReply reply = streamed.Handle(UploadRequestFor("r3"), "/git-upload-pack");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  ASSERT_TRUE(reply.stream);
+  EXPECT_TRUE(Env::Default()->GetChildren(options.scratch_dir)->empty());
+  std::string body;
+  int pieces = 0;
+  for (;;) {
+    auto piece = reply.stream();
+    ASSERT_TRUE(piece.ok()) << piece.status().ToString();
+    if (piece->empty()) break;
+    EXPECT_LE(piece->size(), 1024u);
+    body += *piece;
+    ++pieces;
+  }
+  EXPECT_EQ(body.size(), reply.length);
+  EXPECT_GT(pieces, 10);  // forty records of 1 KB that do not compress much, and more
+  EXPECT_TRUE(body.starts_with(Pkt("NAK\n") + "PACK")) << body.substr(0, 20);
+}
+
+// At most two packs are built at once; a third request meanwhile gets 503 with Retry-After.
+TEST_F(GitHttpTest, AThirdConcurrentBuildIsToldToRetry) {
+  Publish(2);
+  served_ = 2;
+  std::mutex mu;
+  std::condition_variable cv;
+  int building = 0;
+  bool release = false;
+  GitHttpOptions options;
+  options.scratch_dir = tmp_.Sub("scratch");
+  options.on_build = [&] {
+    std::unique_lock<std::mutex> lock(mu);
+    ++building;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  };
+  GitHttpService busy(
+      hub_dir_, [this] { return served_.load(); }, options);
+  const HttpRequest request = UploadRequestFor("r2");
+  std::vector<int> statuses(2);
+  std::vector<std::thread> builders;
+  for (int i = 0; i < 2; ++i) {
+    builders.emplace_back(
+        [&, i] { statuses[i] = busy.Handle(request, "/git-upload-pack").status; });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return building == 2; });
+  }
+  HttpReply third = busy.Handle(request, "/git-upload-pack");
+  EXPECT_EQ(third.status, 503);
+  EXPECT_NE(std::find(third.headers.begin(), third.headers.end(),
+                      std::pair<std::string, std::string>{"Retry-After", "5"}),
+            third.headers.end());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  for (auto& t : builders) t.join();
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200}));
+  EXPECT_EQ(building, 2);
+  // The slots are free again.
+  EXPECT_EQ(busy.Handle(request, "/git-upload-pack").status, 200);
+}
+
+// A git bomb served over HTTP (trees nested 21 deep): the node refuses it by its cap.
+TEST_F(GitHttpTest, AGitBombIsRefused) {
+  std::string deep = "resources";
+  for (int i = 0; i < 20; ++i) deep += "/d";
+  auto head = hub_->Commit({{deep + "/x.json", "deep"}}, kPublisher, 1700000000, "bomb", "");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  ASSERT_TRUE(hub_->TagRelease(head->commit, 1, kPublisher, 1700000000, "bomb").ok());
+  served_ = 1;
+  catalogs::SignedRelease s;
+  s.release = "r1";
+  Status refused = FetchVerifiedRelease(mirror_dir_, url_, s, &fetcher_, {}).status();
+  EXPECT_EQ(refused.code(), StatusCode::kVerificationFailed) << refused.ToString();
+  EXPECT_NE(refused.message().find("trees nested deeper than 16"), std::string::npos);
+  EXPECT_TRUE(refused.remote());
 }
 
 }  // namespace

@@ -10,7 +10,6 @@
 #include "base/hex.h"
 #include "base/random.h"
 #include "base/sha256.h"
-#include "catalogs/git_transport.h"
 #include "catalogs/region_table.h"
 #include "catalogs/release.h"
 #include "catalogs/subscription.h"

@@ -3,7 +3,8 @@
 #include "base/bytes.h"
 #include "base/hex.h"
 #include "base/sha256.h"
-#include "catalogs/git_transport.h"
+#include "catalogs/git_fetch.h"
+#include "catalogs/release.h"
 #include "catalogs/subscription.h"
 #include "node/release_dir.h"
 #include "protocol/tuf_trusted_set.h"
@@ -17,8 +18,6 @@ namespace {
 
 namespace tuf = protocol::tuf;
 using replication::TargetInfo;
-
-constexpr uint64_t kMaxCatalogFetchBytes = 1ull << 30;
 
 // The catalog release a verified refresh names, with its manifest downloaded and checked
 // against the signed hash.
@@ -115,14 +114,11 @@ Result<std::optional<catalogs::ReleaseContent>> NodeSync::CatalogStep(const Refr
   auto got = replication::AskSources(
       sources_, env_,
       [&](size_t, const replication::Source& src) -> replication::SourceAnswer {
-        auto fetched =
-            catalogs::FetchCatalog(paths_.catalog, src.url + "/v1/catalog.git",
-                                   std::chrono::seconds(config_.stall_seconds * 4),
-                                   kMaxCatalogFetchBytes, catalogs::FetchTls{config_.tls_ca});
-        if (!fetched.ok()) {
-          Status s = fetched.status();
-          return {s.code() == StatusCode::kIOError ? s.AsLocal() : s.AsRemote()};
-        }
+        // Fetched into quarantine, verified against the signed release, and only then made
+        // part of the repository (catalogs/git_fetch.h); its errors say whose fault they are.
+        auto fetched = catalogs::FetchVerifiedRelease(
+            paths_.catalog, src.url + "/v1/catalog.git", meta.release, fetcher_);
+        if (!fetched.ok()) return {fetched.status()};
         auto read = read_local();
         if (!read.ok()) {
           // Not there: the source does not serve that release (yet). There but different:

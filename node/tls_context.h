@@ -1,8 +1,8 @@
 // TLS for the node's HTTP server and client (issue 5, docs/operators/node.md "TLS"): the
 // contexts built from PEM files, with errors that name the file and what is wrong with it,
 // and the handshake failures a client reports. OpenSSL's TLS API is reached through
-// Boost.Asio's ssl::context here (and, for the catalog's git fetch, in
-// catalogs/git_transport.cc) and nowhere else in node/.
+// Boost.Asio's ssl::context here and nowhere else (the catalog's git fetch goes through the
+// same HttpFetcher as every other request).
 //
 // Policy (threats.md):
 //   server  TLS 1.2 or 1.3 (children and, later, users' browsers on one port); the

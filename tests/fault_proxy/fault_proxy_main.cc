@@ -22,6 +22,7 @@
 #include "node/http_fetcher.h"
 #include "node/http_server.h"
 #include "tests/fault_proxy/faults.h"
+#include "tests/fault_proxy/git_lies.h"
 
 namespace tiersync::fault_proxy {
 namespace {
@@ -105,6 +106,15 @@ class Proxy : public node::HttpHandler {
     } else if (path.starts_with("/v1/targets/") && fault == Fault::kFlipTargets) {
       bytes = FlipOneByte(std::move(bytes));
       ++tampered_;
+    } else if (path.ends_with("/info/refs") && fault == Fault::kGitTagLie) {
+      bool rotated = false;
+      auto lie = RotateReleaseTags(AsChars(bytes), &rotated);
+      if (lie.ok()) bytes.assign(lie->begin(), lie->end());
+      tampered_ += rotated ? 1 : 0;
+    } else if (path.ends_with("/git-upload-pack") && fault == Fault::kGitBomb) {
+      auto bomb = ReplacePackWithBomb(AsChars(bytes), kGitBombBytes);
+      if (bomb.ok()) bytes.assign(bomb->begin(), bomb->end());
+      tampered_ += bomb.ok() ? 1 : 0;
     }
     HttpReply reply;
     reply.content_type = ContentTypeFor(path);

@@ -17,6 +17,8 @@ constexpr Named kFaults[] = {
     {Fault::kRollback, "rollback"},
     {Fault::kFreeze, "freeze"},
     {Fault::kDown, "down"},
+    {Fault::kGitTagLie, "git-tag-lie"},
+    {Fault::kGitBomb, "git-bomb"},
 };
 
 }  // namespace

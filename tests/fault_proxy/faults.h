@@ -14,6 +14,10 @@
 //   freeze          timestamp.json is the newest one relayed before the mode was set, for
 //                   ever (TUF's freeze attack: it expires, and newer releases are hidden)
 //   down            every request is answered 503
+//   git-tag-lie     the catalog's git advertisement names every release tag wrongly: r1 the
+//                   highest release's tag, each other rK r(K-1)'s (git_lies.h)
+//   git-bomb        the catalog's git pack is replaced by a zlib bomb: one blob that inflates
+//                   to 256 MiB of zeros (git_lies.h)
 #ifndef TIERSYNC_TESTS_FAULT_PROXY_FAULTS_H_
 #define TIERSYNC_TESTS_FAULT_PROXY_FAULTS_H_
 
@@ -29,7 +33,20 @@
 
 namespace tiersync::fault_proxy {
 
-enum class Fault { kPass, kFlipChunks, kFlipTargets, kWithholdChunks, kRollback, kFreeze, kDown };
+enum class Fault {
+  kPass,
+  kFlipChunks,
+  kFlipTargets,
+  kWithholdChunks,
+  kRollback,
+  kFreeze,
+  kDown,
+  kGitTagLie,
+  kGitBomb,
+};
+
+// What git-bomb's blob inflates to.
+inline constexpr uint64_t kGitBombBytes = 256ull << 20;
 
 // kInvalidArgument naming the accepted modes for anything else.
 Result<Fault> ParseFault(std::string_view name);

@@ -1,4 +1,4 @@
-#include "catalogs/git_transport.h"
+#include "catalogs/git_upload_pack.h"
 
 #include <gtest/gtest.h>
 
@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "base/env.h"
 #include "catalogs/git_catalog.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
@@ -53,7 +54,7 @@ std::string Request(const std::vector<std::string>& wants, const std::string& ca
   return out + (done ? Pkt("done\n") : "0000");
 }
 
-class GitTransportTest : public ::testing::Test {
+class GitUploadPackTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(GitCatalog::Init(dir_).ok());
@@ -82,6 +83,22 @@ class GitTransportTest : public ::testing::Test {
     }
   }
 
+  // The whole answer to `request`: the ACK/NAK lines, then the pack UploadPack wrote.
+  Result<std::string> Answer(std::string_view request, uint64_t max_release) {
+    const std::string path = tmp_.Sub("answer.pack");
+    Env::Default()->RemoveFile(path).IgnoreError();
+    TS_ASSIGN_OR_RETURN(UploadPackAnswer answer,
+                        UploadPack(Env::Default(), dir_, request, max_release, path));
+    if (answer.pack_bytes == 0) {
+      EXPECT_FALSE(Env::Default()->FileExists(path));  // a negotiation step writes nothing
+      return answer.head;
+    }
+    auto pack = ReadFileToBytes(Env::Default(), path, 1 << 30);
+    EXPECT_TRUE(pack.ok());
+    EXPECT_EQ(pack->size(), answer.pack_bytes);
+    return answer.head + std::string(pack->begin(), pack->end());
+  }
+
   std::string Git(std::vector<std::string> args) {
     args.insert(args.begin(), {kGit, "-C", dir_});
     testing::RunResult r = testing::RunProcess(args);
@@ -96,7 +113,7 @@ class GitTransportTest : public ::testing::Test {
   std::vector<std::string> tags_;     // [i] is the tag object of release i + 1
 };
 
-TEST_F(GitTransportTest, AdvertisesReleasesUpToTheServedOne) {
+TEST_F(GitUploadPackTest, AdvertisesReleasesUpToTheServedOne) {
   Publish(3);
   Git({"tag", "r4", commits_[2]});  // lightweight: not a release
   auto body = AdvertiseUploadPack(dir_, 2);
@@ -123,7 +140,7 @@ TEST_F(GitTransportTest, AdvertisesReleasesUpToTheServedOne) {
   EXPECT_EQ(body->find("r4"), std::string::npos);
 }
 
-TEST_F(GitTransportTest, AdvertisesAnEmptyRepositoryWithoutServedReleases) {
+TEST_F(GitUploadPackTest, AdvertisesAnEmptyRepositoryWithoutServedReleases) {
   const std::vector<std::string> empty = {
       "# service=git-upload-pack\n", "<flush>",
       std::string(40, '0') + " capabilities^{}" + std::string(1, '\0') + kCaps + "\n", "<flush>"};
@@ -137,23 +154,23 @@ TEST_F(GitTransportTest, AdvertisesAnEmptyRepositoryWithoutServedReleases) {
   EXPECT_EQ(AdvertiseUploadPack(tmp_.Sub("missing"), 1).status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(GitTransportTest, RefusesWantsThatAreNotAdvertised) {
+TEST_F(GitUploadPackTest, RefusesWantsThatAreNotAdvertised) {
   Publish(3);
   const std::string blob = *GitCatalog::BlobId("record 0 of release 1");
   for (const std::string& want : {commits_[2], tags_[2], blob}) {
-    auto r = UploadPack(dir_, Request({want}, "ofs-delta", {}, true), 2);
+    auto r = Answer(Request({want}, "ofs-delta", {}, true), 2);
     ASSERT_EQ(r.status().code(), StatusCode::kInvalidArgument) << want;
     EXPECT_NE(r.status().message().find("want " + want + " is not an advertised ref"),
               std::string::npos)
         << r.status().message();
   }
   // Peeled ids are advertised too.
-  EXPECT_TRUE(UploadPack(dir_, Request({commits_[0]}, "ofs-delta", {}, true), 2).ok());
-  EXPECT_EQ(UploadPack(dir_, Request({commits_[0]}, "ofs-delta", {}, true), 0).status().code(),
+  EXPECT_TRUE(Answer(Request({commits_[0]}, "ofs-delta", {}, true), 2).ok());
+  EXPECT_EQ(Answer(Request({commits_[0]}, "ofs-delta", {}, true), 0).status().code(),
             StatusCode::kInvalidArgument);
 }
 
-TEST_F(GitTransportTest, RefusesMalformedAndOversizeRequests) {
+TEST_F(GitUploadPackTest, RefusesMalformedAndOversizeRequests) {
   Publish(2);
   const std::string want = Pkt("want " + commits_[1] + " ofs-delta\n");
   const std::string have = Pkt("have " + commits_[0] + "\n");
@@ -188,7 +205,7 @@ TEST_F(GitTransportTest, RefusesMalformedAndOversizeRequests) {
       {Pkt("want " + commits_[1] + " multi_ack_detailed") + "0000" + Pkt("done"), "ofs-delta"},
   };
   for (const auto& [request, expected] : cases) {
-    auto r = UploadPack(dir_, request, 2);
+    auto r = Answer(request, 2);
     ASSERT_EQ(r.status().code(), StatusCode::kInvalidArgument) << request.substr(0, 80);
     EXPECT_NE(r.status().message().find(expected), std::string::npos)
         << r.status().message() << " / expected " << expected;
@@ -197,25 +214,24 @@ TEST_F(GitTransportTest, RefusesMalformedAndOversizeRequests) {
   many_wants.clear();
   for (int i = 0; i < 1000; ++i) many_wants += Pkt("want " + commits_[1] + (i ? "" : " ofs-delta"));
   many_haves.resize(10000 * have.size());
-  EXPECT_TRUE(UploadPack(dir_, many_wants + "0000" + many_haves + Pkt("done"), 2).ok());
+  EXPECT_TRUE(Answer(many_wants + "0000" + many_haves + Pkt("done"), 2).ok());
 }
 
-TEST_F(GitTransportTest, NegotiationStepWithoutDoneGetsOnlyNak) {
+TEST_F(GitUploadPackTest, NegotiationStepWithoutDoneGetsOnlyNak) {
   Publish(2);
   const std::string unknown(40, 'a');
-  auto r = UploadPack(dir_, Request({tags_[1], commits_[1]}, kCaps, {unknown}, false), 2);
+  auto r = Answer(Request({tags_[1], commits_[1]}, kCaps, {unknown}, false), 2);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(*r, "0008NAK\n");
-  r = UploadPack(dir_, Request({commits_[1]}, "ofs-delta", {unknown, commits_[0]}, false), 2);
+  r = Answer(Request({commits_[1]}, "ofs-delta", {unknown, commits_[0]}, false), 2);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, "0008NAK\n");  // no multi_ack mode: never an ACK
-  r = UploadPack(dir_, Request({commits_[1]}, kCaps, {unknown, commits_[0], commits_[0]}, false),
-                 2);
+  r = Answer(Request({commits_[1]}, kCaps, {unknown, commits_[0], commits_[0]}, false), 2);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, Pkt("ACK " + commits_[0] + " common\n") + "0008NAK\n");
 }
 
-TEST_F(GitTransportTest, DonePacksWhatTheClientLacks) {
+TEST_F(GitUploadPackTest, DonePacksWhatTheClientLacks) {
   Publish(2);
   const auto count = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {kGit, "-C", dir_, "rev-list", "--objects"});
@@ -224,15 +240,15 @@ TEST_F(GitTransportTest, DonePacksWhatTheClientLacks) {
     return static_cast<uint32_t>(std::count(r.out.begin(), r.out.end(), '\n'));
   };
 
-  auto full = UploadPack(dir_, Request({commits_[1], tags_[0], tags_[1]}, kCaps, {}, true), 2);
+  auto full = Answer(Request({commits_[1], tags_[0], tags_[1]}, kCaps, {}, true), 2);
   ASSERT_TRUE(full.ok()) << full.status().ToString();
   std::string pack;
   EXPECT_EQ(Lines(*full, &pack), std::vector<std::string>{"NAK\n"});
   ASSERT_TRUE(pack.starts_with("PACK"));
   EXPECT_EQ(PackObjects(pack), count({commits_[1]}) + 2);  // plus the two tags
 
-  auto part = UploadPack(
-      dir_, Request({tags_[1], commits_[1]}, kCaps, {std::string(40, 'b'), commits_[0]}, true), 2);
+  auto part =
+      Answer(Request({tags_[1], commits_[1]}, kCaps, {std::string(40, 'b'), commits_[0]}, true), 2);
   ASSERT_TRUE(part.ok()) << part.status().ToString();
   EXPECT_EQ(Lines(*part, &pack), (std::vector<std::string>{"ACK " + commits_[0] + " common\n",
                                                            "ACK " + commits_[0] + "\n"}));
@@ -246,7 +262,7 @@ TEST_F(GitTransportTest, DonePacksWhatTheClientLacks) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 
   // Without multi_ack_detailed: NAK, then the same pack.
-  part = UploadPack(dir_, Request({tags_[1], commits_[1]}, "ofs-delta", {commits_[0]}, true), 2);
+  part = Answer(Request({tags_[1], commits_[1]}, "ofs-delta", {commits_[0]}, true), 2);
   ASSERT_TRUE(part.ok());
   EXPECT_EQ(Lines(*part, &pack), std::vector<std::string>{"NAK\n"});
   EXPECT_EQ(PackObjects(pack), count({commits_[1], "^" + commits_[0]}) + 1);
