@@ -1,13 +1,13 @@
 #include "node/chunk_sources.h"
 
-#include <iostream>
-
-#include "base/bytes.h"
 #include "base/hex.h"
 #include "base/sha256.h"
 #include "protocol/chunk_batch.h"
 
 namespace tiersync::node {
+
+using replication::Source;
+using replication::SourceAnswer;
 
 StoreChunks::StoreChunks(const replication::ChunkStore* store, const protocol::ChunkIndex& index,
                          replication::ReadCheck check)
@@ -29,108 +29,87 @@ bool AllChunksPresent(const replication::ChunkStore& store, const protocol::Chun
   return true;
 }
 
-Result<FetchedIndex> FetchIndex(replication::Fetcher* fetcher,
-                                const std::vector<std::string>& sources,
-                                const protocol::ChunkId& index_id, uint64_t size,
-                                const Sha256Digest& sha256) {
-  Status last = NotFoundError("no source configured");
-  for (size_t s = 0; s < sources.size(); ++s) {
-    auto bytes = fetcher->Fetch(sources[s] + "/v1/indexes/" + ToHex(index_id),
-                                protocol::kMaxChunkIndexBytes);
-    if (!bytes.ok()) {
-      last = bytes.status().WithContext(sources[s]);
-      continue;
-    }
+Result<FetchedIndex> FetchIndex(const Upstream& up, const protocol::ChunkId& index_id,
+                                uint64_t size, const Sha256Digest& sha256) {
+  std::optional<FetchedIndex> got;
+  auto ask = [&](size_t, const Source& src) -> SourceAnswer {
+    auto bytes = up.fetcher->Fetch(src.url + "/v1/indexes/" + ToHex(index_id),
+                                   protocol::kMaxChunkIndexBytes);
+    if (!bytes.ok()) return {bytes.status().AsRemote()};
     if (Sha256(*bytes) != index_id) {
-      last = VerificationError(sources[s] + ": chunk index does not match its id");
-      continue;
+      return {VerificationError("chunk index " + ToHex(index_id) + " does not match its id")};
     }
     auto index = protocol::DecodeChunkIndex(*bytes);
     if (!index.ok() || index->file_size != size || index->file_sha256 != sha256) {
-      last = VerificationError(sources[s] + ": chunk index is not the catalog's file");
-      continue;
+      return {VerificationError("chunk index " + ToHex(index_id) + " is not the catalog's file")};
     }
-    return FetchedIndex{std::move(index).value(), std::move(bytes).value(), s};
-  }
-  return last;
+    const uint64_t n = bytes->size();
+    got = FetchedIndex{std::move(index).value(), std::move(bytes).value(), src.url};
+    return {Status::Ok(), n};
+  };
+  auto asked = replication::AskSources(up.sources, up.env, ask, up.rejected);
+  if (!asked.ok()) return asked.status();
+  return std::move(*got);
 }
 
-UpstreamChunks::UpstreamChunks(replication::Fetcher* fetcher, std::vector<std::string> sources,
-                               size_t first, protocol::ChunkIndex index,
-                               std::unique_ptr<FileCache::Writer> writer)
-    : fetcher_(fetcher),
-      sources_(std::move(sources)),
-      current_(first),
-      index_(std::move(index)),
-      writer_(std::move(writer)) {}
-
-// Asks `source` for chunks first.. (up to a batch) and keeps those that check out.
-Status UpstreamChunks::FetchFrom(size_t source, size_t first) {
-  std::vector<protocol::ChunkId> ids;
-  size_t bytes = 0;
-  for (size_t i = first; i < index_.chunks.size() && ids.size() < kProxyBatchChunks &&
-                         (ids.empty() || bytes + index_.chunks[i].size <= kProxyBatchBytes);
-       ++i) {
-    ids.push_back(index_.chunks[i].id);
-    bytes += index_.chunks[i].size;
-  }
-  std::vector<uint8_t> request = protocol::EncodeBatchRequest(ids);
-  TS_ASSIGN_OR_RETURN(auto body, fetcher_->Post(sources_[source] + "/v1/chunks/batch",
-                                                "application/x-tiersync-chunk-ids", request,
-                                                protocol::kMaxBatchResponseBytes + (1 << 20)));
-  TS_ASSIGN_OR_RETURN(auto frames, protocol::DecodeBatchResponse(body, ids));
-  for (size_t k = 0; k < frames.size(); ++k) {
-    const auto& f = frames[k];
-    if (f.kind != protocol::BatchFrameKind::kChunk) continue;
-    if (f.bytes.size() != index_.chunks[first + k].size || Sha256(f.bytes) != f.id) {
-      return VerificationError(sources_[source] + ": chunk " + ToHex(f.id) +
-                               " does not match its id");
+std::vector<size_t> PlanBatch(const protocol::ChunkIndex& index, size_t first, size_t want_last,
+                              bool sequential, const std::function<bool(size_t)>& taken) {
+  std::vector<size_t> batch{first};
+  uint64_t bytes = index.chunks[first].size, ahead = 0;
+  for (size_t j = first + 1; j < index.chunks.size() && batch.size() < kProxyBatchChunks; ++j) {
+    const uint32_t size = index.chunks[j].size;
+    if (taken(j) || bytes + size > kProxyBatchBytes) break;
+    if (j > want_last) {
+      if (!sequential || ahead + size > kReadAheadBytes) break;
+      ahead += size;
     }
-    buffered_[first + k].assign(f.bytes.begin(), f.bytes.end());
+    batch.push_back(j);
+    bytes += size;
   }
-  if (!buffered_.count(first)) return NotFoundError(sources_[source] + " lacks the chunk");
-  return Status::Ok();
+  return batch;
 }
 
-Result<std::vector<uint8_t>> UpstreamChunks::Read(size_t i) {
-  if (i >= index_.chunks.size()) return InvalidArgumentError("no such chunk");
-  buffered_.erase(buffered_.begin(), buffered_.lower_bound(i));  // bound what is held
-  if (!buffered_.count(i)) {
-    Status last = NotFoundError("no source has the chunk");
-    bool got = false;
-    for (size_t tried = 0; tried < sources_.size() && !got; ++tried) {
-      const size_t s = (current_ + tried) % sources_.size();
-      Status st = FetchFrom(s, i);
-      if (st.ok()) {
-        current_ = s;
-        got = true;
-      } else {
-        last = st;
+Result<std::map<size_t, std::vector<uint8_t>>> FetchChunks(const Upstream& up,
+                                                           const protocol::ChunkIndex& index,
+                                                           const std::vector<size_t>& wanted) {
+  std::map<size_t, std::vector<uint8_t>> got;
+  // Asks one source for what the sources before it did not give.
+  auto ask = [&](size_t, const Source& src) -> SourceAnswer {
+    std::vector<size_t> numbers;
+    std::vector<protocol::ChunkId> ids;
+    for (size_t i : wanted) {
+      if (got.count(i)) continue;
+      numbers.push_back(i);
+      ids.push_back(index.chunks[i].id);
+    }
+    auto body = up.fetcher->Post(src.url + "/v1/chunks/batch", protocol::kBatchRequestType,
+                                 protocol::EncodeBatchRequest(ids),
+                                 protocol::kMaxBatchResponseBytes + (1 << 20));
+    if (!body.ok()) return {body.status().AsRemote()};
+    auto frames = protocol::DecodeBatchResponse(*body, ids);
+    if (!frames.ok()) return {frames.status().AsRemote()};
+    SourceAnswer answer;
+    for (size_t k = 0; k < frames->size(); ++k) {
+      const protocol::BatchFrame& f = (*frames)[k];
+      if (f.kind != protocol::BatchFrameKind::kChunk) {
+        ++answer.lacked;  // absent, or not sent (the server's cap): ask the next source
+        continue;
       }
+      if (f.bytes.size() != index.chunks[numbers[k]].size || Sha256(f.bytes) != f.id) {
+        answer.status = VerificationError("chunk " + ToHex(f.id) + " does not match its id");
+        return answer;  // the chunks checked before it are kept, and credited
+      }
+      got[numbers[k]].assign(f.bytes.begin(), f.bytes.end());
+      answer.bytes += f.bytes.size();
     }
-    if (!got) {
-      writer_.reset();
-      std::cerr << "tiersync node: proxy: " << last.ToString() << std::endl;
-      return last;
-    }
+    return answer;
+  };
+  auto asked = replication::AskSources(up.sources, up.env, ask, up.rejected);
+  if (!got.count(wanted.front())) {
+    return asked.ok() ? NotFoundError("no source has chunk " + std::to_string(wanted.front()))
+                      : asked.status();
   }
-  std::vector<uint8_t> chunk = std::move(buffered_[i]);
-  buffered_.erase(i);
-  if (writer_) {
-    if (i == next_write_ && writer_->Append(AsChars(chunk)).ok()) {
-      ++next_write_;
-    } else {
-      writer_.reset();  // not read in order from the start (a range), or the disk refused
-    }
-  }
-  return chunk;
-}
-
-void UpstreamChunks::Finished() {
-  if (!writer_ || next_write_ != index_.chunks.size()) return;
-  Status s = writer_->Commit();
-  if (!s.ok()) std::cerr << "tiersync node: proxy cache: " << s.ToString() << std::endl;
-  writer_.reset();
+  return got;
 }
 
 }  // namespace tiersync::node

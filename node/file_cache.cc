@@ -49,63 +49,16 @@ class CachedChunks : public ChunkSource {
   std::vector<Chunk> chunks_;
 };
 
-std::atomic<uint64_t> tmp_counter{0};
-
 }  // namespace
-
-class FileCache::FileWriter : public FileCache::Writer {
- public:
-  FileWriter(std::shared_ptr<FileCache> cache, protocol::ChunkIndex index,
-             std::vector<uint8_t> index_bytes, std::unique_ptr<WritableFile> out, std::string tmp)
-      : cache_(std::move(cache)),
-        index_(std::move(index)),
-        index_bytes_(std::move(index_bytes)),
-        out_(std::move(out)),
-        tmp_(std::move(tmp)) {}
-  ~FileWriter() override {
-    if (!committed_) {
-      if (out_) out_->Close().IgnoreError();
-      cache_->env_->RemoveFile(tmp_).IgnoreError();
-    }
-  }
-  Status Append(std::string_view chunk) override {
-    hasher_.Update(AsBytes(chunk));
-    size_ += chunk.size();
-    return out_->Append(AsBytes(chunk));
-  }
-  Status Commit() override {
-    if (size_ != index_.file_size || hasher_.Finish() != index_.file_sha256) {
-      return CorruptionError("proxied file does not match its chunk index");
-    }
-    TS_RETURN_IF_ERROR(out_->Sync());
-    TS_RETURN_IF_ERROR(out_->Close());
-    out_.reset();
-    const std::string path = cache_->PathOf(index_.file_sha256);
-    TS_RETURN_IF_ERROR(WriteFileAtomically(cache_->env_, path + ".idx", index_bytes_));
-    TS_RETURN_IF_ERROR(cache_->env_->RenameFile(tmp_, path));
-    TS_RETURN_IF_ERROR(cache_->env_->SyncDir(cache_->dir_));
-    committed_ = true;
-    cache_->Add(index_.file_sha256, size_);
-    return Status::Ok();
-  }
-
- private:
-  std::shared_ptr<FileCache> cache_;
-  protocol::ChunkIndex index_;
-  std::vector<uint8_t> index_bytes_;
-  std::unique_ptr<WritableFile> out_;
-  std::string tmp_;
-  Sha256Hasher hasher_;
-  uint64_t size_ = 0;
-  bool committed_ = false;
-};
 
 Result<std::shared_ptr<FileCache>> FileCache::Open(Env* env, std::string dir, uint64_t quota) {
   auto cache = std::make_shared<FileCache>(env, dir, quota);
-  TS_RETURN_IF_ERROR(CreateDirs(env, JoinPath(dir, "tmp")));
-  if (auto tmp = env->GetChildren(JoinPath(dir, "tmp")); tmp.ok()) {
-    for (const auto& name : *tmp)
-      env->RemoveFile(JoinPath(JoinPath(dir, "tmp"), name)).IgnoreError();
+  for (const char* sub : {"tmp", "partial"}) {  // their chunk maps were in memory
+    const std::string path = JoinPath(dir, sub);
+    TS_RETURN_IF_ERROR(CreateDirs(env, path));
+    if (auto names = env->GetChildren(path); names.ok()) {
+      for (const auto& name : *names) env->RemoveFile(JoinPath(path, name)).IgnoreError();
+    }
   }
   TS_ASSIGN_OR_RETURN(auto names, env->GetChildren(dir));
   // Oldest first, so each Add() puts the newer in front.
@@ -129,6 +82,12 @@ Result<std::shared_ptr<FileCache>> FileCache::Open(Env* env, std::string dir, ui
 std::string FileCache::PathOf(const Sha256Digest& sha256) const {
   return JoinPath(dir_, ToHex(sha256));
 }
+std::string FileCache::PartialPathOf(const Sha256Digest& sha256) const {
+  return JoinPath(JoinPath(dir_, "partial"), ToHex(sha256));
+}
+std::string FileCache::TmpPathOf(const Sha256Digest& sha256) const {
+  return JoinPath(JoinPath(dir_, "tmp"), ToHex(sha256));
+}
 
 void FileCache::Add(const Sha256Digest& sha256, uint64_t size) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -138,34 +97,53 @@ void FileCache::Add(const Sha256Digest& sha256, uint64_t size) {
     files_.erase(it);
   }
   lru_.push_front(sha256);
-  files_[sha256] = Slot{size, lru_.begin()};
+  files_[sha256] = Slot{size, lru_.begin(), nullptr};
   bytes_ += size;
-  EvictLocked();
+  EvictLocked(&sha256, 0);
 }
 
-void FileCache::EvictLocked() {
-  while (bytes_ > quota_ && !lru_.empty()) {
-    const Sha256Digest victim = lru_.back();
-    lru_.pop_back();
-    auto it = files_.find(victim);
-    bytes_ -= it->second.size;
-    files_.erase(it);
+bool FileCache::EvictLocked(const Sha256Digest* keep, uint64_t need) {
+  auto next = lru_.end();  // the entry after the next candidate (list erase keeps it valid)
+  while (bytes_ + need > quota_ && next != lru_.begin()) {
+    auto victim = std::prev(next);
+    if (keep != nullptr && *victim == *keep) {
+      next = victim;
+      continue;
+    }
+    RemoveLocked(Sha256Digest(*victim));
     ++evicted_;
-    env_->RemoveFile(PathOf(victim)).IgnoreError();  // open readers keep their copy
-    env_->RemoveFile(PathOf(victim) + ".idx").IgnoreError();
   }
+  return bytes_ + need <= quota_;
+}
+
+// Open readers keep their copy (the file system keeps an open file's bytes).
+void FileCache::RemoveLocked(const Sha256Digest& sha256) {
+  auto it = files_.find(sha256);
+  if (it == files_.end()) return;
+  lru_.erase(it->second.pos);
+  bytes_ -= it->second.size;
+  if (it->second.partial) {
+    it->second.partial->Kill();
+    env_->RemoveFile(PartialPathOf(sha256)).IgnoreError();
+    env_->RemoveFile(TmpPathOf(sha256)).IgnoreError();
+  } else {
+    env_->RemoveFile(PathOf(sha256)).IgnoreError();
+    env_->RemoveFile(PathOf(sha256) + ".idx").IgnoreError();
+  }
+  files_.erase(it);
 }
 
 bool FileCache::Contains(const Sha256Digest& sha256) {
   std::lock_guard<std::mutex> lock(mu_);
-  return files_.count(sha256) > 0;
+  auto it = files_.find(sha256);
+  return it != files_.end() && !it->second.partial;
 }
 
 std::optional<FileCache::Entry> FileCache::Find(const Sha256Digest& sha256) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = files_.find(sha256);
-    if (it == files_.end()) return std::nullopt;
+    if (it == files_.end() || it->second.partial) return std::nullopt;
     lru_.splice(lru_.begin(), lru_, it->second.pos);
   }
   const std::string path = PathOf(sha256);
@@ -182,34 +160,99 @@ std::optional<FileCache::Entry> FileCache::Find(const Sha256Digest& sha256) {
   return e;
 }
 
-std::unique_ptr<FileCache::Writer> FileCache::Create(const protocol::ChunkIndex& index,
-                                                     std::vector<uint8_t> index_bytes) {
-  if (quota_ == 0 || index.file_size > quota_ || Contains(index.file_sha256)) return nullptr;
-  const std::string tmp = JoinPath(JoinPath(dir_, "tmp"),
-                                   ToHex(index.file_sha256) + "." + std::to_string(++tmp_counter));
-  auto out = env_->NewWritableFile(tmp);
+std::shared_ptr<FileCache::Partial> FileCache::OpenPartial(const protocol::ChunkIndex& index,
+                                                           std::vector<uint8_t> index_bytes) {
+  const Sha256Digest& sha = index.file_sha256;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = files_.find(sha); it != files_.end()) {
+    if (!it->second.partial) return nullptr;  // whole already
+    lru_.splice(lru_.begin(), lru_, it->second.pos);
+    return it->second.partial;
+  }
+  if (quota_ == 0 || index.file_size > quota_) return nullptr;
+  auto out = env_->NewWritableFile(PartialPathOf(sha));
   if (!out.ok()) return nullptr;
-  return std::make_unique<FileWriter>(shared_from_this(), index, std::move(index_bytes),
-                                      std::move(out).value(), tmp);
+  auto in = env_->NewRandomAccessFile(PartialPathOf(sha));
+  if (!in.ok()) {
+    env_->RemoveFile(PartialPathOf(sha)).IgnoreError();
+    return nullptr;
+  }
+  auto partial = std::make_shared<Partial>(weak_from_this(), index, std::move(index_bytes),
+                                           std::move(out).value(), std::move(in).value());
+  lru_.push_front(sha);
+  files_[sha] = Slot{0, lru_.begin(), partial};
+  return partial;
+}
+
+std::shared_ptr<FileCache::Partial> FileCache::FindPartial(const Sha256Digest& sha256) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(sha256);
+  if (it == files_.end() || !it->second.partial) return nullptr;
+  lru_.splice(lru_.begin(), lru_, it->second.pos);
+  return it->second.partial;
+}
+
+bool FileCache::Reserve(const Sha256Digest& sha256, uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(sha256);
+  if (it == files_.end() || !it->second.partial) return false;  // evicted
+  if (!EvictLocked(&sha256, bytes)) return false;
+  it->second.size += bytes;
+  bytes_ += bytes;
+  lru_.splice(lru_.begin(), lru_, it->second.pos);
+  return true;
+}
+
+void FileCache::Unreserve(const Sha256Digest& sha256, uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(sha256);
+  if (it == files_.end() || !it->second.partial) return;  // evicted: already uncounted
+  it->second.size -= bytes;
+  bytes_ -= bytes;
+}
+
+void FileCache::Promote(const Sha256Digest& sha256, uint64_t size) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = files_.find(sha256); it != files_.end() && it->second.partial) {
+      lru_.erase(it->second.pos);
+      bytes_ -= it->second.size;
+      files_.erase(it);
+    }
+  }
+  Add(sha256, size);
+}
+
+void FileCache::ForgetPartial(const Sha256Digest& sha256) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(sha256);
+  if (it != files_.end() && it->second.partial) RemoveLocked(sha256);
 }
 
 void FileCache::Drop(const Sha256Digest& sha256) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = files_.find(sha256);
-    if (it == files_.end()) return;
-    lru_.erase(it->second.pos);
-    bytes_ -= it->second.size;
-    files_.erase(it);
-    ++damaged_;
-  }
-  env_->RemoveFile(PathOf(sha256)).IgnoreError();
-  env_->RemoveFile(PathOf(sha256) + ".idx").IgnoreError();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(sha256);
+  if (it == files_.end() || it->second.partial) return;
+  RemoveLocked(sha256);
+  ++damaged_;
 }
 
 FileCache::Stats FileCache::stats() {
   std::lock_guard<std::mutex> lock(mu_);
-  return {files_.size(), bytes_, quota_, evicted_, damaged_};
+  Stats s;
+  s.bytes = bytes_;
+  s.quota = quota_;
+  s.evicted = evicted_;
+  s.dropped_damaged = damaged_;
+  for (const auto& [sha, slot] : files_) {
+    if (slot.partial) {
+      ++s.partial_files;
+      s.partial_bytes += slot.size;
+    } else {
+      ++s.files;
+    }
+  }
+  return s;
 }
 
 }  // namespace tiersync::node

@@ -48,10 +48,10 @@ class Body {
           Advance();
           continue;
         }
+        source_->Want(s.range.first, s.range.last);
       }
       // Bytes [pos_, s.range.last] of the file, from the chunk holding pos_.
-      const size_t i = static_cast<size_t>(
-          std::upper_bound(offsets_.begin(), offsets_.end(), pos_) - offsets_.begin() - 1);
+      const size_t i = ChunkAt(pos_);
       if (i != chunk_no_) {
         TS_ASSIGN_OR_RETURN(chunk_, source_->Read(i));
         if (chunk_.size() != index_.chunks[i].size) {
@@ -77,6 +77,11 @@ class Body {
   }
 
  private:
+  // The chunk that holds byte `at` of the file.
+  size_t ChunkAt(uint64_t at) const {
+    return static_cast<size_t>(std::upper_bound(offsets_.begin(), offsets_.end(), at) -
+                               offsets_.begin() - 1);
+  }
   void Advance() {
     ++seg_;
     literal_done_ = false;

@@ -31,6 +31,10 @@ class ChunkSource {
   virtual ~ChunkSource() = default;
   // Chunk `i` of the file's index, checked; an error stops the reply.
   virtual Result<std::vector<uint8_t>> Read(size_t i) = 0;
+  // Says that the reply is about to read the chunks that hold bytes `first`..`last`
+  // (inclusive) of the file, in order: one requested range. A source that fetches may ask for
+  // them together and for nothing beyond them.
+  virtual void Want(uint64_t first, uint64_t last) {}
   // Called once after the last byte of a reply has been produced.
   virtual void Finished() {}
 };

@@ -35,9 +35,11 @@ class MemoryChunks : public ChunkSource {
     return std::vector<uint8_t>(chunks.at(i).begin(), chunks.at(i).end());
   }
   void Finished() override { finished = true; }
+  void Want(uint64_t first, uint64_t last) override { wanted.push_back({first, last}); }
 
   std::vector<std::string> chunks;
   std::string whole;
+  std::vector<std::pair<uint64_t, uint64_t>> wanted;  // Want() calls, in order
   int reads = 0;
   int fail_at = -1;
   bool finished = false;
@@ -124,6 +126,22 @@ TEST_F(FileReplyTest, MultipleRangesMakeAMultipartBody) {
   EXPECT_NE(body.find("Content-Range: bytes 2000000-2000009/"), std::string::npos);
   EXPECT_TRUE(body.ends_with("\r\n--" + boundary + "--\r\n"));
   EXPECT_EQ(Header(r, "Content-Range"), "");
+}
+
+// A source that fetches learns which bytes each range needs before it reads them.
+TEST_F(FileReplyTest, TheSourceIsToldTheRangesBeforeReadingThem) {
+  using Wanted = std::vector<std::pair<uint64_t, uint64_t>>;
+  HttpReply one = Reply(Get({{"range", "bytes=99990-170010"}}));
+  Drain(one);
+  EXPECT_EQ(chunks_->wanted, (Wanted{{99990, 170010}}));
+  chunks_->wanted.clear();
+  HttpReply several = Reply(Get({{"range", "bytes=500-599,0-99,50-149,2000000-2000009"}}));
+  Drain(several);
+  EXPECT_EQ(chunks_->wanted, (Wanted{{0, 149}, {500, 599}, {2000000, 2000009}}));
+  chunks_->wanted.clear();
+  HttpReply whole = Reply(Get());
+  Drain(whole);
+  EXPECT_EQ(chunks_->wanted, (Wanted{{0, chunks_->whole.size() - 1}}));
 }
 
 TEST_F(FileReplyTest, UnsatisfiableRangeIs416) {

@@ -107,9 +107,9 @@ struct NodeServer::Impl : public HttpHandler {
   std::unique_ptr<RepositoryService> repo;
   std::unique_ptr<GitHttpService> git;
   std::unique_ptr<HttpFetcher> user_fetcher;  // the miss policy and /v1/resolve: short timeouts
-  std::unique_ptr<UserApi> users;
   std::unique_ptr<ChildReports> children;
   std::unique_ptr<SyncRunner> sync;
+  std::unique_ptr<UserApi> users;  // after sync: its miss threads report rejections to it
   std::unique_ptr<PushListener> push;
   ReleaseNotifier notifier;
   std::unique_ptr<HttpServer> server;
@@ -246,14 +246,19 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   user_options.stall_timeout = std::chrono::seconds(std::min(impl->config.stall_seconds, 5));
   user_options.min_bytes_per_second = 0;
   impl->user_fetcher = std::make_unique<HttpFetcher>(user_options);
-  impl->users = std::make_unique<UserApi>(impl->env, impl->paths, impl->config, impl->store.get(),
-                                          impl->user_fetcher.get());
-  TS_RETURN_IF_ERROR(impl->users->Open());
   impl->children = std::make_unique<ChildReports>(impl->env, impl->paths);
   impl->children->Load();
   impl->sync =
       std::make_unique<SyncRunner>(impl->env, impl->paths, impl->config, impl->store.get(),
                                    impl->fetcher.get(), impl->policy.get(), impl->children.get());
+  // Users' misses ask the same sources through the same policy; what they reject is reported
+  // beside the sync's rejections.
+  impl->users = std::make_unique<UserApi>(
+      impl->env, impl->paths, impl->config, impl->store.get(), impl->user_fetcher.get(),
+      impl->policy.get(), [sync = impl->sync.get()](const std::string& what) {
+        sync->Rejected("users' miss: " + what);
+      });
+  TS_RETURN_IF_ERROR(impl->users->Open());
   Impl* raw = impl.get();
   impl->sync->SetExtraStatus([raw] { return raw->ExtraStatus(); });
   impl->git = std::make_unique<GitHttpService>(impl->paths.catalog,

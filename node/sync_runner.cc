@@ -70,6 +70,15 @@ catalogs::RolledUp SyncRunner::Rules() const {
   return catalogs::RollUp(config_.subscription, subtree);
 }
 
+void SyncRunner::Rejected(const std::string& what) {
+  Log("REJECTED " + what);
+  std::lock_guard<std::mutex> l(mu_);
+  rejections_.push_back(what);
+  if (rejections_.size() > kRecentRejections) {
+    rejections_.erase(rejections_.begin(), rejections_.end() - kRecentRejections);
+  }
+}
+
 std::optional<ServedRelease> SyncRunner::current() const {
   std::lock_guard<std::mutex> l(mu_);
   return current_;

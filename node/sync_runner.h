@@ -47,6 +47,10 @@ class SyncRunner {
   // This node's subscription rolled up with its children's: what it plans for and reports.
   catalogs::RolledUp Rules() const;
 
+  // Records an answer that failed verification outside the sync (a users' miss): logged and
+  // listed among the recent rejections.
+  void Rejected(const std::string& what);
+
   // The release served (from CURRENT at construction, then each switch).
   std::optional<ServedRelease> current() const;
   int consecutive_failures() const;

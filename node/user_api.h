@@ -1,7 +1,9 @@
 // UserApi: what a node serves its region's teachers and students (docs/serving.md): the
-// catalog of the served release (browse, search, detail), files with ranges and conditional
-// requests, the miss policy (proxy through the sources with a cache, or redirect to the
-// nearest tier that holds the file), /v1/resolve, usage counting, and the web UI.
+// catalog of the served release (browse, search, detail: node/user_catalog_api.h), files with
+// ranges and conditional requests, the miss policy (proxy through the sources with a cache:
+// node/miss_proxy.h, or redirect to the nearest tier that holds the file) and /v1/resolve
+// (node/user_files_api.h), usage counting (node/usage_counter.h), and the web UI. This class
+// routes requests to them and keeps the served release's snapshot.
 //
 // Threading: Handle() is called concurrently from the server's workers. SetRelease() (the sync
 // thread, after a switch) builds the new catalog index and local-file set off to the side and
@@ -13,7 +15,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "base/env.h"
 #include "node/http_server.h"
@@ -21,18 +22,24 @@
 #include "node/node_dir.h"
 #include "replication/chunk_store.h"
 #include "replication/fetcher.h"
+#include "replication/source_policy.h"
+#include "replication/source_walk.h"
 
 namespace tiersync::node {
 
 class UserApi {
  public:
   // Nothing is owned; all must outlive the UserApi. `fetcher` is used for the miss policy and
-  // /v1/resolve (short timeouts).
+  // /v1/resolve (short timeouts). `sources` is the node's SourcePolicy, shared with the sync:
+  // misses ask the tiers above in its order and record every answer in it. `rejected` (may be
+  // empty) hears of every answer that failed verification ("<source name>: <reason>").
   UserApi(Env* env, const NodePaths& paths, const NodeConfig& config,
-          const replication::ChunkStore* store, replication::Fetcher* fetcher);
+          const replication::ChunkStore* store, replication::Fetcher* fetcher,
+          replication::SourcePolicy* sources, replication::RejectionSink rejected = nullptr);
   ~UserApi();  // writes the usage counts
 
-  // Opens the proxy cache and reads the usage counts of the last days. Starts the usage writer.
+  // Opens the proxy cache and reads the usage counts of the last days. Starts the usage writer
+  // and the miss path's threads.
   Status Open();
 
   // Serves release directory `release_dir` (a name under releases/) from now on: reads and
@@ -52,8 +59,7 @@ class UserApi {
   struct Impl;
 
  private:
-  std::shared_ptr<Impl> impl_;
-  std::thread flusher_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace tiersync::node
