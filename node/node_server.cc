@@ -253,11 +253,11 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
                                    impl->fetcher.get(), impl->policy.get(), impl->children.get());
   // Users' misses ask the same sources through the same policy; what they reject is reported
   // beside the sync's rejections.
-  impl->users = std::make_unique<UserApi>(
-      impl->env, impl->paths, impl->config, impl->store.get(), impl->user_fetcher.get(),
-      impl->policy.get(), [sync = impl->sync.get()](const std::string& what) {
-        sync->Rejected("users' miss: " + what);
-      });
+  impl->users = std::make_unique<UserApi>(impl->env, impl->paths, impl->config, impl->store.get(),
+                                          impl->user_fetcher.get(), impl->policy.get(),
+                                          [sync = impl->sync.get()](const std::string& what) {
+                                            sync->Rejected("users' miss: " + what);
+                                          });
   TS_RETURN_IF_ERROR(impl->users->Open());
   Impl* raw = impl.get();
   impl->sync->SetExtraStatus([raw] { return raw->ExtraStatus(); });

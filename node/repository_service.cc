@@ -145,23 +145,23 @@ MetricsText RepositoryService::Metrics() {
             std::move(requests));
   m.Counter("tiersync_http_response_bytes_total", "Response body bytes produced, by endpoint.",
             std::move(bytes));
-  std::optional<replication::StoreStats> stats;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    const uint64_t now = env_->MonotonicMicros();
-    if (!store_stats_ || now - store_stats_at_us_ > kStoreStatsSeconds * 1'000'000) {
-      if (auto fresh = store_->Stats(); fresh.ok()) store_stats_ = *fresh;
-      store_stats_at_us_ = now;
-    }
-    stats = store_stats_;
-  }
-  if (stats) {
+  if (auto stats = CachedStoreStats()) {
     m.Gauge("tiersync_store_chunks", "Chunks in the node's chunk store.",
             {{{}, double(stats->chunks)}});
     m.Gauge("tiersync_store_stored_bytes", "Bytes the chunk store's payloads take.",
             {{{}, double(stats->stored_bytes)}});
   }
   return m;
+}
+
+std::optional<replication::StoreStats> RepositoryService::CachedStoreStats() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t now = env_->MonotonicMicros();
+  if (!store_stats_ || now - store_stats_at_us_ > kStoreStatsSeconds * 1'000'000) {
+    if (auto fresh = store_->Stats(); fresh.ok()) store_stats_ = *fresh;
+    store_stats_at_us_ = now;
+  }
+  return store_stats_;
 }
 
 HttpReply MetricsReply(const MetricsText& metrics) {
@@ -335,21 +335,18 @@ HttpReply RepositoryService::Status() {
   Refresh();
   nlohmann::json j;
   {
+    // What the release fixes was read once, when its timestamp changed (Refresh).
     std::lock_guard<std::mutex> lock(mu_);
     j["served_from_chunks"] = chunked_.size();
     if (!refresh_error_.empty()) j["metadata_error"] = refresh_error_;
+    if (root_version_ > 0) j["root_version"] = root_version_;
+    if (targets_version_ > 0) j["targets_version"] = targets_version_;
   }
-  auto stats = store_->Stats();
-  if (stats.ok()) {
+  if (auto stats = CachedStoreStats()) {
     j["store"] = {{"chunks", stats->chunks},
                   {"chunk_indexes", stats->chunk_indexes},
                   {"raw_bytes", stats->raw_bytes},
                   {"stored_bytes", stats->stored_bytes}};
-  }
-  auto repo = replication::TufRepository::Open(env_, TufDir());
-  if (repo.ok()) {
-    j["root_version"] = repo->root().version;
-    if (auto top = repo->targets("targets"); top.ok()) j["targets_version"] = (*top)->version;
   }
   HttpReply r = HttpReply::Json(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   r.headers.emplace_back("Cache-Control", "no-cache");
@@ -389,6 +386,9 @@ void RepositoryService::Refresh() {
   }
   chunked_ = std::move(chunked);
   first_root_version_ = repo->first_root_version();
+  root_version_ = repo->root().version;
+  auto top = repo->targets("targets");
+  targets_version_ = top.ok() ? (*top)->version : 0;
   timestamp_stat_ = *stat;
   refresh_error_.clear();
 }

@@ -72,6 +72,8 @@ class RepositoryService : public HttpHandler {
   HttpReply Batch(const HttpRequest& request);
   HttpReply Index(std::string_view hex);
   HttpReply Status();
+  // The store's statistics, counted at most every kStoreStatsSeconds.
+  std::optional<replication::StoreStats> CachedStoreStats();
   // Rebuilds the consistent-snapshot name -> chunk index map if timestamp.json changed.
   void Refresh();
 
@@ -86,7 +88,8 @@ class RepositoryService : public HttpHandler {
   std::string refresh_error_;
   std::optional<replication::StoreStats> store_stats_;  // guarded by mu_
   uint64_t store_stats_at_us_ = 0;
-  uint64_t first_root_version_ = 0;  // of the repository last read by Refresh()
+  uint64_t root_version_ = 0, targets_version_ = 0;  // of the repository last Refresh()ed
+  uint64_t first_root_version_ = 0;                  // of the repository last read by Refresh()
   // Shared with streamed bodies, which outlive Handle().
   struct Counters {
     std::mutex mu;
