@@ -1,9 +1,12 @@
 // HttpServer: the node's HTTP/1.1 server (Boost.Beast over Asio): one io_context, one thin
-// coroutine per connection, every wait bounded (threats.md: TLS handshake deadline, header
-// deadline, keep-alive idle timeout, per-write deadline, header and body size caps,
-// connection cap). It speaks GET, HEAD and POST; only POST may carry a body (at most
-// max_body_bytes, read within the header deadline), and a request with both Content-Length
-// and Transfer-Encoding is refused.
+// coroutine per connection, every wait bounded (threats.md, docs/protocol.md "Limits"): TLS
+// handshake deadline; one deadline for the whole request head (from accept, or from the end of
+// the previous response), however slowly it trickles in; progress-based writes (a write fails
+// only when no byte moved for stall_timeout or the client reads slower than
+// min_write_bytes_per_second after write_grace); header and body size caps; a connection cap,
+// a per-address cap and a reserve of connections for child-node endpoints. It speaks GET, HEAD
+// and POST; only POST may carry a body (at most max_body_bytes, read within the header
+// deadline), and a request with both Content-Length and Transfer-Encoding is refused.
 //
 // HTTP or HTTPS: with UseTls() every connection must start with a TLS handshake (TLS 1.2+,
 // within handshake_timeout); one that starts in plain HTTP gets a plain "400 this port
@@ -12,11 +15,14 @@
 //
 // Threading: one io thread moves the bytes; the handler and the pieces of a streamed body run
 // on a pool of ServerLimits::worker_threads threads, so a slow request (a git pack, a chunk
-// batch, a piece read from disk) does not hold up the others. Handlers are called
-// concurrently and must be thread-safe. A response body may be streamed in pieces, each
-// produced (on a worker) when the previous one was sent.
+// batch, a piece read from disk) does not hold up the others; the pieces of an upstream reply
+// (HttpReply::upstream) run on a pool of their own. Handlers are called concurrently and must
+// be thread-safe. A response body may be streamed in pieces, each produced when the previous
+// one was sent.
 // A reply may also be deferred (long-poll): the handler hands back a `wait` function and the
-// connection waits, bounded by max_hold, until that function's callback supplies the reply.
+// connection waits, holding no worker, for HttpReply::hold (at most max_hold) until that
+// function's callback supplies the reply. While it waits the server keeps a read pending on
+// the connection: a client that closes it ends the hold at once (HttpReply::abandon).
 #ifndef TIERSYNC_NODE_HTTP_SERVER_H_
 #define TIERSYNC_NODE_HTTP_SERVER_H_
 
