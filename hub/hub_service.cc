@@ -60,7 +60,7 @@ node::HttpReply HubService::Handle(const node::HttpRequest& request) {
     return git_.Handle(request, target.substr(std::string_view("/v1/catalog.git").size()));
   }
   if (target.substr(0, target.find('?')) == "/v1/events") {
-    return notifier_.Wait(node::AfterParameter(target));
+    return notifier_.Wait(node::ParseEventsQuery(target));
   }
   return repo_.Handle(request);
 }

@@ -12,7 +12,7 @@
 
 #include "hub/hub_dir.h"
 #include "node/git_http_service.h"
-#include "node/node_server.h"
+#include "node/release_notifier.h"
 #include "node/repository_service.h"
 
 namespace tiersync::hub {

@@ -1,5 +1,8 @@
 #include "node/http_server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
@@ -16,6 +19,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cctype>
+#include <map>
 #include <optional>
 
 #include "node/asio_status.h"
@@ -37,6 +41,70 @@ beast::tcp_stream& Tcp(Stream& s) {
   return beast::get_lowest_layer(s);
 }
 
+using Clock = std::chrono::steady_clock;
+
+// A body is written in slices of at most this many bytes, each with its own stall deadline.
+constexpr size_t kWriteSlice = 64 << 10;
+// At most this many bytes of a response wait unsent in the kernel (TCP_NOTSENT_LOWAT; bytes in
+// flight are not limited, so fast links keep their speed). Without it the kernel's send buffer
+// grows to megabytes and takes a third of itself back before a write may go on: a slow reader
+// then frees no room for minutes although it reads all the time, and a write's stall deadline
+// or the rate rule would cut it. With it, a write goes on after every half of this is sent.
+constexpr int kMaxUnsentBytes = 64 << 10;
+// While a reply is held, the connection is watched with reads of at most this many bytes (the
+// start of a pipelined request is kept for later).
+constexpr size_t kWatchBytes = 4096;
+
+// What a new connection may do: any request, requests to child-node endpoints only (it took
+// one of the reserved connections), or nothing (503).
+enum class Admission { kGeneral, kReserve, kOverCap };
+
+// The pace of one response: every write's bytes and the time it took. A client reads too
+// slowly when, after write_grace spent writing, the bytes average less than
+// min_write_bytes_per_second over that time. Time spent producing the next piece (reading
+// disk, waiting on an upstream) is not the client's and is not counted.
+class WritePace {
+ public:
+  explicit WritePace(const ServerLimits& limits) : limits_(limits) {}
+  // Records a write; false if the client is now too slow.
+  bool Wrote(size_t bytes, Clock::duration took) {
+    bytes_ += bytes;
+    writing_ += took;
+    if (limits_.min_write_bytes_per_second == 0 || writing_ < limits_.write_grace) return true;
+    const double seconds = std::chrono::duration<double>(writing_).count();
+    return static_cast<double>(bytes_) >=
+           seconds * static_cast<double>(limits_.min_write_bytes_per_second);
+  }
+
+ private:
+  const ServerLimits& limits_;
+  uint64_t bytes_ = 0;
+  Clock::duration writing_{0};
+};
+
+// The address connections are counted by: an IPv4 client over an IPv6 socket as IPv4.
+asio::ip::address ClientAddress(const asio::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  }
+  return a;
+}
+
+// The handler's view of a request.
+HttpRequest ToRequest(const http::request<http::string_body>& req, bool post) {
+  HttpRequest request{std::string(req.method_string()),
+                      std::string(req.target()),
+                      post ? req.body() : std::string(),
+                      {}};
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    request.headers[std::move(name)] = std::string(field.value());
+  }
+  return request;
+}
+
 template <class Message>
 void SetCommon(Message& m, const HttpReply& reply, bool keep_alive) {
   m.set(http::field::server, "tiersync");
@@ -46,6 +114,17 @@ void SetCommon(Message& m, const HttpReply& reply, bool keep_alive) {
 }
 
 }  // namespace
+
+bool IsChildNodeTarget(std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  for (std::string_view prefix : {"/v1/metadata", "/v1/indexes", "/v1/chunks", "/v1/events",
+                                  "/v1/reports", "/v1/catalog.git"}) {
+    if (path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/')) {
+      return true;
+    }
+  }
+  return false;
+}
 
 HttpReply HttpReply::Text(int status, std::string text) {
   HttpReply r;
@@ -65,91 +144,106 @@ HttpReply HttpReply::Json(std::string json) {
 struct HttpServer::Impl {
   HttpHandler* handler;
   ServerLimits limits;
+  // Connection counts (io thread only; declared before ioc: sessions destroyed with it still
+  // uncount themselves).
+  size_t connections = 0;
+  std::map<asio::ip::address, size_t> per_address;
   asio::io_context ioc{1};
-  // Handlers and body pieces run here (declared after ioc: joined before it is destroyed).
+  // Handlers and body pieces run here, and the pieces of upstream replies on their own pool
+  // (declared after ioc: joined before it is destroyed).
   std::unique_ptr<asio::thread_pool> workers;
+  std::unique_ptr<asio::thread_pool> upstream_pool;
   tcp::acceptor acceptor{ioc};
-  std::atomic<size_t> connections{0};
   std::unique_ptr<asio::signal_set> signals;
   std::shared_ptr<TlsServerContext> tls;  // null: plain HTTP
 
-  // Runs `f` on the worker pool and resumes on the io thread with its result, so that a slow
-  // handler (a git pack, a chunk batch, a streamed piece read from disk) does not hold up the
-  // other connections. (std::optional: co_spawn wants a default-constructible result.)
+  // Runs `f` on `pool` and resumes on the io thread with its result, so that a slow handler
+  // (a git pack, a chunk batch, a streamed piece read from disk or waiting on an upstream)
+  // does not hold up the other connections. (std::optional: co_spawn wants a
+  // default-constructible result.)
   template <class F>
-  asio::awaitable<std::optional<std::invoke_result_t<F&>>> OnWorkers(F f) {
+  asio::awaitable<std::optional<std::invoke_result_t<F&>>> OnPool(asio::thread_pool& pool, F f) {
     using R = std::optional<std::invoke_result_t<F&>>;
     co_return co_await asio::co_spawn(
-        *workers, [f = std::move(f)]() mutable -> asio::awaitable<R> { co_return R(f()); },
+        pool, [f = std::move(f)]() mutable -> asio::awaitable<R> { co_return R(f()); },
         asio::use_awaitable);
   }
 
+  // Writes `data` in slices, each with its own stall deadline. False if the connection must
+  // close: a write failed, moved no byte for stall_timeout, or the client reads too slowly.
+  template <class Stream>
+  asio::awaitable<bool> WriteBytes(Stream& stream, std::string_view data, WritePace& pace) {
+    while (!data.empty()) {
+      Tcp(stream).expires_after(limits.stall_timeout);
+      const auto start = Clock::now();
+      auto [ec, n] = co_await stream.async_write_some(
+          asio::buffer(data.data(), std::min(data.size(), kWriteSlice)), kNoThrow);
+      if (ec) co_return false;
+      data.remove_prefix(n);
+      if (!pace.Wrote(n, Clock::now() - start)) co_return false;
+    }
+    co_return true;
+  }
+
+  // Writes a streamed body: each piece is produced on the workers (or on the upstream pool)
+  // once the previous one is written. False if it failed, or its length is not reply.length.
+  template <class Stream>
+  asio::awaitable<bool> WriteStream(Stream& stream, HttpReply& reply, WritePace& pace) {
+    asio::thread_pool& pool = reply.upstream ? *upstream_pool : *workers;
+    uint64_t sent = 0;
+    for (;;) {
+      std::optional<Result<std::string>> next =
+          co_await OnPool(pool, [&next_piece = reply.stream] { return next_piece(); });
+      if (!next->ok()) co_return false;  // cut: the client's length/hash checks see it
+      const std::string piece = std::move(*next).value();
+      if (piece.empty()) co_return sent == reply.length;
+      sent += piece.size();
+      if (sent > reply.length || !co_await WriteBytes(stream, piece, pace)) co_return false;
+    }
+  }
+
   // Writes `reply` (headers, then the body whole or in pieces). False if the connection must
-  // close (write failed, timed out, or a streamed body failed half-way). One message type
-  // (buffer_body) for every response keeps the coroutine's template instantiations few.
+  // close (write failed or stalled, the client read too slowly, or a streamed body failed
+  // half-way).
   template <class Stream>
   asio::awaitable<bool> Write(Stream& stream, unsigned version, bool head, bool keep_alive,
                               HttpReply reply) {
-    Tcp(stream).expires_after(limits.write_timeout);
-    http::response<http::buffer_body> res{static_cast<http::status>(reply.status), version};
+    http::response<http::empty_body> res{static_cast<http::status>(reply.status), version};
     SetCommon(res, reply, keep_alive);
     const bool streamed = static_cast<bool>(reply.stream);
     if (reply.status == 304 || reply.status == 204) {  // no body, no Content-Length
-      reply.body.clear();
-      reply.stream = nullptr;
       head = true;
     } else {
       res.content_length(streamed ? reply.length : reply.body.size());
     }
-    res.body().data = nullptr;
-    res.body().more = !head;
-    http::response_serializer<http::buffer_body> sr{res};
+    http::response_serializer<http::empty_body> sr{res};
+    Tcp(stream).expires_after(limits.stall_timeout);
     if (auto [ec, n] = co_await http::async_write_header(stream, sr, kNoThrow); ec) co_return false;
     if (head) co_return true;
-    uint64_t sent = 0;
-    const uint64_t length = streamed ? reply.length : reply.body.size();
-    bool whole_sent = false;
-    for (;;) {
-      std::string piece;
-      if (streamed) {
-        std::optional<Result<std::string>> next =
-            co_await OnWorkers([&next_piece = reply.stream] { return next_piece(); });
-        if (!next->ok()) co_return false;  // cut: the client's length/hash checks see it
-        piece = std::move(*next).value();
-      } else if (!whole_sent) {
-        piece = std::move(reply.body);
-        whole_sent = true;
-      }
-      if (piece.empty()) break;
-      sent += piece.size();
-      if (sent > length) co_return false;
-      res.body().data = piece.data();
-      res.body().size = piece.size();
-      res.body().more = true;
-      Tcp(stream).expires_after(limits.write_timeout);
-      auto [ec, n] = co_await http::async_write(stream, sr, kNoThrow);
-      if (ec && ec != http::error::need_buffer) co_return false;
-    }
-    if (sent != length) co_return false;
-    res.body().data = nullptr;
-    res.body().more = false;
-    auto [ec, n] = co_await http::async_write(stream, sr, kNoThrow);
-    co_return !ec;
+    WritePace pace(limits);
+    if (!streamed) co_return co_await WriteBytes(stream, reply.body, pace);
+    co_return co_await WriteStream(stream, reply, pace);
   }
 
-  // Waits for a deferred reply (HttpReply::wait), at most limits.max_hold.
+  // Waits for a deferred reply (HttpReply::wait), for reply.hold (at most limits.max_hold),
+  // watching the connection meanwhile: nullopt if the client closed it. Bytes it sends
+  // meanwhile (a pipelined request) are kept in `buffer`.
   template <class Stream>
-  asio::awaitable<HttpReply> Hold(Stream& stream, HttpReply reply) {
+  asio::awaitable<std::optional<HttpReply>> Hold(Stream& stream, beast::flat_buffer& buffer,
+                                                 HttpReply reply) {
     struct Deferred {
       explicit Deferred(asio::any_io_executor ex) : timer(ex) {}
       asio::steady_timer timer;
       std::optional<HttpReply> reply;
       bool closed = false;
     };
-    auto state = std::make_shared<Deferred>(stream.get_executor());
-    state->timer.expires_after(limits.max_hold);
-    auto wait = std::move(reply.wait);
     asio::any_io_executor ex = stream.get_executor();
+    auto state = std::make_shared<Deferred>(ex);
+    using std::chrono::milliseconds;
+    state->timer.expires_after(reply.hold > milliseconds(0) ? std::min(reply.hold, limits.max_hold)
+                                                            : limits.max_hold);
+    auto wait = std::move(reply.wait);
+    auto abandon = std::move(reply.abandon);
     // The callback may be kept (by a ReleaseNotifier) after the connection, or the whole
     // server, is gone: it holds the wait's state only weakly, so it never outlives the
     // io_context its timer belongs to.
@@ -163,37 +257,93 @@ struct HttpServer::Impl {
         state->timer.cancel();
       });
     });
-    co_await state->timer.async_wait(kNoThrow);
+    PeerWatch watch = co_await Watch(stream, buffer, state->timer);
     state->closed = true;
+    if (watch.gone || !state->reply) {
+      if (abandon) abandon();
+    }
+    if (watch.gone) co_return std::nullopt;
     if (state->reply) co_return std::move(*state->reply);
     co_return reply;
   }
 
-  // One connection: counted, then served in plain HTTP or, with TLS, after the handshake.
-  asio::awaitable<void> Session(tcp::socket socket) {
+  // Until `timer` completes, reads from the client: a read that ends in an error means the
+  // client left (the timer is then cancelled); bytes that arrive are kept in `buffer`.
+  struct PeerWatch {
+    bool gone = false;
+  };
+  template <class Stream>
+  asio::awaitable<PeerWatch> Watch(Stream& stream, beast::flat_buffer& buffer,
+                                   asio::steady_timer& timer) {
+    struct Read {
+      explicit Read(asio::any_io_executor ex) : done(ex, asio::steady_timer::time_point::max()) {}
+      asio::steady_timer done;  // cancelled when the read completes
+      beast::error_code ec;
+      size_t n = 0;
+      bool finished = false;
+    };
+    auto read = std::make_shared<Read>(stream.get_executor());
+    Tcp(stream).expires_never();
+    stream.async_read_some(buffer.prepare(kWatchBytes),
+                           [read, &timer](beast::error_code ec, size_t n) {
+                             read->ec = ec;
+                             read->n = n;
+                             read->finished = true;
+                             read->done.cancel();
+                             if (ec && ec != asio::error::operation_aborted) timer.cancel();
+                           });
+    co_await timer.async_wait(kNoThrow);
+    if (!read->finished) {  // stop reading before the reply is written
+      beast::error_code ignored;
+      Tcp(stream).socket().cancel(ignored);
+      co_await read->done.async_wait(kNoThrow);
+    }
+    buffer.commit(read->n);
+    co_return PeerWatch{read->ec && read->ec != asio::error::operation_aborted};
+  }
+
+  // One connection: counted (the caller counted its address), then served in plain HTTP or,
+  // with TLS, after the handshake.
+  asio::awaitable<void> Session(tcp::socket socket, asio::ip::address address) {
+    struct Count {
+      Impl& impl;
+      asio::ip::address address;
+      ~Count() {
+        --impl.connections;
+        if (--impl.per_address[address] == 0) impl.per_address.erase(address);
+      }
+    } count{*this, address};
     beast::error_code ignored;
     // Headers and body pieces go out as separate writes (TLS records): without this, Nagle's
     // algorithm and the client's delayed ACK add 40 ms to every response.
     socket.set_option(tcp::no_delay(true), ignored);
+#ifdef TCP_NOTSENT_LOWAT
+    socket.set_option(
+        asio::detail::socket_option::integer<IPPROTO_TCP, TCP_NOTSENT_LOWAT>(kMaxUnsentBytes),
+        ignored);
+#endif
     beast::tcp_stream stream(std::move(socket));
-    struct Count {
-      std::atomic<size_t>& n;
-      ~Count() { --n; }
-    } count{connections};
-    const bool over_cap = ++connections > limits.max_connections;
+    const Admission admission = Admit(++connections);
     beast::flat_buffer buffer;
     if (tls) {
-      co_await ServeTls(std::move(stream), buffer, over_cap);
+      co_await ServeTls(std::move(stream), buffer, admission);
       co_return;
     }
-    co_await Serve(stream, buffer, over_cap);
+    co_await Serve(stream, buffer, admission);
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  // What the n-th connection open at once may do.
+  Admission Admit(size_t n) const {
+    if (n > limits.max_connections) return Admission::kOverCap;
+    if (n + limits.reserved_connections > limits.max_connections) return Admission::kReserve;
+    return Admission::kGeneral;
   }
 
   // HTTPS: the first bytes must be a TLS ClientHello (plain HTTP gets a plain 400), the
   // handshake must end within handshake_timeout, and the connection ends with close_notify.
   asio::awaitable<void> ServeTls(beast::tcp_stream stream, beast::flat_buffer& buffer,
-                                 bool over_cap) {
+                                 Admission admission) {
     beast::error_code ignored;
     stream.expires_after(limits.handshake_timeout);
     auto [dec, is_tls] = co_await beast::async_detect_ssl(stream, buffer, kNoThrow);
@@ -209,27 +359,57 @@ struct HttpServer::Impl {
                                                            buffer.data(), kNoThrow);
     if (hec) co_return;  // a bad or slow handshake only costs its own connection
     buffer.consume(used);
-    co_await Serve(tls_stream, buffer, over_cap);
+    co_await Serve(tls_stream, buffer, admission);
     DoNotAwaitCloseNotify(tls_stream.native_handle());
-    Tcp(tls_stream).expires_after(limits.write_timeout);
+    Tcp(tls_stream).expires_after(limits.stall_timeout);
     co_await tls_stream.async_shutdown(kNoThrow);
     Tcp(tls_stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
+  // Why a request head is refused before it reaches the handler; nullopt if it is not.
+  std::optional<HttpReply> Refusal(const http::request_parser<http::string_body>& parser,
+                                   Admission admission) const {
+    const auto& head = parser.get();
+    const bool post = head.method() == http::verb::post;
+    const bool has_body = head.chunked() || head.has_content_length();
+    if (head.method() != http::verb::get && head.method() != http::verb::head && !post) {
+      HttpReply r = HttpReply::Text(405, "only GET, HEAD and POST");
+      r.headers.emplace_back("Allow", "GET, HEAD, POST");
+      return r;
+    }
+    if (head.chunked() && head.count(http::field::content_length) > 0) {
+      return HttpReply::Text(400, "Content-Length and Transfer-Encoding together");
+    }
+    if (!post && has_body && (head.chunked() || parser.content_length().value_or(0) > 0)) {
+      return HttpReply::Text(400, "only POST requests have a body");
+    }
+    if (post && parser.content_length() && *parser.content_length() > limits.max_body_bytes) {
+      return HttpReply::Text(413, "request body too large");
+    }
+    if (admission == Admission::kReserve && !IsChildNodeTarget(head.target())) {
+      HttpReply r = HttpReply::Text(503, "busy: the connections left are kept for child nodes");
+      r.headers.emplace_back("Retry-After", "5");
+      return r;
+    }
+    return std::nullopt;
+  }
+
   // The request loop over an established connection (`buffer` may hold bytes already read).
   template <class Stream>
-  asio::awaitable<void> Serve(Stream& stream, beast::flat_buffer& buffer, bool over_cap) {
-    if (over_cap) {
+  asio::awaitable<void> Serve(Stream& stream, beast::flat_buffer& buffer, Admission admission) {
+    if (admission == Admission::kOverCap) {
       co_await Write(stream, 11, false, false, HttpReply::Text(503, "too many connections"));
       co_return;
     }
-    bool first = true;
+    // One deadline for the whole head: from accept (the handshake) for the first request,
+    // from the end of the previous response for the next ones. Beast's stream keeps the
+    // deadline across the reads of async_read_header, so a head dripped byte by byte does
+    // not extend it.
+    Tcp(stream).expires_after(limits.header_timeout);
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<uint32_t>(limits.max_header_bytes));
       parser.body_limit(limits.max_body_bytes);
-      Tcp(stream).expires_after(first ? limits.header_timeout : limits.keep_alive_timeout);
-      first = false;
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
       if (ec == http::error::header_limit) {
         co_await Write(stream, 11, false, false, HttpReply::Text(431, "request header too large"));
@@ -246,25 +426,11 @@ struct HttpServer::Impl {
         break;
       }
       if (ec) break;  // closed or timed out
-      const auto& head = parser.get();
-      const bool post = head.method() == http::verb::post;
-      const bool has_body = head.chunked() || head.has_content_length();
-      std::optional<HttpReply> refusal;
-      if (head.method() != http::verb::get && head.method() != http::verb::head && !post) {
-        refusal = HttpReply::Text(405, "only GET, HEAD and POST");
-        refusal->headers.emplace_back("Allow", "GET, HEAD, POST");
-      } else if (head.chunked() && head.count(http::field::content_length) > 0) {
-        refusal = HttpReply::Text(400, "Content-Length and Transfer-Encoding together");
-      } else if (!post && has_body && (head.chunked() || parser.content_length().value_or(0) > 0)) {
-        refusal = HttpReply::Text(400, "only POST requests have a body");
-      } else if (post && parser.content_length() &&
-                 *parser.content_length() > limits.max_body_bytes) {
-        refusal = HttpReply::Text(413, "request body too large");
-      }
-      if (refusal) {
-        co_await Write(stream, head.version(), false, false, std::move(*refusal));
+      if (std::optional<HttpReply> refusal = Refusal(parser, admission)) {
+        co_await Write(stream, parser.get().version(), false, false, std::move(*refusal));
         break;
       }
+      const bool post = parser.get().method() == http::verb::post;
       if (post && !parser.is_done()) {
         Tcp(stream).expires_after(limits.header_timeout);
         auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kNoThrow);
@@ -276,23 +442,19 @@ struct HttpServer::Impl {
       }
       const auto& req = parser.get();
       const bool keep_alive = req.keep_alive();
-      HttpRequest request{std::string(req.method_string()),
-                          std::string(req.target()),
-                          post ? req.body() : std::string(),
-                          {}};
-      for (const auto& field : req) {
-        std::string name(field.name_string());
-        std::transform(name.begin(), name.end(), name.begin(),
-                       [](unsigned char c) { return std::tolower(c); });
-        request.headers[std::move(name)] = std::string(field.value());
+      HttpRequest request = ToRequest(req, post);
+      HttpReply reply = std::move(
+          *co_await OnPool(*workers, [this, &request] { return handler->Handle(request); }));
+      if (reply.wait) {
+        std::optional<HttpReply> held = co_await Hold(stream, buffer, std::move(reply));
+        if (!held) break;  // the client left
+        reply = std::move(*held);
       }
-      HttpReply reply =
-          std::move(*co_await OnWorkers([this, &request] { return handler->Handle(request); }));
-      if (reply.wait) reply = co_await Hold(stream, std::move(reply));
       const bool ok_to_continue = reply.status < 400 || reply.status == 404;
       bool alive = co_await Write(stream, req.version(), req.method() == http::verb::head,
                                   keep_alive && ok_to_continue, std::move(reply));
       if (!alive || !keep_alive || !ok_to_continue) break;
+      Tcp(stream).expires_after(limits.keep_alive_timeout);
     }
   }
 
@@ -303,7 +465,16 @@ struct HttpServer::Impl {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         continue;  // e.g. EMFILE: keep serving the connections we have
       }
-      asio::co_spawn(ioc, Session(std::move(socket)), asio::detached);
+      beast::error_code peer_ec;
+      const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
+      if (peer_ec) continue;  // already gone
+      const asio::ip::address address = ClientAddress(peer.address());
+      size_t& from_there = per_address[address];
+      if (from_there >= limits.max_connections_per_address) {
+        continue;  // closed unanswered: one machine's flood costs the others nothing
+      }
+      ++from_there;
+      asio::co_spawn(ioc, Session(std::move(socket), address), asio::detached);
     }
   }
 };
@@ -313,12 +484,15 @@ HttpServer::HttpServer(HttpHandler* handler, ServerLimits limits)
   impl_->handler = handler;
   impl_->limits = limits;
   impl_->workers = std::make_unique<asio::thread_pool>(std::max<size_t>(1, limits.worker_threads));
+  impl_->upstream_pool =
+      std::make_unique<asio::thread_pool>(std::max<size_t>(1, limits.upstream_threads));
 }
 
 HttpServer::~HttpServer() {
   Stop();
   if (thread_.joinable()) thread_.join();
   impl_->workers->join();  // handlers still running finish before the handler goes away
+  impl_->upstream_pool->join();
 }
 
 void HttpServer::UseTls(std::shared_ptr<TlsServerContext> tls) { impl_->tls = std::move(tls); }

@@ -17,10 +17,7 @@
 
 namespace tiersync::node {
 
-void MarkUpstream(HttpReply& reply) {
-  // The lead sets `reply.upstream = true;` here when node/http_server.h has the field.
-  (void)reply;
-}
+void MarkUpstream(HttpReply& reply) { reply.upstream = true; }
 
 namespace {
 

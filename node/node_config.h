@@ -26,7 +26,10 @@
 //   push = true                   # long-poll the parent for new releases
 //   parallel = 4                  # batch requests in flight
 //   max_bytes_per_second = 0      # 0: unlimited
-//   min_bytes_per_second = 65536  # slower sources are dropped for that request
+//   min_bytes_per_second = 4096   # a request slower than this (after a 5 s grace) is dropped
+//                                 # for the next source: drip protection, not a quality bar —
+//                                 # a school on 256 kbit/s with 4 requests in flight gets 8 KB/s
+//                                 # each
 //   stall_seconds = 30            # no byte for this long: the source is down
 //
 //   [serving]                     # what users get (docs/serving.md)
@@ -69,7 +72,7 @@ struct NodeConfig {
   bool push = true;
   int parallel = 4;
   uint64_t max_bytes_per_second = 0;
-  uint64_t min_bytes_per_second = 64 << 10;
+  uint64_t min_bytes_per_second = 4 << 10;
   int stall_seconds = 30;
   // [serving]
   enum class MissPolicy { kProxy, kRedirect } miss = MissPolicy::kProxy;

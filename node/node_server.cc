@@ -20,6 +20,7 @@
 #include "node/node_dir.h"
 #include "node/node_sources.h"
 #include "node/push_listener.h"
+#include "node/release_notifier.h"
 #include "node/repository_service.h"
 #include "node/sync_metrics.h"
 #include "node/sync_runner.h"
@@ -50,49 +51,6 @@ void ReturnFreedMemory() { ReturnFreedHeap(); }
 // A pending release ("not yet served by any source") is asked again after this long.
 constexpr int64_t kPendingRetryMs = 5'000;
 }  // namespace
-
-void ReleaseNotifier::Publish(uint64_t version) {
-  std::vector<HttpReply::Resume> waiters;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (version <= version_) return;
-    version_ = version;
-    waiters.swap(waiters_);
-  }
-  HttpReply reply = HttpReply::Json(json{{"version", version}}.dump());
-  reply.headers.emplace_back("Cache-Control", "no-store");
-  for (auto& w : waiters) w(reply);
-}
-
-uint64_t ReleaseNotifier::version() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return version_;
-}
-
-HttpReply ReleaseNotifier::Wait(uint64_t after) {
-  std::lock_guard<std::mutex> lock(mu_);
-  HttpReply now = HttpReply::Json(json{{"version", version_}}.dump());
-  now.headers.emplace_back("Cache-Control", "no-store");
-  if (version_ > after) return now;
-  if (waiters_.size() >= kMaxWaiters) return HttpReply::Text(503, "too many waiting clients");
-  now.wait = [this](HttpReply::Resume resume) {
-    std::lock_guard<std::mutex> lock(mu_);
-    waiters_.push_back(std::move(resume));
-  };
-  return now;
-}
-
-uint64_t AfterParameter(std::string_view target) {
-  size_t at = target.find("?after=");
-  if (at == std::string_view::npos) return 0;
-  std::string_view digits = target.substr(at + 7);
-  uint64_t v = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9' || v > UINT64_MAX / 10 - 1) return 0;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return v;
-}
 
 struct NodeServer::Impl : public HttpHandler {
   Env* env = Env::Default();
@@ -140,7 +98,7 @@ struct NodeServer::Impl : public HttpHandler {
       return repo->Count(UserEndpoint(target), std::move(*reply));
     }
     std::string_view path = target.substr(0, target.find('?'));
-    if (path == "/v1/events") return notifier.Wait(AfterParameter(target));
+    if (path == "/v1/events") return notifier.Wait(ParseEventsQuery(target));
     if (path == "/v1/reports") return children->Accept(request);
     if (path == "/v1/status") {
       HttpReply r = HttpReply::Json(Dump(StatusJson()));

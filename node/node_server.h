@@ -25,24 +25,6 @@
 
 namespace tiersync::node {
 
-// Announces new release versions to long-polling clients (GET /v1/events).
-class ReleaseNotifier {
- public:
-  static constexpr size_t kMaxWaiters = 4096;
-  void Publish(uint64_t version);
-  uint64_t version() const;
-  // The reply to GET /v1/events?after=<after>.
-  HttpReply Wait(uint64_t after);
-
- private:
-  mutable std::mutex mu_;
-  uint64_t version_ = 0;
-  std::vector<HttpReply::Resume> waiters_;
-};
-
-// Parses "?after=N" out of a request target; 0 if absent or malformed.
-uint64_t AfterParameter(std::string_view target);
-
 class NodeServer {
  public:
   ~NodeServer();
