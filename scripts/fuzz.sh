@@ -12,7 +12,7 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWit
   -DTIERSYNC_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j "$(nproc)" --target fuzz
 targets=(json tuf_metadata chunk_index chunk_batch subscription catalog_record
-         http_range http_conditional request_path node_config)
+         http_range http_conditional request_path node_config git_pkt_line git_pack_scan)
 passed=0
 failed=0
 for target in "${targets[@]}"; do
