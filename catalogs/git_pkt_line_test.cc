@@ -86,11 +86,13 @@ TEST(GitPktLineTest, ParsesTheAdvertisement) {
 }
 
 TEST(GitPktLineTest, FindsThePackAfterAcksAndNaks) {
-  auto pack =
-      PackOfUploadResult(Pkt("ACK " + kA + " common\n") + Pkt("ACK " + kA + "\n") + "PACKdata");
+  // The answer is a view into the body: the bodies outlive it.
+  const std::string acked = Pkt("ACK " + kA + " common\n") + Pkt("ACK " + kA + "\n") + "PACKdata";
+  auto pack = PackOfUploadResult(acked);
   ASSERT_TRUE(pack.ok()) << pack.status().ToString();
   EXPECT_EQ(*pack, "PACKdata");
-  pack = PackOfUploadResult(Pkt("NAK\n") + "PACK");
+  const std::string naked = Pkt("NAK\n") + "PACK";
+  pack = PackOfUploadResult(naked);
   ASSERT_TRUE(pack.ok());
   EXPECT_EQ(*pack, "PACK");
   EXPECT_EQ(PackOfUploadResult(Pkt("NAK\n")).status().code(), StatusCode::kInvalidArgument);
