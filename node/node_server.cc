@@ -7,13 +7,8 @@
 #include <tuple>
 
 #include "base/bytes.h"
-#include "base/hex.h"
 #include "base/random.h"
-#include "base/sha256.h"
-#include "catalogs/region_table.h"
 #include "catalogs/release.h"
-#include "catalogs/subscription.h"
-#include "catalogs/taxonomy.h"
 #include "node/child_reports.h"
 #include "node/git_http_service.h"
 #include "node/http_fetcher.h"
@@ -45,11 +40,9 @@ std::string Dump(const json& j) { return j.dump(2, ' ', false, json::error_handl
 
 void Log(const std::string& line) { std::cerr << "tiersync node: " << line << std::endl; }
 
-// Gives freed heap back to the system after a catalog switch (sync_runner.h).
-void ReturnFreedMemory() { ReturnFreedHeap(); }
-
 // A pending release ("not yet served by any source") is asked again after this long.
 constexpr int64_t kPendingRetryMs = 5'000;
+
 }  // namespace
 
 struct NodeServer::Impl : public HttpHandler {
@@ -132,7 +125,7 @@ struct NodeServer::Impl : public HttpHandler {
     if (r.ok() && r->switched) {
       auto dir = CurrentReleaseDir(env, paths);  // just written by the sync
       SetCurrent(r->current, dir.ok() ? *dir : "");
-      ReturnFreedMemory();  // the previous release's catalog
+      ReturnFreedHeap();  // the previous release's catalog
     }
     if (r.ok() && r->pending.empty()) {
       SendReport(report_fetcher.get(), config, OwnReport(config, sync->current(), sync->Rules()))
@@ -225,7 +218,7 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   if (current) {
     TS_ASSIGN_OR_RETURN(std::string dir, CurrentReleaseDir(impl->env, impl->paths));
     impl->SetCurrent(*current, dir);
-    ReturnFreedMemory();  // what reading the catalog took beyond its index
+    ReturnFreedHeap();  // what reading the catalog took beyond its index
   }
   if (impl->config.push) {
     impl->push = std::make_unique<PushListener>(
