@@ -155,8 +155,9 @@ std::string Ago(int64_t now, int64_t then) {
   return std::to_string(s / 3600) + " h ago";
 }
 
-// The node's state in words, from its /v1/status JSON.
-void Describe(const json& j, bool live) {
+// The node's state in words, from its /v1/status JSON (or state.json, which may lack keys: `j`
+// is a copy, so a missing key reads as null).
+void Describe(json j, bool live) {
   const int64_t now = j.value("now", int64_t{0});
   std::cout << j.value("name", "?") << " — " << j.value("tier", "?") << " node for "
             << j.value("region_name", j.value("region", "?")) << " (" << j.value("region", "")
