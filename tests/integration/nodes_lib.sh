@@ -67,7 +67,8 @@ start_hub() {
   wait_http "$1"
 }
 
-# make_node NAME OFFSET TIER REGION SUBSCRIPTION NATIONAL_URL [UPSTREAM_URL...]
+# make_node NAME OFFSET TIER REGION SUBSCRIPTION NATIONAL_URL [UPSTREAM_URL...]; the pinned
+# root is $node_root if set, else the hub's 1.root.json.
 make_node() {
   local name="$1" offset="$2" tier="$3" region="$4" sub="$5" national="$6"
   shift 6
@@ -75,7 +76,8 @@ make_node() {
   for u in "$@"; do ups+=(--upstream "$u"); done
   "$bin" node init "$out/$name" --name "$name" --tier "$tier" --region "$region" \
     --listen "127.0.0.1:$((port + offset))" "${ups[@]}" --national "$national" \
-    --root "$out/hub/tuf/metadata/1.root.json" --subscription "$sub" --poll-seconds 5 >/dev/null ||
+    --root "${node_root:-$out/hub/tuf/metadata/1.root.json}" --subscription "$sub" \
+    --poll-seconds 5 >/dev/null ||
     fail "node init $name"
 }
 

@@ -29,14 +29,9 @@ meta="$out/hub/tuf/metadata"
 # init_node NAME OFFSET TIER REGION ROOT_FILE NATIONAL_URL [UPSTREAM_URL...]: make_node with
 # the pinned root given.
 init_node() {
-  local name="$1" offset="$2" tier="$3" region="$4" root="$5" national="$6"
-  shift 6
-  local ups=()
-  for u in "$@"; do ups+=(--upstream "$u"); done
-  "$bin" node init "$out/$name" --name "$name" --tier "$tier" --region "$region" \
-    --listen "127.0.0.1:$((port + offset))" "${ups[@]}" --national "$national" \
-    --root "$root" --subscription "$sub" --poll-seconds 5 >/dev/null ||
-    fail "node init $name --root $root"
+  local name="$1" offset="$2" tier="$3" region="$4" root="$5"
+  shift 5
+  node_root="$root" make_node "$name" "$offset" "$tier" "$region" "$sub" "$@"
 }
 
 # rotate N: publishes root N (new root key and new timestamp key, signed by the old and the
