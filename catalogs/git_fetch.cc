@@ -222,8 +222,10 @@ Result<QuarantinedRelease> FetchRelease(const std::string& repo_dir, const std::
   return q;
 }
 
-Status VerifyQuarantinedRelease(const std::string& repo_dir, const QuarantinedRelease& q,
-                                const SignedRelease& signed_release, const ReleaseLimits& limits) {
+Result<ReleaseContent> VerifyQuarantinedRelease(const std::string& repo_dir,
+                                                const QuarantinedRelease& q,
+                                                const SignedRelease& signed_release,
+                                                const ReleaseLimits& limits) {
   if (signed_release.release != q.release) {
     return InvalidArgumentError("git: quarantined " + q.release + " checked against " +
                                 signed_release.release);
@@ -238,7 +240,7 @@ Status VerifyQuarantinedRelease(const std::string& repo_dir, const QuarantinedRe
   options.keep_files = false;
   options.limits = limits;
   Result<ReleaseContent> content = ReadVerifiedRelease(git->get(), signed_release, options);
-  if (content.ok()) return Status::Ok();
+  if (content.ok()) return content;
   const Status& s = content.status();
   if (s.code() == StatusCode::kVerificationFailed) return s.AsRemote();
   // Objects the release needs are missing: the source's pack lacked them.
@@ -267,19 +269,24 @@ Status DiscardQuarantine(const QuarantinedRelease& q) {
   return s.ok() ? s : s.AsLocal();
 }
 
-Result<FetchStats> FetchVerifiedRelease(const std::string& repo_dir, const std::string& url,
-                                        const SignedRelease& signed_release, Fetcher* fetcher,
-                                        const FetchLimits& limits) {
+Result<FetchedRelease> FetchVerifiedRelease(const std::string& repo_dir, const std::string& url,
+                                            const SignedRelease& signed_release, Fetcher* fetcher,
+                                            const FetchLimits& limits) {
   Result<QuarantinedRelease> q =
       FetchRelease(repo_dir, url, signed_release.release, fetcher, limits);
   if (!q.ok()) return q.status().WithContext(url);
-  Status s = VerifyQuarantinedRelease(repo_dir, *q, signed_release, limits.release);
+  Result<ReleaseContent> content =
+      VerifyQuarantinedRelease(repo_dir, *q, signed_release, limits.release);
+  Status s = content.status();
   if (s.ok()) s = PromoteRelease(repo_dir, *q, signed_release);
   if (!s.ok()) {
     DiscardQuarantine(*q).IgnoreError();
     return s.WithContext(url);
   }
-  return q->stats;
+  FetchedRelease fetched;
+  static_cast<FetchStats&>(fetched) = q->stats;
+  fetched.content = std::move(content).value();
+  return fetched;
 }
 
 }  // namespace tiersync::catalogs

@@ -82,11 +82,13 @@ Result<QuarantinedRelease> FetchRelease(const std::string& repo_dir, const std::
                                         const std::string& release, Fetcher* fetcher,
                                         const FetchLimits& limits = {});
 
-// Checks the quarantined release against `signed_release` (same release name): OK, or
-// kVerificationFailed (remote) naming what is wrong.
-Status VerifyQuarantinedRelease(const std::string& repo_dir, const QuarantinedRelease& q,
-                                const SignedRelease& signed_release,
-                                const ReleaseLimits& limits = {});
+// Checks the quarantined release against `signed_release` (same release name): its content
+// (read with keep_files false: the manifest and tree, for ForEachReleaseRecord once promoted),
+// or kVerificationFailed (remote) naming what is wrong.
+Result<ReleaseContent> VerifyQuarantinedRelease(const std::string& repo_dir,
+                                                const QuarantinedRelease& q,
+                                                const SignedRelease& signed_release,
+                                                const ReleaseLimits& limits = {});
 
 // Makes a verified quarantined release part of the repository (see above).
 // REQUIRES: VerifyQuarantinedRelease(repo_dir, q, signed_release) returned OK.
@@ -96,11 +98,17 @@ Status PromoteRelease(const std::string& repo_dir, const QuarantinedRelease& q,
 // Removes q's quarantine (its objects); the repository is as before FetchRelease.
 Status DiscardQuarantine(const QuarantinedRelease& q);
 
+// A release fetched, verified and promoted: what was received and the verified content (so
+// that the caller does not read the release a second time).
+struct FetchedRelease : FetchStats {
+  ReleaseContent content;
+};
+
 // FetchRelease, VerifyQuarantinedRelease, PromoteRelease; on failure the quarantine is
 // discarded and the error has `url` as context.
-Result<FetchStats> FetchVerifiedRelease(const std::string& repo_dir, const std::string& url,
-                                        const SignedRelease& signed_release, Fetcher* fetcher,
-                                        const FetchLimits& limits = {});
+Result<FetchedRelease> FetchVerifiedRelease(const std::string& repo_dir, const std::string& url,
+                                            const SignedRelease& signed_release, Fetcher* fetcher,
+                                            const FetchLimits& limits = {});
 
 }  // namespace tiersync::catalogs
 

@@ -6,6 +6,7 @@
 
 #include "base/bytes.h"
 #include "base/env.h"
+#include "base/hex.h"
 #include "catalogs/git_upload_pack.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
@@ -126,7 +127,7 @@ class GitFetchTest : public ::testing::Test {
            Env::Default()->FileExists(mirror_dir_ + "/tiersync-quarantine/r2");
   }
 
-  Result<FetchStats> FetchVerified(const std::string& name, const FetchLimits& limits = {}) {
+  Result<FetchedRelease> FetchVerified(const std::string& name, const FetchLimits& limits = {}) {
     return FetchVerifiedRelease(mirror_dir_, kUrl, Signed(name), &fetcher_, limits);
   }
 
@@ -169,6 +170,12 @@ TEST_F(GitFetchTest, FetchesIntoQuarantineAndPromotesOnlyAfterVerification) {
   EXPECT_LT(second->received_objects, q->stats.received_objects / 2);
   EXPECT_EQ(MirrorTag("r2"), HubTag("r2"));
   EXPECT_EQ((*Mirror()->MainHead())->commit, hub_->FindRelease("r2")->commit);
+  // The verified content comes back with it (the caller does not read the release again).
+  EXPECT_EQ(ToHex(second->content.digest), ToHex(Signed("r2").digest));
+  auto read = ReadVerifiedRelease(Mirror().get(), Signed("r2"), /*keep_files=*/false);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(second->content.tree, read->tree);
+  EXPECT_EQ(second->content.manifest, read->manifest);
   // Again: the tag is here, nothing is posted.
   const int posts = fetcher_.posts;
   auto again = FetchVerified("r2");

@@ -14,9 +14,9 @@
 #include "node/node_dir.h"
 #include "node/node_server.h"
 #include "node/node_sources.h"
+#include "node/sync_cycle.h"
 #include "node/sync_runner.h"
 #include "node/tls_context.h"
-#include "node/upward_report.h"
 
 namespace tiersync::cli {
 namespace {
@@ -101,7 +101,7 @@ Status RunSync(const NodeArgs& a, CommandContext* ctx) {
   // The children's last reports: a one-shot sync plans for the same subtree as `node serve`.
   node::ChildReports children(env, paths);
   children.Load();
-  node::SyncRunner runner(env, paths, config, store.get(), &fetcher, &policy, &children);
+  node::SyncRunner runner({env, paths, config, store.get(), &fetcher, &policy}, &children);
   std::unique_ptr<ProgressBar> bar;
   std::string phase;
   auto progress = [&](const std::string& p, uint64_t done, uint64_t total) {
@@ -112,21 +112,21 @@ Status RunSync(const NodeArgs& a, CommandContext* ctx) {
     }
     bar->Update(done, total);
   };
-  auto r = runner.RunOnce(progress);
+  // The same orchestrator as `node serve`'s loop: the cycle, then the report upward (what
+  // this node now serves and needs).
+  node::SyncCycle cycle(&runner, &fetcher, config, nullptr);
+  node::TurnResult t = cycle.Turn(0, progress);
   // "Not yet": a source announced metadata a moment before its catalog. Ask again a few
   // times before saying so.
-  for (int retry = 0; retry < kPendingRetries && r.ok() && !r->pending.empty(); ++retry) {
-    std::this_thread::sleep_for(std::chrono::seconds(2));
-    r = runner.RunOnce(progress);
+  for (int retry = 0; retry < kPendingRetries && t.outcome.ok() && !t.outcome->pending.empty();
+       ++retry) {
+    env->SleepForMicroseconds(2'000'000);
+    t = cycle.Turn(0, progress);
   }
   if (bar) bar->Finish();
+  auto& r = t.outcome;
   if (!r.ok()) return r.status();
   if (!r->pending.empty()) return UnavailableError(r->pending);
-  if (r->switched || !config.sources.empty()) {
-    // Tell the parent what this node now serves and needs (as `node serve` does).
-    node::SendReport(&fetcher, config, node::OwnReport(config, runner.current(), runner.Rules()))
-        .IgnoreError();
-  }
   if (ctx->json) {
     std::cout << json{{"release", r->current.release},
                       {"version", r->current.version},

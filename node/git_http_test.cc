@@ -135,7 +135,8 @@ class GitHttpTest : public ::testing::Test {
     return s;
   }
 
-  Result<FetchStats> Fetch(const std::string& release, const FetchLimits& limits = {}) {
+  Result<catalogs::FetchedRelease> Fetch(const std::string& release,
+                                         const FetchLimits& limits = {}) {
     return FetchVerifiedRelease(mirror_dir_, url_, Signed(release), &fetcher_, limits);
   }
 

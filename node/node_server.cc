@@ -17,10 +17,10 @@
 #include "node/push_listener.h"
 #include "node/release_notifier.h"
 #include "node/repository_service.h"
+#include "node/sync_cycle.h"
 #include "node/sync_metrics.h"
 #include "node/sync_runner.h"
 #include "node/tls_context.h"
-#include "node/upward_report.h"
 #include "node/user_api.h"
 
 namespace tiersync::node {
@@ -40,9 +40,6 @@ std::string Dump(const json& j) { return j.dump(2, ' ', false, json::error_handl
 
 void Log(const std::string& line) { std::cerr << "tiersync node: " << line << std::endl; }
 
-// A pending release ("not yet served by any source") is asked again after this long.
-constexpr int64_t kPendingRetryMs = 5'000;
-
 }  // namespace
 
 struct NodeServer::Impl : public HttpHandler {
@@ -60,7 +57,8 @@ struct NodeServer::Impl : public HttpHandler {
   std::unique_ptr<HttpFetcher> user_fetcher;  // the miss policy and /v1/resolve: short timeouts
   std::unique_ptr<ChildReports> children;
   std::unique_ptr<SyncRunner> sync;
-  std::unique_ptr<UserApi> users;  // after sync: its miss threads report rejections to it
+  std::unique_ptr<SyncCycle> cycle;  // the orchestrator the sync loop turns
+  std::unique_ptr<UserApi> users;    // after sync: its miss threads report rejections to it
   std::unique_ptr<PushListener> push;
   ReleaseNotifier notifier;
   std::unique_ptr<HttpServer> server;
@@ -119,37 +117,16 @@ struct NodeServer::Impl : public HttpHandler {
     return NodeStatusJson(env, config, *sync, *policy, children->size(), ExtraStatus());
   }
 
-  // One sync cycle, then the switch (if any) and the report upward.
-  Result<SyncOutcome> SyncOnce() {
-    auto r = sync->RunOnce();
-    if (r.ok() && r->switched) {
-      auto dir = CurrentReleaseDir(env, paths);  // just written by the sync
-      SetCurrent(r->current, dir.ok() ? *dir : "");
-      ReturnFreedHeap();  // the previous release's catalog
-    }
-    if (r.ok() && r->pending.empty()) {
-      SendReport(report_fetcher.get(), config, OwnReport(config, sync->current(), sync->Rules()))
-          .IgnoreError();  // a parent that is down hears from us after the next sync
-    }
-    return r;
-  }
-
   void SyncLoop() {
     Random rng(env->RandomSeed());
     for (;;) {
-      auto r = SyncOnce();
-      const bool ok = r.ok();
-      int64_t wait_ms = static_cast<int64_t>(config.poll_seconds) * 1000;
-      if (!ok) {
-        wait_ms = std::min<int64_t>(wait_ms, 1000ll << std::min(sync->consecutive_failures(), 8));
-      } else if (!r->pending.empty()) {
-        wait_ms = std::min<int64_t>(wait_ms, kPendingRetryMs);  // "not yet": ask again soon
-      }
-      wait_ms += static_cast<int64_t>(rng.Uniform(static_cast<uint64_t>(wait_ms) / 5 + 1));
+      TurnResult t = cycle->Turn(rng.Next());
+      const bool ok = t.outcome.ok();
       // After a failure the backoff holds even when push announces a release: a source
       // that lies or lacks data is not asked again at the rate it announces.
       std::unique_lock<std::mutex> l(mu);
-      cv.wait_for(l, std::chrono::milliseconds(wait_ms), [&] { return (ok && wake) || stopping; });
+      cv.wait_for(l, std::chrono::milliseconds(t.next_delay_ms),
+                  [&] { return (ok && wake) || stopping; });
       if (stopping) return;
       wake = false;
     }
@@ -199,9 +176,10 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   impl->user_fetcher = std::make_unique<HttpFetcher>(user_options);
   impl->children = std::make_unique<ChildReports>(impl->env, impl->paths);
   impl->children->Load();
-  impl->sync =
-      std::make_unique<SyncRunner>(impl->env, impl->paths, impl->config, impl->store.get(),
-                                   impl->fetcher.get(), impl->policy.get(), impl->children.get());
+  impl->sync = std::make_unique<SyncRunner>(
+      SyncParts{impl->env, impl->paths, impl->config, impl->store.get(), impl->fetcher.get(),
+                impl->policy.get()},
+      impl->children.get());
   // Users' misses ask the same sources through the same policy; what they reject is reported
   // beside the sync's rejections.
   impl->users = std::make_unique<UserApi>(impl->env, impl->paths, impl->config, impl->store.get(),
@@ -212,6 +190,12 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   TS_RETURN_IF_ERROR(impl->users->Open());
   Impl* raw = impl.get();
   impl->sync->SetExtraStatus([raw] { return raw->ExtraStatus(); });
+  impl->cycle = std::make_unique<SyncCycle>(
+      impl->sync.get(), impl->report_fetcher.get(), impl->config, [raw](const SyncOutcome& o) {
+        auto dir = CurrentReleaseDir(raw->env, raw->paths);  // just written by the sync
+        raw->SetCurrent(o.current, dir.ok() ? *dir : "");
+        ReturnFreedHeap();  // the previous release's catalog
+      });
   impl->git = std::make_unique<GitHttpService>(impl->paths.catalog,
                                                [raw] { return raw->served_release.load(); });
   TS_ASSIGN_OR_RETURN(auto current, ReadCurrent(impl->env, impl->paths));

@@ -50,16 +50,8 @@ struct NodeSync::Plan {
   std::string previous;  // the release directory served now ("" before the first)
 };
 
-NodeSync::NodeSync(Env* env, const NodePaths& paths, const NodeConfig& config,
-                   replication::ChunkStore* store, replication::Fetcher* fetcher,
-                   replication::SourcePolicy* sources, std::string rules)
-    : env_(env),
-      paths_(paths),
-      config_(config),
-      store_(store),
-      fetcher_(fetcher),
-      sources_(sources),
-      rules_(std::move(rules)) {}
+NodeSync::NodeSync(const SyncParts& parts, std::string rules)
+    : p_(parts), rules_(std::move(rules)) {}
 
 Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* partial) {
   SyncOutcome local_outcome;
@@ -86,15 +78,15 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
 // 1. Metadata, from the first source whose refresh verifies and names a catalog release.
 Result<NodeSync::Refreshed> NodeSync::RefreshStep(SyncOutcome* out) {
   Refreshed r;
-  TS_ASSIGN_OR_RETURN(r.metadata, replication::RefreshMetadata(
-                                      env_, fetcher_, sources_, {paths_.trusted, paths_.downloads},
-                                      [&](replication::VerifiedMetadata& m) -> Status {
-                                        TS_ASSIGN_OR_RETURN(r.release,
-                                                            SignedCatalogRelease(env_, m));
-                                        return Status::Ok();
-                                      },
-                                      &out->rejected, config_.parallel));
-  out->metadata_source = sources_->source(r.metadata.source).name;
+  TS_ASSIGN_OR_RETURN(r.metadata,
+                      replication::RefreshMetadata(
+                          p_.env, p_.fetcher, p_.sources, {p_.paths.trusted, p_.paths.downloads},
+                          [&](replication::VerifiedMetadata& m) -> Status {
+                            TS_ASSIGN_OR_RETURN(r.release, SignedCatalogRelease(p_.env, m));
+                            return Status::Ok();
+                          },
+                          &out->rejected, p_.config.parallel));
+  out->metadata_source = p_.sources->source(r.metadata.source).name;
   return r;
 }
 
@@ -105,31 +97,23 @@ Result<std::optional<catalogs::ReleaseContent>> NodeSync::CatalogStep(const Refr
                                                                       SyncOutcome* out) {
   using Content = std::optional<catalogs::ReleaseContent>;
   auto read_local = [&]() -> Result<catalogs::ReleaseContent> {
-    auto git = catalogs::GitCatalog::Open(paths_.catalog);
+    auto git = catalogs::GitCatalog::Open(p_.paths.catalog);
     if (!git.ok()) return git.status().AsLocal();
     return catalogs::ReadVerifiedRelease(git->get(), meta.release, /*keep_files=*/false);
   };
   if (auto local = read_local(); local.ok()) return Content(std::move(local).value());
   std::optional<catalogs::ReleaseContent> content;
   auto got = replication::AskSources(
-      sources_, env_,
+      p_.sources, p_.env,
       [&](size_t, const replication::Source& src) -> replication::SourceAnswer {
         // Fetched into quarantine, verified against the signed release, and only then made
-        // part of the repository (catalogs/git_fetch.h); its errors say whose fault they are.
-        auto fetched = catalogs::FetchVerifiedRelease(
-            paths_.catalog, src.url + "/v1/catalog.git", meta.release, fetcher_);
+        // part of the repository (catalogs/git_fetch.h); its errors say whose fault they are:
+        // a source without the release answers kNotFound (it only lacks it), one whose release
+        // differs from what was signed kVerificationFailed (it lied).
+        auto fetched = catalogs::FetchVerifiedRelease(p_.paths.catalog, src.url + "/v1/catalog.git",
+                                                      meta.release, p_.fetcher);
         if (!fetched.ok()) return {fetched.status()};
-        auto read = read_local();
-        if (!read.ok()) {
-          // Not there: the source does not serve that release (yet). There but different:
-          // the source lied about it.
-          Status s = read.status();
-          if (s.local()) return {s};
-          return {s.code() == StatusCode::kNotFound ? NotFoundError(s.message())
-                                                    : VerificationError(s.message()),
-                  fetched->received_bytes};
-        }
-        content = std::move(read).value();
+        content = std::move(fetched->content);  // verified in quarantine; not read again
         out->catalog_source = src.name;
         return {Status::Ok(), fetched->received_bytes};
       },
@@ -154,7 +138,7 @@ Result<NodeSync::Plan> NodeSync::PlanStep(const Refreshed& meta,
   if (!sub.ok()) return sub.status().WithContext("the subscription rolled up for this node");
   std::map<std::string, catalogs::WantedFile> wanted;
   {
-    auto git = catalogs::GitCatalog::Open(paths_.catalog);
+    auto git = catalogs::GitCatalog::Open(p_.paths.catalog);
     if (!git.ok()) return git.status().AsLocal();
     TS_RETURN_IF_ERROR(catalogs::ForEachReleaseRecord(
         git->get(), content, taxonomy, regions, [&](catalogs::Resource&& r) -> Status {
@@ -179,9 +163,9 @@ Result<NodeSync::Plan> NodeSync::PlanStep(const Refreshed& meta,
   const std::string key = std::to_string(meta.metadata.version) + "\n" + rules_;
   plan.name =
       std::to_string(meta.metadata.version) + "-" + ToHex(Sha256(AsBytes(key))).substr(0, 8);
-  TS_ASSIGN_OR_RETURN(plan.previous, CurrentReleaseDir(env_, paths_));
+  TS_ASSIGN_OR_RETURN(plan.previous, CurrentReleaseDir(p_.env, p_.paths));
   if (plan.previous == plan.name) {
-    TS_ASSIGN_OR_RETURN(auto current, ReadCurrent(env_, paths_));
+    TS_ASSIGN_OR_RETURN(auto current, ReadCurrent(p_.env, p_.paths));
     if (current) out->current = *current;
   }
   return plan;
@@ -190,21 +174,21 @@ Result<NodeSync::Plan> NodeSync::PlanStep(const Refreshed& meta,
 // 4. Execute: chunk indexes and chunks from the sources, each verified, within the quota.
 Status NodeSync::FetchStep(const Plan& plan, const SyncProgress& progress, SyncOutcome* out) {
   replication::SyncCounters counters;
-  replication::SyncContext ctx{env_, fetcher_, sources_, store_, &counters};
+  replication::SyncContext ctx{p_.env, p_.fetcher, p_.sources, p_.store, &counters};
   replication::ChunkSyncOptions options;
-  options.parallel = config_.parallel;
-  options.max_bytes_per_second = config_.max_bytes_per_second;
+  options.parallel = p_.config.parallel;
+  options.max_bytes_per_second = p_.config.max_bytes_per_second;
   options.progress = [&](uint64_t done, uint64_t total) {
     if (progress) progress("chunks", done, total);
   };
   auto check_quota = [&](const replication::ChunkPlan& chunks) -> Status {
     out->planned_bytes = chunks.missing_bytes;
-    if (config_.quota_bytes == 0 || chunks.wanted_bytes <= config_.quota_bytes) {
+    if (p_.config.quota_bytes == 0 || chunks.wanted_bytes <= p_.config.quota_bytes) {
       return Status::Ok();
     }
     return ResourceExhaustedError("the release needs " + std::to_string(chunks.wanted_bytes) +
                                   " bytes for " + std::to_string(plan.files.size()) +
-                                  " files; the quota is " + std::to_string(config_.quota_bytes));
+                                  " files; the quota is " + std::to_string(p_.config.quota_bytes));
   };
   auto fetched = replication::FetchRelease(plan.files, ctx, options, check_quota);
   out->fetched_bytes = counters.chunk_bytes;
@@ -224,11 +208,11 @@ Status NodeSync::SwitchStep(const Refreshed& meta, const Plan& plan, SyncOutcome
   served.release = meta.release.release;
   served.files = plan.files.size();
   for (const auto& f : plan.files) served.bytes += f.length;
-  served.switched_at = static_cast<int64_t>(env_->NowMicros() / 1000000);
+  served.switched_at = static_cast<int64_t>(p_.env->NowMicros() / 1000000);
   TS_RETURN_IF_ERROR(WriteReleaseDir(
-      env_, paths_, *meta.metadata.updater->trusted(), plan.name, served,
+      p_.env, p_.paths, *meta.metadata.updater->trusted(), plan.name, served,
       {{"catalog/" + ToHex(meta.release.digest) + ".manifest.txt", meta.release.manifest}}));
-  TS_RETURN_IF_ERROR(SwitchCurrent(env_, paths_, plan.name, plan.previous));
+  TS_RETURN_IF_ERROR(SwitchCurrent(p_.env, p_.paths, plan.name, plan.previous));
   out->switched = true;
   out->current = served;
   return Status::Ok();

@@ -54,13 +54,21 @@ struct SyncOutcome {
 // Progress: phase ("metadata", "catalog", "plan", "chunks", "switch"), bytes done and total.
 using SyncProgress = std::function<void(const std::string& phase, uint64_t done, uint64_t total)>;
 
+// What a sync cycle works with. Nothing is owned; all must outlive whoever holds the parts.
+// `store` is open for writing.
+struct SyncParts {
+  Env* env;
+  const NodePaths& paths;
+  const NodeConfig& config;
+  replication::ChunkStore* store;
+  replication::Fetcher* fetcher;
+  replication::SourcePolicy* sources;
+};
+
 class NodeSync {
  public:
-  // Nothing is owned; all must outlive the NodeSync. `store` is open for writing. `rules`: the
-  // subscription to plan for (this node's own rolled up with its children's).
-  NodeSync(Env* env, const NodePaths& paths, const NodeConfig& config,
-           replication::ChunkStore* store, replication::Fetcher* fetcher,
-           replication::SourcePolicy* sources, std::string rules);
+  // `rules`: the subscription to plan for (this node's own rolled up with its children's).
+  NodeSync(const SyncParts& parts, std::string rules);
 
   // One cycle. On error, `partial` (if given) receives what the cycle did get done
   // (sources used, rejections, bytes fetched) for status reporting.
@@ -79,12 +87,7 @@ class NodeSync {
   Status FetchStep(const Plan& plan, const SyncProgress& progress, SyncOutcome* out);
   Status SwitchStep(const Refreshed& meta, const Plan& plan, SyncOutcome* out);
 
-  Env* env_;
-  const NodePaths& paths_;
-  const NodeConfig& config_;
-  replication::ChunkStore* store_;
-  replication::Fetcher* fetcher_;
-  replication::SourcePolicy* sources_;
+  const SyncParts p_;
   std::string rules_;
 };
 

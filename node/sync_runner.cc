@@ -39,20 +39,12 @@ void ReturnFreedHeap() {
 #endif
 }
 
-SyncRunner::SyncRunner(Env* env, const NodePaths& paths, const NodeConfig& config,
-                       replication::ChunkStore* store, replication::Fetcher* fetcher,
-                       replication::SourcePolicy* sources, const ChildReports* children)
-    : env_(env),
-      paths_(paths),
-      config_(config),
-      store_(store),
-      fetcher_(fetcher),
-      sources_(sources),
-      children_(children) {
-  if (auto current = ReadCurrent(env_, paths_); current.ok()) current_ = *current;
-  storage_ = StorageJson(*store_, config_);
+SyncRunner::SyncRunner(const SyncParts& parts, const ChildReports* children)
+    : p_(parts), children_(children) {
+  if (auto current = ReadCurrent(p_.env, p_.paths); current.ok()) current_ = *current;
+  storage_ = StorageJson(*p_.store, p_.config);
   // A saved state (a one-shot sync, or the node's last run) is where status starts from.
-  auto saved = ReadFileToBytes(env_, paths_.state, 1 << 20);
+  auto saved = ReadFileToBytes(p_.env, p_.paths.state, 1 << 20);
   if (saved.ok()) {
     json j = json::parse(saved->begin(), saved->end(), nullptr, false);
     if (j.is_object() && j.contains("last_sync") && j["last_sync"].is_object()) {
@@ -67,7 +59,7 @@ SyncRunner::SyncRunner(Env* env, const NodePaths& paths, const NodeConfig& confi
 catalogs::RolledUp SyncRunner::Rules() const {
   std::vector<std::string> subtree;
   if (children_ != nullptr) subtree = children_->Subscriptions();
-  return catalogs::RollUp(config_.subscription, subtree);
+  return catalogs::RollUp(p_.config.subscription, subtree);
 }
 
 void SyncRunner::Rejected(const std::string& what) {
@@ -91,7 +83,7 @@ int SyncRunner::consecutive_failures() const {
 
 void SyncRunner::Progress(const std::string& phase, uint64_t done, uint64_t total) {
   std::lock_guard<std::mutex> l(mu_);
-  const uint64_t now = env_->MonotonicMicros();
+  const uint64_t now = p_.env->MonotonicMicros();
   if (!progress_.is_object() || progress_.value("phase", "") != phase) {
     progress_started_us_ = now;
   }
@@ -110,9 +102,9 @@ Result<SyncOutcome> SyncRunner::RunOnce(const SyncProgress& progress) {
         " kept); children fetch what those select from further up");
   }
   SyncOutcome partial;
-  const int64_t started = NowSeconds(env_);
-  const std::vector<replication::SourceHealth> before = sources_->Snapshot();
-  auto r = NodeSync(env_, paths_, config_, store_, fetcher_, sources_, rules.text)
+  const int64_t started = NowSeconds(p_.env);
+  const std::vector<replication::SourceHealth> before = p_.sources->Snapshot();
+  auto r = NodeSync(p_, rules.text)
                .Run(
                    [&](const std::string& phase, uint64_t done, uint64_t total) {
                      Progress(phase, done, total);
@@ -120,7 +112,7 @@ Result<SyncOutcome> SyncRunner::RunOnce(const SyncProgress& progress) {
                    },
                    &partial);
   Record(r, partial, started);
-  const std::vector<replication::SourceHealth> after = sources_->Snapshot();
+  const std::vector<replication::SourceHealth> after = p_.sources->Snapshot();
   for (size_t i = 0; i < after.size() && i < before.size(); ++i) {
     if (after[i].lacked > before[i].lacked) {
       Log(after[i].source.name + " lacked " + std::to_string(after[i].lacked - before[i].lacked) +
@@ -128,15 +120,15 @@ Result<SyncOutcome> SyncRunner::RunOnce(const SyncProgress& progress) {
     }
   }
   ReturnFreedHeap();  // what the cycle read and planned
-  json state = NodeStatusJson(env_, config_, *this, *sources_, children_ ? children_->size() : 0,
-                              extra_ ? extra_() : json());
-  WriteFileAtomically(env_, paths_.state, AsBytes(Dump(state))).IgnoreError();
+  json state = NodeStatusJson(p_.env, p_.config, *this, *p_.sources,
+                              children_ ? children_->size() : 0, extra_ ? extra_() : json());
+  WriteFileAtomically(p_.env, p_.paths.state, AsBytes(Dump(state))).IgnoreError();
   return r;
 }
 
 void SyncRunner::Record(const Result<SyncOutcome>& r, const SyncOutcome& partial, int64_t started) {
   json s = {{"started_at", started},
-            {"finished_at", NowSeconds(env_)},
+            {"finished_at", NowSeconds(p_.env)},
             {"ok", r.ok()},
             {"metadata_source", partial.metadata_source},
             {"catalog_source", partial.catalog_source},
@@ -160,7 +152,7 @@ void SyncRunner::Record(const Result<SyncOutcome>& r, const SyncOutcome& partial
         ", " + std::to_string(r->current.files) + " files; fetched " +
         std::to_string(r->fetched_bytes) + " bytes; metadata from " + r->metadata_source + ")");
   }
-  json storage = StorageJson(*store_, config_);
+  json storage = StorageJson(*p_.store, p_.config);
   std::lock_guard<std::mutex> l(mu_);
   // A cycle that found the node up to date does not hide the last one that did something
   // (switched or failed); it is shown as last_check.

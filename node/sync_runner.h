@@ -33,9 +33,7 @@ class SyncRunner {
  public:
   // Nothing is owned; all must outlive the runner. `children` may be null (no reports read:
   // the rules are this node's own subscription only).
-  SyncRunner(Env* env, const NodePaths& paths, const NodeConfig& config,
-             replication::ChunkStore* store, replication::Fetcher* fetcher,
-             replication::SourcePolicy* sources, const ChildReports* children);
+  SyncRunner(const SyncParts& parts, const ChildReports* children);
 
   // One cycle; records it and writes state.json. `progress` (may be empty) is called as well.
   Result<SyncOutcome> RunOnce(const SyncProgress& progress = nullptr);
@@ -66,12 +64,7 @@ class SyncRunner {
   void Progress(const std::string& phase, uint64_t done, uint64_t total);
   void Record(const Result<SyncOutcome>& r, const SyncOutcome& partial, int64_t started);
 
-  Env* env_;
-  const NodePaths& paths_;
-  const NodeConfig& config_;
-  replication::ChunkStore* store_;
-  replication::Fetcher* fetcher_;
-  replication::SourcePolicy* sources_;
+  const SyncParts p_;
   const ChildReports* children_;
   std::function<nlohmann::json()> extra_;
 

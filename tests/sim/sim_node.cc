@@ -1,12 +1,17 @@
 #include "tests/sim/sim_node.h"
 
+#include <filesystem>
+
 #include "base/hex.h"
 #include "base/random.h"
 #include "base/sha256.h"
+#include "catalogs/git_catalog.h"
+#include "catalogs/region_table.h"
+#include "hub/hub_dir.h"
+#include "hub/publisher.h"
+#include "node/node_sources.h"
 #include "node/release_dir.h"
 #include "protocol/tuf_metadata.h"
-#include "replication/file_ingest.h"
-#include "replication/release_sync.h"
 #include "replication/tuf_updater.h"
 
 namespace tiersync::sim {
@@ -32,8 +37,6 @@ std::string Base64(ByteSpan in) {
   return out;
 }
 
-int64_t Seconds(MemEnv* env) { return static_cast<int64_t>(env->NowMicros() / 1'000'000); }
-
 // Reads the "version" of a metadata file (0 if unreadable).
 uint64_t VersionOf(Env* env, const std::string& path) {
   auto bytes = ReadFileToBytes(env, path, 64 << 20);
@@ -45,10 +48,6 @@ uint64_t VersionOf(Env* env, const std::string& path) {
 }
 
 }  // namespace
-
-protocol::ChunkerParams SimChunkerParams() {
-  return protocol::ChunkerParams{protocol::kChunkerFastCdcV1, 2, 1024, 4096, 16384};
-}
 
 PrivateKey SimKey(uint64_t seed) {
   // PKCS#8 for Ed25519: a fixed prefix, then the 32-byte private key.
@@ -62,36 +61,59 @@ PrivateKey SimKey(uint64_t seed) {
   return std::move(key).value();
 }
 
+void SimCatalog::Put(const std::string& id, const std::string& tag, const std::string& bytes) {
+  catalogs::Resource r;
+  r.id = id;
+  r.title = "模拟课程 " + id;
+  r.provider = "人民教育出版社";
+  r.placements = {{"k12", "课程教学", "小学"}};
+  r.facets.stage = "小学";
+  r.facets.subject = "语文";
+  r.facets.tags = {tag};
+  catalogs::ResourceFile f;
+  f.name = "lesson.bin";
+  f.media_type = "application/octet-stream";
+  f.size = bytes.size();
+  f.sha256 = Sha256(AsBytes(bytes));
+  r.files = {f};
+  media[id + "/lesson.bin"] = bytes;
+  for (auto& have : resources) {
+    if (have.id == id) {
+      have = std::move(r);
+      return;
+    }
+  }
+  resources.push_back(std::move(r));
+}
+
 // ---- SimHub ----
 
-SimHub::SimHub(SimNetwork* net, std::string host, std::string index_dir, uint64_t seed,
+SimHub::SimHub(SimNetwork* net, std::string host, std::string dir, uint64_t seed,
                int64_t now_seconds)
-    : net_(net), host_(std::move(host)) {
-  mem_.SetNowMicros(static_cast<uint64_t>(now_seconds) * 1'000'000);
-  tuf::Root root;
+    : net_(net), host_(std::move(host)), dir_(std::move(dir)) {
+  hub::HubInitOptions init;
   for (int i = 0; i < 4; ++i) {
     PrivateKey key = SimKey(seed * 16 + i);
     PublicKey pub = key.Public();
     tuf::Key k = tuf::MakeKey(pub.keytype(), pub.scheme(), pub.public_value());
-    root.keys[tuf::KeyId(k)] = k;
-    root.roles[kRoles[i]].keyids.push_back(tuf::KeyId(k));
+    init.root.keys[tuf::KeyId(k)] = k;
+    init.root.roles[kRoles[i]].keyids.push_back(tuf::KeyId(k));
+    if (std::string(kRoles[i]) == "targets") init.bin_keys.push_back(k);
     keys_.emplace(kRoles[i], std::move(key));
   }
-  replication::ChunkStoreOptions o;
-  o.env = &mem_;
-  o.index_dir = index_dir;
-  Status s =
-      replication::TufRepository::Create(&mem_, "/hub/tuf", root, Ring(), now_seconds, expiry_);
-  if (s.ok()) s = replication::ChunkStore::Create("/hub/store", o);
-  o.writable = true;
-  auto store = s.ok() ? replication::ChunkStore::Open("/hub/store", o)
-                      : Result<std::unique_ptr<replication::ChunkStore>>(s);
-  if (!store.ok()) std::abort();  // a fresh MemEnv: cannot fail
-  store_ = std::move(store).value();
-  service_ = std::make_unique<node::RepositoryService>(&mem_, "/hub/tuf", store_.get());
-  auto bytes = ReadFileToBytes(&mem_, "/hub/tuf/metadata/1.root.json", 1 << 20);
-  if (!bytes.ok()) std::abort();
-  root_json_ = *bytes;
+  init.keys = Ring();
+  init.bin_digits = 1;  // 16 bins: a few delegated roles in every refresh
+  init.now = now_seconds;
+  Env* env = Env::Default();
+  std::filesystem::create_directories(dir_);
+  Status s = hub::InitHub(env, dir_ + "/hub", init);
+  hub::HubPaths paths(dir_ + "/hub");
+  Result<std::vector<uint8_t>> root =
+      s.ok() ? ReadFileToBytes(env, JoinPath(paths.tuf, "metadata/1.root.json"), 1 << 20)
+             : Result<std::vector<uint8_t>>(s);
+  if (root.ok()) s = Serve();
+  if (!root.ok() || !s.ok()) std::abort();  // a fresh directory: cannot fail
+  root_json_ = *root;
   net_->Attach(host_, this);
 }
 
@@ -103,39 +125,66 @@ replication::KeyRing SimHub::Ring() const {
   return ring;
 }
 
-Status SimHub::Publish(const std::map<std::string, std::string>& files, int64_t now_seconds) {
-  mem_.SetNowMicros(static_cast<uint64_t>(now_seconds) * 1'000'000);
-  TS_ASSIGN_OR_RETURN(auto repo, replication::TufRepository::Open(&mem_, "/hub/tuf"));
-  TS_ASSIGN_OR_RETURN(const tuf::Targets* have, repo.targets("targets"));
-  for (const auto& [path, tf] : std::map<std::string, tuf::TargetFile>(have->targets)) {
-    if (!files.count(path)) TS_RETURN_IF_ERROR(repo.RemoveTarget("targets", path));
+Status SimHub::Serve() {
+  git_.reset();
+  service_.reset();
+  store_.reset();
+  hub::HubPaths paths(dir_ + "/hub");
+  replication::ChunkStoreOptions o;
+  TS_ASSIGN_OR_RETURN(store_, replication::ChunkStore::Open(paths.store, o));
+  service_ = std::make_unique<node::RepositoryService>(Env::Default(), paths.tuf, store_.get());
+  git_ = std::make_unique<node::GitHttpService>(paths.catalog, [this] { return release_number_; });
+  return Status::Ok();
+}
+
+Status SimHub::Publish(const SimCatalog& catalog, int64_t now_seconds) {
+  Env* env = Env::Default();
+  const std::string input = dir_ + "/input";
+  std::error_code ec;
+  std::filesystem::remove_all(input, ec);
+  const auto& regions = catalogs::RegionTable::Builtin();
+  Release release;
+  TS_RETURN_IF_ERROR(CreateDirs(env, JoinPath(input, "resources")));
+  for (const auto& r : catalog.resources) {
+    TS_RETURN_IF_ERROR(CreateDirs(env, JoinPath(input, "media/" + r.id)));
+    TS_RETURN_IF_ERROR(WriteFileAtomically(env, JoinPath(input, "resources/" + r.id + ".json"),
+                                           AsBytes(catalogs::EncodeResource(r)), false));
+    for (const auto& f : r.files) {
+      auto media = catalog.media.find(r.id + "/" + f.name);
+      if (media == catalog.media.end()) return InvalidArgumentError("no media for " + r.id);
+      TS_RETURN_IF_ERROR(WriteFileAtomically(env, JoinPath(input, "media/" + r.id + "/" + f.name),
+                                             AsBytes(media->second), false));
+      if (r.retired) continue;
+      const std::string path = catalogs::TargetPath(r, f, regions);
+      release.files[path] = media->second;
+      release.records[path] = r;
+    }
   }
-  replication::IngestOptions ingest;
-  ingest.params = SimChunkerParams();
-  ingest.threads = 1;
-  for (const auto& [path, bytes] : files) {
-    TS_RETURN_IF_ERROR(WriteFileAtomically(&mem_, "/hub/incoming", AsBytes(bytes)));
-    TS_ASSIGN_OR_RETURN(auto result,
-                        replication::IngestFile(store_.get(), &mem_, "/hub/incoming", ingest));
-    tuf::TargetFile tf;
-    tf.length = bytes.size();
-    tf.hashes["sha256"] = ToHex(result.file_sha256);
-    protocol::Json custom = protocol::Json::Object();
-    custom.Set("chunk_index", ToHex(result.index_id));
-    tf.custom = std::move(custom);
-    TS_RETURN_IF_ERROR(repo.AddTargetEntry("targets", path, std::move(tf)));
-  }
-  TS_RETURN_IF_ERROR(repo.Publish(Ring(), now_seconds, expiry_));
-  latest_version_ = VersionOf(&mem_, "/hub/tuf/metadata/timestamp.json");
-  releases_[latest_version_] = files;
+  // The hub's commands run while it serves (separate processes in production): the store is
+  // closed around the publish, as LMDB allows one open environment per process.
+  git_.reset();
+  service_.reset();
+  store_.reset();
+  hub::PublishOptions o;
+  o.input = input;
+  o.publisher = catalogs::Identity{"sim", "sim@example.org"};
+  o.keys = Ring();
+  o.now = now_seconds;
+  o.ingest_threads = 1;
+  auto report = hub::Publish(env, dir_ + "/hub", o);
+  if (report.ok()) release_number_ = catalogs::ReleaseNumber(report->release).value_or(0);
+  TS_RETURN_IF_ERROR(Serve());
+  TS_RETURN_IF_ERROR(report.status());
+  latest_version_ = VersionOf(env, dir_ + "/hub/tuf/metadata/timestamp.json");
+  releases_[latest_version_] = std::move(release);
   return Status::Ok();
 }
 
 Status SimHub::RefreshTimestamp(int64_t now_seconds) {
-  mem_.SetNowMicros(static_cast<uint64_t>(now_seconds) * 1'000'000);
-  TS_ASSIGN_OR_RETURN(auto repo, replication::TufRepository::Open(&mem_, "/hub/tuf"));
-  TS_RETURN_IF_ERROR(repo.RefreshTimestamp(Ring(), now_seconds, expiry_));
-  uint64_t v = VersionOf(&mem_, "/hub/tuf/metadata/timestamp.json");
+  Env* env = Env::Default();
+  TS_ASSIGN_OR_RETURN(auto repo, replication::TufRepository::Open(env, dir_ + "/hub/tuf"));
+  TS_RETURN_IF_ERROR(repo.RefreshTimestamp(Ring(), now_seconds));
+  uint64_t v = VersionOf(env, dir_ + "/hub/tuf/metadata/timestamp.json");
   releases_[v] = releases_[latest_version_];
   latest_version_ = v;
   return Status::Ok();
@@ -144,32 +193,47 @@ Status SimHub::RefreshTimestamp(int64_t now_seconds) {
 const std::string* SimHub::Published(uint64_t version, const std::string& path) const {
   auto r = releases_.find(version);
   if (r == releases_.end()) return nullptr;
-  auto f = r->second.find(path);
-  return f == r->second.end() ? nullptr : &f->second;
+  auto f = r->second.files.find(path);
+  return f == r->second.files.end() ? nullptr : &f->second;
+}
+
+const std::map<std::string, catalogs::Resource>* SimHub::Records(uint64_t version) const {
+  auto r = releases_.find(version);
+  return r == releases_.end() ? nullptr : &r->second.records;
 }
 
 node::HttpReply SimHub::Handle(const node::HttpRequest& request) {
+  std::string_view target = request.target;
+  if (target.starts_with("/v1/catalog.git/")) {
+    return git_->Handle(request, target.substr(std::string_view("/v1/catalog.git").size()));
+  }
   return service_->Handle(request);
 }
 
 // ---- SimNode ----
 
-SimNode::SimNode(SimNetwork* net, std::string host, std::vector<std::string> sources, Wants wants,
-                 ByteSpan root_json, std::string index_dir, uint64_t seed)
+SimNode::SimNode(SimNetwork* net, SimNodeSpec spec, ByteSpan root_json, std::string scratch,
+                 uint64_t seed)
     : net_(net),
-      host_(std::move(host)),
-      wants_(std::move(wants)),
-      index_dir_(std::move(index_dir)),
+      spec_(std::move(spec)),
+      scratch_(std::move(scratch)),
       mem_(seed),
       fault_(&mem_, seed),
-      fetcher_(net, host_, &mem_),
+      fetcher_(net, spec_.host, &mem_),
       paths_("/node") {
-  std::vector<replication::Source> list;
-  for (size_t i = 0; i < sources.size(); ++i) {
-    list.push_back({(i + 1 == sources.size() ? "national " : "upstream ") + sources[i],
-                    "sim://" + sources[i]});
+  paths_.catalog = scratch_ + "/catalog.git";  // libgit2: a real directory
+  config_.name = spec_.host;
+  config_.tier = spec_.tier;
+  for (size_t i = 0; i + 1 < spec_.sources.size(); ++i) {
+    config_.sources.push_back("sim://" + spec_.sources[i]);
   }
-  sources_ = std::make_unique<replication::SourcePolicy>(std::move(list));
+  config_.national = "sim://" + spec_.sources.back();
+  config_.subscription = spec_.subscription;
+  config_.poll_seconds = spec_.poll_seconds;
+  config_.push = false;
+  config_.parallel = 1;  // one request at a time: a run replays exactly
+  sources_ = std::make_unique<replication::SourcePolicy>(node::NamedSources(config_));
+  std::filesystem::create_directories(scratch_);
   Status s = CreateDirs(&mem_, paths_.trusted);
   if (s.ok()) s = CreateDirs(&mem_, paths_.releases);
   if (s.ok()) s = replication::Updater::Init(&mem_, paths_.trusted, root_json);
@@ -177,42 +241,66 @@ SimNode::SimNode(SimNetwork* net, std::string host, std::vector<std::string> sou
   if (s.ok()) s = WriteFileAtomically(&mem_, JoinPath(paths_.trusted, "1.root.json"), root_json);
   replication::ChunkStoreOptions o;
   o.env = &mem_;
-  o.index_dir = index_dir_;
+  o.index_dir = scratch_ + "/index";
   if (s.ok()) s = replication::ChunkStore::Create(paths_.store, o);
+  if (s.ok()) s = catalogs::GitCatalog::Init(paths_.catalog);
   if (s.ok()) s = mem_.SyncDir("/");
   if (s.ok()) s = mem_.SyncDir(paths_.dir);
-  if (!s.ok()) std::abort();  // a fresh MemEnv: cannot fail
-  net_->Attach(host_, this);
-  net_->SetUp(host_, false);
+  if (!s.ok()) std::abort();  // fresh directories: cannot fail
+  net_->Attach(spec_.host, this);
+  net_->SetUp(spec_.host, false);
 }
 
 SimNode::~SimNode() {
-  net_->Attach(host_, nullptr);
+  net_->Attach(spec_.host, nullptr);
+  cycle_.reset();
+  runner_.reset();
+  children_.reset();
+  git_.reset();
   service_.reset();
   store_.reset();
 }
 
 Status SimNode::ServeCurrent() {
   TS_ASSIGN_OR_RETURN(std::string dir, node::CurrentReleaseDir(&fault_, paths_));
+  TS_ASSIGN_OR_RETURN(auto current, node::ReadCurrent(&fault_, paths_));
   service_ = std::make_unique<node::RepositoryService>(
       &fault_, dir.empty() ? std::string() : JoinPath(paths_.releases, dir), store_.get());
+  release_number_ = current ? catalogs::ReleaseNumber(current->release).value_or(0) : 0;
   return Status::Ok();
 }
 
 Status SimNode::Boot() {
   replication::ChunkStoreOptions o;
   o.env = &fault_;
-  o.index_dir = index_dir_;
+  o.index_dir = scratch_ + "/index";
   o.writable = true;
   o.auto_commit_bytes = 64 << 10;  // several commits per sync: more crash points
   TS_ASSIGN_OR_RETURN(store_, replication::ChunkStore::Open(paths_.store, o));
+  children_ = std::make_unique<node::ChildReports>(&fault_, paths_);
+  children_->Load();
+  runner_ = std::make_unique<node::SyncRunner>(
+      node::SyncParts{&fault_, paths_, config_, store_.get(), &fetcher_, sources_.get()},
+      children_.get());
+  cycle_ = std::make_unique<node::SyncCycle>(runner_.get(), &fetcher_, config_,
+                                             [this](const node::SyncOutcome&) {
+                                               if (Status s = ServeCurrent(); !s.ok()) {
+                                                 service_.reset();  // serves nothing: 503
+                                               }
+                                             });
+  if (report_maker_) cycle_->SetReportMaker(report_maker_);
+  git_ = std::make_unique<node::GitHttpService>(paths_.catalog, [this] { return release_number_; });
   TS_RETURN_IF_ERROR(ServeCurrent());
-  net_->SetUp(host_, true);
+  net_->SetUp(spec_.host, true);
   return Status::Ok();
 }
 
 void SimNode::Crash(bool power_loss, Random* tear) {
-  net_->SetUp(host_, false);
+  net_->SetUp(spec_.host, false);
+  cycle_.reset();
+  runner_.reset();
+  children_.reset();
+  git_.reset();
   service_.reset();
   store_.reset();
   if (power_loss) mem_.SimulateCrash(tear);
@@ -221,70 +309,61 @@ void SimNode::Crash(bool power_loss, Random* tear) {
 
 node::HttpReply SimNode::Handle(const node::HttpRequest& request) {
   if (!service_) return node::HttpReply::Text(503, "starting");
+  std::string_view target = request.target;
+  if (target.starts_with("/v1/catalog.git/")) {
+    return git_->Handle(request, target.substr(std::string_view("/v1/catalog.git").size()));
+  }
+  if (target.substr(0, target.find('?')) == "/v1/reports") return children_->Accept(request);
   return service_->Handle(request);
 }
 
-CycleOutcome SimNode::SyncCycle() {
+CycleOutcome SimNode::SyncCycle(uint64_t jitter) {
   CycleOutcome out;
   net_->StartCycle();
-  auto finish = [&](Status s) {
-    out.status = std::move(s);
+  auto finish = [&] {
     auto v = ServedVersion();
     out.version = v.ok() ? *v : 0;
     return out;
   };
-  if (!store_) return finish(UnavailableError(host_ + " is down"));
-  Env* env = &fault_;
-  auto meta = replication::RefreshMetadata(
-      env, &fetcher_, sources_.get(), {paths_.trusted, paths_.downloads}, nullptr, &out.rejected);
-  if (!meta.ok()) return finish(meta.status());
-
-  std::vector<replication::PlannedFile> files;
-  std::string plan_key = std::to_string(meta->version);
-  for (const auto& [path, tf] : meta->targets) {
-    if (!wants_(path)) continue;
-    auto f = replication::PlannedFileFor(path, *tf, false);
-    if (!f.ok()) return finish(f.status());
-    files.push_back(std::move(f).value());
-    plan_key += "\n" + path;
+  if (!store_) {
+    out.status = UnavailableError(spec_.host + " is down");
+    return finish();
   }
-  const std::string name =
-      std::to_string(meta->version) + "-" + ToHex(Sha256(AsBytes(plan_key))).substr(0, 8);
-  auto previous = node::CurrentReleaseDir(env, paths_);
-  if (!previous.ok()) return finish(previous.status());
-  if (*previous == name) return finish(Status::Ok());
-
-  replication::SyncCounters counters;
-  replication::SyncContext ctx{env, &fetcher_, sources_.get(), store_.get(), &counters};
-  replication::ChunkSyncOptions options;
-  options.parallel = 1;  // one request at a time: a run replays exactly
-  options.batch_chunks = 16;
-  auto fetched = replication::FetchRelease(files, ctx, options, nullptr);
-  out.fetched_bytes = counters.chunk_bytes;
-  {
-    std::lock_guard<std::mutex> lock(counters.mu);
-    out.rejected.insert(out.rejected.end(), counters.rejected.begin(), counters.rejected.end());
+  // The rules the cycle plans for (reports reach this node only from its children's cycles,
+  // never nested inside its own, so they do not change during the turn).
+  rules_seen_.insert(runner_->Rules().text);
+  node::TurnResult t = cycle_->Turn(jitter);
+  out.next_delay_ms = t.next_delay_ms;
+  out.reported = t.reported;
+  if (!t.outcome.ok()) {
+    out.status = t.outcome.status();
+    return finish();
   }
-  if (!fetched.ok()) return finish(fetched.status());
-  out.planned_bytes = fetched->planned_bytes;
-
-  node::ServedRelease served;
-  served.version = meta->version;
-  served.release = "v" + std::to_string(meta->version);
-  served.files = files.size();
-  for (const auto& f : files) served.bytes += f.length;
-  served.switched_at = Seconds(&mem_);
-  Status s = node::WriteReleaseDir(env, paths_, *meta->updater->trusted(), name, served, {});
-  if (s.ok()) s = node::SwitchCurrent(env, paths_, name, *previous);
-  if (!s.ok()) return finish(s);
-  out.switched = true;
-  s = ServeCurrent();
-  return finish(s);
+  const node::SyncOutcome& o = *t.outcome;
+  out.switched = o.switched;
+  out.pending = o.pending;
+  out.planned_bytes = o.planned_bytes;
+  out.fetched_bytes = o.fetched_bytes;
+  out.rejected = o.rejected;
+  return finish();
 }
 
 Result<uint64_t> SimNode::ServedVersion() {
   TS_ASSIGN_OR_RETURN(auto current, node::ReadCurrent(&mem_, paths_));
   return current ? current->version : 0;
+}
+
+std::string SimNode::ServedRules() {
+  // A release directory is named <version>-<first 8 hex digits of SHA-256("<version>\n" +
+  // rules)> (node/node_sync.cc); find which of the rules this node planned for made it.
+  auto dir = node::CurrentReleaseDir(&mem_, paths_);
+  if (!dir.ok() || dir->empty()) return "";
+  const std::string version = dir->substr(0, dir->find('-'));
+  for (const std::string& rules : rules_seen_) {
+    const std::string key = version + "\n" + rules;
+    if (version + "-" + ToHex(Sha256(AsBytes(key))).substr(0, 8) == *dir) return rules;
+  }
+  return "";
 }
 
 std::map<std::string, uint64_t> SimNode::TrustedVersions() {

@@ -10,6 +10,8 @@
 #include "base/mem_env.h"
 #include "base/random.h"
 #include "base/sha256.h"
+#include "catalogs/subscription_rollup.h"
+#include "node/upward_report.h"
 #include "replication/tuf_updater.h"
 #include "tests/sim/sim_liar.h"
 #include "tests/sim/sim_network.h"
@@ -20,8 +22,20 @@ namespace {
 
 constexpr int64_t kStart = 1'800'000'000;  // 2027-01-15, seconds
 constexpr int64_t kMicros = 1'000'000;
+constexpr int kGroups = 3;  // resource groups (tags) schools subscribe to, two each
 
-enum class EventKind { kCycle, kBoot, kPublish, kTimestamp, kCrash, kHealPartition, kClockBack };
+std::string GroupTag(int group) { return "g" + std::to_string(group); }
+
+enum class EventKind {
+  kCycle,
+  kBoot,
+  kPublish,
+  kTimestamp,
+  kCrash,
+  kHealPartition,
+  kClockBack,
+  kFaults
+};
 
 struct Event {
   int64_t at;  // seconds
@@ -61,9 +75,13 @@ class World {
     events_.push(Event{at, next_seq_++, kind, node});
   }
   bool InFaultPhase() const { return now_ < heal_at_; }
+  int64_t FaultEvery() const {
+    return std::max<int64_t>(1, o_.poll_seconds / static_cast<int64_t>(nodes_.size()));
+  }
 
   void Build();
-  std::map<std::string, std::string> NextRelease();
+  const SimCatalog& NextRelease();
+  void CheckRollUp();
   void RunCycle(int i, bool nested);
   void Restart(int i, const std::string& why, bool power_loss);
   void CheckState(int i, const std::string& when);
@@ -78,6 +96,7 @@ class World {
   std::vector<int> parent_;  // index of the parent node, -1: the hub
   std::vector<Memory> memory_;
   std::map<std::string, int> index_of_;
+  std::vector<std::pair<int, std::string>> school_rules_;  // (node, its subscription)
   std::unique_ptr<PrivateKey> liar_key_;
   std::unique_ptr<LiarHandler> liar_;
   int liar_node_ = -1;
@@ -86,44 +105,49 @@ class World {
   uint64_t next_seq_ = 0;
   int64_t now_ = kStart;
   int64_t heal_at_ = 0, end_at_ = 0;
-  std::map<std::string, std::string> files_;  // the next release's files
+  SimCatalog catalog_;  // the catalog as last published
   int release_ = 0;
   int mid_read_trigger_ = 0;  // request number at which the running cycle's parent switches
   int mid_read_child_ = -1;
   WorldReport report_;
 };
 
-std::map<std::string, std::string> World::NextRelease() {
+const SimCatalog& World::NextRelease() {
   ++release_;
   auto bytes = [&](size_t n) {
     std::string s(n, '\0');
     for (auto& c : s) c = static_cast<char>(random_.Next());
     return s;
   };
-  if (files_.empty()) {
-    for (int f = 0; f < o_.files; ++f) {
-      files_["national/res" + std::to_string(f) + "/lesson.bin"] =
-          bytes(1024 + random_.Uniform(o_.max_file_bytes));
-    }
-    return files_;
+  auto add = [&](const std::string& id) {
+    std::string b = bytes(1024 + random_.Uniform(o_.max_file_bytes));
+    catalog_.Put(id, GroupTag(static_cast<int>(random_.Uniform(kGroups))), b);
+  };
+  if (catalog_.resources.empty()) {
+    for (int f = 0; f < o_.files; ++f) add("res-" + std::to_string(f));
+    return catalog_;
   }
   // Edit two files (insert in the middle), retire one, add one: the incremental case.
-  for (int k = 0; k < 2; ++k) {
-    auto it = std::next(files_.begin(), static_cast<long>(random_.Uniform(files_.size())));
-    std::string& s = it->second;
-    s.insert(random_.Uniform(s.size()), bytes(512 + random_.Uniform(2048)));
+  std::vector<size_t> live;
+  for (size_t i = 0; i < catalog_.resources.size(); ++i) {
+    if (!catalog_.resources[i].retired) live.push_back(i);
   }
-  files_.erase(std::next(files_.begin(), static_cast<long>(random_.Uniform(files_.size()))));
-  files_["national/new" + std::to_string(release_) + "/lesson.bin"] =
-      bytes(1024 + random_.Uniform(o_.max_file_bytes));
-  return files_;
+  for (int k = 0; k < 2; ++k) {
+    catalogs::Resource& r = catalog_.resources[live[random_.Uniform(live.size())]];
+    std::string b = catalog_.media[r.id + "/lesson.bin"];
+    b.insert(random_.Uniform(b.size()), bytes(512 + random_.Uniform(2048)));
+    catalog_.Put(r.id, r.facets.tags[0], b);
+  }
+  catalog_.resources[live[random_.Uniform(live.size())]].retired = true;
+  add("new-" + std::to_string(release_));
+  return catalog_;
 }
 
 void World::Build() {
   std::filesystem::create_directories(o_.scratch_dir);
-  hub_ = std::make_unique<SimHub>(&net_, "hub", o_.scratch_dir + "/hub-index", o_.seed, kStart);
-  // Schools' wants: about two thirds of the files, a different two thirds each; upper tiers
-  // want the union of what their subtree wants (as their children's reports make them).
+  hub_ = std::make_unique<SimHub>(&net_, "hub", o_.scratch_dir + "/hub", o_.seed, kStart);
+  // Schools subscribe to two of three resource groups each; the tiers above subscribe to
+  // nothing of their own and mirror what their subtree reports (the roll-up).
   struct Spec {
     std::string host, tier;
     int parent;
@@ -144,30 +168,41 @@ void World::Build() {
       }
     }
   }
-  std::vector<std::vector<std::string>> schools_under(specs.size());
   for (size_t i = 0; i < specs.size(); ++i) {
-    if (specs[i].tier != "school") continue;
-    for (int a = static_cast<int>(i); a >= 0; a = specs[a].parent) {
-      schools_under[a].push_back(specs[i].host);
-    }
-  }
-  for (size_t i = 0; i < specs.size(); ++i) {
-    std::vector<std::string> sources;
-    for (int a = specs[i].parent; a >= 0; a = specs[a].parent) sources.push_back(specs[a].host);
-    sources.push_back("hub");
-    std::vector<std::string> schools = schools_under[i];
-    SimNode::Wants wants = [schools](const std::string& path) {
-      for (const auto& s : schools) {
-        if (Sha256(AsBytes(s + "|" + path))[0] % 3 != 0) return true;
+    SimNodeSpec spec;
+    spec.host = specs[i].host;
+    spec.tier = *node::ParseTier(specs[i].tier);
+    for (int a = specs[i].parent; a >= 0; a = specs[a].parent)
+      spec.sources.push_back(specs[a].host);
+    spec.sources.push_back("hub");
+    spec.poll_seconds = static_cast<int>(o_.poll_seconds);
+    if (specs[i].tier == "school") {
+      // Two of the three groups, a different pair for each school.
+      const int skip = Sha256(AsBytes(specs[i].host))[0] % kGroups;
+      std::string groups;
+      for (int g = 0; g < kGroups; ++g) {
+        if (g == skip) continue;
+        groups += (groups.empty() ? "" : ", ") + GroupTag(g);
       }
-      return false;
-    };
+      spec.subscription = "tag in (" + groups + ")\n";
+      school_rules_.push_back({static_cast<int>(i), spec.subscription});
+    }
     nodes_.push_back(std::make_unique<SimNode>(
-        &net_, specs[i].host, sources, wants, hub_->root_json(),
-        o_.scratch_dir + "/" + specs[i].host + "-index", o_.seed * 1000 + i));
+        &net_, spec, hub_->root_json(), o_.scratch_dir + "/" + specs[i].host, o_.seed * 1000 + i));
     parent_.push_back(specs[i].parent);
     index_of_[specs[i].host] = static_cast<int>(i);
     if (o_.sync_disabled) nodes_.back()->faults()->SetSyncDisabled(true);
+    if (o_.break_rollup) {
+      // Negative control: the report upward carries the node's own subscription only (the
+      // roll-up of its subtree dropped) — the defect of the field-conditions issue.
+      node::NodeConfig c;
+      c.name = spec.host;
+      c.tier = spec.tier;
+      c.subscription = spec.subscription;
+      nodes_.back()->SetReportMaker([c](const node::SyncRunner& r) {
+        return node::OwnReport(c, r.current(), catalogs::RollUp(c.subscription, {}));
+      });
+    }
   }
   memory_.resize(nodes_.size());
   report_.nodes = static_cast<int>(nodes_.size()) + 1;
@@ -263,7 +298,7 @@ void World::RunCycle(int i, bool nested) {
       mid_read_trigger_ = 1 + static_cast<int>(random_.Uniform(20));
     }
   }
-  CycleOutcome out = n.SyncCycle();
+  CycleOutcome out = n.SyncCycle(random_.Next());
   ++report_.cycles;
   report_.rejections += out.rejected.size();
   if (!out.status.ok()) ++report_.failed_cycles;
@@ -294,11 +329,11 @@ void World::RunCycle(int i, bool nested) {
   if (!nested) {
     int64_t elapsed =
         static_cast<int64_t>(n.clock()->NowMicros() / kMicros) - now_ - m.clock_offset;
-    int64_t jitter = static_cast<int64_t>(random_.Uniform(o_.poll_seconds / 5 + 1));
-    if (n.up())
-      Schedule(
-          now_ + std::max<int64_t>(elapsed, 0) + o_.poll_seconds - o_.poll_seconds / 10 + jitter,
-          EventKind::kCycle, i);
+    // The node's own loop decides when it turns again (poll, "not yet", backoff, jitter).
+    if (n.up()) {
+      Schedule(now_ + std::max<int64_t>(elapsed, 0) + (out.next_delay_ms + 999) / 1000,
+               EventKind::kCycle, i);
+    }
   }
 }
 
@@ -350,6 +385,26 @@ void World::CheckConsumers() {
   }
 }
 
+// I9: each tier mirrors what its subtree subscribes to. After convergence, the rules every
+// node served its release with select each group some school below it subscribes to (and the
+// probe has checked it holds every file they select).
+void World::CheckRollUp() {
+  for (const auto& [school, rules] : school_rules_) {
+    for (int a = parent_[school]; a >= 0; a = parent_[a]) {
+      if (a == liar_node_) continue;
+      const std::string served = nodes_[a]->ServedRules();
+      for (int g = 0; g < kGroups; ++g) {
+        if (RulesSelect(rules, GroupTag(g)) && !RulesSelect(served, GroupTag(g))) {
+          Violation("I9", a,
+                    "serves rules that leave out group " + GroupTag(g) + ", which " +
+                        nodes_[school]->host() + " below it subscribes to (rules served: \"" +
+                        served + "\")");
+        }
+      }
+    }
+  }
+}
+
 WorldReport World::Run() {
   Build();
   heal_at_ = kStart + o_.fault_seconds;
@@ -366,6 +421,7 @@ WorldReport World::Run() {
   }
   Schedule(kStart + o_.release_every_seconds, EventKind::kPublish, -1);
   Schedule(kStart + 4 * 3600, EventKind::kTimestamp, -1);
+  Schedule(kStart + FaultEvery(), EventKind::kFaults, -1);
   bool healed = false;
   while (!events_.empty()) {
     Event e = events_.top();
@@ -395,7 +451,6 @@ WorldReport World::Run() {
       }
       case EventKind::kCycle:
         if (e.at != memory_[e.node].cycle_due) break;  // superseded by a restart
-        MaybeFaults();
         RunCycle(e.node, false);
         break;
       case EventKind::kPublish:
@@ -430,6 +485,12 @@ WorldReport World::Run() {
         Log("partition of " + host + " heals");
         break;
       }
+      case EventKind::kFaults:
+        // Faults come at a steady rate (about one draw per node per poll interval), however
+        // often the nodes' loops turn: backoff after failures must not breed more faults.
+        MaybeFaults();
+        if (InFaultPhase()) Schedule(now_ + FaultEvery(), EventKind::kFaults, -1);
+        break;
       case EventKind::kClockBack:
         memory_[e.node].clock_offset = 0;
         break;
@@ -460,6 +521,7 @@ WorldReport World::Run() {
   }
   net_.ClearFaults();
   CheckConsumers();
+  if (report_.converge_seconds >= 0) CheckRollUp();
   if (liar_) {
     report_.lies_told = liar_->lies_told();
     if (report_.lies_told > 0) {
@@ -492,6 +554,35 @@ WorldReport World::Run() {
 
 }  // namespace
 
+bool RulesSelect(const std::string& rules, const std::string& tag) {
+  // The checker's own reading of the simulation's rules ("tag in (g0, g2)" lines, or "all"),
+  // independent of catalogs/subscription.h and the roll-up.
+  size_t from = 0;
+  while (from < rules.size()) {
+    size_t end = rules.find('\n', from);
+    if (end == std::string::npos) end = rules.size();
+    std::string line = rules.substr(from, end - from);
+    from = end + 1;
+    if (line == "all") return true;
+    size_t open = line.find('('), close = line.find(')');
+    if (!line.starts_with("tag in") || open == std::string::npos || close == std::string::npos) {
+      continue;
+    }
+    std::string items = line.substr(open + 1, close - open - 1);
+    size_t at = 0;
+    while (at < items.size()) {
+      size_t comma = items.find(',', at);
+      if (comma == std::string::npos) comma = items.size();
+      std::string item = items.substr(at, comma - at);
+      item.erase(0, item.find_first_not_of(' '));
+      item.erase(item.find_last_not_of(' ') + 1);
+      if (item == tag) return true;
+      at = comma + 1;
+    }
+  }
+  return false;
+}
+
 std::vector<std::string> ProbeAsConsumer(SimNetwork* net, const SimHub& hub, SimNode& n,
                                          int64_t now_seconds) {
   std::vector<std::string> problems;
@@ -510,8 +601,16 @@ std::vector<std::string> ProbeAsConsumer(SimNetwork* net, const SimHub& hub, Sim
   uint64_t version = u.trusted()->timestamp()->version;
   auto all = u.ListAllTargets();
   if (!all.ok()) return {"I4 cannot list targets: " + all.status().ToString()};
+  const auto* records = hub.Records(version);
+  const std::string rules = n.ServedRules();
   for (const auto& t : *all) {
-    if (!n.wants()(t.path)) continue;
+    // Wanted: a file of a record whose group the served rules select.
+    if (records == nullptr || !records->count(t.path)) continue;
+    bool wanted = false;
+    for (const auto& tag : records->at(t.path).facets.tags) {
+      wanted = wanted || RulesSelect(rules, tag);
+    }
+    if (!wanted) continue;
     auto local = u.DownloadTarget(t);
     if (!local.ok()) {
       problems.push_back("I4 serves v" + std::to_string(version) + " without " + t.path + ": " +

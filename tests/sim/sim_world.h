@@ -16,10 +16,10 @@ struct WorldOptions {
   // Topology: the hub, then per province its cities, per city its counties, per county its
   // schools. Every node's sources: parent, further ancestors, the hub.
   int provinces = 1, cities = 2, counties = 1, schools = 2;
-  int files = 10;  // targets per release
-  uint32_t max_file_bytes = 24 << 10;
-  int64_t fault_seconds = 2 * 86400;  // the fault phase (releases keep coming)
-  int64_t heal_seconds = 12 * 3600;   // then: no faults; every node must converge
+  int files = 10;                       // targets per release
+  uint32_t max_file_bytes = 160 << 10;  // the hub's chunks average 64 KiB: 1-4 a file
+  int64_t fault_seconds = 2 * 86400;    // the fault phase (releases keep coming)
+  int64_t heal_seconds = 12 * 3600;     // then: no faults; every node must converge
   int64_t poll_seconds = 1800;
   int64_t release_every_seconds = 8 * 3600;
   // What the fault phase may do.
@@ -34,6 +34,9 @@ struct WorldOptions {
   // Negative control: every node's disk acknowledges fsync without doing it. Power-loss
   // crashes must then break an invariant.
   bool sync_disabled = false;
+  // Negative control: every node's report upward carries its own subscription only (the
+  // orchestrator's roll-up broken on purpose). The roll-up invariant (I9) must then fail.
+  bool break_rollup = false;
   // Where the nodes' LMDB indexes go (a real directory, removed afterwards).
   std::string scratch_dir;
 };
@@ -61,10 +64,14 @@ class SimHub;
 class SimNetwork;
 class SimNode;
 // Reads `node` as a verifying client holding only the pinned root would (a school's browser,
-// a child): a full TUF refresh against it, then every target it wants downloaded and checked
-// against the signed length and hash and against the bytes the hub published. Returns the
+// a child): a full TUF refresh against it, then every target its served rules want downloaded and
+// checked against the signed length and hash and against the bytes the hub published. Returns the
 // problems, each starting with the invariant it breaks ("I1 ...", "I4 ..."). A node serving
 // nothing yet has none.
+// True if `rules` (the simulation's subscription lines: "tag in (g0, g2)" or "all") select
+// resources tagged `tag` — the checker's own reading, independent of the code under test.
+bool RulesSelect(const std::string& rules, const std::string& tag);
+
 std::vector<std::string> ProbeAsConsumer(SimNetwork* net, const SimHub& hub, SimNode& node,
                                          int64_t now_seconds);
 
