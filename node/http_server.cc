@@ -155,6 +155,16 @@ struct HttpServer::Impl {
   std::unique_ptr<asio::thread_pool> upstream_pool;
   tcp::acceptor acceptor{ioc};
   std::unique_ptr<asio::signal_set> signals;
+  std::unique_ptr<asio::signal_set> hup;  // SIGHUP: on_hup, then wait for the next
+  std::function<void()> on_hup;
+
+  void WaitForHup() {
+    hup->async_wait([this](const beast::error_code& ec, int) {
+      if (ec) return;  // the server is going away
+      on_hup();
+      WaitForHup();
+    });
+  }
   std::shared_ptr<TlsServerContext> tls;  // null: plain HTTP
 
   // Runs `f` on `pool` and resumes on the io thread with its result, so that a slow handler
@@ -523,6 +533,12 @@ void HttpServer::Run() { impl_->ioc.run(); }
 void HttpServer::StopOnSignals() {
   impl_->signals = std::make_unique<asio::signal_set>(impl_->ioc, SIGINT, SIGTERM);
   impl_->signals->async_wait([this](const beast::error_code&, int) { Stop(); });
+}
+
+void HttpServer::OnReloadSignal(std::function<void()> reload) {
+  impl_->hup = std::make_unique<asio::signal_set>(impl_->ioc, SIGHUP);
+  impl_->on_hup = std::move(reload);
+  impl_->WaitForHup();
 }
 
 void HttpServer::Stop() { impl_->ioc.stop(); }

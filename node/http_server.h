@@ -145,6 +145,9 @@ class HttpServer {
   void Run();
   // Makes SIGINT and SIGTERM stop Run().
   void StopOnSignals();
+  // Calls `reload` (on the I/O thread; keep it short) on every SIGHUP while Run() runs.
+  // REQUIRES: called before Run().
+  void OnReloadSignal(std::function<void()> reload);
   void Stop();
 
  private:

@@ -10,6 +10,7 @@
 #include "base/random.h"
 #include "catalogs/release.h"
 #include "node/child_reports.h"
+#include "node/config_reload.h"
 #include "node/git_http_service.h"
 #include "node/http_fetcher.h"
 #include "node/node_dir.h"
@@ -64,10 +65,12 @@ struct NodeServer::Impl : public HttpHandler {
   std::unique_ptr<HttpServer> server;
   std::atomic<uint64_t> served_release{0};
 
-  std::mutex mu;  // guards the loop's wake-up state below
+  std::mutex mu;  // guards the loop's wake-up state and the last reload below
   std::condition_variable cv;
   bool wake = false;
   bool stopping = false;
+  bool reload = false;  // SIGHUP: reread node.toml before the next turn
+  json last_reload = nullptr;
 
   // Serves `dir_name` from now on: catalog first, then the metadata, then the announcement,
   // so that whoever sees the new metadata can also fetch its catalog.
@@ -110,6 +113,8 @@ struct NodeServer::Impl : public HttpHandler {
     json user_side = users->StatusJson();
     json extra = {{"usage", user_side["usage"]}, {"serving", user_side["serving"]}};
     if (push) extra["push"] = push->StatusJson();
+    std::lock_guard<std::mutex> l(mu);
+    if (!last_reload.is_null()) extra["reload"] = last_reload;
     return extra;
   }
 
@@ -123,13 +128,58 @@ struct NodeServer::Impl : public HttpHandler {
       TurnResult t = cycle->Turn(rng.Next());
       const bool ok = t.outcome.ok();
       // After a failure the backoff holds even when push announces a release: a source
-      // that lies or lacks data is not asked again at the rate it announces.
-      std::unique_lock<std::mutex> l(mu);
-      cv.wait_for(l, std::chrono::milliseconds(t.next_delay_ms),
-                  [&] { return (ok && wake) || stopping; });
-      if (stopping) return;
-      wake = false;
+      // that lies or lacks data is not asked again at the rate it announces. A reload is
+      // applied at once (the operator is waiting to see it).
+      bool reload_now = false;
+      {
+        std::unique_lock<std::mutex> l(mu);
+        cv.wait_for(l, std::chrono::milliseconds(t.next_delay_ms),
+                    [&] { return (ok && wake) || stopping || reload; });
+        if (stopping) return;
+        wake = false;
+        reload_now = reload;
+        reload = false;
+      }
+      if (reload_now) Reload();
     }
+  }
+
+  // SIGHUP (systemctl reload): node.toml read again; the sync loop's settings apply before
+  // the next turn, the rest waits for a restart (node/config_reload.h). Runs on the sync
+  // loop's thread, the only one that reads those settings (the subscription also lives in
+  // the runner, under its lock, for the status readers).
+  void Reload() {
+    json r = {{"at", static_cast<int64_t>(env->NowMicros() / 1'000'000)}};
+    auto loaded = LoadNodeConfig(env, paths);
+    if (!loaded.ok()) {
+      r["error"] = loaded.status().ToString();
+      Log("reload: node.toml not applied: " + loaded.status().ToString());
+    } else {
+      ReloadPlan plan = PlanReload(config, *loaded);
+      config.subscription = plan.next.subscription;
+      config.poll_seconds = plan.next.poll_seconds;
+      config.quota_bytes = plan.next.quota_bytes;
+      config.max_bytes_per_second = plan.next.max_bytes_per_second;
+      config.parallel = plan.next.parallel;
+      sync->SetSubscription(config.subscription);
+      r["applied"] = plan.applied;
+      r["need_restart"] = plan.need_restart;
+      std::string line = "reload: applied " + std::to_string(plan.applied.size()) + " setting(s)";
+      for (const auto& a : plan.applied) line += " " + a;
+      if (!plan.need_restart.empty()) {
+        line += "; these need a restart (running values kept):";
+        for (const auto& n : plan.need_restart) line += " " + n;
+      }
+      Log(line);
+    }
+    std::lock_guard<std::mutex> l(mu);
+    last_reload = std::move(r);
+  }
+
+  void RequestReload() {
+    std::lock_guard<std::mutex> l(mu);
+    reload = true;
+    cv.notify_all();
   }
 
   void Wake() {
@@ -213,6 +263,9 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   TS_ASSIGN_OR_RETURN(auto server_tls, LoadServerTls(impl->env, impl->config, impl->paths.config));
   impl->server = std::make_unique<HttpServer>(impl.get());
   if (server_tls) impl->server->UseTls(std::move(server_tls));  // HTTPS only
+  // Before anyone can be told the node is ready: SIGTERM stops it, SIGHUP reloads node.toml.
+  impl->server->StopOnSignals();
+  impl->server->OnReloadSignal([raw] { raw->RequestReload(); });
   return std::unique_ptr<NodeServer>(new NodeServer(std::move(impl)));
 }
 
@@ -229,7 +282,6 @@ Result<uint16_t> NodeServer::Listen(const std::string& listen_override) {
 }
 
 Status NodeServer::Run() {
-  impl_->server->StopOnSignals();
   std::thread sync([this] { impl_->SyncLoop(); });
   std::thread push;
   if (impl_->push) push = std::thread([impl = impl_] { impl->push->Run(); });

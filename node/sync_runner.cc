@@ -40,7 +40,7 @@ void ReturnFreedHeap() {
 }
 
 SyncRunner::SyncRunner(const SyncParts& parts, const ChildReports* children)
-    : p_(parts), children_(children) {
+    : p_(parts), children_(children), subscription_(parts.config.subscription) {
   if (auto current = ReadCurrent(p_.env, p_.paths); current.ok()) current_ = *current;
   storage_ = StorageJson(*p_.store, p_.config);
   // A saved state (a one-shot sync, or the node's last run) is where status starts from.
@@ -59,7 +59,17 @@ SyncRunner::SyncRunner(const SyncParts& parts, const ChildReports* children)
 catalogs::RolledUp SyncRunner::Rules() const {
   std::vector<std::string> subtree;
   if (children_ != nullptr) subtree = children_->Subscriptions();
-  return catalogs::RollUp(p_.config.subscription, subtree);
+  std::string own;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    own = subscription_;
+  }
+  return catalogs::RollUp(own, subtree);
+}
+
+void SyncRunner::SetSubscription(std::string subscription) {
+  std::lock_guard<std::mutex> l(mu_);
+  subscription_ = std::move(subscription);
 }
 
 void SyncRunner::Rejected(const std::string& what) {

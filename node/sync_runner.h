@@ -44,6 +44,8 @@ class SyncRunner {
 
   // This node's subscription rolled up with its children's: what it plans for and reports.
   catalogs::RolledUp Rules() const;
+  // Replaces this node's own subscription (a reload of node.toml); the next cycle plans for it.
+  void SetSubscription(std::string subscription);
 
   // Records an answer that failed verification outside the sync (a users' miss): logged and
   // listed among the recent rejections.
@@ -68,7 +70,8 @@ class SyncRunner {
   const ChildReports* children_;
   std::function<nlohmann::json()> extra_;
 
-  mutable std::mutex mu_;  // guards everything below
+  mutable std::mutex mu_;     // guards everything below
+  std::string subscription_;  // this node's own (config's at start, then each reload)
   std::optional<ServedRelease> current_;
   nlohmann::json last_sync_ = nlohmann::json::object();
   nlohmann::json last_check_ = nlohmann::json::object();
