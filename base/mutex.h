@@ -53,16 +53,31 @@ class CAPABILITY("mutex") Mutex {
   std::mutex mu_;
 };
 
-// Holds `*mu` from construction to destruction.
+// Holds `*mu` from construction to destruction, except between an Unlock() and the next
+// Lock() (for a call that must run without the lock in the middle of a locked scope).
 class SCOPED_CAPABILITY MutexLock {
  public:
   explicit MutexLock(Mutex* mu) ACQUIRE(mu) : mu_(mu) { mu_->Lock(); }
-  ~MutexLock() RELEASE() { mu_->Unlock(); }
+  ~MutexLock() RELEASE() {
+    if (held_) mu_->Unlock();
+  }
   MutexLock(const MutexLock&) = delete;
   MutexLock& operator=(const MutexLock&) = delete;
 
+  // REQUIRES: held through this MutexLock.
+  void Unlock() RELEASE() {
+    held_ = false;
+    mu_->Unlock();
+  }
+  // REQUIRES: released by Unlock().
+  void Lock() ACQUIRE() {
+    mu_->Lock();
+    held_ = true;
+  }
+
  private:
   Mutex* const mu_;
+  bool held_ = true;
 };
 
 // A condition variable for a Mutex. Every wait may also return spuriously, so callers wait in

@@ -14,8 +14,10 @@ namespace {
 bool FreeForAnotherThread(Mutex* mu) {
   bool taken = false;
   std::thread([&] {
-    taken = mu->TryLock();
-    if (taken) mu->Unlock();
+    if (mu->TryLock()) {
+      taken = true;
+      mu->Unlock();
+    }
   }).join();
   return taken;
 }
@@ -29,9 +31,38 @@ TEST(MutexTest, MutexLockHoldsTheLockForItsScope) {
   EXPECT_TRUE(FreeForAnotherThread(&mu));
 }
 
+TEST(MutexTest, MutexLockUnlocksAndLocksAgainWithinItsScope) {
+  Mutex mu;
+  {
+    MutexLock l(&mu);
+    l.Unlock();
+    EXPECT_TRUE(FreeForAnotherThread(&mu));
+    l.Lock();
+    EXPECT_FALSE(FreeForAnotherThread(&mu));
+  }
+  EXPECT_TRUE(FreeForAnotherThread(&mu));
+}
+
+// Takes `*mu` through a MutexLock, releases it early, then takes it again directly; returns
+// with `*mu` held if the MutexLock's end left it alone. (Beyond what the analysis follows.)
+void LockReleaseEarlyAndRelockDirectly(Mutex* mu) NO_THREAD_SAFETY_ANALYSIS {
+  MutexLock l(mu);
+  l.Unlock();
+  mu->Lock();
+}
+
+// A MutexLock released early leaves the mutex alone when it goes out of scope.
+TEST(MutexTest, MutexLockReleasedEarlyDoesNotUnlockAgain) {
+  Mutex mu;
+  LockReleaseEarlyAndRelockDirectly(&mu);
+  EXPECT_FALSE(FreeForAnotherThread(&mu));
+  mu.AssertHeld();
+  mu.Unlock();
+}
+
 TEST(MutexTest, TryLockFailsWhileHeldAndSucceedsWhenFree) {
   Mutex mu;
-  ASSERT_TRUE(mu.TryLock());
+  if (!mu.TryLock()) FAIL() << "TryLock failed on a free mutex";
   EXPECT_FALSE(FreeForAnotherThread(&mu));
   mu.Unlock();
   EXPECT_TRUE(FreeForAnotherThread(&mu));
