@@ -16,7 +16,7 @@
 //   while (!ready_) cv_.Wait(&mu_);
 //
 // Thread safety: Mutex and CondVar are for use by many threads (that is their point); a
-// MutexLock belongs to the thread that made it. Neither is copyable nor movable.
+// MutexLock belongs to the thread that made it. None of them is copyable or movable.
 #ifndef TIERSYNC_BASE_MUTEX_H_
 #define TIERSYNC_BASE_MUTEX_H_
 
