@@ -4,11 +4,12 @@
 #ifndef TIERSYNC_BASE_BOUNDED_QUEUE_H_
 #define TIERSYNC_BASE_BOUNDED_QUEUE_H_
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
-#include <mutex>
 #include <optional>
+
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 
 namespace tiersync {
 
@@ -18,56 +19,56 @@ class BoundedQueue {
   explicit BoundedQueue(size_t capacity) : capacity_(capacity) {}
 
   // Blocks while full. Returns false (dropping `v`) if the queue is closed.
-  bool Push(T v) {
-    std::unique_lock<std::mutex> l(mu_);
-    not_full_.wait(l, [&] { return closed_ || q_.size() < capacity_; });
+  bool Push(T v) EXCLUDES(mu_) {
+    MutexLock l(&mu_);
+    while (!closed_ && q_.size() >= capacity_) not_full_.Wait(&mu_);
     if (closed_) return false;
     q_.push_back(std::move(v));
-    not_empty_.notify_one();
+    not_empty_.Signal();
     return true;
   }
 
   // Blocks while empty and open. nullopt once closed and drained.
-  std::optional<T> Pop() {
-    std::unique_lock<std::mutex> l(mu_);
-    not_empty_.wait(l, [&] { return closed_ || !q_.empty(); });
+  std::optional<T> Pop() EXCLUDES(mu_) {
+    MutexLock l(&mu_);
+    while (!closed_ && q_.empty()) not_empty_.Wait(&mu_);
     if (q_.empty()) return std::nullopt;
     T v = std::move(q_.front());
     q_.pop_front();
-    not_full_.notify_one();
+    not_full_.Signal();
     return v;
   }
 
   // Non-blocking variants: false / nullopt instead of waiting.
-  bool TryPush(T v) {
-    std::lock_guard<std::mutex> l(mu_);
+  bool TryPush(T v) EXCLUDES(mu_) {
+    MutexLock l(&mu_);
     if (closed_ || q_.size() >= capacity_) return false;
     q_.push_back(std::move(v));
-    not_empty_.notify_one();
+    not_empty_.Signal();
     return true;
   }
-  std::optional<T> TryPop() {
-    std::lock_guard<std::mutex> l(mu_);
+  std::optional<T> TryPop() EXCLUDES(mu_) {
+    MutexLock l(&mu_);
     if (q_.empty()) return std::nullopt;
     T v = std::move(q_.front());
     q_.pop_front();
-    not_full_.notify_one();
+    not_full_.Signal();
     return v;
   }
 
-  void Close() {
-    std::lock_guard<std::mutex> l(mu_);
+  void Close() EXCLUDES(mu_) {
+    MutexLock l(&mu_);
     closed_ = true;
-    not_full_.notify_all();
-    not_empty_.notify_all();
+    not_full_.SignalAll();
+    not_empty_.SignalAll();
   }
 
  private:
   const size_t capacity_;
-  std::mutex mu_;
-  std::condition_variable not_full_, not_empty_;
-  std::deque<T> q_;
-  bool closed_ = false;
+  Mutex mu_;
+  CondVar not_full_, not_empty_;
+  std::deque<T> q_ GUARDED_BY(mu_);
+  bool closed_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace tiersync

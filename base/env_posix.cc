@@ -8,11 +8,12 @@
 
 #include <cerrno>
 #include <chrono>
-#include <mutex>
 #include <set>
 #include <thread>
 
 #include "base/env.h"
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 
 namespace tiersync {
 namespace {
@@ -122,8 +123,8 @@ class PosixWritableFile final : public WritableFile {
 
 // flock() locks are per open file description, so two opens in one process conflict too;
 // the set additionally gives a clear message for a second lock from this process.
-std::mutex g_locks_mu;
-std::set<std::string> g_locked_paths;
+Mutex g_locks_mu;
+std::set<std::string> g_locked_paths GUARDED_BY(g_locks_mu);
 
 class PosixFileLock final : public FileLock {
  public:
@@ -131,7 +132,7 @@ class PosixFileLock final : public FileLock {
   ~PosixFileLock() override {
     ::flock(fd_, LOCK_UN);
     ::close(fd_);
-    std::lock_guard<std::mutex> l(g_locks_mu);
+    MutexLock l(&g_locks_mu);
     g_locked_paths.erase(path_);
   }
 
@@ -235,7 +236,7 @@ class PosixEnv final : public Env {
   }
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     {
-      std::lock_guard<std::mutex> l(g_locks_mu);
+      MutexLock l(&g_locks_mu);
       if (!g_locked_paths.insert(path).second) {
         return FailedPreconditionError(path + " is locked by this process already");
       }
@@ -247,7 +248,7 @@ class PosixEnv final : public Env {
     Status s =
         fd.ok() ? FailedPreconditionError(path + " is locked by another process") : fd.status();
     if (fd.ok()) ::close(*fd);
-    std::lock_guard<std::mutex> l(g_locks_mu);
+    MutexLock l(&g_locks_mu);
     g_locked_paths.erase(path);
     return s;
   }

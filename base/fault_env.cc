@@ -1,11 +1,12 @@
 #include "base/fault_env.h"
 
 #include <cerrno>
-#include <mutex>
 #include <string>
 #include <utility>
 
+#include "base/mutex.h"
 #include "base/random.h"
+#include "base/thread_annotations.h"
 
 namespace tiersync {
 namespace fault_env_internal {
@@ -44,7 +45,7 @@ class Injector {
 
   // Counts one operation and decides its fate. `append_size` is the Append's length.
   Verdict Admit(OpKind kind, size_t append_size = 0) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     const uint64_t op = ++ops_;
     if (crashed_ || (settings_.crash_at != 0 && op >= settings_.crash_at)) return Crash(op);
     const bool fail_this_sync = (op == settings_.fail_sync_at);
@@ -61,22 +62,22 @@ class Injector {
 
   // Maybe flips one bit of a read result.
   void MaybeFlip(MutableByteSpan bytes) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (settings_.flip_one_in == 0 || bytes.empty() || !rng_.OneIn(settings_.flip_one_in)) return;
     const uint64_t bit = rng_.Uniform(static_cast<uint64_t>(bytes.size()) * 8);
     bytes[static_cast<size_t>(bit / 8)] ^= static_cast<uint8_t>(1u << (bit % 8));
   }
 
   bool crashed() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return crashed_;
   }
   uint64_t operation_count() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return ops_;
   }
   void ResetCounters() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ops_ = 0;
     settings_.crash_at = 0;
     crashed_ = false;
@@ -86,7 +87,7 @@ class Injector {
   // Runs `fn` on the settings under the mutex.
   template <class Fn>
   void Configure(Fn fn) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     fn(settings_);
   }
 
@@ -98,8 +99,7 @@ class Injector {
     return v;
   }
 
-  // REQUIRES: mu_ held.
-  Verdict Crash(uint64_t op) {
+  Verdict Crash(uint64_t op) REQUIRES(mu_) {
     if (!crashed_) {
       crashed_ = true;
       crash_op_ = op;
@@ -107,8 +107,7 @@ class Injector {
     return Fail(IOError("injected crash at operation " + std::to_string(crash_op_)).AsLocal());
   }
 
-  // REQUIRES: mu_ held.
-  Verdict AdmitSync(uint64_t op, bool fail_this_sync) {
+  Verdict AdmitSync(uint64_t op, bool fail_this_sync) REQUIRES(mu_) {
     const std::string where = "injected sync failure at operation " + std::to_string(op);
     if (fail_this_sync) return Fail(ErrnoToStatus(settings_.fail_sync_err, where));
     if (settings_.fail_all_syncs) return Fail(ErrnoToStatus(EIO, where));
@@ -118,8 +117,7 @@ class Injector {
     return v;
   }
 
-  // REQUIRES: mu_ held.
-  Verdict AdmitAppend(uint64_t op, bool no_space_here, size_t size) {
+  Verdict AdmitAppend(uint64_t op, bool no_space_here, size_t size) REQUIRES(mu_) {
     if (!no_space_here && !settings_.no_space) return Verdict();
     Verdict v = Fail(ErrnoToStatus(ENOSPC, "injected no space at operation " + std::to_string(op)));
     if (no_space_here && size > 0) {
@@ -129,12 +127,12 @@ class Injector {
     return v;
   }
 
-  mutable std::mutex mu_;
-  FaultSettings settings_;
-  Random rng_;
-  uint64_t ops_ = 0;
-  bool crashed_ = false;
-  uint64_t crash_op_ = 0;
+  mutable Mutex mu_;
+  FaultSettings settings_ GUARDED_BY(mu_);
+  Random rng_ GUARDED_BY(mu_);
+  uint64_t ops_ GUARDED_BY(mu_) = 0;
+  bool crashed_ GUARDED_BY(mu_) = false;
+  uint64_t crash_op_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace fault_env_internal

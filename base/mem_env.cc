@@ -4,10 +4,12 @@
 #include <atomic>
 #include <cerrno>
 #include <map>
-#include <mutex>
 #include <set>
 #include <span>
 #include <utility>
+
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 
 namespace tiersync {
 namespace mem_env_internal {
@@ -44,12 +46,14 @@ struct Dir {
 };
 
 struct FileSystem {
-  std::mutex mu;
-  std::shared_ptr<Dir> root = std::make_shared<Dir>();
+  Mutex mu;
+  // Every Dir and Inode reachable from here is guarded by `mu` too (which the analysis cannot
+  // follow through the pointers).
+  std::shared_ptr<Dir> root GUARDED_BY(mu) = std::make_shared<Dir>();
   // Bumped by every crash; handles and locks from an older generation are dead.
-  uint64_t generation = 0;
+  uint64_t generation GUARDED_BY(mu) = 0;
   // Normalised paths with a live FileLock of the current generation.
-  std::set<std::string> locked;
+  std::set<std::string> locked GUARDED_BY(mu);
   std::atomic<uint64_t> now_micros{MemEnv::kDefaultStartMicros};
 };
 
@@ -113,8 +117,7 @@ Result<Dir*> WalkDirs(Dir* root, std::span<const std::string> parts, const std::
   return dir;
 }
 
-// REQUIRES: fs.mu held.
-Result<Location> Locate(FileSystem& fs, const std::string& path) {
+Result<Location> Locate(FileSystem& fs, const std::string& path) REQUIRES(fs.mu) {
   TS_ASSIGN_OR_RETURN(std::vector<std::string> parts, SplitPath(path));
   Location loc;
   loc.path = JoinParts(parts);
@@ -127,8 +130,8 @@ Result<Location> Locate(FileSystem& fs, const std::string& path) {
   return loc;
 }
 
-// The directory `path` names. REQUIRES: fs.mu held.
-Result<Dir*> FindDir(FileSystem& fs, const std::string& path) {
+// The directory `path` names.
+Result<Dir*> FindDir(FileSystem& fs, const std::string& path) REQUIRES(fs.mu) {
   TS_ASSIGN_OR_RETURN(Location loc, Locate(fs, path));
   if (loc.is_root()) return fs.root.get();
   if (loc.entry == nullptr) return NotFoundError("no such directory: " + loc.path);
@@ -136,8 +139,8 @@ Result<Dir*> FindDir(FileSystem& fs, const std::string& path) {
   return loc.entry->dir.get();
 }
 
-// The file `path` names. REQUIRES: fs.mu held.
-Result<std::shared_ptr<Inode>> FindFile(FileSystem& fs, const std::string& path) {
+// The file `path` names.
+Result<std::shared_ptr<Inode>> FindFile(FileSystem& fs, const std::string& path) REQUIRES(fs.mu) {
   TS_ASSIGN_OR_RETURN(Location loc, Locate(fs, path));
   if (loc.is_dir()) return ErrnoToStatus(EISDIR, loc.path);
   if (loc.entry == nullptr) return NotFoundError("no such file: " + loc.path);
@@ -145,9 +148,9 @@ Result<std::shared_ptr<Inode>> FindFile(FileSystem& fs, const std::string& path)
 }
 
 // The file `path` names, created empty (in the live map only) if missing, and emptied if
-// `truncate`. REQUIRES: fs.mu held.
+// `truncate`.
 Result<std::shared_ptr<Inode>> FindOrCreateFile(FileSystem& fs, const std::string& path,
-                                                bool truncate) {
+                                                bool truncate) REQUIRES(fs.mu) {
   TS_ASSIGN_OR_RETURN(Location loc, Locate(fs, path));
   if (loc.is_dir()) return ErrnoToStatus(EISDIR, loc.path);
   if (loc.entry == nullptr) {
@@ -170,8 +173,7 @@ struct Handle {
   Handle(std::shared_ptr<FileSystem> fs_in, std::shared_ptr<Inode> inode_in)
       : fs(std::move(fs_in)), inode(std::move(inode_in)), generation(fs->generation) {}
 
-  // REQUIRES: fs->mu held.
-  Status CheckAlive() const {
+  Status CheckAlive() const REQUIRES(fs->mu) {
     if (fs->generation != generation) return IOError("file handle invalidated by crash").AsLocal();
     return Status::Ok();
   }
@@ -194,7 +196,7 @@ class MemSequentialFile final : public SequentialFile {
   explicit MemSequentialFile(Handle handle) : handle_(std::move(handle)) {}
 
   Result<size_t> Read(MutableByteSpan dst) override {
-    std::lock_guard<std::mutex> lock(handle_.fs->mu);
+    MutexLock lock(&handle_.fs->mu);
     TS_RETURN_IF_ERROR(handle_.CheckAlive());
     const size_t n = CopyOut(handle_.inode->data, pos_, dst);
     pos_ += n;
@@ -211,7 +213,7 @@ class MemRandomAccessFile final : public RandomAccessFile {
   explicit MemRandomAccessFile(Handle handle) : handle_(std::move(handle)) {}
 
   Result<size_t> ReadAt(uint64_t offset, MutableByteSpan dst) const override {
-    std::lock_guard<std::mutex> lock(handle_.fs->mu);
+    MutexLock lock(&handle_.fs->mu);
     TS_RETURN_IF_ERROR(handle_.CheckAlive());
     return CopyOut(handle_.inode->data, offset, dst);
   }
@@ -225,7 +227,7 @@ class MemWritableFile final : public WritableFile {
   explicit MemWritableFile(Handle handle) : handle_(std::move(handle)) {}
 
   Status Append(ByteSpan data) override {
-    std::lock_guard<std::mutex> lock(handle_.fs->mu);
+    MutexLock lock(&handle_.fs->mu);
     TS_RETURN_IF_ERROR(CheckOpen());
     std::vector<uint8_t>& bytes = handle_.inode->data;
     if (data.size() > kMaxFileBytes - bytes.size()) {
@@ -237,22 +239,21 @@ class MemWritableFile final : public WritableFile {
   }
 
   Status Sync() override {
-    std::lock_guard<std::mutex> lock(handle_.fs->mu);
+    MutexLock lock(&handle_.fs->mu);
     TS_RETURN_IF_ERROR(CheckOpen());
     handle_.inode->durable_data = handle_.inode->data;
     return Status::Ok();
   }
 
   Status Close() override {
-    std::lock_guard<std::mutex> lock(handle_.fs->mu);
+    MutexLock lock(&handle_.fs->mu);
     TS_RETURN_IF_ERROR(CheckOpen());
     closed_ = true;
     return Status::Ok();
   }
 
  private:
-  // REQUIRES: handle_.fs->mu held.
-  Status CheckOpen() const {
+  Status CheckOpen() const REQUIRES(handle_.fs->mu) {
     TS_RETURN_IF_ERROR(handle_.CheckAlive());
     if (closed_) return IOError("file used after Close").AsLocal();
     return Status::Ok();
@@ -269,7 +270,7 @@ class MemFileLock final : public FileLock {
       : fs_(std::move(fs)), path_(std::move(path)), generation_(fs_->generation) {}
 
   ~MemFileLock() override {
-    std::lock_guard<std::mutex> lock(fs_->mu);
+    MutexLock lock(&fs_->mu);
     if (fs_->generation == generation_) fs_->locked.erase(path_);
   }
 
@@ -342,7 +343,7 @@ MemEnv::MemEnv(uint64_t seed) : fs_(std::make_shared<FileSystem>()), seed_(seed)
 MemEnv::~MemEnv() = default;
 
 Result<std::unique_ptr<SequentialFile>> MemEnv::NewSequentialFile(const std::string& path) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode, FindFile(*fs_, path));
   std::unique_ptr<SequentialFile> file =
       std::make_unique<MemSequentialFile>(Handle(fs_, std::move(inode)));
@@ -350,7 +351,7 @@ Result<std::unique_ptr<SequentialFile>> MemEnv::NewSequentialFile(const std::str
 }
 
 Result<std::unique_ptr<RandomAccessFile>> MemEnv::NewRandomAccessFile(const std::string& path) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode, FindFile(*fs_, path));
   std::unique_ptr<RandomAccessFile> file =
       std::make_unique<MemRandomAccessFile>(Handle(fs_, std::move(inode)));
@@ -358,7 +359,7 @@ Result<std::unique_ptr<RandomAccessFile>> MemEnv::NewRandomAccessFile(const std:
 }
 
 Result<std::unique_ptr<WritableFile>> MemEnv::NewWritableFile(const std::string& path) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode,
                       FindOrCreateFile(*fs_, path, /*truncate=*/true));
   std::unique_ptr<WritableFile> file =
@@ -367,7 +368,7 @@ Result<std::unique_ptr<WritableFile>> MemEnv::NewWritableFile(const std::string&
 }
 
 Result<std::unique_ptr<WritableFile>> MemEnv::NewAppendableFile(const std::string& path) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode,
                       FindOrCreateFile(*fs_, path, /*truncate=*/false));
   std::unique_ptr<WritableFile> file =
@@ -376,26 +377,26 @@ Result<std::unique_ptr<WritableFile>> MemEnv::NewAppendableFile(const std::strin
 }
 
 bool MemEnv::FileExists(const std::string& path) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   Result<Location> loc = Locate(*fs_, path);
   return loc.ok() && (loc->is_root() || loc->entry != nullptr);
 }
 
 Result<uint64_t> MemEnv::GetFileSize(const std::string& path) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode, FindFile(*fs_, path));
   return static_cast<uint64_t>(inode->data.size());
 }
 
 Result<FileStat> MemEnv::Stat(const std::string& path) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode, FindFile(*fs_, path));
   return FileStat{static_cast<uint64_t>(inode->data.size()), static_cast<int64_t>(inode->modified),
                   inode->number};
 }
 
 Result<std::vector<std::string>> MemEnv::GetChildren(const std::string& dir) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(Dir * d, FindDir(*fs_, dir));
   std::vector<std::string> names;
   names.reserve(d->live.size());
@@ -404,7 +405,7 @@ Result<std::vector<std::string>> MemEnv::GetChildren(const std::string& dir) {
 }
 
 Status MemEnv::CreateDir(const std::string& dir) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(Location loc, Locate(*fs_, dir));
   if (loc.is_root() || loc.entry != nullptr) return AlreadyExistsError("exists: " + loc.path);
   loc.parent->live[loc.name].dir = std::make_shared<Dir>();
@@ -412,7 +413,7 @@ Status MemEnv::CreateDir(const std::string& dir) {
 }
 
 Status MemEnv::RemoveFile(const std::string& path) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(Location loc, Locate(*fs_, path));
   if (loc.is_dir()) return ErrnoToStatus(EISDIR, "remove " + loc.path);
   if (loc.entry == nullptr) return NotFoundError("no such file: " + loc.path);
@@ -421,7 +422,7 @@ Status MemEnv::RemoveFile(const std::string& path) {
 }
 
 Status MemEnv::RemoveDir(const std::string& dir) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(Location loc, Locate(*fs_, dir));
   if (loc.is_root()) return InvalidArgumentError("cannot remove the root");
   if (loc.entry == nullptr) return NotFoundError("no such directory: " + loc.path);
@@ -432,7 +433,7 @@ Status MemEnv::RemoveDir(const std::string& dir) {
 }
 
 Status MemEnv::RenameFile(const std::string& from, const std::string& to) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(Location src, Locate(*fs_, from));
   TS_ASSIGN_OR_RETURN(Location dst, Locate(*fs_, to));
   if (src.is_root() || dst.is_root()) return InvalidArgumentError("cannot rename the root");
@@ -446,7 +447,7 @@ Status MemEnv::RenameFile(const std::string& from, const std::string& to) {
 }
 
 Status MemEnv::LinkFile(const std::string& from, const std::string& to) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode, FindFile(*fs_, from));
   TS_ASSIGN_OR_RETURN(Location dst, Locate(*fs_, to));
   if (dst.is_root()) return InvalidArgumentError("cannot link over the root");
@@ -456,7 +457,7 @@ Status MemEnv::LinkFile(const std::string& from, const std::string& to) {
 }
 
 Status MemEnv::TruncateFile(const std::string& path, uint64_t size) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode, FindFile(*fs_, path));
   if (size > kMaxFileBytes) return ResourceExhaustedError("in-memory file size cap exceeded");
   inode->data.resize(static_cast<size_t>(size));
@@ -465,14 +466,14 @@ Status MemEnv::TruncateFile(const std::string& path, uint64_t size) {
 }
 
 Status MemEnv::SyncDir(const std::string& dir) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(Dir * d, FindDir(*fs_, dir));
   d->durable = d->live;
   return Status::Ok();
 }
 
 Result<std::unique_ptr<FileLock>> MemEnv::LockFile(const std::string& path) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(std::vector<std::string> parts, SplitPath(path));
   const std::string normalised = JoinParts(parts);
   TS_RETURN_IF_ERROR(FindOrCreateFile(*fs_, normalised, /*truncate=*/false).status());
@@ -492,7 +493,7 @@ void MemEnv::SetNowMicros(uint64_t micros) { fs_->now_micros.store(micros); }
 void MemEnv::AdvanceMicros(uint64_t micros) { fs_->now_micros.fetch_add(micros); }
 
 void MemEnv::SimulateCrash(Random* tear) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   ++fs_->generation;
   fs_->locked.clear();
   CrashVisit visit{tear, {}, {}};
@@ -500,7 +501,7 @@ void MemEnv::SimulateCrash(Random* tear) {
 }
 
 Status MemEnv::CorruptByte(const std::string& path, uint64_t offset, uint8_t xor_mask) {
-  std::lock_guard<std::mutex> lock(fs_->mu);
+  MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode, FindFile(*fs_, path));
   bool flipped = false;
   for (std::vector<uint8_t>* bytes : {&inode->data, &inode->durable_data}) {

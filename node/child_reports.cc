@@ -81,7 +81,7 @@ void ChildReports::Load() {
         std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
     if (r.ok()) loaded.emplace(name, std::move(r).value());
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   reports_ = std::move(loaded);
 }
 
@@ -97,9 +97,9 @@ HttpReply ChildReports::Accept(const HttpRequest& request) {
   }
   r->received_at = static_cast<int64_t>(env_->NowMicros() / 1000000);
   const std::string file = FileNameOf(r->name);
-  std::lock_guard<std::mutex> serial(write_mu_);
+  MutexLock serial(&write_mu_);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!reports_.count(file) && reports_.size() >= kMaxChildren) {
       return HttpReply::Text(503, "too many children");
     }
@@ -111,14 +111,14 @@ HttpReply ChildReports::Accept(const HttpRequest& request) {
       WriteFileAtomically(env_, JoinPath(paths_.children, file), AsBytes(EncodeChildReport(*r)));
   if (!s.ok()) return HttpReply::Text(500, s.ToString());
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     reports_[file] = std::move(r).value();
   }
   return HttpReply::Json("{\"ok\": true}");
 }
 
 std::vector<std::string> ChildReports::Subscriptions() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::map<std::string, std::string> by_name;
   for (const auto& [file, r] : reports_) by_name[r.name] = r.rolled_up;
   std::vector<std::string> out;
@@ -127,14 +127,14 @@ std::vector<std::string> ChildReports::Subscriptions() const {
 }
 
 std::vector<ChildReport> ChildReports::Reports() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<ChildReport> out;
   for (const auto& [file, r] : reports_) out.push_back(r);
   return out;
 }
 
 size_t ChildReports::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return reports_.size();
 }
 

@@ -14,11 +14,12 @@
 #define TIERSYNC_NODE_CHILD_REPORTS_H_
 
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "base/env.h"
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "node/http_server.h"
 #include "node/node_dir.h"
 
@@ -54,9 +55,9 @@ class ChildReports {
  private:
   Env* env_;
   const NodePaths& paths_;
-  mutable std::mutex mu_;
-  std::map<std::string, ChildReport> reports_;  // by file name; guarded by mu_
-  std::mutex write_mu_;                         // one report written at a time
+  mutable Mutex mu_;
+  std::map<std::string, ChildReport> reports_ GUARDED_BY(mu_);  // by file name
+  Mutex write_mu_;  // one report written at a time; taken before mu_
 };
 
 // The report a child sends (and its parent parses): JSON as described above.

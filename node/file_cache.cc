@@ -90,7 +90,7 @@ std::string FileCache::TmpPathOf(const Sha256Digest& sha256) const {
 }
 
 void FileCache::Add(const Sha256Digest& sha256, uint64_t size) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (auto it = files_.find(sha256); it != files_.end()) {
     lru_.erase(it->second.pos);
     bytes_ -= it->second.size;
@@ -134,14 +134,14 @@ void FileCache::RemoveLocked(const Sha256Digest& sha256) {
 }
 
 bool FileCache::Contains(const Sha256Digest& sha256) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = files_.find(sha256);
   return it != files_.end() && !it->second.partial;
 }
 
 std::optional<FileCache::Entry> FileCache::Find(const Sha256Digest& sha256) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = files_.find(sha256);
     if (it == files_.end() || it->second.partial) return std::nullopt;
     lru_.splice(lru_.begin(), lru_, it->second.pos);
@@ -163,7 +163,7 @@ std::optional<FileCache::Entry> FileCache::Find(const Sha256Digest& sha256) {
 std::shared_ptr<FileCache::Partial> FileCache::OpenPartial(const protocol::ChunkIndex& index,
                                                            std::vector<uint8_t> index_bytes) {
   const Sha256Digest& sha = index.file_sha256;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (auto it = files_.find(sha); it != files_.end()) {
     if (!it->second.partial) return nullptr;  // whole already
     lru_.splice(lru_.begin(), lru_, it->second.pos);
@@ -185,7 +185,7 @@ std::shared_ptr<FileCache::Partial> FileCache::OpenPartial(const protocol::Chunk
 }
 
 std::shared_ptr<FileCache::Partial> FileCache::FindPartial(const Sha256Digest& sha256) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = files_.find(sha256);
   if (it == files_.end() || !it->second.partial) return nullptr;
   lru_.splice(lru_.begin(), lru_, it->second.pos);
@@ -193,7 +193,7 @@ std::shared_ptr<FileCache::Partial> FileCache::FindPartial(const Sha256Digest& s
 }
 
 bool FileCache::Reserve(const Sha256Digest& sha256, uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = files_.find(sha256);
   if (it == files_.end() || !it->second.partial) return false;  // evicted
   if (!EvictLocked(&sha256, bytes)) return false;
@@ -204,7 +204,7 @@ bool FileCache::Reserve(const Sha256Digest& sha256, uint64_t bytes) {
 }
 
 void FileCache::Unreserve(const Sha256Digest& sha256, uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = files_.find(sha256);
   if (it == files_.end() || !it->second.partial) return;  // evicted: already uncounted
   it->second.size -= bytes;
@@ -213,7 +213,7 @@ void FileCache::Unreserve(const Sha256Digest& sha256, uint64_t bytes) {
 
 void FileCache::Promote(const Sha256Digest& sha256, uint64_t size) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (auto it = files_.find(sha256); it != files_.end() && it->second.partial) {
       lru_.erase(it->second.pos);
       bytes_ -= it->second.size;
@@ -224,13 +224,13 @@ void FileCache::Promote(const Sha256Digest& sha256, uint64_t size) {
 }
 
 void FileCache::ForgetPartial(const Sha256Digest& sha256) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = files_.find(sha256);
   if (it != files_.end() && it->second.partial) RemoveLocked(sha256);
 }
 
 void FileCache::Drop(const Sha256Digest& sha256) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = files_.find(sha256);
   if (it == files_.end() || it->second.partial) return;
   RemoveLocked(sha256);
@@ -238,7 +238,7 @@ void FileCache::Drop(const Sha256Digest& sha256) {
 }
 
 FileCache::Stats FileCache::stats() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Stats s;
   s.bytes = bytes_;
   s.quota = quota_;

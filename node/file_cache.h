@@ -29,13 +29,14 @@
 #include <list>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/env.h"
+#include "base/mutex.h"
 #include "base/sha256.h"
+#include "base/thread_annotations.h"
 #include "node/file_reply.h"
 #include "protocol/chunk_index.h"
 
@@ -94,8 +95,8 @@ class FileCache : public std::enable_shared_from_this<FileCache> {
   // Forgets a partial copy (e.g. found damaged beyond use); its file is removed.
   void ForgetPartial(const Sha256Digest& sha256);
   // Evicts least recently used entries other than `keep` until `need` more bytes fit.
-  bool EvictLocked(const Sha256Digest* keep, uint64_t need);
-  void RemoveLocked(const Sha256Digest& sha256);
+  bool EvictLocked(const Sha256Digest* keep, uint64_t need) REQUIRES(mu_);
+  void RemoveLocked(const Sha256Digest& sha256) REQUIRES(mu_);
   std::string PathOf(const Sha256Digest& sha256) const;
   std::string PartialPathOf(const Sha256Digest& sha256) const;
   std::string TmpPathOf(const Sha256Digest& sha256) const;
@@ -103,15 +104,17 @@ class FileCache : public std::enable_shared_from_this<FileCache> {
   Env* env_;
   std::string dir_;
   uint64_t quota_;
-  std::mutex mu_;
-  std::list<Sha256Digest> lru_;  // most recent first; whole files and partial copies
+  Mutex mu_;
+  std::list<Sha256Digest> lru_ GUARDED_BY(mu_);  // most recent first; whole files and partials
   struct Slot {
     uint64_t size;  // bytes on disk
     std::list<Sha256Digest>::iterator pos;
     std::shared_ptr<Partial> partial;  // null for a whole file
   };
-  std::map<Sha256Digest, Slot> files_;
-  uint64_t bytes_ = 0, evicted_ = 0, damaged_ = 0;
+  std::map<Sha256Digest, Slot> files_ GUARDED_BY(mu_);
+  uint64_t bytes_ GUARDED_BY(mu_) = 0;
+  uint64_t evicted_ GUARDED_BY(mu_) = 0;
+  uint64_t damaged_ GUARDED_BY(mu_) = 0;
 };
 
 // A file being filled chunk by chunk, in any order. Thread-safe.
@@ -143,23 +146,27 @@ class FileCache::Partial {
   void Kill() { dead_ = true; }
 
  private:
-  Status CompleteInOrder();
-  Status CompleteByCopy();
+  // Complete()'s two ways. They read and reset the members below without the lock: once
+  // `completing_` is set (by Complete(), under the lock) nothing else changes them.
+  Status CompleteInOrder() NO_THREAD_SAFETY_ANALYSIS;
+  Status CompleteByCopy() NO_THREAD_SAFETY_ANALYSIS;
 
   std::weak_ptr<FileCache> cache_;
   const protocol::ChunkIndex index_;
   const std::vector<uint8_t> index_bytes_;
   std::atomic<bool> dead_{false};
-  std::mutex mu_;  // guards everything below
-  std::unique_ptr<WritableFile> out_;
-  std::unique_ptr<RandomAccessFile> in_;
-  std::vector<int64_t> where_;  // offset of chunk i in the partial file, -1 when absent
-  size_t present_ = 0;
-  uint64_t size_ = 0;        // bytes appended
-  size_t in_order_ = 0;      // chunks 0..in_order_-1 were appended first, in order
-  Sha256Hasher hasher_;      // over chunks 0..in_order_-1
-  bool completing_ = false;  // Complete() has begun: where_ and out_ no longer change
-  bool completed_ = false;
+  const std::unique_ptr<RandomAccessFile> in_;  // ReadAt is thread-safe
+  Mutex mu_;
+  std::unique_ptr<WritableFile> out_ GUARDED_BY(mu_);
+  // Offset of chunk i in the partial file, -1 when absent.
+  std::vector<int64_t> where_ GUARDED_BY(mu_);
+  size_t present_ GUARDED_BY(mu_) = 0;
+  uint64_t size_ GUARDED_BY(mu_) = 0;    // bytes appended
+  size_t in_order_ GUARDED_BY(mu_) = 0;  // chunks 0..in_order_-1 were appended first, in order
+  Sha256Hasher hasher_ GUARDED_BY(mu_);  // over chunks 0..in_order_-1
+  // Complete() has begun: where_ and out_ no longer change.
+  bool completing_ GUARDED_BY(mu_) = false;
+  bool completed_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace tiersync::node

@@ -11,29 +11,29 @@ FileCache::Partial::Partial(std::weak_ptr<FileCache> cache, protocol::ChunkIndex
     : cache_(std::move(cache)),
       index_(std::move(index)),
       index_bytes_(std::move(index_bytes)),
-      out_(std::move(out)),
       in_(std::move(in)),
+      out_(std::move(out)),
       where_(index_.chunks.size(), -1) {}
 
 bool FileCache::Partial::Has(size_t i) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return !dead_ && i < where_.size() && where_[i] >= 0;
 }
 
 bool FileCache::Partial::full() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return !dead_ && present_ == where_.size();
 }
 
 bool FileCache::Partial::CompletesInPlace() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return !dead_ && present_ == where_.size() && in_order_ == where_.size();
 }
 
 std::optional<std::vector<uint8_t>> FileCache::Partial::Read(size_t i) {
   int64_t at;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (dead_ || i >= where_.size() || where_[i] < 0) return std::nullopt;
     at = where_[i];
   }
@@ -42,7 +42,7 @@ std::optional<std::vector<uint8_t>> FileCache::Partial::Read(size_t i) {
   std::vector<uint8_t> bytes(c.size);
   auto n = in_->ReadAt(static_cast<uint64_t>(at), bytes);
   if (n.ok() && *n == c.size && Sha256(bytes) == c.id) return bytes;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (where_[i] >= 0 && !completing_) {  // damaged on disk: fetch it again (its bytes stay)
     where_[i] = -1;
     --present_;
@@ -53,8 +53,8 @@ std::optional<std::vector<uint8_t>> FileCache::Partial::Read(size_t i) {
 
 bool FileCache::Partial::Put(size_t i, ByteSpan chunk) {
   auto cache = cache_.lock();
-  if (!cache || dead_ || i >= where_.size()) return false;
-  std::lock_guard<std::mutex> lock(mu_);
+  if (!cache || dead_ || i >= index_.chunks.size()) return false;  // where_'s size
+  MutexLock lock(&mu_);
   if (where_[i] >= 0 || completing_) return true;  // another reader kept it first
   if (!cache->Reserve(index_.file_sha256, chunk.size())) return false;
   if (!out_ || !out_->Append(chunk).ok()) {
@@ -76,7 +76,7 @@ bool FileCache::Partial::Put(size_t i, ByteSpan chunk) {
 Status FileCache::Partial::Complete() {
   bool in_order;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (completed_ || completing_) return Status::Ok();
     if (dead_ || present_ != where_.size()) {
       return FailedPreconditionError("the partial copy is not full");
@@ -91,7 +91,7 @@ Status FileCache::Partial::Complete() {
     if (auto cache = cache_.lock()) cache->ForgetPartial(index_.file_sha256);
     return s.WithContext("caching " + ToHex(index_.file_sha256));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   completed_ = true;
   return s;
 }

@@ -8,7 +8,6 @@
 #include <atomic>
 #include <chrono>
 #include <map>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -17,8 +16,10 @@
 #include "base/bytes.h"
 #include "base/fetcher.h"
 #include "base/hex.h"
+#include "base/mutex.h"
 #include "base/random.h"
 #include "base/sha256.h"
+#include "base/thread_annotations.h"
 #include "protocol/chunk_batch.h"
 #include "protocol/chunk_index.h"
 
@@ -60,7 +61,7 @@ class MemoryUpstream : public Fetcher {
   // `url` answers every chunk with wrong bytes (a lying tier).
   void Lie(const std::string& url) { lying_.insert(url); }
   void Add(const TestFile& f) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     indexes_[ToHex(f.index_id)] = f.index_bytes;
     for (size_t i = 0; i < f.index.chunks.size(); ++i) chunks_[f.index.chunks[i].id] = f.Chunk(i);
   }
@@ -69,7 +70,7 @@ class MemoryUpstream : public Fetcher {
 
   Result<std::vector<uint8_t>> Fetch(const std::string& url, size_t max_bytes) override {
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       index_threads.insert(std::this_thread::get_id());
     }
     Wait();
@@ -78,7 +79,7 @@ class MemoryUpstream : public Fetcher {
     if (at == std::string::npos || !served_.count(url.substr(0, at))) {
       return NotFoundError("404 " + url).AsRemote();
     }
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto it = indexes_.find(url.substr(at + 12));
     if (it == indexes_.end()) return NotFoundError("404 " + url).AsRemote();
     index_bytes += it->second.size();
@@ -98,7 +99,7 @@ class MemoryUpstream : public Fetcher {
     auto ids = protocol::DecodeBatchRequest(body);
     if (!ids.ok()) return InvalidArgumentError("bad batch").AsRemote();
     protocol::BatchResponseWriter out;
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (const auto& id : *ids) {
       auto it = chunks_.find(id);
       if (it == chunks_.end()) {
@@ -124,10 +125,10 @@ class MemoryUpstream : public Fetcher {
     if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
   }
 
-  std::mutex mu_;
-  std::set<std::string> served_, lying_;
-  std::map<std::string, std::vector<uint8_t>> indexes_;
-  std::map<protocol::ChunkId, std::string> chunks_;
+  Mutex mu_;
+  std::set<std::string> served_, lying_;  // set up before any request
+  std::map<std::string, std::vector<uint8_t>> indexes_ GUARDED_BY(mu_);
+  std::map<protocol::ChunkId, std::string> chunks_ GUARDED_BY(mu_);
   std::chrono::milliseconds delay_{0};
 };
 

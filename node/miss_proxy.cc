@@ -2,16 +2,16 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <iostream>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "base/hex.h"
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "node/task_threads.h"
 #include "node/user_replies.h"
 
@@ -27,7 +27,8 @@ const char kNotMirrored[] = "本节点未镜像该资源，上级节点也无法
 
 }  // namespace
 
-// A chunk batch on its way: readers of its other chunks wait for it.
+// A chunk batch on its way: readers of its other chunks wait for it. Guarded by the mu of
+// the MissFile whose in_flight holds it.
 struct Fetch {
   bool done = false;
   Status status;
@@ -37,22 +38,26 @@ struct Fetch {
 // Lives while a reply reads it (the table holds it weakly). Lock order: mu, then the partial
 // copy's and the cache's.
 struct MissFile {
-  std::mutex mu;
-  std::condition_variable arrived;  // a Fetch finished
-  enum class IndexState { kNone, kFetching, kReady } state = IndexState::kNone;
-  std::vector<std::function<void(const Status&)>> index_waiters;
+  Mutex mu;
+  CondVar arrived;  // a Fetch finished
+  enum class IndexState { kNone, kFetching, kReady } state GUARDED_BY(mu) = IndexState::kNone;
+  std::vector<std::function<void(const Status&)>> index_waiters GUARDED_BY(mu);
+  // Set once, under mu, before `state` becomes kReady; read-only from then on (and read
+  // without mu: only readers that saw kReady read them).
   protocol::ChunkIndex index;
   std::vector<uint64_t> offsets;  // chunk i starts at offsets[i]; offsets.back(): the size
-  std::string source;             // URL of the source that gave the index ("" from the cache)
-  std::shared_ptr<FileCache::Partial> partial;
-  std::map<size_t, std::shared_ptr<Fetch>> in_flight;  // by chunk number
-  std::map<size_t, std::vector<uint8_t>> held;         // fetched, not in the partial copy
-  std::deque<size_t> held_order;                       // oldest first
-  size_t held_bytes = 0;
-  std::deque<uint64_t> recent_ends;  // last bytes of recent ranges, newest last
+  // URL of the source that gave the index ("" from the cache).
+  std::string source GUARDED_BY(mu);
+  std::shared_ptr<FileCache::Partial> partial GUARDED_BY(mu);
+  std::map<size_t, std::shared_ptr<Fetch>> in_flight GUARDED_BY(mu);  // by chunk number
+  // Fetched, not in the partial copy.
+  std::map<size_t, std::vector<uint8_t>> held GUARDED_BY(mu);
+  std::deque<size_t> held_order GUARDED_BY(mu);  // oldest first
+  size_t held_bytes GUARDED_BY(mu) = 0;
+  std::deque<uint64_t> recent_ends GUARDED_BY(mu);  // last bytes of recent ranges, newest last
 
-  // REQUIRES: mu held. Sets the index (and its offsets).
-  void SetIndex(protocol::ChunkIndex i) {
+  // Sets the index (and its offsets).
+  void SetIndex(protocol::ChunkIndex i) REQUIRES(mu) {
     index = std::move(i);
     offsets.assign(1, 0);
     for (const auto& c : index.chunks) offsets.push_back(offsets.back() + c.size);
@@ -64,7 +69,7 @@ struct MissFile {
   }
   // Records a range of bytes first..last; true if it starts where a recent one ended.
   bool NoteRange(uint64_t first, uint64_t last) {
-    std::lock_guard<std::mutex> l(mu);
+    MutexLock l(&mu);
     const bool sequential = first > 0 && std::find(recent_ends.begin(), recent_ends.end(),
                                                    first - 1) != recent_ends.end();
     recent_ends.push_back(last);
@@ -72,11 +77,10 @@ struct MissFile {
     return sequential;
   }
 
-  // REQUIRES: mu held.
-  bool Here(size_t j) {
+  bool Here(size_t j) REQUIRES(mu) {
     return in_flight.count(j) || held.count(j) || (partial && partial->Has(j));
   }
-  void Hold(size_t j, std::vector<uint8_t> bytes) {
+  void Hold(size_t j, std::vector<uint8_t> bytes) REQUIRES(mu) {
     held_bytes += bytes.size();
     held_order.push_back(j);
     held[j] = std::move(bytes);
@@ -94,18 +98,19 @@ struct MissProxy::Core : std::enable_shared_from_this<MissProxy::Core> {
   Upstream up;
   std::shared_ptr<FileCache> cache;
   TaskThreads threads{kMissThreads, kMaxPendingMisses};
-  std::mutex mu;  // guards files
-  std::map<Sha256Digest, std::weak_ptr<MissFile>> files;
+  Mutex mu;
+  std::map<Sha256Digest, std::weak_ptr<MissFile>> files GUARDED_BY(mu);
   std::atomic<uint64_t> index_fetches{0}, batches{0}, chunk_bytes{0}, merged{0};
 
   // The in-flight entry of the file, made if there is none (with its index when the cache
   // holds a partial copy).
   std::shared_ptr<MissFile> FileFor(const Sha256Digest& sha256) {
-    std::lock_guard<std::mutex> l(mu);
+    MutexLock l(&mu);
     std::erase_if(files, [](const auto& kv) { return kv.second.expired(); });
     if (auto f = files[sha256].lock()) return f;
     auto f = std::make_shared<MissFile>();
     if (auto partial = cache ? cache->FindPartial(sha256) : nullptr) {
+      MutexLock fl(&f->mu);  // nobody else has `f` yet: for the analysis
       f->SetIndex(partial->index());
       f->partial = std::move(partial);
       f->state = MissFile::IndexState::kReady;
@@ -118,16 +123,16 @@ struct MissProxy::Core : std::enable_shared_from_this<MissProxy::Core> {
   // threads if nobody is; `done` may run on those threads.
   void WhenIndexed(const std::shared_ptr<MissFile>& file, const MissedFile& missed,
                    std::function<void(const Status&)> done) {
-    std::unique_lock<std::mutex> l(file->mu);
+    MutexLock l(&file->mu);
     if (file->state == MissFile::IndexState::kReady) {
-      l.unlock();
+      l.Unlock();
       done(Status::Ok());
       return;
     }
     file->index_waiters.push_back(std::move(done));
     if (file->state == MissFile::IndexState::kFetching) return;
     file->state = MissFile::IndexState::kFetching;
-    l.unlock();
+    l.Unlock();
     std::weak_ptr<Core> weak = weak_from_this();
     const bool queued = threads.Submit([weak, file, missed] {
       if (auto core = weak.lock()) core->FetchIndexOf(*file, missed);
@@ -151,7 +156,7 @@ struct MissProxy::Core : std::enable_shared_from_this<MissProxy::Core> {
     std::shared_ptr<FileCache::Partial> partial =
         cache ? cache->OpenPartial(got->index, std::move(got->bytes)) : nullptr;
     {
-      std::lock_guard<std::mutex> l(file.mu);
+      MutexLock l(&file.mu);
       file.SetIndex(std::move(got->index));
       file.source = got->source;
       file.partial = std::move(partial);
@@ -163,7 +168,7 @@ struct MissProxy::Core : std::enable_shared_from_this<MissProxy::Core> {
   void Indexed(MissFile& file, const Status& status) {
     std::vector<std::function<void(const Status&)>> waiters;
     {
-      std::lock_guard<std::mutex> l(file.mu);
+      MutexLock l(&file.mu);
       file.state = status.ok() ? MissFile::IndexState::kReady : MissFile::IndexState::kNone;
       waiters.swap(file.index_waiters);
     }
@@ -172,7 +177,7 @@ struct MissProxy::Core : std::enable_shared_from_this<MissProxy::Core> {
 
   Result<std::vector<uint8_t>> ReadChunk(MissFile& file, size_t i, size_t want_last,
                                          bool sequential);
-  void Keep(MissFile& file, std::map<size_t, std::vector<uint8_t>>& got);
+  void Keep(MissFile& file, std::map<size_t, std::vector<uint8_t>>& got) EXCLUDES(file.mu);
   HttpReply Reply(const HttpRequest& request, const std::shared_ptr<MissFile>& file,
                   const FileInfo& info);
 };
@@ -204,30 +209,32 @@ class ProxiedChunks : public ChunkSource {
 Result<std::vector<uint8_t>> MissProxy::Core::ReadChunk(MissFile& file, size_t i, size_t want_last,
                                                         bool sequential) {
   if (i >= file.index.chunks.size()) return InvalidArgumentError("no such chunk");
-  std::unique_lock<std::mutex> l(file.mu);
+  MutexLock l(&file.mu);
   for (;;) {
     if (auto it = file.held.find(i); it != file.held.end()) return it->second;
     if (auto it = file.in_flight.find(i); it != file.in_flight.end()) {
       std::shared_ptr<Fetch> fetch = it->second;  // another reader's: wait for it
       ++merged;
-      file.arrived.wait(l, [&] { return fetch->done; });
+      while (!fetch->done) file.arrived.Wait(&file.mu);
       if (!fetch->status.ok()) return fetch->status;
       continue;
     }
     if (file.partial && file.partial->Has(i)) {
       std::shared_ptr<FileCache::Partial> partial = file.partial;
-      l.unlock();
+      l.Unlock();
       if (auto bytes = partial->Read(i)) return std::move(*bytes);
-      l.lock();
+      l.Lock();
       continue;  // damaged on disk and forgotten: fetch it
     }
     break;
   }
-  const std::vector<size_t> batch =
-      PlanBatch(file.index, i, want_last, sequential, [&](size_t j) { return file.Here(j); });
+  const std::vector<size_t> batch = PlanBatch(file.index, i, want_last, sequential, [&](size_t j) {
+    file.mu.AssertHeld();  // PlanBatch calls it before it returns, here, under the lock
+    return file.Here(j);
+  });
   auto fetch = std::make_shared<Fetch>();
   for (size_t j : batch) file.in_flight[j] = fetch;
-  l.unlock();
+  l.Unlock();
   ++batches;
   auto got = FetchChunks(up, file.index, batch);
   if (got.ok()) {
@@ -241,22 +248,22 @@ Result<std::vector<uint8_t>> MissProxy::Core::ReadChunk(MissFile& file, size_t i
     mine = (*got)[i];
     Keep(file, *got);
   }
-  l.lock();
+  l.Lock();
   for (size_t j : batch) file.in_flight.erase(j);
   fetch->done = true;
   fetch->status = got.ok() ? Status::Ok() : got.status();
-  l.unlock();
-  file.arrived.notify_all();
+  l.Unlock();
+  file.arrived.SignalAll();
   if (!got.ok()) return got.status();
   return mine;
 }
 
 // Puts fetched chunks in the partial copy (or the memory window when it cannot keep them) and
-// has the copy made a cached file when it is full. REQUIRES: file.mu not held.
+// has the copy made a cached file when it is full.
 void MissProxy::Core::Keep(MissFile& file, std::map<size_t, std::vector<uint8_t>>& got) {
   std::shared_ptr<FileCache::Partial> partial;
   {
-    std::lock_guard<std::mutex> l(file.mu);
+    MutexLock l(&file.mu);
     partial = file.partial;
   }
   std::vector<size_t> not_kept;
@@ -264,7 +271,7 @@ void MissProxy::Core::Keep(MissFile& file, std::map<size_t, std::vector<uint8_t>
     if (!partial || !partial->Put(j, bytes)) not_kept.push_back(j);
   }
   {
-    std::lock_guard<std::mutex> l(file.mu);
+    MutexLock l(&file.mu);
     // Also the reader's own chunk: others may be waiting for it.
     for (size_t j : not_kept) file.Hold(j, std::move(got[j]));
   }
@@ -285,7 +292,7 @@ HttpReply MissProxy::Core::Reply(const HttpRequest& request, const std::shared_p
   protocol::ChunkIndex index;
   std::string source;
   {
-    std::lock_guard<std::mutex> l(file->mu);
+    MutexLock l(&file->mu);
     index = file->index;
     source = file->source;
   }
@@ -309,7 +316,7 @@ HttpReply MissProxy::Serve(const HttpRequest& request, const MissedFile& file,
   std::shared_ptr<MissFile> entry = core_->FileFor(file.sha256);
   bool indexed;
   {
-    std::lock_guard<std::mutex> l(entry->mu);
+    MutexLock l(&entry->mu);
     indexed = entry->state == MissFile::IndexState::kReady;
   }
   if (indexed) return core_->Reply(request, entry, info);
@@ -349,7 +356,7 @@ MissProxy::Stats MissProxy::stats() {
   s.batches = core_->batches;
   s.chunk_bytes = core_->chunk_bytes;
   s.merged = core_->merged;
-  std::lock_guard<std::mutex> l(core_->mu);
+  MutexLock l(&core_->mu);
   for (const auto& [sha, f] : core_->files) s.in_flight_files += f.expired() ? 0 : 1;
   return s;
 }

@@ -39,14 +39,14 @@ void PushListener::Run() {
     if (order.empty()) return;
     const replication::Source& src = o_.sources->source(order[skip % order.size()]);
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       source_ = src.name;
       ++polls_;
     }
     auto announced = PollOnce(src.url, have);
     if (!announced.ok()) {
       {
-        std::lock_guard<std::mutex> l(mu_);
+        MutexLock l(&mu_);
         ++failures_;
         last_error_ = announced.status().ToString();
       }
@@ -59,20 +59,20 @@ void PushListener::Run() {
       last_announced = *announced;
       served_when_announced = served;
       {
-        std::lock_guard<std::mutex> l(mu_);
+        MutexLock l(&mu_);
         last_announced_ = *announced;
       }
       o_.wake();
       o_.env->SleepForMicroseconds(200'000);
     } else {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       ++quiet_polls_;
     }
   }
 }
 
 json PushListener::StatusJson() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return {{"source", source_},     {"last_announced", last_announced_},
           {"polls", polls_},       {"quiet_polls", quiet_polls_},
           {"failures", failures_}, {"last_error", last_error_}};

@@ -18,12 +18,13 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "base/env.h"
 #include "base/fetcher.h"
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "replication/source_policy.h"
 
 namespace tiersync::node {
@@ -58,11 +59,13 @@ class PushListener {
 
  private:
   PushListenerOptions o_;
-  mutable std::mutex mu_;
-  std::string source_;  // guarded by mu_, as are the counters below
-  std::string last_error_;
-  uint64_t last_announced_ = 0;
-  uint64_t polls_ = 0, quiet_polls_ = 0, failures_ = 0;
+  mutable Mutex mu_;
+  std::string source_ GUARDED_BY(mu_);
+  std::string last_error_ GUARDED_BY(mu_);
+  uint64_t last_announced_ GUARDED_BY(mu_) = 0;
+  uint64_t polls_ GUARDED_BY(mu_) = 0;
+  uint64_t quiet_polls_ GUARDED_BY(mu_) = 0;
+  uint64_t failures_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tiersync::node

@@ -56,7 +56,7 @@ uint64_t AfterParameter(std::string_view target) { return ParseEventsQuery(targe
 void ReleaseNotifier::Publish(uint64_t version) {
   std::map<uint64_t, HttpReply::Resume> waiters;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (version <= version_) return;
     version_ = version;
     waiters.swap(waiters_);
@@ -66,17 +66,17 @@ void ReleaseNotifier::Publish(uint64_t version) {
 }
 
 uint64_t ReleaseNotifier::version() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return version_;
 }
 
 size_t ReleaseNotifier::waiting() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return waiters_.size();
 }
 
 HttpReply ReleaseNotifier::Wait(const EventsQuery& query) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   HttpReply now = VersionReply(version_);
   if (version_ > query.after) return now;
   if (waiters_.size() >= kMaxWaiters) return HttpReply::Text(503, "too many waiting clients");
@@ -84,17 +84,17 @@ HttpReply ReleaseNotifier::Wait(const EventsQuery& query) {
   const uint64_t id = next_id_++;
   const uint64_t after = query.after;
   now.wait = [this, id, after](HttpReply::Resume resume) {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (version_ > after) {  // published between Wait and now: answer at once
       const uint64_t v = version_;
-      lock.unlock();
+      lock.Unlock();
       resume(VersionReply(v));
       return;
     }
     waiters_.emplace(id, std::move(resume));
   };
   now.abandon = [this, id] {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     waiters_.erase(id);
   };
   return now;

@@ -24,9 +24,10 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string_view>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "node/http_server.h"
 
 namespace tiersync::node {
@@ -64,10 +65,10 @@ class ReleaseNotifier {
   size_t waiting() const;
 
  private:
-  mutable std::mutex mu_;
-  uint64_t version_ = 0;                           // guarded by mu_
-  uint64_t next_id_ = 1;                           // guarded by mu_
-  std::map<uint64_t, HttpReply::Resume> waiters_;  // by id; guarded by mu_
+  mutable Mutex mu_;
+  uint64_t version_ GUARDED_BY(mu_) = 0;
+  uint64_t next_id_ GUARDED_BY(mu_) = 1;
+  std::map<uint64_t, HttpReply::Resume> waiters_ GUARDED_BY(mu_);  // by id
 };
 
 }  // namespace tiersync::node

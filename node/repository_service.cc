@@ -73,7 +73,7 @@ HttpReply FromStatus(const Status& s) {
 
 RepositoryService::RepositoryService(Env* env, std::string tuf_dir,
                                      const replication::ChunkStore* store)
-    : env_(env), tuf_dir_(std::move(tuf_dir)), store_(store) {}
+    : env_(env), store_(store), tuf_dir_(std::move(tuf_dir)) {}
 
 HttpReply RepositoryService::Handle(const HttpRequest& request) {
   std::string_view target = request.target;
@@ -98,7 +98,7 @@ HttpReply RepositoryService::Handle(const HttpRequest& request) {
 
 HttpReply RepositoryService::Count(std::string endpoint, HttpReply reply) {
   std::shared_ptr<Counters> counters = counters_;
-  std::lock_guard<std::mutex> lock(counters->mu);
+  MutexLock lock(&counters->mu);
   ++counters->requests[{endpoint, reply.status}];
   if (!reply.stream) {
     counters->bytes[endpoint] += reply.body.size();
@@ -107,7 +107,7 @@ HttpReply RepositoryService::Count(std::string endpoint, HttpReply reply) {
   reply.stream = [counters, endpoint, next = std::move(reply.stream)]() -> Result<std::string> {
     Result<std::string> piece = next();
     if (piece.ok()) {
-      std::lock_guard<std::mutex> lock(counters->mu);
+      MutexLock lock(&counters->mu);
       counters->bytes[endpoint] += piece->size();
     }
     return piece;
@@ -116,14 +116,14 @@ HttpReply RepositoryService::Count(std::string endpoint, HttpReply reply) {
 }
 
 void RepositoryService::SetTufDir(std::string tuf_dir) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   tuf_dir_ = std::move(tuf_dir);
   timestamp_stat_ = FileStat{};
   chunked_.clear();
 }
 
 std::string RepositoryService::TufDir() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return tuf_dir_;
 }
 
@@ -131,7 +131,7 @@ MetricsText RepositoryService::Metrics() {
   using Sample = MetricsText::Sample;
   std::vector<Sample> requests, bytes;
   {
-    std::lock_guard<std::mutex> lock(counters_->mu);
+    MutexLock lock(&counters_->mu);
     for (const auto& [key, n] : counters_->requests) {
       requests.push_back(
           {{{"endpoint", key.first}, {"code", std::to_string(key.second)}}, double(n)});
@@ -155,7 +155,7 @@ MetricsText RepositoryService::Metrics() {
 }
 
 std::optional<replication::StoreStats> RepositoryService::CachedStoreStats() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const uint64_t now = env_->MonotonicMicros();
   if (!store_stats_ || now - store_stats_at_us_ > kStoreStatsSeconds * 1'000'000) {
     if (auto fresh = store_->Stats(); fresh.ok()) store_stats_ = *fresh;
@@ -203,7 +203,7 @@ std::optional<HttpReply> RepositoryService::RootBeforeChain(std::string_view nam
   Refresh();
   uint64_t first = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     first = first_root_version_;
   }
   if (version == 0 || version >= first) return std::nullopt;
@@ -225,7 +225,7 @@ HttpReply RepositoryService::Target(const HttpRequest& request, std::string_view
   Refresh();
   protocol::ChunkId index_id;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = chunked_.find(std::string(path));
     if (it == chunked_.end()) return HttpReply::Text(404, "not found");
     index_id = it->second;
@@ -336,7 +336,7 @@ HttpReply RepositoryService::Status() {
   nlohmann::json j;
   {
     // What the release fixes was read once, when its timestamp changed (Refresh).
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     j["served_from_chunks"] = chunked_.size();
     if (!refresh_error_.empty()) j["metadata_error"] = refresh_error_;
     if (root_version_ > 0) j["root_version"] = root_version_;
@@ -356,7 +356,7 @@ HttpReply RepositoryService::Status() {
 void RepositoryService::Refresh() {
   const std::string dir = TufDir();
   Result<FileStat> stat = env_->Stat(JoinPath(JoinPath(dir, "metadata"), "timestamp.json"));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!stat.ok() || *stat == timestamp_stat_ || dir != tuf_dir_) return;
   auto repo = replication::TufRepository::Open(env_, dir);
   if (!repo.ok()) {

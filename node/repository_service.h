@@ -30,11 +30,12 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "base/env.h"
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "node/http_server.h"
 #include "node/metrics_text.h"
 #include "protocol/chunk_index.h"
@@ -80,21 +81,25 @@ class RepositoryService : public HttpHandler {
   std::string TufDir();
 
   Env* env_;
-  std::string tuf_dir_;  // guarded by mu_
   const replication::ChunkStore* store_;
-  std::mutex mu_;
-  FileStat timestamp_stat_{};
-  std::map<std::string, protocol::ChunkId> chunked_;  // "<dir>/<sha256>.<name>" -> index
-  std::string refresh_error_;
-  std::optional<replication::StoreStats> store_stats_;  // guarded by mu_
-  uint64_t store_stats_at_us_ = 0;
-  uint64_t root_version_ = 0, targets_version_ = 0;  // of the repository last Refresh()ed
-  uint64_t first_root_version_ = 0;                  // of the repository last read by Refresh()
+  Mutex mu_;
+  std::string tuf_dir_ GUARDED_BY(mu_);
+  FileStat timestamp_stat_ GUARDED_BY(mu_){};
+  // "<dir>/<sha256>.<name>" -> index
+  std::map<std::string, protocol::ChunkId> chunked_ GUARDED_BY(mu_);
+  std::string refresh_error_ GUARDED_BY(mu_);
+  std::optional<replication::StoreStats> store_stats_ GUARDED_BY(mu_);
+  uint64_t store_stats_at_us_ GUARDED_BY(mu_) = 0;
+  // Of the repository last Refresh()ed.
+  uint64_t root_version_ GUARDED_BY(mu_) = 0;
+  uint64_t targets_version_ GUARDED_BY(mu_) = 0;
+  uint64_t first_root_version_ GUARDED_BY(mu_) = 0;  // of the repository last read by Refresh()
   // Shared with streamed bodies, which outlive Handle().
   struct Counters {
-    std::mutex mu;
-    std::map<std::pair<std::string, int>, uint64_t> requests;  // (endpoint, status)
-    std::map<std::string, uint64_t> bytes;                     // endpoint
+    Mutex mu;
+    // (endpoint, status)
+    std::map<std::pair<std::string, int>, uint64_t> requests GUARDED_BY(mu);
+    std::map<std::string, uint64_t> bytes GUARDED_BY(mu);  // endpoint
   };
   std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
 };

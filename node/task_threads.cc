@@ -13,22 +13,22 @@ TaskThreads::~TaskThreads() { Stop(); }
 
 bool TaskThreads::Submit(std::function<void()> task, bool always) {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (stopping_ || (!always && queue_.size() >= max_queued_)) return false;
     queue_.push_back(std::move(task));
   }
-  cv_.notify_one();
+  cv_.Signal();
   return true;
 }
 
 void TaskThreads::Stop() {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (stopping_ && threads_.empty()) return;
     stopping_ = true;
     queue_.clear();
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   for (auto& t : threads_) {
     if (t.get_id() == std::this_thread::get_id()) {
       t.detach();  // stopped by its own last task: it returns when that task does
@@ -43,8 +43,8 @@ void TaskThreads::Run() {
   for (;;) {
     std::function<void()> task;
     {
-      std::unique_lock<std::mutex> l(mu_);
-      cv_.wait(l, [&] { return stopping_ || !queue_.empty(); });
+      MutexLock l(&mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(&mu_);
       if (stopping_) return;
       task = std::move(queue_.front());
       queue_.pop_front();

@@ -7,7 +7,9 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <mutex>
+
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 
 namespace tiersync::node {
 namespace {
@@ -106,9 +108,9 @@ Result<std::shared_ptr<const TlsClientContext>> TlsClientContext::Load(Env* env,
 }
 
 Result<std::shared_ptr<const TlsClientContext>> TlsClientContext::System() {
-  static std::mutex mu;
-  static std::shared_ptr<const TlsClientContext> system;
-  std::lock_guard<std::mutex> lock(mu);
+  static Mutex mu;
+  static std::shared_ptr<const TlsClientContext> system GUARDED_BY(mu);
+  MutexLock lock(&mu);
   if (system) return system;
   auto ctx = NewClientContext();
   boost::system::error_code ec;

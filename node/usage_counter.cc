@@ -25,10 +25,10 @@ UsageCounter::UsageCounter(Env* env, std::string dir) : env_(env), dir_(std::mov
 
 UsageCounter::~UsageCounter() {
   {
-    std::lock_guard<std::mutex> l(stop_mu_);
+    MutexLock l(&stop_mu_);
     stopping_ = true;
   }
-  stop_cv_.notify_all();
+  stop_cv_.SignalAll();
   if (writer_.joinable()) writer_.join();
   Flush().IgnoreError();
 }
@@ -39,12 +39,15 @@ Status UsageCounter::Open() {
   TS_RETURN_IF_ERROR(CreateDirs(env_, dir_));
   Load();
   writer_ = std::thread([this] {
-    std::unique_lock<std::mutex> l(stop_mu_);
+    constexpr uint64_t kFlushEveryMicros =
+        std::chrono::duration_cast<std::chrono::microseconds>(kUsageFlushEvery).count();
+    MutexLock l(&stop_mu_);
     while (!stopping_) {
-      stop_cv_.wait_for(l, kUsageFlushEvery, [&] { return stopping_; });
-      l.unlock();
+      // A spurious wake-up only flushes early.
+      stop_cv_.WaitForMicros(&stop_mu_, kFlushEveryMicros);
+      l.Unlock();
       Flush().IgnoreError();
-      l.lock();
+      l.Lock();
     }
   });
   return Status::Ok();
@@ -66,7 +69,7 @@ void UsageCounter::Load() {
                   << ".json.damaged, counting that day from zero" << std::endl;
       }
     }
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     loaded_.insert(date);
   }
 }
@@ -77,7 +80,7 @@ void UsageCounter::Record(const std::string& id, serving::UsageKind kind) {
 
 serving::UsageDay UsageCounter::DayOf(const std::string& date) {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (loaded_.count(date) || date == Today()) return ledger_.Day(date);
   }
   auto bytes = ReadFileToBytes(env_, JoinPath(dir_, date + ".json"), kMaxUsageFileBytes);

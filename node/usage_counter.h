@@ -6,14 +6,14 @@
 #define TIERSYNC_NODE_USAGE_COUNTER_H_
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <thread>
 
 #include "base/env.h"
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "node/http_server.h"
 #include "serving/catalog_index.h"
 #include "serving/usage.h"
@@ -52,11 +52,11 @@ class UsageCounter {
   Env* env_;
   const std::string dir_;
   serving::UsageLedger ledger_;
-  std::mutex mu_;  // guards loaded_
-  std::set<std::string> loaded_;
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;  // guarded by stop_mu_
+  Mutex mu_;
+  std::set<std::string> loaded_ GUARDED_BY(mu_);
+  Mutex stop_mu_;
+  CondVar stop_cv_;
+  bool stopping_ GUARDED_BY(stop_mu_) = false;
   std::thread writer_;
 };
 

@@ -1,10 +1,11 @@
 #include "node/user_api.h"
 
 #include <iostream>
-#include <mutex>
 
 #include "base/hex.h"
+#include "base/mutex.h"
 #include "base/sha256.h"
+#include "base/thread_annotations.h"
 #include "catalogs/git_catalog.h"
 #include "catalogs/region_table.h"
 #include "catalogs/release.h"
@@ -64,8 +65,8 @@ struct UserApi::Impl {
   UsageCounter usage;
   std::unique_ptr<UserFilesApi> files;  // made by Open()
   UserCatalogApi catalog_api;
-  std::mutex mu;  // guards snapshot
-  std::shared_ptr<const UserSnapshot> snapshot;
+  Mutex mu;
+  std::shared_ptr<const UserSnapshot> snapshot GUARDED_BY(mu);
 
   Impl(Env* e, const NodePaths& p, const NodeConfig& c, const replication::ChunkStore* s,
        Upstream u)
@@ -80,7 +81,7 @@ struct UserApi::Impl {
         }) {}
 
   std::shared_ptr<const UserSnapshot> Current() {
-    std::lock_guard<std::mutex> l(mu);
+    MutexLock l(&mu);
     return snapshot;
   }
 
@@ -228,7 +229,7 @@ Status UserApi::SetRelease(const std::string& release_dir) {
   snapshot->tree_json = UserCatalogApi::TreeJson(*snapshot->catalog);
   Log("users see " + served.release + ": " + std::to_string(snapshot->catalog->size()) +
       " resources, " + std::to_string(snapshot->local_files) + " files stored here");
-  std::lock_guard<std::mutex> l(impl_->mu);
+  MutexLock l(&impl_->mu);
   impl_->snapshot = std::move(snapshot);
   return Status::Ok();
 }

@@ -153,7 +153,7 @@ Status ChunkStore::Fail(Status s) {
 
 Result<ChunkLocation> ChunkStore::Locate(const ChunkId& id) const {
   {
-    std::lock_guard<std::mutex> l(pending_mu_);
+    MutexLock l(&pending_mu_);
     auto it = pending_.find(id);
     if (it != pending_.end()) return it->second;
   }
@@ -168,7 +168,7 @@ Result<bool> ChunkStore::Contains(const ChunkId& id) const {
 }
 
 Result<const RandomAccessFile*> ChunkStore::PackFile(uint32_t pack) const {
-  std::lock_guard<std::mutex> l(packs_mu_);
+  MutexLock l(&packs_mu_);
   auto it = open_packs_.find(pack);
   if (it != open_packs_.end()) return it->second.get();
   auto file = env_->NewRandomAccessFile(PackPath(pack));
@@ -255,7 +255,7 @@ Result<bool> ChunkStore::Put(const PreparedChunk& chunk) {
   batch_.chunks.emplace_back(chunk.id, loc);
   batch_.pack_lengths[pack_no_] = pack_len_;
   {
-    std::lock_guard<std::mutex> l(pending_mu_);
+    MutexLock l(&pending_mu_);
     pending_[chunk.id] = loc;
   }
   pending_bytes_ += record_len;
@@ -284,7 +284,7 @@ Status ChunkStore::Commit() {
   if (Status s = index_->Commit(batch_); !s.ok()) return Fail(s);
   batch_ = IndexBatch();
   {
-    std::lock_guard<std::mutex> l(pending_mu_);
+    MutexLock l(&pending_mu_);
     pending_.clear();
   }
   pending_bytes_ = 0;

@@ -26,14 +26,15 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "base/env.h"
+#include "base/mutex.h"
 #include "base/status.h"
+#include "base/thread_annotations.h"
 #include "replication/lmdb_index.h"
 #include "replication/pack_format.h"
 
@@ -163,8 +164,8 @@ class ChunkStore {
   std::unique_ptr<FileLock> lock_;  // held by a writer
 
   // Open pack files for reading, by pack number.
-  mutable std::mutex packs_mu_;
-  mutable std::map<uint32_t, std::unique_ptr<RandomAccessFile>> open_packs_;
+  mutable Mutex packs_mu_;
+  mutable std::map<uint32_t, std::unique_ptr<RandomAccessFile>> open_packs_ GUARDED_BY(packs_mu_);
 
   // Writer state (one thread at a time).
   std::unique_ptr<ZstdCodec> codec_;
@@ -175,8 +176,8 @@ class ChunkStore {
   bool pack_dir_dirty_ = false;  // a pack file was created since the last commit
   uint64_t pending_bytes_ = 0;
   IndexBatch batch_;
-  std::unordered_map<ChunkId, ChunkLocation, ChunkIdHash> pending_;  // guarded by pending_mu_
-  mutable std::mutex pending_mu_;
+  mutable Mutex pending_mu_;
+  std::unordered_map<ChunkId, ChunkLocation, ChunkIdHash> pending_ GUARDED_BY(pending_mu_);
   Status broken_;  // sticky writer failure
 };
 

@@ -46,7 +46,7 @@ void EnvFetcher::Mount(std::string url_prefix, std::string dir) {
 
 Result<std::vector<uint8_t>> EnvFetcher::Fetch(const std::string& url, size_t max_bytes) {
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     requests_.push_back(url);
   }
   for (const auto& [prefix, dir] : mounts_) {
@@ -61,12 +61,12 @@ Result<std::vector<uint8_t>> EnvFetcher::Fetch(const std::string& url, size_t ma
 }
 
 std::vector<std::string> EnvFetcher::requests() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return requests_;
 }
 
 void EnvFetcher::ClearRequests() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   requests_.clear();
 }
 

@@ -6,11 +6,12 @@
 #define TIERSYNC_REPLICATION_ENV_FETCHER_H_
 
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "base/env.h"
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "replication/fetcher.h"
 
 namespace tiersync::replication {
@@ -32,8 +33,8 @@ class EnvFetcher : public Fetcher {
  private:
   Env* env_;
   std::map<std::string, std::string> mounts_;
-  mutable std::mutex mu_;
-  std::vector<std::string> requests_;
+  mutable Mutex mu_;
+  std::vector<std::string> requests_ GUARDED_BY(mu_);
 };
 
 }  // namespace tiersync::replication

@@ -14,12 +14,13 @@ SourcePolicy::SourcePolicy(std::vector<Source> sources, SourcePolicyOptions opti
 }
 
 std::vector<size_t> SourcePolicy::Order(int64_t now_ms) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<size_t> healthy, demoted;
   for (size_t i = 0; i < sources_.size(); ++i) {
     (sources_[i].demoted_until_ms > now_ms ? demoted : healthy).push_back(i);
   }
   std::stable_sort(demoted.begin(), demoted.end(), [&](size_t a, size_t b) {
+    mu_.AssertHeld();  // called by stable_sort, here
     return sources_[a].demoted_until_ms < sources_[b].demoted_until_ms;
   });
   healthy.insert(healthy.end(), demoted.begin(), demoted.end());
@@ -27,7 +28,7 @@ std::vector<size_t> SourcePolicy::Order(int64_t now_ms) const {
 }
 
 void SourcePolicy::Succeeded(size_t i, uint64_t bytes, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SourceHealth& h = sources_[i];
   ++h.requests;
   h.bytes += bytes;
@@ -37,7 +38,7 @@ void SourcePolicy::Succeeded(size_t i, uint64_t bytes, int64_t now_ms) {
 }
 
 void SourcePolicy::Failed(size_t i, const Status& error, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   SourceHealth& h = sources_[i];
   ++h.requests;
   if (error.code() == StatusCode::kNotFound) {
@@ -57,30 +58,30 @@ void SourcePolicy::Failed(size_t i, const Status& error, int64_t now_ms) {
 }
 
 void SourcePolicy::Lacked(size_t i, uint64_t objects) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   sources_[i].lacked += objects;
 }
 
 void SourcePolicy::Credit(size_t i, uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   sources_[i].bytes += bytes;
 }
 
 void SourcePolicy::Measured(size_t i, uint64_t bytes, uint64_t micros) {
   if (bytes < (64u << 10) || micros == 0) return;
   const uint64_t rate = bytes * 1'000'000 / micros;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   uint64_t& avg = sources_[i].bytes_per_second;
   avg = avg == 0 ? rate : (avg * 3 + rate) / 4;
 }
 
 uint64_t SourcePolicy::Throughput(size_t i) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return sources_[i].bytes_per_second;
 }
 
 std::vector<SourceHealth> SourcePolicy::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return sources_;
 }
 

@@ -11,11 +11,12 @@
 #define TIERSYNC_REPLICATION_SOURCE_POLICY_H_
 
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
+#include "base/thread_annotations.h"
 
 namespace tiersync::replication {
 
@@ -67,13 +68,15 @@ class SourcePolicy {
   uint64_t Throughput(size_t i) const;
 
   std::vector<SourceHealth> Snapshot() const;
-  size_t size() const { return sources_.size(); }
-  const Source& source(size_t i) const { return sources_[i].source; }
+  // Without the lock: the list and each Source are fixed at construction (only the health
+  // counters change).
+  size_t size() const NO_THREAD_SAFETY_ANALYSIS { return sources_.size(); }
+  const Source& source(size_t i) const NO_THREAD_SAFETY_ANALYSIS { return sources_[i].source; }
 
  private:
   SourcePolicyOptions options_;
-  mutable std::mutex mu_;
-  std::vector<SourceHealth> sources_;
+  mutable Mutex mu_;
+  std::vector<SourceHealth> sources_ GUARDED_BY(mu_);
 };
 
 }  // namespace tiersync::replication

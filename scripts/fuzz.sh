@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz/) with clang, ASan and UBSan into build-fuzz/ — only
-# the targets and the libraries they need — and runs each for SECONDS (default 60) on its
-# committed seed corpus plus what earlier runs found. Any crash, sanitizer report or leak fails
-# the run (the input is kept as build-fuzz/crash-*). The test command runs it briefly
-# (scripts/test.sh); run it longer on demand. Usage: scripts/fuzz.sh [SECONDS]
+# the targets and the libraries they need, plus replication/ and node/ checked by clang's
+# -Wthread-safety (syntax only: the thread_safety_check target) — and runs each for SECONDS
+# (default 60) on its committed seed corpus plus what earlier runs found. Any crash, sanitizer
+# report or leak fails the run (the input is kept as build-fuzz/crash-*). The test command runs
+# it briefly (scripts/test.sh); run it longer on demand. Usage: scripts/fuzz.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"

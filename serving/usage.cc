@@ -62,7 +62,7 @@ Result<UsageDay> DecodeUsageDay(std::string_view text) {
 }
 
 void UsageLedger::Record(const std::string& date, const std::string& id, UsageKind kind) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   UsageDay& day = days_[date];
   day.date = date;
   auto it = day.resources.find(id);
@@ -78,7 +78,7 @@ void UsageLedger::Record(const std::string& date, const std::string& id, UsageKi
 }
 
 void UsageLedger::Load(UsageDay day) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   UsageDay& mine = days_[day.date];
   mine.date = day.date;
   for (auto& [id, c] : day.resources) {
@@ -89,14 +89,14 @@ void UsageLedger::Load(UsageDay day) {
 }
 
 UsageDay UsageLedger::Day(const std::string& date) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = days_.find(date);
   if (it == days_.end()) return UsageDay{date, {}};
   return it->second;
 }
 
 std::vector<UsageDay> UsageLedger::TakeDirty() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<UsageDay> out;
   for (const std::string& d : dirty_) out.push_back(days_[d]);
   dirty_.clear();
@@ -104,12 +104,12 @@ std::vector<UsageDay> UsageLedger::TakeDirty() {
 }
 
 void UsageLedger::MarkDirty(const std::string& date) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (days_.count(date)) dirty_.insert(date);
 }
 
 uint64_t UsageLedger::dropped() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return dropped_;
 }
 

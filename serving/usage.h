@@ -10,13 +10,14 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
+#include "base/thread_annotations.h"
 
 namespace tiersync::serving {
 
@@ -61,10 +62,10 @@ class UsageLedger {
   uint64_t dropped() const;
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::string, UsageDay> days_;
-  std::set<std::string> dirty_;
-  uint64_t dropped_ = 0;
+  mutable Mutex mu_;
+  std::map<std::string, UsageDay> days_ GUARDED_BY(mu_);
+  std::set<std::string> dirty_ GUARDED_BY(mu_);
+  uint64_t dropped_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tiersync::serving
