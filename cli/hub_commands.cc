@@ -6,6 +6,7 @@
 
 #include "cli/key_files.h"
 #include "cli/progress.h"
+#include "cli/service_notify.h"
 #include "hub/hub_dir.h"
 #include "hub/hub_service.h"
 #include "hub/publisher.h"
@@ -59,6 +60,7 @@ Status RunServe(const HubArgs& a) {
             << ":" << port
             << "/v1/ (metadata/, targets/, chunks/, catalog.git, events, status); Ctrl-C stops"
             << std::endl;
+  NotifyReady("serving hub " + a.dir + " on port " + std::to_string(port));  // systemd
   server.Run();
   return Status::Ok();
 }

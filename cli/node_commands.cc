@@ -8,6 +8,7 @@
 
 #include "base/bytes.h"
 #include "cli/progress.h"
+#include "cli/service_notify.h"
 #include "cli/units.h"
 #include "node/child_reports.h"
 #include "node/http_fetcher.h"
@@ -83,6 +84,7 @@ Status RunServe(const NodeArgs& a) {
   TS_ASSIGN_OR_RETURN(auto server, node::NodeServer::Open(a.dir));
   TS_ASSIGN_OR_RETURN(uint16_t port, server->Listen(a.listen_override));
   std::cout << "serving node " << a.dir << " on port " << port << "; Ctrl-C stops" << std::endl;
+  NotifyReady("serving node " + a.dir + " on port " + std::to_string(port));  // systemd
   return server->Run();
 }
 

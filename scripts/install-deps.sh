@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libboost1.81-dev libgit2-dev libzstd-dev libxxhash-dev liblmdb-dev lmdb-utils libssl-dev openssl
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev prometheus-cpp-dev
-  util-linux time git curl python3 zlib1g-dev
+  util-linux time git curl python3 zlib1g-dev libsystemd-dev
   "$@"
 )
 # Node.js runs the interoperability tests (tuf-js); keep a Node that is already there.

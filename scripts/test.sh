@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # The peers and clients the tests drive, beyond what building needs (a CJK font only so that
 # the browser test's screenshots show Chinese).
-./scripts/install-deps.sh chromium fonts-wqy-microhei nginx wget aria2 strace faketime nftables iproute2
+./scripts/install-deps.sh chromium fonts-wqy-microhei nginx wget aria2 strace faketime nftables iproute2 \
+  debhelper help2man lintian systemd man-db procps
 # npm packages of the interoperability and browser tests, exactly as locked.
 npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
@@ -27,5 +28,9 @@ fi
 # sockets and rate limits.
 jobs=$(($(nproc) * 2))
 ctest --test-dir "$build" -j "$jobs" --output-on-failure --timeout 900
+# The Debian package: built from this checkout (-O0, the tiersync target only), installed,
+# its units verified and its node unit's ExecStart run as the package's user, then removed
+# and purged (tests/package/package_test.sh; needs root or sudo).
+if [ "${TIERSYNC_SKIP_PACKAGE:-0}" != 1 ]; then ./tests/package/package_test.sh; fi
 # Every fuzz target briefly (clang, ASan + UBSan): a crash or sanitizer report fails the run.
 ./scripts/fuzz.sh "${TIERSYNC_FUZZ_SECONDS:-10}"
