@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "catalogs/region_table.h"
+#include "catalogs/subscription.h"
+#include "catalogs/taxonomy.h"
 #include "node/http_url.h"
 
 namespace tiersync::node {
@@ -209,6 +211,13 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& whe
   TableReader sub(table("subscription"), where + ": [subscription]");
   TS_RETURN_IF_ERROR(sub.Get("rules", &c.subscription));
   TS_RETURN_IF_ERROR(sub.CheckNoOtherKeys());
+  // The rules are checked here, not at the first sync: a node (or a reload) with a mistyped
+  // board refuses the file and says where, instead of failing every cycle.
+  if (auto parsed = catalogs::Subscription::Parse(c.subscription, catalogs::Taxonomy::Builtin(),
+                                                  catalogs::RegionTable::Builtin());
+      !parsed.ok()) {
+    return InvalidArgumentError(where + ": [subscription] rules: " + parsed.status().message());
+  }
 
   TableReader storage(table("storage"), where + ": [storage]");
   std::string quota;

@@ -86,6 +86,9 @@ TEST(NodeConfigTest, MistakesAreNamed) {
   expect(with("[storage]", "[store]"), "unknown section [store]");
   expect(with("national = \"http://127.0.0.1:8100\"", ""), "national: is required");
   expect("[node\nname=1", "node.toml line 1");
+  // The rules are checked when the file is read (at start and on every reload), not at the
+  // first sync.
+  expect(with("board = 课程教学", "board = 课程教育"), "[subscription] rules: subscription line 1");
 }
 
 TEST(NodeConfigTest, ServingTableDefaultsRoundTripsAndNamesMistakes) {

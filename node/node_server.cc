@@ -1,12 +1,12 @@
 #include "node/node_server.h"
 
-#include <condition_variable>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <tuple>
 
 #include "base/bytes.h"
+#include "base/mutex.h"
 #include "base/random.h"
 #include "catalogs/release.h"
 #include "node/child_reports.h"
@@ -65,12 +65,12 @@ struct NodeServer::Impl : public HttpHandler {
   std::unique_ptr<HttpServer> server;
   std::atomic<uint64_t> served_release{0};
 
-  std::mutex mu;  // guards the loop's wake-up state and the last reload below
-  std::condition_variable cv;
-  bool wake = false;
-  bool stopping = false;
-  bool reload = false;  // SIGHUP: reread node.toml before the next turn
-  json last_reload = nullptr;
+  Mutex mu;  // guards the loop's wake-up state and the last reload
+  CondVar cv;
+  bool wake GUARDED_BY(mu) = false;
+  bool stopping GUARDED_BY(mu) = false;
+  bool reload GUARDED_BY(mu) = false;  // SIGHUP: reread node.toml before the next turn
+  json last_reload GUARDED_BY(mu) = nullptr;
 
   // Serves `dir_name` from now on: catalog first, then the metadata, then the announcement,
   // so that whoever sees the new metadata can also fetch its catalog.
@@ -113,7 +113,7 @@ struct NodeServer::Impl : public HttpHandler {
     json user_side = users->StatusJson();
     json extra = {{"usage", user_side["usage"]}, {"serving", user_side["serving"]}};
     if (push) extra["push"] = push->StatusJson();
-    std::lock_guard<std::mutex> l(mu);
+    MutexLock l(&mu);
     if (!last_reload.is_null()) extra["reload"] = last_reload;
     return extra;
   }
@@ -132,9 +132,14 @@ struct NodeServer::Impl : public HttpHandler {
       // applied at once (the operator is waiting to see it).
       bool reload_now = false;
       {
-        std::unique_lock<std::mutex> l(mu);
-        cv.wait_for(l, std::chrono::milliseconds(t.next_delay_ms),
-                    [&] { return (ok && wake) || stopping || reload; });
+        MutexLock l(&mu);
+        const uint64_t deadline =
+            env->MonotonicMicros() + static_cast<uint64_t>(t.next_delay_ms) * 1000;
+        while (!((ok && wake) || stopping || reload)) {
+          const uint64_t now = env->MonotonicMicros();
+          if (now >= deadline) break;
+          cv.WaitForMicros(&mu, deadline - now);
+        }
         if (stopping) return;
         wake = false;
         reload_now = reload;
@@ -172,24 +177,24 @@ struct NodeServer::Impl : public HttpHandler {
       }
       Log(line);
     }
-    std::lock_guard<std::mutex> l(mu);
+    MutexLock l(&mu);
     last_reload = std::move(r);
   }
 
   void RequestReload() {
-    std::lock_guard<std::mutex> l(mu);
+    MutexLock l(&mu);
     reload = true;
-    cv.notify_all();
+    cv.SignalAll();
   }
 
   void Wake() {
-    std::lock_guard<std::mutex> l(mu);
+    MutexLock l(&mu);
     wake = true;
-    cv.notify_all();
+    cv.SignalAll();
   }
 
   bool Stopping() {
-    std::lock_guard<std::mutex> l(mu);
+    MutexLock l(&mu);
     return stopping;
   }
 };
@@ -287,9 +292,9 @@ Status NodeServer::Run() {
   if (impl_->push) push = std::thread([impl = impl_] { impl->push->Run(); });
   impl_->server->Run();  // until SIGINT/SIGTERM
   {
-    std::lock_guard<std::mutex> l(impl_->mu);
+    MutexLock l(&impl_->mu);
     impl_->stopping = true;
-    impl_->cv.notify_all();
+    impl_->cv.SignalAll();
   }
   sync.join();
   impl_->users->FlushUsage().IgnoreError();

@@ -194,7 +194,7 @@ Status NodeSync::FetchStep(const Plan& plan, const SyncProgress& progress, SyncO
   out->fetched_bytes = counters.chunk_bytes;
   out->fetched_chunks = counters.chunks;
   {
-    std::lock_guard<std::mutex> lock(counters.mu);
+    MutexLock lock(&counters.mu);
     out->rejected.insert(out->rejected.end(), counters.rejected.begin(), counters.rejected.end());
     out->chunk_bytes_by_source = counters.chunk_bytes_by_source;
   }

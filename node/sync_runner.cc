@@ -61,20 +61,20 @@ catalogs::RolledUp SyncRunner::Rules() const {
   if (children_ != nullptr) subtree = children_->Subscriptions();
   std::string own;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     own = subscription_;
   }
   return catalogs::RollUp(own, subtree);
 }
 
 void SyncRunner::SetSubscription(std::string subscription) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   subscription_ = std::move(subscription);
 }
 
 void SyncRunner::Rejected(const std::string& what) {
   Log("REJECTED " + what);
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   rejections_.push_back(what);
   if (rejections_.size() > kRecentRejections) {
     rejections_.erase(rejections_.begin(), rejections_.end() - kRecentRejections);
@@ -82,17 +82,17 @@ void SyncRunner::Rejected(const std::string& what) {
 }
 
 std::optional<ServedRelease> SyncRunner::current() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return current_;
 }
 
 int SyncRunner::consecutive_failures() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return consecutive_failures_;
 }
 
 void SyncRunner::Progress(const std::string& phase, uint64_t done, uint64_t total) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   const uint64_t now = p_.env->MonotonicMicros();
   if (!progress_.is_object() || progress_.value("phase", "") != phase) {
     progress_started_us_ = now;
@@ -163,7 +163,7 @@ void SyncRunner::Record(const Result<SyncOutcome>& r, const SyncOutcome& partial
         std::to_string(r->fetched_bytes) + " bytes; metadata from " + r->metadata_source + ")");
   }
   json storage = StorageJson(*p_.store, p_.config);
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   // A cycle that found the node up to date does not hide the last one that did something
   // (switched or failed); it is shown as last_check.
   if (!r.ok() || r->switched || !last_sync_.value("ok", false)) last_sync_ = s;
@@ -183,7 +183,7 @@ void SyncRunner::Record(const Result<SyncOutcome>& r, const SyncOutcome& partial
 
 json SyncRunner::StatusJson() const {
   const catalogs::RolledUp rules = Rules();
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   json j;
   j["current"] = current_ ? json::parse(EncodeServedRelease(*current_)) : json(nullptr);
   j["last_sync"] = last_sync_;
@@ -196,12 +196,12 @@ json SyncRunner::StatusJson() const {
 }
 
 std::map<std::string, uint64_t> SyncRunner::ChunkBytesBySource() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return chunk_bytes_total_;
 }
 
 uint64_t SyncRunner::PlannedBytesTotal() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return planned_bytes_total_;
 }
 

@@ -17,12 +17,12 @@
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "catalogs/subscription_rollup.h"
 #include "node/child_reports.h"
 #include "node/node_sync.h"
@@ -70,18 +70,19 @@ class SyncRunner {
   const ChildReports* children_;
   std::function<nlohmann::json()> extra_;
 
-  mutable std::mutex mu_;     // guards everything below
-  std::string subscription_;  // this node's own (config's at start, then each reload)
-  std::optional<ServedRelease> current_;
-  nlohmann::json last_sync_ = nlohmann::json::object();
-  nlohmann::json last_check_ = nlohmann::json::object();
-  nlohmann::json progress_ = nullptr;  // while a cycle runs
-  nlohmann::json storage_ = nullptr;
-  std::vector<std::string> rejections_;  // recent, newest last
-  std::map<std::string, uint64_t> chunk_bytes_total_;
-  uint64_t planned_bytes_total_ = 0;
-  int consecutive_failures_ = 0;
-  uint64_t progress_started_us_ = 0;
+  mutable Mutex mu_;  // guards everything below
+  std::string subscription_
+      GUARDED_BY(mu_);  // this node's own (config's at start, then each reload)
+  std::optional<ServedRelease> current_ GUARDED_BY(mu_);
+  nlohmann::json last_sync_ GUARDED_BY(mu_) = nlohmann::json::object();
+  nlohmann::json last_check_ GUARDED_BY(mu_) = nlohmann::json::object();
+  nlohmann::json progress_ GUARDED_BY(mu_) = nullptr;  // while a cycle runs
+  nlohmann::json storage_ GUARDED_BY(mu_) = nullptr;
+  std::vector<std::string> rejections_ GUARDED_BY(mu_);  // recent, newest last
+  std::map<std::string, uint64_t> chunk_bytes_total_ GUARDED_BY(mu_);
+  uint64_t planned_bytes_total_ GUARDED_BY(mu_) = 0;
+  int consecutive_failures_ GUARDED_BY(mu_) = 0;
+  uint64_t progress_started_us_ GUARDED_BY(mu_) = 0;
 };
 
 // Gives the pages of freed heap memory back to the system. A sync cycle and a catalog switch

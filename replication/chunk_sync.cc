@@ -26,7 +26,7 @@ class RateLimit {
     if (rate_ == 0) return;
     uint64_t wait = 0;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       const uint64_t now = env_->MonotonicMicros();
       if (next_ < now) next_ = now;
       next_ += bytes * 1'000'000 / rate_;
@@ -38,8 +38,8 @@ class RateLimit {
  private:
   Env* env_;
   uint64_t rate_;
-  std::mutex mu_;
-  uint64_t next_ = 0;
+  Mutex mu_;
+  uint64_t next_ GUARDED_BY(mu_) = 0;
 };
 
 // The chunk a frame carries, ready to store, if it is `size` bytes whose SHA-256 is the
@@ -67,12 +67,12 @@ std::optional<PreparedChunk> VerifiedChunk(const protocol::BatchFrame& f, uint32
 }  // namespace
 
 void SyncCounters::Received(const std::string& source_url, uint64_t bytes) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   chunk_bytes_by_source[source_url] += bytes;
 }
 
 void SyncCounters::Reject(const std::string& what) {
-  std::lock_guard<std::mutex> lock(mu);
+  MutexLock lock(&mu);
   if (rejected.size() < 100) rejected.push_back(what);
 }
 
@@ -178,7 +178,8 @@ class ChunkFetch {
     }
   }
 
-  Status Result() const {
+  Status Result() {
+    MutexLock lock(&mu_);
     if (!store_error_.ok()) return store_error_.WithContext("storing fetched chunks");
     if (!unfetched_.empty()) {
       return UnavailableError(std::to_string(unfetched_.size()) +
@@ -197,7 +198,7 @@ class ChunkFetch {
     const uint64_t budget = rate == 0 ? std::min(options_.batch_bytes, kFirstBatchBytes)
                                       : std::clamp(rate * kBatchSeconds, kMinBatchBytes,
                                                    std::max(kMinBatchBytes, options_.batch_bytes));
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     std::vector<protocol::ChunkRef> batch;
     uint64_t bytes = 0;
     while (!queue_.empty() && store_error_.ok() && batch.size() < options_.batch_chunks &&
@@ -214,7 +215,7 @@ class ChunkFetch {
         ctx_.sources, ctx_.env,
         [&](size_t i, const Source& src) { return AskOne(i, src, &pending, codec); },
         [&](const std::string& what) { ctx_.counters->Reject(what); });
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (got.ok()) {
       // A source that sent part of the batch (its size cap) is asked again for the rest.
       queue_.insert(queue_.begin(), pending.begin(), pending.end());
@@ -280,7 +281,7 @@ class ChunkFetch {
   }
 
   Status Store(const PreparedChunk& chunk, uint32_t size) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!store_error_.ok()) return store_error_;
     if (auto put = ctx_.store->Put(chunk); !put.ok()) {
       store_error_ = put.status().AsLocal();
@@ -295,12 +296,13 @@ class ChunkFetch {
 
   const SyncContext& ctx_;
   const ChunkSyncOptions& options_;
-  std::mutex mu_;  // guards the queue, the store's writer methods, progress and the results
-  std::deque<protocol::ChunkRef> queue_;
+  Mutex mu_;  // guards the queue, the store's writer methods, progress and the results
+  std::deque<protocol::ChunkRef> queue_ GUARDED_BY(mu_);
   RateLimit rate_;
-  uint64_t total_ = 0, done_ = 0;
-  std::vector<protocol::ChunkRef> unfetched_;
-  Status store_error_;
+  uint64_t total_ = 0;  // set before the workers start
+  uint64_t done_ GUARDED_BY(mu_) = 0;
+  std::vector<protocol::ChunkRef> unfetched_ GUARDED_BY(mu_);
+  Status store_error_ GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -12,11 +12,11 @@
 #include <atomic>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "base/env.h"
+#include "base/mutex.h"
 #include "protocol/chunk_index.h"
 #include "replication/chunk_store.h"
 #include "replication/fetcher.h"
@@ -49,9 +49,9 @@ struct SyncCounters {
   std::atomic<uint64_t> chunk_bytes{0};
   std::atomic<uint64_t> indexes{0};
   std::atomic<uint64_t> index_bytes{0};
-  std::mutex mu;                                          // guards the two below
-  std::vector<std::string> rejected;                      // "source: what failed verification"
-  std::map<std::string, uint64_t> chunk_bytes_by_source;  // verified, by source URL
+  Mutex mu;
+  std::vector<std::string> rejected GUARDED_BY(mu);  // "source: what failed verification"
+  std::map<std::string, uint64_t> chunk_bytes_by_source GUARDED_BY(mu);  // verified, by URL
   void Reject(const std::string& what);
   void Received(const std::string& source_url, uint64_t bytes);
 };
