@@ -149,9 +149,13 @@ class Exchange {
     WithStream([this](auto& s) {
       http::async_read_some(s, buffer_, parser_, [this](beast::error_code ec, size_t n) {
         if (ec) return Done(ec, "read response");
+        // The rate is averaged from the first byte of the answer on: the wait for it (a
+        // server that computes before it answers: a git pack of the whole catalog) is bounded
+        // by the stall timeout, not held against the transfer.
+        if (received_ == 0 && n > 0) first_byte_ = Clock::now();
         received_ += n;
         if (parser_.is_done()) return Done({}, "");
-        const auto elapsed = Clock::now() - start_;
+        const auto elapsed = Clock::now() - first_byte_;
         if (options_.min_bytes_per_second > 0 && elapsed > options_.grace) {
           const double seconds = std::chrono::duration<double>(elapsed).count();
           if (static_cast<double>(received_) < seconds * options_.min_bytes_per_second) {
@@ -185,6 +189,7 @@ class Exchange {
   std::string step_;
   std::string handshake_error_;
   Clock::time_point start_;
+  Clock::time_point first_byte_;  // of the response (the throughput rule counts from here)
   uint64_t received_ = 0;
   bool too_slow_ = false;
 };

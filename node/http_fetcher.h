@@ -3,8 +3,9 @@
 // on a fresh connection.
 //
 // Limits (threats.md): connecting and every later wait for bytes are bounded by
-// `stall_timeout`, the TLS handshake by `handshake_timeout`; once `grace` has passed, a
-// response arriving slower than `min_bytes_per_second` on average is abandoned
+// `stall_timeout`, the TLS handshake by `handshake_timeout`; once `grace` has passed since the
+// response's first byte, a response arriving slower than `min_bytes_per_second` on average
+// (from that first byte) is abandoned
 // (kDeadlineExceeded: slow retrieval is not covered by TUF, so it is ours to cut); the body is
 // read with a parser body limit of max_bytes, so an endless body is cut off at the cap
 // (kResourceExhausted); headers are capped at kMaxHeaderBytes. Redirects are never followed
