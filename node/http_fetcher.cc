@@ -156,7 +156,7 @@ class Exchange {
         received_ += n;
         if (parser_.is_done()) return Done({}, "");
         const auto elapsed = Clock::now() - first_byte_;
-        if (options_.min_bytes_per_second > 0 && elapsed > options_.grace) {
+        if (options_.min_bytes_per_second > 0 && received_ > 0 && elapsed > options_.grace) {
           const double seconds = std::chrono::duration<double>(elapsed).count();
           if (static_cast<double>(received_) < seconds * options_.min_bytes_per_second) {
             too_slow_ = true;
