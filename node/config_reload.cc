@@ -1,20 +1,32 @@
 #include "node/config_reload.h"
 
+#include <tuple>
+
 namespace tiersync::node {
+namespace {
+
+// The settings that apply at once: read only by the sync loop's thread between turns.
+constexpr auto kLive =
+    std::make_tuple(std::pair{"subscription", &NodeConfig::subscription},
+                    std::pair{"poll_seconds", &NodeConfig::poll_seconds},
+                    std::pair{"quota_bytes", &NodeConfig::quota_bytes},
+                    std::pair{"max_bytes_per_second", &NodeConfig::max_bytes_per_second},
+                    std::pair{"parallel", &NodeConfig::parallel});
+
+}  // namespace
 
 ReloadPlan PlanReload(const NodeConfig& running, const NodeConfig& loaded) {
   ReloadPlan plan;
   plan.next = running;
-  auto live = [&](const char* name, auto NodeConfig::*field) {
-    if (running.*field == loaded.*field) return;
-    plan.next.*field = loaded.*field;
-    plan.applied.push_back(name);
-  };
-  live("subscription", &NodeConfig::subscription);
-  live("poll_seconds", &NodeConfig::poll_seconds);
-  live("quota_bytes", &NodeConfig::quota_bytes);
-  live("max_bytes_per_second", &NodeConfig::max_bytes_per_second);
-  live("parallel", &NodeConfig::parallel);
+  std::apply(
+      [&](const auto&... setting) {
+        ((running.*setting.second == loaded.*setting.second
+              ? void()
+              : (plan.next.*setting.second = loaded.*setting.second,
+                 plan.applied.push_back(setting.first))),
+         ...);
+      },
+      kLive);
   auto fixed = [&](const char* name, auto NodeConfig::*field) {
     if (!(running.*field == loaded.*field)) plan.need_restart.push_back(name);
   };
@@ -35,6 +47,12 @@ ReloadPlan PlanReload(const NodeConfig& running, const NodeConfig& loaded) {
   fixed("tls_key", &NodeConfig::tls_key);
   fixed("tls_ca", &NodeConfig::tls_ca);
   return plan;
+}
+
+void ApplyLive(const ReloadPlan& plan, NodeConfig* config) {
+  std::apply(
+      [&](const auto&... setting) { ((config->*setting.second = plan.next.*setting.second), ...); },
+      kLive);
 }
 
 }  // namespace tiersync::node

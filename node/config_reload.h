@@ -25,6 +25,10 @@ struct ReloadPlan {
 
 ReloadPlan PlanReload(const NodeConfig& running, const NodeConfig& loaded);
 
+// Copies the settings that apply at once from plan.next into *config, field by field (the
+// other fields may be read by other threads meanwhile and are not written).
+void ApplyLive(const ReloadPlan& plan, NodeConfig* config);
+
 }  // namespace tiersync::node
 
 #endif  // TIERSYNC_NODE_CONFIG_RELOAD_H_

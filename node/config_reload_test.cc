@@ -42,6 +42,13 @@ TEST(PlanReloadTest, TheSyncLoopsSettingsApplyAtOnce) {
   EXPECT_EQ(p.next.quota_bytes, 1u << 30);
   EXPECT_EQ(p.next.max_bytes_per_second, 1u << 20);
   EXPECT_EQ(p.next.parallel, 2);
+  NodeConfig applied = Running();
+  ApplyLive(p, &applied);
+  EXPECT_EQ(applied.subscription, "all\n");
+  EXPECT_EQ(applied.poll_seconds, 60);
+  EXPECT_EQ(applied.quota_bytes, 1u << 30);
+  EXPECT_EQ(applied.max_bytes_per_second, 1u << 20);
+  EXPECT_EQ(applied.parallel, 2);
 }
 
 TEST(PlanReloadTest, WhatComponentsHoldWaitsForARestartAndKeepsItsRunningValue) {
@@ -57,6 +64,11 @@ TEST(PlanReloadTest, WhatComponentsHoldWaitsForARestartAndKeepsItsRunningValue) 
   EXPECT_EQ(p.next.sources, Running().sources);
   EXPECT_EQ(p.next.listen_port, Running().listen_port);
   EXPECT_EQ(p.next.name, Running().name);
+  NodeConfig applied = Running();
+  ApplyLive(p, &applied);
+  EXPECT_EQ(applied.sources, Running().sources);
+  EXPECT_EQ(applied.listen_port, Running().listen_port);
+  EXPECT_EQ(applied.subscription, "all\n");
 }
 
 }  // namespace

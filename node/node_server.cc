@@ -161,11 +161,7 @@ struct NodeServer::Impl : public HttpHandler {
       Log("reload: node.toml not applied: " + loaded.status().ToString());
     } else {
       ReloadPlan plan = PlanReload(config, *loaded);
-      config.subscription = plan.next.subscription;
-      config.poll_seconds = plan.next.poll_seconds;
-      config.quota_bytes = plan.next.quota_bytes;
-      config.max_bytes_per_second = plan.next.max_bytes_per_second;
-      config.parallel = plan.next.parallel;
+      ApplyLive(plan, &config);
       sync->SetSubscription(config.subscription);
       r["applied"] = plan.applied;
       r["need_restart"] = plan.need_restart;
