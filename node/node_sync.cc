@@ -50,6 +50,11 @@ struct NodeSync::Plan {
   std::string previous;  // the release directory served now ("" before the first)
 };
 
+std::string ReleaseDirName(uint64_t version, const std::string& rules) {
+  const std::string key = std::to_string(version) + "\n" + rules;
+  return std::to_string(version) + "-" + ToHex(Sha256(AsBytes(key))).substr(0, 8);
+}
+
 NodeSync::NodeSync(const SyncParts& parts, std::string rules)
     : p_(parts), rules_(std::move(rules)) {}
 
@@ -160,9 +165,7 @@ Result<NodeSync::Plan> NodeSync::PlanStep(const Refreshed& meta,
     plan.files.push_back(std::move(file));
   }
   out->wanted_files = plan.files.size();
-  const std::string key = std::to_string(meta.metadata.version) + "\n" + rules_;
-  plan.name =
-      std::to_string(meta.metadata.version) + "-" + ToHex(Sha256(AsBytes(key))).substr(0, 8);
+  plan.name = ReleaseDirName(meta.metadata.version, rules_);
   TS_ASSIGN_OR_RETURN(plan.previous, CurrentReleaseDir(p_.env, p_.paths));
   if (plan.previous == plan.name) {
     TS_ASSIGN_OR_RETURN(auto current, ReadCurrent(p_.env, p_.paths));

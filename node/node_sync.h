@@ -54,6 +54,10 @@ struct SyncOutcome {
 // Progress: phase ("metadata", "catalog", "plan", "chunks", "switch"), bytes done and total.
 using SyncProgress = std::function<void(const std::string& phase, uint64_t done, uint64_t total)>;
 
+// The release directory a plan is served from: "<version>-<first 8 hex digits of
+// SHA-256("<version>\n" + rules)>" — a new directory when the release or the rules change.
+std::string ReleaseDirName(uint64_t version, const std::string& rules);
+
 // What a sync cycle works with. Nothing is owned; all must outlive whoever holds the parts.
 // `store` is open for writing.
 struct SyncParts {

@@ -1,5 +1,6 @@
 #include "tests/sim/sim_node.h"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "base/hex.h"
@@ -10,6 +11,7 @@
 #include "hub/hub_dir.h"
 #include "hub/publisher.h"
 #include "node/node_sources.h"
+#include "node/node_sync.h"
 #include "node/release_dir.h"
 #include "protocol/tuf_metadata.h"
 #include "replication/tuf_updater.h"
@@ -354,14 +356,12 @@ Result<uint64_t> SimNode::ServedVersion() {
 }
 
 std::string SimNode::ServedRules() {
-  // A release directory is named <version>-<first 8 hex digits of SHA-256("<version>\n" +
-  // rules)> (node/node_sync.cc); find which of the rules this node planned for made it.
+  // Which of the rules this node planned for named the served release directory.
   auto dir = node::CurrentReleaseDir(&mem_, paths_);
   if (!dir.ok() || dir->empty()) return "";
-  const std::string version = dir->substr(0, dir->find('-'));
+  const uint64_t version = std::strtoull(dir->c_str(), nullptr, 10);
   for (const std::string& rules : rules_seen_) {
-    const std::string key = version + "\n" + rules;
-    if (version + "-" + ToHex(Sha256(AsBytes(key))).substr(0, 8) == *dir) return rules;
+    if (node::ReleaseDirName(version, rules) == *dir) return rules;
   }
   return "";
 }
