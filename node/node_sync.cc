@@ -177,7 +177,7 @@ Result<NodeSync::Plan> NodeSync::PlanStep(const Refreshed& meta,
 // 4. Execute: chunk indexes and chunks from the sources, each verified, within the quota.
 Status NodeSync::FetchStep(const Plan& plan, const SyncProgress& progress, SyncOutcome* out) {
   replication::SyncCounters counters;
-  replication::SyncContext ctx{p_.env, p_.fetcher, p_.sources, p_.store, &counters};
+  replication::SyncContext ctx{p_.env, p_.fetcher, p_.sources, p_.store, &counters, p_.scheduler};
   replication::ChunkSyncOptions options;
   options.parallel = p_.config.parallel;
   options.max_bytes_per_second = p_.config.max_bytes_per_second;

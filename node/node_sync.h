@@ -29,6 +29,7 @@
 #include "node/node_config.h"
 #include "node/node_dir.h"
 #include "replication/chunk_store.h"
+#include "replication/chunk_sync.h"
 #include "replication/fetcher.h"
 #include "replication/source_policy.h"
 
@@ -67,6 +68,8 @@ struct SyncParts {
   replication::ChunkStore* store;
   replication::Fetcher* fetcher;
   replication::SourcePolicy* sources;
+  // How the chunk transfer's requests are scheduled; null: `config.parallel` threads.
+  replication::TransferScheduler* scheduler = nullptr;
 };
 
 class NodeSync {

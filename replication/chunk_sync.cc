@@ -13,34 +13,10 @@
 #include "replication/file_restore.h"
 #include "replication/pack_format.h"
 #include "replication/source_walk.h"
+#include "replication/transfer_engine.h"
 
 namespace tiersync::replication {
 namespace {
-
-// A shared token bucket over the Env's clock: callers wait until their bytes fit under the
-// rate.
-class RateLimit {
- public:
-  RateLimit(Env* env, uint64_t bytes_per_second) : env_(env), rate_(bytes_per_second) {}
-  void Take(uint64_t bytes) {
-    if (rate_ == 0) return;
-    uint64_t wait = 0;
-    {
-      MutexLock lock(&mu_);
-      const uint64_t now = env_->MonotonicMicros();
-      if (next_ < now) next_ = now;
-      next_ += bytes * 1'000'000 / rate_;
-      wait = next_ - now;
-    }
-    if (wait > 0) env_->SleepForMicroseconds(wait);
-  }
-
- private:
-  Env* env_;
-  uint64_t rate_;
-  Mutex mu_;
-  uint64_t next_ GUARDED_BY(mu_) = 0;
-};
 
 // The chunk a frame carries, ready to store, if it is `size` bytes whose SHA-256 is the
 // frame's id (a zstd frame decompressed first, within the size); nullopt otherwise. A zstd
@@ -76,39 +52,197 @@ void SyncCounters::Reject(const std::string& what) {
   if (rejected.size() < 100) rejected.push_back(what);
 }
 
+TransferExecutor::TransferExecutor(const SyncContext& ctx) : ctx_(ctx) {}
+
+TransferAnswer TransferExecutor::Execute(const TransferRequest& r, ZstdCodec* codec) {
+  TransferAnswer a;
+  if (r.index) {
+    a.index_answer = FetchIndex(r, &a.index);
+  } else {
+    a.chunks = FetchChunkBatch(r, codec);
+  }
+  return a;
+}
+
+// The chunk index from the request's source: SHA-256 checked against the id, decoded
+// strictly, and checked against the signed file.
+SourceAnswer TransferExecutor::FetchIndex(const TransferRequest& r,
+                                          std::optional<protocol::ChunkIndex>* out) {
+  const PlannedFile& f = *r.index;
+  const std::string hex = ToHex(f.index_id);
+  auto bytes = ctx_.fetcher->Fetch(ctx_.sources->source(r.source).url + "/v1/indexes/" + hex,
+                                   protocol::kMaxChunkIndexBytes);
+  if (!bytes.ok()) return {bytes.status()};
+  if (Sha256(*bytes) != f.index_id) {
+    return {VerificationError("chunk index " + hex + ": SHA-256 mismatch")};
+  }
+  auto decoded = protocol::DecodeChunkIndex(*bytes);
+  if (!decoded.ok()) {
+    return {VerificationError("chunk index " + hex + ": " + decoded.status().message())};
+  }
+  if (Status s = CheckIndexMatchesFile(f, *decoded); !s.ok()) return {s};
+  *out = std::move(decoded).value();
+  ++ctx_.counters->indexes;
+  ctx_.counters->index_bytes += bytes->size();
+  return {Status::Ok(), bytes->size()};
+}
+
+// The request's chunks from its source; what arrives verified is stored.
+ChunksAnswer TransferExecutor::FetchChunkBatch(const TransferRequest& r, ZstdCodec* codec) {
+  const Source& src = ctx_.sources->source(r.source);
+  std::vector<protocol::ChunkId> ids;
+  for (const auto& c : r.chunks) ids.push_back(c.id);
+  ChunksAnswer a;
+  a.remaining = r.chunks;
+  const uint64_t started = ctx_.env->MonotonicMicros();
+  auto body = ctx_.fetcher->Post(src.url + "/v1/chunks/batch", protocol::kBatchRequestTypeZstd,
+                                 protocol::EncodeBatchRequest(ids),
+                                 protocol::kMaxBatchResponseBytes + protocol::kMaxChunkBytes +
+                                     protocol::kBatchFrameHeaderBytes * ids.size() + 64);
+  if (!body.ok()) {
+    a.answer.status = body.status();
+    return a;
+  }
+  a.wire_bytes = body->size();
+  a.micros = ctx_.env->MonotonicMicros() - started;
+  auto frames = protocol::DecodeBatchResponse(*body, ids);
+  if (!frames.ok()) {
+    a.answer.status = VerificationError("chunk batch: " + frames.status().message());
+    return a;
+  }
+  std::vector<protocol::ChunkRef> next;
+  std::string lie;
+  for (size_t k = 0; k < frames->size(); ++k) {
+    const auto& f = (*frames)[k];
+    const protocol::ChunkRef& ref = r.chunks[k];
+    if (!protocol::CarriesChunk(f.kind)) {
+      a.answer.lacked += f.kind == protocol::BatchFrameKind::kAbsent;
+      next.push_back(ref);
+      continue;
+    }
+    auto chunk = VerifiedChunk(f, ref.size, codec);
+    if (!chunk) {
+      if (lie.empty()) lie = "chunk " + ToHex(f.id) + ": bytes do not match the id";
+      next.push_back(ref);
+      continue;
+    }
+    if (Status s = Store(*chunk, ref.size); !s.ok()) {
+      a.answer.status = s;
+      return a;
+    }
+    a.answer.bytes += ref.size;
+    ctx_.counters->Received(src.url, ref.size);
+  }
+  // Frames past the answer's end (a size cap) stay to be fetched.
+  next.insert(next.end(), r.chunks.begin() + static_cast<ptrdiff_t>(frames->size()),
+              r.chunks.end());
+  a.remaining = std::move(next);
+  if (!lie.empty()) {
+    a.answer.status = VerificationError(lie);
+  } else if (a.answer.lacked > 0) {
+    a.answer.status = NotFoundError(std::to_string(a.answer.lacked) + " chunks absent");
+  } else if (a.answer.bytes == 0 && !a.remaining.empty()) {
+    a.answer.status = UnavailableError("chunk batch: an answer without any chunk").AsRemote();
+  }
+  return a;
+}
+
+Status TransferExecutor::Store(const PreparedChunk& chunk, uint32_t size) {
+  MutexLock lock(&store_mu_);
+  if (auto put = ctx_.store->Put(chunk); !put.ok()) return put.status().AsLocal();
+  ++ctx_.counters->chunks;
+  ctx_.counters->chunk_bytes += size;
+  return Status::Ok();
+}
+
+void Deliver(TransferEngine* engine, const TransferRequest& r, TransferAnswer answer,
+             int64_t now_us, const TransferProgress& progress) {
+  if (r.index) {
+    engine->OnIndex(r.id, answer.index_answer, std::move(answer.index), now_us);
+    return;
+  }
+  engine->OnChunks(r.id, answer.chunks, now_us);
+  if (progress) progress(engine->stored_bytes(), engine->queued_bytes());
+}
+
 namespace {
 
-// One chunk index from the first source (in the policy's order) that gives a valid copy.
-Result<protocol::ChunkIndex> FetchIndex(const PlannedFile& f, const SyncContext& ctx) {
-  const std::string hex = ToHex(f.index_id);
-  std::optional<protocol::ChunkIndex> index;
-  uint64_t size = 0;
-  auto got = AskSources(
-      ctx.sources, ctx.env,
-      [&](size_t, const Source& src) -> SourceAnswer {
-        auto bytes =
-            ctx.fetcher->Fetch(src.url + "/v1/indexes/" + hex, protocol::kMaxChunkIndexBytes);
-        if (!bytes.ok()) return {bytes.status()};
-        if (Sha256(*bytes) != f.index_id) {
-          return {VerificationError("chunk index " + hex + ": SHA-256 mismatch")};
-        }
-        auto decoded = protocol::DecodeChunkIndex(*bytes);
-        if (!decoded.ok()) {
-          return {VerificationError("chunk index " + hex + ": " + decoded.status().message())};
-        }
-        if (Status s = CheckIndexMatchesFile(f, *decoded); !s.ok()) return {s};
-        index = std::move(decoded).value();
-        size = bytes->size();
-        return {Status::Ok(), bytes->size()};
-      },
-      [&](const std::string& what) { ctx.counters->Reject(what); });
-  if (!got.ok()) {
-    return UnavailableError("chunk index " + hex + " (for " + f.path +
-                            ") from no source; last error: " + got.status().ToString());
+// The node's scheduler: `parallel` workers take the engine's requests, execute them and
+// report the answers. The engine is behind one mutex; the store's writer calls behind the
+// executor's own, so hashing and decompressing run on every worker at once.
+class ThreadedScheduler final : public TransferScheduler {
+ public:
+  void Run(TransferEngine* engine, TransferExecutor* executor, Env* env, int parallel,
+           const TransferProgress& progress) override {
+    Workers w{engine, executor, env, progress};
+    std::vector<std::thread> threads;
+    for (int t = 1; t < std::max(1, parallel); ++t) threads.emplace_back([&w] { w.Work(); });
+    w.Work();
+    for (auto& t : threads) t.join();
   }
-  ++ctx.counters->indexes;
-  ctx.counters->index_bytes += size;
-  return std::move(*index);
+
+ private:
+  struct Workers {
+    Workers(TransferEngine* e, TransferExecutor* x, Env* env, const TransferProgress& p)
+        : engine(e), executor(x), env(env), progress(p) {}
+
+    void Work() {
+      ZstdCodec codec;
+      MutexLock lock(&mu);
+      for (;;) {
+        const int64_t now = static_cast<int64_t>(env->NowMicros());
+        TransferStep step = engine->Next(now);
+        switch (step.kind) {
+          case TransferStep::Kind::kDone:
+            cv.SignalAll();
+            return;
+          case TransferStep::Kind::kIdle:
+            cv.Wait(&mu);
+            continue;
+          case TransferStep::Kind::kWait:
+            lock.Unlock();
+            env->SleepForMicroseconds(static_cast<uint64_t>(step.until_us - now));
+            lock.Lock();
+            continue;
+          case TransferStep::Kind::kRequest:
+            break;
+        }
+        lock.Unlock();
+        TransferAnswer answer = executor->Execute(step.request, &codec);
+        lock.Lock();
+        Deliver(engine, step.request, std::move(answer), static_cast<int64_t>(env->NowMicros()),
+                progress);
+        cv.SignalAll();
+      }
+    }
+
+    Mutex mu;
+    TransferEngine* engine GUARDED_BY(mu);
+    TransferExecutor* executor;
+    Env* env;
+    const TransferProgress& progress;
+    CondVar cv;
+  };
+};
+
+TransferOptions EngineOptions(const ChunkSyncOptions& o, const SyncContext& ctx) {
+  TransferOptions t;
+  t.batch_bytes = o.batch_bytes;
+  t.batch_chunks = o.batch_chunks;
+  t.max_in_flight = ctx.scheduler ? ctx.scheduler->InFlight(o.parallel)
+                                  : static_cast<size_t>(std::max(1, o.parallel));
+  t.max_bytes_per_second = o.max_bytes_per_second;
+  return t;
+}
+
+// Runs `engine` to its end with the context's scheduler (the node's threads by default).
+void RunEngine(TransferEngine* engine, const SyncContext& ctx, int parallel,
+               const TransferProgress& progress) {
+  ThreadedScheduler threads;
+  TransferScheduler* scheduler = ctx.scheduler ? ctx.scheduler : &threads;
+  TransferExecutor executor(ctx);
+  scheduler->Run(engine, &executor, ctx.env, parallel, progress);
+  for (const auto& what : engine->rejected()) ctx.counters->Reject(what);
 }
 
 }  // namespace
@@ -116,7 +250,7 @@ Result<protocol::ChunkIndex> FetchIndex(const PlannedFile& f, const SyncContext&
 Result<std::map<protocol::ChunkId, protocol::ChunkIndex>> LoadIndexes(
     const std::vector<PlannedFile>& files, const SyncContext& ctx, int parallel) {
   std::map<protocol::ChunkId, protocol::ChunkIndex> out;
-  std::vector<const PlannedFile*> remote;  // one file per index the store lacks
+  std::vector<PlannedFile> remote;  // one file per index the store lacks
   std::set<protocol::ChunkId> asked;
   for (const PlannedFile& f : files) {
     if (out.count(f.index_id) || asked.count(f.index_id)) continue;
@@ -126,200 +260,24 @@ Result<std::map<protocol::ChunkId, protocol::ChunkIndex>> LoadIndexes(
       continue;
     }
     asked.insert(f.index_id);
-    remote.push_back(&f);
+    remote.push_back(f);
   }
-  // Fetched `parallel` at a time; the first failure (in the files' order) is the answer.
-  std::vector<std::optional<Result<protocol::ChunkIndex>>> got(remote.size());
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  auto work = [&] {
-    while (!failed) {
-      const size_t i = next++;
-      if (i >= remote.size()) return;
-      got[i].emplace(FetchIndex(*remote[i], ctx));  // a claimed index is always fetched
-      if (!got[i]->ok()) failed = true;
-    }
-  };
-  std::vector<std::thread> threads;
-  const int extra = std::min<int>(std::max(1, parallel), static_cast<int>(remote.size())) - 1;
-  for (int t = 0; t < extra; ++t) threads.emplace_back(work);
-  work();
-  for (auto& t : threads) t.join();
-  // Indexes are claimed in order, so every one before an unclaimed one was fetched: the first
-  // failure is met before any index that was never asked for.
-  for (size_t i = 0; i < remote.size(); ++i) {
-    if (!got[i]->ok()) return got[i]->status();
-    out.emplace(remote[i]->index_id, std::move(*got[i]).value());
-  }
+  ChunkSyncOptions options;
+  options.parallel = parallel;
+  TransferEngine engine(ctx.sources, EngineOptions(options, ctx));
+  engine.AddIndexes(remote);
+  RunEngine(&engine, ctx, parallel, nullptr);
+  TS_RETURN_IF_ERROR(engine.Result());
+  out.merge(engine.TakeIndexes());
   return out;
 }
 
-namespace {
-
-// One FetchChunks run: the queue of chunks still to ask for, shared by its workers.
-class ChunkFetch {
- public:
-  ChunkFetch(const std::vector<protocol::ChunkRef>& missing, const SyncContext& ctx,
-             const ChunkSyncOptions& options)
-      : ctx_(ctx),
-        options_(options),
-        queue_(missing.begin(), missing.end()),
-        rate_(ctx.env, options.max_bytes_per_second) {
-    for (const auto& r : missing) total_ += r.size;
-  }
-
-  // Takes batches off the queue until it is empty or the store failed.
-  void Work() {
-    ZstdCodec codec;
-    for (;;) {
-      std::vector<protocol::ChunkRef> batch = NextBatch();
-      if (batch.empty()) return;
-      FetchBatch(std::move(batch), &codec);
-    }
-  }
-
-  Status Result() {
-    MutexLock lock(&mu_);
-    if (!store_error_.ok()) return store_error_.WithContext("storing fetched chunks");
-    if (!unfetched_.empty()) {
-      return UnavailableError(std::to_string(unfetched_.size()) +
-                              " chunks could not be fetched from any source (first: " +
-                              ToHex(unfetched_.front().id) + ")");
-    }
-    return Status::Ok();
-  }
-
- private:
-  // The next batch: about kBatchSeconds of the first-choice source's measured throughput.
-  std::vector<protocol::ChunkRef> NextBatch() {
-    const std::vector<size_t> order =
-        ctx_.sources->Order(static_cast<int64_t>(ctx_.env->NowMicros() / 1000));
-    const uint64_t rate = order.empty() ? 0 : ctx_.sources->Throughput(order.front());
-    const uint64_t budget = rate == 0 ? std::min(options_.batch_bytes, kFirstBatchBytes)
-                                      : std::clamp(rate * kBatchSeconds, kMinBatchBytes,
-                                                   std::max(kMinBatchBytes, options_.batch_bytes));
-    MutexLock lock(&mu_);
-    std::vector<protocol::ChunkRef> batch;
-    uint64_t bytes = 0;
-    while (!queue_.empty() && store_error_.ok() && batch.size() < options_.batch_chunks &&
-           (batch.empty() || bytes + queue_.front().size <= budget)) {
-      bytes += queue_.front().size;
-      batch.push_back(queue_.front());
-      queue_.pop_front();
-    }
-    return batch;
-  }
-
-  void FetchBatch(std::vector<protocol::ChunkRef> pending, ZstdCodec* codec) {
-    auto got = AskSources(
-        ctx_.sources, ctx_.env,
-        [&](size_t i, const Source& src) { return AskOne(i, src, &pending, codec); },
-        [&](const std::string& what) { ctx_.counters->Reject(what); });
-    MutexLock lock(&mu_);
-    if (got.ok()) {
-      // A source that sent part of the batch (its size cap) is asked again for the rest.
-      queue_.insert(queue_.begin(), pending.begin(), pending.end());
-    } else if (got.status().local()) {
-      if (store_error_.ok()) store_error_ = got.status();
-    } else {
-      unfetched_.insert(unfetched_.end(), pending.begin(), pending.end());
-    }
-  }
-
-  // Asks source `i` for `pending`; what arrives verified is stored and taken out of it.
-  SourceAnswer AskOne(size_t i, const Source& src, std::vector<protocol::ChunkRef>* pending,
-                      ZstdCodec* codec) {
-    std::vector<protocol::ChunkId> ids;
-    uint64_t want_bytes = 0;
-    for (const auto& r : *pending) {
-      ids.push_back(r.id);
-      want_bytes += r.size;
-    }
-    rate_.Take(want_bytes);
-    const uint64_t started = ctx_.env->MonotonicMicros();
-    auto body = ctx_.fetcher->Post(src.url + "/v1/chunks/batch", protocol::kBatchRequestTypeZstd,
-                                   protocol::EncodeBatchRequest(ids),
-                                   protocol::kMaxBatchResponseBytes + protocol::kMaxChunkBytes +
-                                       protocol::kBatchFrameHeaderBytes * ids.size() + 64);
-    if (!body.ok()) return {body.status()};
-    ctx_.sources->Measured(i, body->size(), ctx_.env->MonotonicMicros() - started);
-    auto frames = protocol::DecodeBatchResponse(*body, ids);
-    if (!frames.ok()) return {VerificationError("chunk batch: " + frames.status().message())};
-    std::vector<protocol::ChunkRef> next;
-    SourceAnswer answer;
-    std::string lie;
-    for (size_t k = 0; k < frames->size(); ++k) {
-      const auto& f = (*frames)[k];
-      const protocol::ChunkRef& ref = (*pending)[k];
-      if (!protocol::CarriesChunk(f.kind)) {
-        answer.lacked += f.kind == protocol::BatchFrameKind::kAbsent;
-        next.push_back(ref);
-        continue;
-      }
-      auto chunk = VerifiedChunk(f, ref.size, codec);
-      if (!chunk) {
-        if (lie.empty()) lie = "chunk " + ToHex(f.id) + ": bytes do not match the id";
-        next.push_back(ref);
-        continue;
-      }
-      if (Status s = Store(*chunk, ref.size); !s.ok()) return {s, answer.bytes};
-      answer.bytes += ref.size;
-      ctx_.counters->Received(src.url, ref.size);
-    }
-    // Frames past the answer's end (a size cap) stay pending.
-    next.insert(next.end(), pending->begin() + static_cast<ptrdiff_t>(frames->size()),
-                pending->end());
-    *pending = std::move(next);
-    if (!lie.empty()) {
-      answer.status = VerificationError(lie);
-    } else if (answer.lacked > 0) {
-      answer.status = NotFoundError(std::to_string(answer.lacked) + " chunks absent");
-    } else if (answer.bytes == 0 && !pending->empty()) {
-      answer.status = UnavailableError("chunk batch: an answer without any chunk").AsRemote();
-    }
-    return answer;
-  }
-
-  Status Store(const PreparedChunk& chunk, uint32_t size) {
-    MutexLock lock(&mu_);
-    if (!store_error_.ok()) return store_error_;
-    if (auto put = ctx_.store->Put(chunk); !put.ok()) {
-      store_error_ = put.status().AsLocal();
-      return store_error_;
-    }
-    done_ += size;
-    ++ctx_.counters->chunks;
-    ctx_.counters->chunk_bytes += size;
-    if (options_.progress) options_.progress(done_, total_);
-    return Status::Ok();
-  }
-
-  const SyncContext& ctx_;
-  const ChunkSyncOptions& options_;
-  Mutex mu_;  // guards the queue, the store's writer methods, progress and the results
-  std::deque<protocol::ChunkRef> queue_ GUARDED_BY(mu_);
-  RateLimit rate_;
-  uint64_t total_ = 0;  // set before the workers start
-  uint64_t done_ GUARDED_BY(mu_) = 0;
-  std::vector<protocol::ChunkRef> unfetched_ GUARDED_BY(mu_);
-  Status store_error_ GUARDED_BY(mu_);
-};
-
-}  // namespace
-
 Status FetchChunks(const std::vector<protocol::ChunkRef>& missing, const SyncContext& ctx,
                    const ChunkSyncOptions& options) {
-  ChunkFetch fetch(missing, ctx, options);
-  std::vector<std::thread> threads;
-  for (int t = 1; t < std::max(1, options.parallel); ++t) {
-    threads.emplace_back([&fetch] { fetch.Work(); });
-  }
-  fetch.Work();
-  // A worker that finds the queue empty stops, but a batch re-queued later by another worker
-  // must still be served: drain what is left on this thread.
-  for (auto& t : threads) t.join();
-  fetch.Work();
-  return fetch.Result();
+  TransferEngine engine(ctx.sources, EngineOptions(options, ctx));
+  engine.AddChunks(missing);
+  RunEngine(&engine, ctx, options.parallel, options.progress);
+  return engine.Result();
 }
 
 Status StoreIndexes(const std::vector<PlannedFile>& files,

@@ -25,28 +25,48 @@ void RecordAnswer(SourcePolicy* policy, size_t i, const SourceAnswer& answer, in
   policy->Failed(i, s, now_ms);
 }
 
+SourceWalk::Verdict SourceWalk::Answer(SourcePolicy* policy, const SourceAnswer& answer,
+                                       int64_t now_ms, const RejectionSink& rejected) {
+  if (answer.status.local()) {
+    last_ = answer.status;
+    all_lacked_ = false;
+    next_ = order_.size();
+    return Verdict::kStop;
+  }
+  const size_t i = Current();
+  RecordAnswer(policy, i, answer, now_ms, rejected);
+  if (answer.status.ok() && answer.lacked == 0) return Verdict::kDone;
+  last_ = answer.status.ok() ? NotFoundError("lacked " + std::to_string(answer.lacked) + " objects")
+                             : answer.status;
+  if (last_.code() != StatusCode::kNotFound) all_lacked_ = false;
+  last_ = last_.WithContext(policy->source(i).name);
+  ++next_;
+  return Verdict::kNext;
+}
+
+Status SourceWalk::Failure() const {
+  if (last_.local()) return last_;
+  if (!all_lacked_ && last_.code() == StatusCode::kNotFound) {
+    return UnavailableError(last_.message());
+  }
+  return last_;
+}
+
 Result<size_t> AskSources(SourcePolicy* policy, Env* env, const AskFunction& ask,
                           const RejectionSink& rejected) {
-  Status last = UnavailableError("no sources configured");
-  bool all_lacked = true;
-  for (size_t i : policy->Order(NowMs(env))) {
-    const Source& src = policy->source(i);
-    SourceAnswer answer = ask(i, src);
-    if (answer.status.local()) return answer.status;
-    RecordAnswer(policy, i, answer, NowMs(env), rejected);
-    if (answer.status.ok() && answer.lacked == 0) return i;
-    if (answer.status.ok()) {
-      last = NotFoundError("lacked " + std::to_string(answer.lacked) + " objects");
-    } else {
-      last = answer.status;
+  SourceWalk walk(policy->Order(NowMs(env)));
+  while (!walk.Exhausted()) {
+    const size_t i = walk.Current();
+    switch (walk.Answer(policy, ask(i, policy->source(i)), NowMs(env), rejected)) {
+      case SourceWalk::Verdict::kDone:
+        return i;
+      case SourceWalk::Verdict::kStop:
+        return walk.Failure();
+      case SourceWalk::Verdict::kNext:
+        break;
     }
-    if (last.code() != StatusCode::kNotFound) all_lacked = false;
-    last = last.WithContext(src.name);
   }
-  if (!all_lacked && last.code() == StatusCode::kNotFound) {
-    last = UnavailableError(last.message());
-  }
-  return last;
+  return walk.Failure();
 }
 
 }  // namespace tiersync::replication

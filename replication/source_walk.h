@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "base/env.h"
 #include "base/status.h"
@@ -39,6 +40,35 @@ struct SourceAnswer {
 // source at a time here; `rejected` (may be empty) receives "<source name>: <reason>".
 using AskFunction = std::function<SourceAnswer(size_t index, const Source& source)>;
 using RejectionSink = std::function<void(const std::string& what)>;
+
+// One request's walk over the sources, without I/O: the decisions AskSources makes, for a
+// driver that asks asynchronously (the transfer engine, replication/transfer_engine.h). Made
+// with the policy's order at the time the request starts; Current() is the source to ask,
+// Answer() records its answer in the policy and says what to do next.
+class SourceWalk {
+ public:
+  enum class Verdict {
+    kDone,  // the source answered OK and lacked nothing: Current() is the one that answered
+    kNext,  // ask Current() (the next source) — unless Exhausted()
+    kStop,  // a local failure: stop at once (Failure() is it)
+  };
+  explicit SourceWalk(std::vector<size_t> order) : order_(std::move(order)) {}
+
+  // REQUIRES: !Exhausted().
+  size_t Current() const { return order_[next_]; }
+  bool Exhausted() const { return next_ >= order_.size(); }
+  Verdict Answer(SourcePolicy* policy, const SourceAnswer& answer, int64_t now_ms,
+                 const RejectionSink& rejected);
+  // The walk's failure: a local error, the last source's (with its name as context), or
+  // kNotFound only if every source lacked it.
+  Status Failure() const;
+
+ private:
+  std::vector<size_t> order_;
+  size_t next_ = 0;
+  Status last_ = UnavailableError("no sources configured");
+  bool all_lacked_ = true;
+};
 
 // Returns the index of the source that answered OK. `env` gives the clock for the policy.
 Result<size_t> AskSources(SourcePolicy* policy, Env* env, const AskFunction& ask,

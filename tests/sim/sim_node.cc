@@ -222,6 +222,7 @@ SimNode::SimNode(SimNetwork* net, SimNodeSpec spec, ByteSpan root_json, std::str
       mem_(seed),
       fault_(&mem_, seed),
       fetcher_(net, spec_.host, &mem_),
+      scheduler_(seed),
       paths_("/node") {
   paths_.catalog = scratch_ + "/catalog.git";  // libgit2: a real directory
   config_.name = spec_.host;
@@ -233,7 +234,9 @@ SimNode::SimNode(SimNetwork* net, SimNodeSpec spec, ByteSpan root_json, std::str
   config_.subscription = spec_.subscription;
   config_.poll_seconds = spec_.poll_seconds;
   config_.push = false;
-  config_.parallel = 1;  // one request at a time: a run replays exactly
+  // One thread, so a run replays exactly: metadata one request at a time; chunk transfers
+  // with several requests in flight, answered in the seed's order (SeededScheduler).
+  config_.parallel = 1;
   sources_ = std::make_unique<replication::SourcePolicy>(node::NamedSources(config_));
   std::filesystem::create_directories(scratch_);
   Status s = CreateDirs(&mem_, paths_.trusted);
@@ -281,9 +284,10 @@ Status SimNode::Boot() {
   TS_ASSIGN_OR_RETURN(store_, replication::ChunkStore::Open(paths_.store, o));
   children_ = std::make_unique<node::ChildReports>(&fault_, paths_);
   children_->Load();
-  runner_ = std::make_unique<node::SyncRunner>(
-      node::SyncParts{&fault_, paths_, config_, store_.get(), &fetcher_, sources_.get()},
-      children_.get());
+  runner_ =
+      std::make_unique<node::SyncRunner>(node::SyncParts{&fault_, paths_, config_, store_.get(),
+                                                         &fetcher_, sources_.get(), &scheduler_},
+                                         children_.get());
   cycle_ = std::make_unique<node::SyncCycle>(runner_.get(), &fetcher_, config_,
                                              [this](const node::SyncOutcome&) {
                                                if (Status s = ServeCurrent(); !s.ok()) {

@@ -40,6 +40,7 @@
 #include "replication/source_policy.h"
 #include "replication/tuf_repository.h"
 #include "tests/sim/sim_network.h"
+#include "tests/sim/sim_scheduler.h"
 
 namespace tiersync::sim {
 
@@ -164,6 +165,7 @@ class SimNode : public node::HttpHandler {
   MemEnv mem_;
   FaultEnv fault_;
   SimFetcher fetcher_;
+  SeededScheduler scheduler_;
   node::NodePaths paths_;
   node::NodeConfig config_;
   std::unique_ptr<replication::SourcePolicy> sources_;
