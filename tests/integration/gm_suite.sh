@@ -3,6 +3,7 @@
 #   A. a federation on SM2/SM3 only: every key of root, timestamp, snapshot, targets and the
 #      hash bins is sm2-sm3
 #        hub (+0) <- province (+1) <- county (+2) <- school (+3)
+#      snapshot and targets entries carry SM3 beside SHA-256, which every node checks;
 #      every tier reaches r1 and r2; a TUF client pinned to the SM2 root downloads a file
 #      from the school and gets the hub's bytes; the stock openssl command line verifies the
 #      root's signature (how an auditor would check it).
@@ -71,6 +72,11 @@ EOF
     -sigfile "$out/audit.sig" -pkeyopt distid:1234567812345678 >/dev/null
 }
 
+# snapshot_hashes: the hash algorithms of snapshot's entry in the hub's timestamp.
+snapshot_hashes() {
+  field '",".join(sorted(d["signed"]["meta"]["snapshot.json"]["hashes"]))' <"$meta/timestamp.json"
+}
+
 # key_pem KEY_PUB_JSON FILE: the public PEM of a .pub.json key file.
 key_pem() { field 'd["keyval"]["public"]' <"$1" >"$2"; }
 keyid() { "$bin" --json keys show "$1" | field 'd["keyid"]'; }
@@ -83,6 +89,8 @@ meta="$out/hub/tuf/metadata"
 targets_json=$(printf "%s\n" "$meta"/*.targets.json | sort -V | tail -1)
 [ "$(schemes "$targets_json")" = "sm2/sm2-sm3" ] ||
   fail "the hash bins are delegated to keys other than SM2: $(schemes "$targets_json")"
+[ "$(snapshot_hashes)" = "sha256,sm3" ] ||
+  fail "an SM2 hub's timestamp does not hash snapshot with SM3 beside SHA-256: $(snapshot_hashes)"
 
 step "A. The stock openssl command line verifies root 1's SM2 signature"
 key_pem "$out/keys/root.key.pub.json" "$out/root.pub.pem"
@@ -125,6 +133,7 @@ out="$base/rotation"
 make_hub --resources 30 --seed 7 --size-scale 0.0003
 meta="$out/hub/tuf/metadata"
 [ "$(schemes "$meta/1.root.json")" = "ed25519/ed25519" ] || fail "root 1 is not Ed25519"
+[ "$(snapshot_hashes)" = "sha256" ] || fail "an Ed25519 hub writes $(snapshot_hashes), not SHA-256 alone"
 start_hub 5
 node_root="$meta/1.root.json" make_node early 6 province 330000 "$sub" "$(url 5)"
 start_node early 6
@@ -159,6 +168,8 @@ step "B. Publish r2 (targets, snapshot, timestamp by SM2 keys; bins by their Ed2
 "$bin" hub publish "$out/hub" --input "$out/catalog" -k "$k/targets2.key" -k "$k/targets.key" \
   -k "$k/snapshot2.key" -k "$k/timestamp2.key" --publisher "$publisher" -m r2 >/dev/null ||
   fail "hub publish r2 after the rotation"
+[ "$(snapshot_hashes)" = "sha256,sm3" ] ||
+  fail "after the rotation to SM2 the timestamp does not hash snapshot with SM3: $(snapshot_hashes)"
 
 step "B. The node pinned at the Ed25519 root follows to SM2; a node set up with root 2 syncs"
 start_node early 6

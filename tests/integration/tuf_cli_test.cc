@@ -91,6 +91,8 @@ TEST_F(TufCliTest, ClientReadsAFileRepositoryAndFailsWithExitOne) {
   std::ifstream targets(repo_ + "/metadata/2.targets.json");
   nlohmann::json t = nlohmann::json::parse(targets);
   EXPECT_EQ(t["signed"]["targets"]["lessons/lesson.txt"]["custom"]["resource"], "k12-math-1-1");
+  // An Ed25519 repository writes SHA-256 alone (stock clients may refuse other algorithms).
+  EXPECT_EQ(t["signed"]["targets"]["lessons/lesson.txt"]["hashes"].size(), 1u);
   std::string md = tmp_.Sub("client");
   ASSERT_EQ(Tiersync({"tuf-client", "--metadata-dir", md, "init", repo_ + "/metadata/1.root.json"})
                 .exit_code,
@@ -187,10 +189,28 @@ TEST_F(TufCliTest, MixedSuiteRootThenRotationToSm2) {
   r = Tiersync(init);
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
+  // A repository with SM2 keys writes SM3 beside SHA-256: snapshot's entry in the timestamp,
+  // and whole-file targets (checked by the download below).
+  std::ifstream timestamp(repo_ + "/metadata/timestamp.json");
+  nlohmann::json ts = nlohmann::json::parse(timestamp);
+  EXPECT_TRUE(ts["signed"]["meta"]["snapshot.json"]["hashes"].contains("sm3")) << ts.dump();
+  Write(tmp_.Sub("lesson.txt"), "abc");
+  r = Tiersync({"repo", "add-target", repo_, "--file", tmp_.Sub("lesson.txt"), "-k",
+                keys_["targets"], "-k", keys_["snapshot"], "-k", keys_["timestamp"]});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream targets(repo_ + "/metadata/2.targets.json");
+  nlohmann::json t = nlohmann::json::parse(targets);
+  EXPECT_EQ(t["signed"]["targets"]["lesson.txt"]["hashes"]["sm3"],
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");  // GM/T 0004
+
   std::string md = tmp_.Sub("client");
   ASSERT_EQ(Tiersync({"tuf-client", "--metadata-dir", md, "init", repo_ + "/metadata/1.root.json"})
                 .exit_code,
             0);
+  r = Tiersync({"tuf-client", "--metadata-dir", md, "--metadata-url",
+                "file://" + repo_ + "/metadata", "--target-name", "lesson.txt", "--target-base-url",
+                "file://" + repo_ + "/targets", "--target-dir", tmp_.Sub("out"), "download"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> refresh = {
       "tuf-client", "--metadata-dir", md, "--metadata-url", "file://" + repo_ + "/metadata",
       "refresh"};
