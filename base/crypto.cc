@@ -56,13 +56,19 @@ bool ConfigurePssSign(EVP_PKEY_CTX* ctx) { return ConfigurePssSha256(ctx, RSA_PS
 // Verifying: any salt length, read from the signature.
 bool ConfigurePssVerify(EVP_PKEY_CTX* ctx) { return ConfigurePssSha256(ctx, RSA_PSS_SALTLEN_AUTO); }
 
+// GM/T 0003.2: the signer's distinguishing identifier enters Z = SM3(ENTL || ID || a || b ||
+// xG || yG || xA || yA), and e = SM3(Z || M) is what is signed. Set explicitly on every
+// context: OpenSSL 3.0's own default is the empty ID (a signature made by `openssl pkeyutl
+// -sign -digest sm3` without -pkeyopt distid does not verify under the standard ID), and
+// later versions changed it. Z is computed at the first update, after this hook has run.
+bool ConfigureSm2DistinguishingId(EVP_PKEY_CTX* ctx) {
+  return EVP_PKEY_CTX_set1_id(ctx, kSm2DistinguishingId.data(),
+                              static_cast<int>(kSm2DistinguishingId.size())) > 0;
+}
+
 }  // namespace
 
-// The table of supported schemes. Add a row to support another scheme. For example, GM/T
-// (OpenSSL 3, default SM2 distinguishing ID, as `openssl dgst -sm3 -sign` uses) is just
-//   {.scheme = "sm2-sm3", .keytype = "sm2", .legacy_keytype = "",
-//    .encoding = KeyEncoding::kPem, .key_type = "SM2", .group = "SM2", .digest = "SM3"},
-// (tried: generate, sign, verify, PEM round trip, and verifying an openssl CLI signature).
+// The table of supported schemes. Add a row to support another scheme.
 constexpr SchemeInfo kSchemes[] = {
     {.scheme = "ed25519",
      .keytype = "ed25519",
@@ -93,6 +99,17 @@ constexpr SchemeInfo kSchemes[] = {
      .key_type = "EC",
      .group = "secp384r1",
      .digest = "SHA384"},
+    // GM/T 0003 (GB/T 32918) SM2 over the recommended curve, digest SM3 (GM/T 0004), with the
+    // standard distinguishing identifier (GM/T 0009).
+    {.scheme = "sm2-sm3",
+     .keytype = "sm2",
+     .legacy_keytype = "",
+     .encoding = KeyEncoding::kPem,
+     .key_type = "SM2",
+     .group = "SM2",
+     .digest = "SM3",
+     .configure_sign = ConfigureSm2DistinguishingId,
+     .configure_verify = ConfigureSm2DistinguishingId},
 };
 
 }  // namespace crypto_internal

@@ -10,17 +10,27 @@
 //   rsa       rsassa-pss-sha256    SPKI PEM, >= 2048 bits    RSASSA-PSS, SHA-256, MGF1-SHA-256
 //   ecdsa     ecdsa-sha2-nistp256  SPKI PEM on P-256         DER ECDSA-Sig-Value, SHA-256
 //   ecdsa     ecdsa-sha2-nistp384  SPKI PEM on P-384         DER ECDSA-Sig-Value, SHA-384
+//   sm2       sm2-sm3              SPKI PEM on curve SM2     DER SM2Signature (r, s), SM3,
+//                                                            distinguishing ID below
 //
 // The legacy keytypes "ecdsa-sha2-nistp256"/"ecdsa-sha2-nistp384" (equal to the scheme) are
 // accepted as well; keys this module creates use "ecdsa". RSA-PSS verification accepts any
 // salt length; RSA-PSS signing uses a salt as long as the digest (32 bytes).
 //
+// sm2-sm3 is the GM/T suite: GM/T 0003 (GB/T 32918) SM2 signatures on the recommended curve
+// (SPKI algorithm id-ecPublicKey, curve 1.2.156.10197.1.301), message digest e = SM3(Z || M)
+// (GM/T 0004) where Z binds the signer's distinguishing identifier, always
+// kSm2DistinguishingId; signatures are the DER SEQUENCE {r, s} of GM/T 0009 (what
+// `openssl pkeyutl -sign -digest sm3 -pkeyopt distid:1234567812345678` writes).
+// docs/formats.md and docs/security.md describe it for auditors.
+//
 // Extending: the set of schemes is a table (kSchemes in base/crypto.cc), one row per scheme,
 // giving its keytype(s), the OpenSSL key type, the required curve, the digest, size limits
-// and optional hooks that set padding or other parameters on the signing/verifying context.
-// The code around the table is generic over OpenSSL's EVP_PKEY, so adding a suite available
-// in OpenSSL 3 (e.g. GM/T: keytype "sm2", scheme "sm2-sm3", SPKI PEM, SM3 digest) is one new
-// row and no change to the formats or to this interface.
+// and optional hooks that set padding or other parameters (the SM2 ID) on the
+// signing/verifying context. The code around the table is generic over OpenSSL's EVP_PKEY, so
+// a suite available in OpenSSL 3 is one new row and no change to the formats or this
+// interface. A key of any row is an SPKI underneath (canonical_der), so a certificate can
+// carry it as it is.
 //
 // Thread safety: PublicKey and PrivateKey are immutable after construction; their const
 // methods may be called from several threads at once. A moved-from object may only be
@@ -50,6 +60,10 @@ struct EvpPkeyDeleter {
   void operator()(evp_pkey_st* key) const;
 };
 }  // namespace crypto_internal
+
+// The SM2 distinguishing identifier of every sm2-sm3 signature: the default user ID of GM/T
+// 0009-2012 (section 10), the ASCII string "1234567812345678".
+inline constexpr std::string_view kSm2DistinguishingId = "1234567812345678";
 
 // True if `scheme` is a TUF signature scheme this build can verify and sign with.
 bool IsSupportedScheme(std::string_view scheme);
@@ -101,7 +115,8 @@ class PublicKey {
 // ToPem() is the only way it leaves the object.
 class PrivateKey {
  public:
-  // Generates a fresh key: Ed25519, RSA-3072, or ECDSA on P-256/P-384, depending on `scheme`.
+  // Generates a fresh key: Ed25519, RSA-3072, ECDSA on P-256/P-384, or SM2, depending on
+  // `scheme`.
   // Errors: kNotSupported for an unknown scheme or if OpenSSL refuses to generate the key
   // (e.g. a provider configuration without the algorithm).
   static Result<PrivateKey> Generate(std::string_view scheme);

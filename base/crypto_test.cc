@@ -10,13 +10,14 @@
 #include <utility>
 #include <vector>
 
+#include "base/bytes.h"
 #include "base/sha256.h"
 
 namespace tiersync {
 namespace {
 
 constexpr const char* kAllSchemes[] = {"ed25519", "rsassa-pss-sha256", "ecdsa-sha2-nistp256",
-                                       "ecdsa-sha2-nistp384"};
+                                       "ecdsa-sha2-nistp384", "sm2-sm3"};
 
 std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -72,10 +73,17 @@ const PrivateKey& TestKey(const std::string& scheme, int index = 0) {
 //   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out rsa1024.key
 //   openssl pkey -in rsa1024.key -pubout                                         => kRsa1024Public
 //
+//   openssl genpkey -algorithm SM2 -out sm2.key
+//   openssl pkey -in sm2.key -pubout -out sm2.pub                                => kSm2Public
+//   openssl pkeyutl -sign -rawin -digest sm3 -inkey sm2.key -in msg.txt -pkeyopt distid:1234567812345678 -out sm2.sig        => kSm2Sig
+//   openssl pkeyutl -sign -rawin -digest sm3 -inkey sm2.key -in msg.txt -out sm2_noid.sig                                    => kSm2SigOpensslDefaultId
+//   openssl pkeyutl -sign -rawin -digest sm3 -inkey sm2.key -in msg.txt -pkeyopt distid:ALICE123@YAHOO.COM -out sm2_alice.sig => kSm2SigOtherId
+//
 // Cross-checked with the CLI as well ("Verified OK" / "Signature Verified Successfully"):
 //   openssl pkeyutl -verify -rawin -pubin -inkey <(openssl pkey -in ed.key -pubout) -in msg.txt -sigfile ed.sig
 //   openssl dgst -sha256 -verify rsa.pub -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:auto -sigopt rsa_mgf1_md:sha256 -signature rsa.sig msg.txt
 //   openssl dgst -sha256 -verify ec.pub -signature ec.sig msg.txt
+//   openssl pkeyutl -verify -rawin -digest sm3 -pubin -inkey sm2.pub -in msg.txt -sigfile sm2.sig -pkeyopt distid:1234567812345678
 // clang-format on
 // ---------------------------------------------------------------------------------------------
 
@@ -146,6 +154,46 @@ constexpr std::string_view kP384Sig =
     "766a5cdb82f59d1366705dd24a4e25a8023100b393f181865385042356cfab128d29a81f63"
     "fc701b9cb9e1c15f97b4313ef585a6590db651ddda2ccb10e6b8a4fc502b";
 
+constexpr std::string_view kSm2Public =
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MFkwEwYHKoZIzj0CAQYIKoEcz1UBgi0DQgAE3QklA9VWjC4tkhcyDl0Wj41oFYJT\n"
+    "8Y9siVJinOb6xDoZISkpQUdNYfIZVhaReTXnRwuiUIIMXVr9VZnQwRBo5A==\n"
+    "-----END PUBLIC KEY-----\n";
+constexpr std::string_view kSm2Sig =
+    "3045022004114df9e70be3d094847d79c5aec643fc7bbb5611c8ebcb21b0e72afd2f4456022100c81553c6023e"
+    "276e703ab7f075190675b89d7f6b4a6a46d10512cc9565d4e476";
+// The same key and message signed under other distinguishing IDs: OpenSSL 3.0's default (the
+// empty ID) and the ID of GB/T 32918.2's own examples. Neither may verify: the ID is part of
+// what is signed.
+constexpr std::string_view kSm2SigOpensslDefaultId =
+    "304402205225d46b6e2748f10c89226ca31e2cc10d737bc5a53cfee0ab39ef90391a76dd0220042549c71adb64"
+    "b123e5dc486f67d6b15438a1bdf505f426284a78a6d74d2b45";
+constexpr std::string_view kSm2SigOtherId =
+    "304402206c5a02fe0d2199705095fc20d17ce67b24ef81f792f23e883000f12c5a009ccd022012a786474ae8ac"
+    "b10dcce050cefb920799feae9ad064bec7afc46d754b530cd0";
+
+// GM/T 0003.5-2012 (GB/T 32918.5-2017) Appendix A: a signature on the recommended curve with
+// the standard ID 1234567812345678, message "message digest". The public key (xA, yA) as
+// SPKI PEM: `echo 3059301306072a8648ce3d020106082a811ccf5501822d03420004 XA YA | xxd -r -p |
+// openssl pkey -pubin -inform DER`; the signature as DER SEQUENCE {r, s} (both 33-byte
+// INTEGERs: their top bits are set). Standard values: dA = 3945208F 7B2144B1 3F36E38A C6D39F95
+// 88939369 2860B51A 42FB81EF 4DF7C5B8, k = 59276E27 ..., e = F0B43E94 BA45ACCA ACE692ED
+// 534382EB 17E6AB5A 19CE7B31 F4486FDF C0D28640.
+constexpr std::string_view kGmtMessage = "message digest";
+constexpr std::string_view kGmtPublic =
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MFkwEwYHKoZIzj0CAQYIKoEcz1UBgi0DQgAECfnfMR5UIaFQ3X0WHkvFxnIXn60Y\n"
+    "M/wHa7CP81bzUCDM6kkM4md1pS3G6nGMwapgCu0F+/NeCEpmMvYHLamtEw==\n"
+    "-----END PUBLIC KEY-----\n";
+constexpr std::string_view kGmtPublicDerHex =
+    "3059301306072a8648ce3d020106082a811ccf5501822d03420004"
+    "09f9df311e5421a150dd7d161e4bc5c672179fad1833fc076bb08ff356f35020"   // xA
+    "ccea490ce26775a52dc6ea718cc1aa600aed05fbf35e084a6632f6072da9ad13";  // yA
+constexpr std::string_view kGmtSignature =
+    "3046"
+    "022100f5a03b0648d2c4630eeac513e1bb81a15944da3827d5b74143ac7eaceee720b3"   // r
+    "022100b1b6aa29df212fd8763182bc0d421ca1bb9038fd1f7f42d4840b69c485bbc1aa";  // s
+
 constexpr std::string_view kRsa1024Public =
     "-----BEGIN PUBLIC KEY-----\n"
     "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC9PaZk+4UnSe7bBFT9RD7s7h7L\n"
@@ -202,6 +250,7 @@ constexpr InteropVector kInteropVectors[] = {
     {"p256", "ecdsa", "ecdsa-sha2-nistp256", kP256Public, kP256Sig},
     {"p256_legacy_keytype", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256", kP256Public, kP256Sig},
     {"p384", "ecdsa", "ecdsa-sha2-nistp384", kP384Public, kP384Sig},
+    {"sm2", "sm2", "sm2-sm3", kSm2Public, kSm2Sig},
 };
 
 TEST(CryptoInteropTest, OpensslCliSignaturesVerify) {
@@ -221,6 +270,32 @@ TEST(CryptoInteropTest, OpensslCliSignaturesVerify) {
     sig[sig.size() / 2] ^= 0x01;
     EXPECT_EQ(key->Verify(Bytes(kInteropMessage), sig).code(), StatusCode::kVerificationFailed);
   }
+}
+
+TEST(CryptoInteropTest, GmT0003Part5VectorVerifies) {
+  auto key = PublicKey::FromTuf("sm2", "sm2-sm3", kGmtPublic);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  EXPECT_EQ(ToHex(AsBytes(key->canonical_der())), kGmtPublicDerHex);
+  EXPECT_TRUE(key->Verify(Bytes(kGmtMessage), Unhex(kGmtSignature)).ok());
+  EXPECT_EQ(key->Verify(Bytes("message digesT"), Unhex(kGmtSignature)).code(),
+            StatusCode::kVerificationFailed);
+}
+
+TEST(CryptoInteropTest, Sm2SignatureUnderAnotherDistinguishingIdFails) {
+  auto key = PublicKey::FromTuf("sm2", "sm2-sm3", kSm2Public);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  ASSERT_TRUE(key->Verify(Bytes(kInteropMessage), Unhex(kSm2Sig)).ok());
+  EXPECT_EQ(key->Verify(Bytes(kInteropMessage), Unhex(kSm2SigOpensslDefaultId)).code(),
+            StatusCode::kVerificationFailed);
+  EXPECT_EQ(key->Verify(Bytes(kInteropMessage), Unhex(kSm2SigOtherId)).code(),
+            StatusCode::kVerificationFailed);
+}
+
+TEST(CryptoInteropTest, Sm2SignatureDoesNotVerifyUnderAnotherKey) {
+  auto key = PublicKey::FromTuf("sm2", "sm2-sm3", kGmtPublic);
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->Verify(Bytes(kInteropMessage), Unhex(kSm2Sig)).code(),
+            StatusCode::kVerificationFailed);
 }
 
 TEST(CryptoInteropTest, SignatureOfOneSchemeDoesNotVerifyUnderAnother) {
@@ -301,9 +376,12 @@ TEST_P(CryptoSchemeTest, SignThenVerifyEmptyMessage) {
 TEST_P(CryptoSchemeTest, PublicKeyRoundTripsThroughTufStrings) {
   PublicKey pub = TestKey(scheme_).Public();
   EXPECT_EQ(pub.scheme(), scheme_);
-  EXPECT_EQ(pub.keytype(), scheme_ == "ed25519"             ? "ed25519"
-                           : scheme_ == "rsassa-pss-sha256" ? "rsa"
-                                                            : "ecdsa");
+  const std::map<std::string, std::string> keytypes = {{"ed25519", "ed25519"},
+                                                       {"rsassa-pss-sha256", "rsa"},
+                                                       {"ecdsa-sha2-nistp256", "ecdsa"},
+                                                       {"ecdsa-sha2-nistp384", "ecdsa"},
+                                                       {"sm2-sm3", "sm2"}};
+  EXPECT_EQ(pub.keytype(), keytypes.at(scheme_));
   if (scheme_ == "ed25519") {
     EXPECT_EQ(pub.public_value().size(), 64u);
   } else {
@@ -441,6 +519,10 @@ TEST(CryptoTest, SignatureSizes) {
   ASSERT_TRUE(ec.ok());
   EXPECT_EQ((*ec)[0], 0x30);  // DER SEQUENCE
   EXPECT_LE(ec->size(), 72u);
+  auto sm2 = TestKey("sm2-sm3").Sign(Bytes(m));  // GM/T 0009 SM2Signature: SEQUENCE {r, s}
+  ASSERT_TRUE(sm2.ok());
+  EXPECT_EQ((*sm2)[0], 0x30);
+  EXPECT_LE(sm2->size(), 72u);
 }
 
 // FromTuf errors ------------------------------------------------------------------------------
@@ -449,7 +531,7 @@ TEST(CryptoFromTufTest, UnknownSchemeIsNotSupported) {
   auto key = PublicKey::FromTuf("ed25519", "ed448", kEd25519Public);
   EXPECT_EQ(key.status().code(), StatusCode::kNotSupported);
   EXPECT_NE(key.status().message().find("ed448"), std::string::npos);
-  EXPECT_EQ(PublicKey::FromTuf("sm2", "sm2-sm3", kP256Public).status().code(),
+  EXPECT_EQ(PublicKey::FromTuf("sm2", "sm2-sha256", kSm2Public).status().code(),
             StatusCode::kNotSupported);
   EXPECT_EQ(PublicKey::FromTuf("rsa", "rsassa-pss-sha512", kRsaPublic).status().code(),
             StatusCode::kNotSupported);
@@ -466,6 +548,13 @@ TEST(CryptoFromTufTest, KeytypeSchemeMismatchIsRejected) {
   EXPECT_EQ(
       PublicKey::FromTuf("ecdsa-sha2-nistp384", "ecdsa-sha2-nistp256", kP256Public).status().code(),
       StatusCode::kNotSupported);
+  // The GM/T suite: keytype "sm2" goes only with scheme "sm2-sm3", and back.
+  EXPECT_EQ(PublicKey::FromTuf("ecdsa", "sm2-sm3", kSm2Public).status().code(),
+            StatusCode::kNotSupported);
+  EXPECT_EQ(PublicKey::FromTuf("sm2", "ecdsa-sha2-nistp256", kSm2Public).status().code(),
+            StatusCode::kNotSupported);
+  EXPECT_EQ(PublicKey::FromTuf("ed25519", "sm2-sm3", kSm2Public).status().code(),
+            StatusCode::kNotSupported);
 }
 
 TEST(CryptoFromTufTest, MalformedEd25519KeysAreInvalid) {
@@ -558,6 +647,14 @@ TEST(CryptoFromTufTest, WrongCurveIsInvalid) {
   std::string generated_p384 = TestKey("ecdsa-sha2-nistp384").Public().public_value();
   EXPECT_EQ(PublicKey::FromTuf("ecdsa", "ecdsa-sha2-nistp256", generated_p384).status().code(),
             StatusCode::kInvalidArgument);
+  // An SM2 point is not a P-256 point, nor the other way round, though both SPKIs say
+  // id-ecPublicKey and 256 bits.
+  EXPECT_EQ(PublicKey::FromTuf("ecdsa", "ecdsa-sha2-nistp256", kSm2Public).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(PublicKey::FromTuf("sm2", "sm2-sm3", kP256Public).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(PublicKey::FromTuf("sm2", "sm2-sm3", kEd25519Public).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST(CryptoFromTufTest, WrongKeyTypeForPemSchemeIsInvalid) {
@@ -576,9 +673,10 @@ TEST(CryptoFromTufTest, SmallRsaKeyIsInvalid) {
 // PrivateKey errors ---------------------------------------------------------------------------
 
 TEST(CryptoPrivateKeyTest, GenerateUnknownSchemeIsNotSupported) {
-  EXPECT_EQ(PrivateKey::Generate("sm2-sm3").status().code(), StatusCode::kNotSupported);
+  EXPECT_EQ(PrivateKey::Generate("sm2").status().code(), StatusCode::kNotSupported);
   EXPECT_EQ(PrivateKey::Generate("").status().code(), StatusCode::kNotSupported);
-  EXPECT_FALSE(IsSupportedScheme("sm2-sm3"));
+  EXPECT_FALSE(IsSupportedScheme("sm2"));
+  EXPECT_FALSE(IsSupportedScheme("SM2-SM3"));
   EXPECT_FALSE(IsSupportedScheme("ecdsa"));
   EXPECT_FALSE(IsSupportedScheme("ED25519"));
 }
@@ -590,6 +688,11 @@ TEST(CryptoPrivateKeyTest, FromPemChecksScheme) {
   EXPECT_EQ(PrivateKey::FromPem("nope", ed_pem).status().code(), StatusCode::kNotSupported);
   std::string p384_pem = TestKey("ecdsa-sha2-nistp384").ToPem();
   EXPECT_EQ(PrivateKey::FromPem("ecdsa-sha2-nistp256", p384_pem).status().code(),
+            StatusCode::kInvalidArgument);
+  std::string sm2_pem = TestKey("sm2-sm3").ToPem();
+  EXPECT_EQ(PrivateKey::FromPem("ecdsa-sha2-nistp256", sm2_pem).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(PrivateKey::FromPem("sm2-sm3", kTestP256Pkcs8).status().code(),
             StatusCode::kInvalidArgument);
 }
 

@@ -239,7 +239,8 @@ void RegisterKeyCommands(CLI::App* app, CommandContext* ctx) {
   gen->fallthrough();
   gen->add_option("file", a->path, "Private key file to create (mode 0600)")->required();
   gen->add_option("--scheme", a->scheme,
-                  "ed25519, rsassa-pss-sha256, ecdsa-sha2-nistp256 or ecdsa-sha2-nistp384")
+                  "ed25519, rsassa-pss-sha256, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, or "
+                  "sm2-sm3 (GM/T: SM2 signatures over SM3)")
       ->capture_default_str();
   gen->callback([=] { RunKeysGen(*a, ctx); });
   CLI::App* show = keys->add_subcommand("show", "Show the keyid and public half of a key file");

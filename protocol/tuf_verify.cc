@@ -9,6 +9,7 @@
 #include "base/crypto.h"
 #include "base/sha256.h"
 #include "base/sha512.h"
+#include "base/sm3.h"
 
 namespace tiersync::protocol::tuf {
 namespace {
@@ -42,6 +43,7 @@ Status CheckUniqueKeyIds(const Envelope& env, std::string_view role_name) {
 std::optional<std::string> HexDigest(std::string_view algorithm, std::span<const uint8_t> bytes) {
   if (algorithm == "sha256") return ToHex(Sha256(bytes));
   if (algorithm == "sha512") return ToHex(Sha512(bytes));
+  if (algorithm == "sm3") return ToHex(Sm3(bytes));
   return std::nullopt;
 }
 
@@ -96,7 +98,7 @@ Status VerifyLengthAndHashes(std::span<const uint8_t> bytes, std::optional<uint6
   }
   if (!hashes.empty() && checked == 0) {
     return NotSupportedError(std::string(what) + ": none of its hash algorithms (" +
-                             hashes.begin()->first + ", ...) is supported (sha256, sha512)");
+                             hashes.begin()->first + ", ...) is supported (sha256, sha512, sm3)");
   }
   return Status::Ok();
 }

@@ -26,9 +26,11 @@ Status VerifyThreshold(const Envelope& env, const std::map<std::string, Key>& ke
                        const Role& role, std::string_view role_name);
 
 // OK if `bytes` has `length` (when given) and matches `hashes`: every listed algorithm this
-// client supports (sha256, sha512) is checked, others are skipped, and when `hashes` is not
-// empty at least one must be supported (kNotSupported otherwise: bytes no hash we know vouches
-// for are never accepted). Mismatches are kVerificationFailed naming `what` and the algorithm.
+// client supports (sha256, sha512, and sm3 — GM/T 0004 — for the GM/T suite) is checked, all
+// of them, so an entry with both "sha256" and "sm3" passes only if both match; others are
+// skipped, and when `hashes` is not empty at least one must be supported (kNotSupported
+// otherwise: bytes no hash we know vouches for are never accepted). Mismatches are
+// kVerificationFailed naming `what` and the algorithm.
 Status VerifyLengthAndHashes(std::span<const uint8_t> bytes, std::optional<uint64_t> length,
                              const std::map<std::string, std::string>& hashes,
                              std::string_view what);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "base/crypto.h"
 #include "base/sha256.h"
 #include "base/sha512.h"
+#include "base/sm3.h"
 
 namespace tiersync::protocol::tuf {
 namespace {
@@ -116,7 +118,7 @@ TEST(TufVerifyTest, SameKeyTwiceInHexCases) {
 }
 
 TEST(TufVerifyTest, SameKeyTwiceInPemWrappings) {
-  for (const char* scheme : {"ecdsa-sha2-nistp256", "rsassa-pss-sha256"}) {
+  for (const char* scheme : {"ecdsa-sha2-nistp256", "rsassa-pss-sha256", "sm2-sm3"}) {
     auto a = PrivateKey::Generate(scheme);
     ASSERT_TRUE(a.ok());
     Key written = KeyOf(*a);
@@ -137,6 +139,93 @@ TEST(TufVerifyTest, SameKeyTwiceUnderKeytypeAliases) {
   Key legacy = MakeKey("ecdsa-sha2-nistp256", ecdsa.scheme, ecdsa.public_value);
   Status s = TwoSpellingsOfOneKey(*a, ecdsa, legacy);
   EXPECT_TRUE(Contains(s, "threshold not met (1 of 2")) << s.ToString();
+}
+
+// A role of one Ed25519 and one SM2 key, threshold 2: the suites count alike, each key once.
+class MixedSuiteThresholdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto ed = PrivateKey::Generate("ed25519"), sm2 = PrivateKey::Generate("sm2-sm3");
+    ASSERT_TRUE(ed.ok() && sm2.ok());
+    ed_.emplace(std::move(ed).value());
+    sm2_.emplace(std::move(sm2).value());
+    keys_ = {{EdId(), KeyOf(*ed_)}, {Sm2Id(), KeyOf(*sm2_)}};
+  }
+  std::string EdId() const { return KeyId(KeyOf(*ed_)); }
+  std::string Sm2Id() const { return KeyId(KeyOf(*sm2_)); }
+  Status Verify(std::vector<Signature> signatures) const {
+    Envelope env{Body(), "timestamp", std::move(signatures)};
+    return VerifyThreshold(env, keys_, RoleOver(keys_, 2), "timestamp");
+  }
+
+  std::optional<PrivateKey> ed_, sm2_;
+  std::map<std::string, Key> keys_;
+  const Json body_ = Body();
+};
+
+TEST_F(MixedSuiteThresholdTest, BothSuitesSignedMeetsTheThreshold) {
+  Status s = Verify({Sign(*ed_, EdId(), body_), Sign(*sm2_, Sm2Id(), body_)});
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+TEST_F(MixedSuiteThresholdTest, EitherSuiteMissingFails) {
+  for (const auto& sigs : {std::vector<Signature>{Sign(*ed_, EdId(), body_)},
+                           std::vector<Signature>{Sign(*sm2_, Sm2Id(), body_)}}) {
+    Status s = Verify(sigs);
+    EXPECT_EQ(s.code(), StatusCode::kVerificationFailed);
+    EXPECT_TRUE(Contains(s, "threshold not met (1 of 2")) << s.ToString();
+  }
+}
+
+TEST_F(MixedSuiteThresholdTest, SignatureUnderTheOtherSuitesKeyIdDoesNotCount) {
+  // The SM2 signature filed under the Ed25519 keyid (and a second SM2 one under its own): the
+  // Ed25519 key does not verify it, so only one key has signed.
+  Status s = Verify({Sign(*sm2_, EdId(), body_), Sign(*sm2_, Sm2Id(), body_)});
+  EXPECT_TRUE(Contains(s, "threshold not met (1 of 2")) << s.ToString();
+}
+
+TEST_F(MixedSuiteThresholdTest, Sm2KeyUnderAnotherKeytypeOrSchemeDoesNotCount) {
+  // The same SM2 public key listed as keytype "ecdsa", and as scheme "ecdsa-sha2-nistp256":
+  // FromTuf refuses both, so its (valid) signature is ignored.
+  const Key sm2 = KeyOf(*sm2_);
+  for (const Key& wrong : {MakeKey("ecdsa", "sm2-sm3", sm2.public_value),
+                           MakeKey("ecdsa", "ecdsa-sha2-nistp256", sm2.public_value),
+                           MakeKey("sm2", "sm2-sha256", sm2.public_value)}) {
+    std::map<std::string, Key> keys = {{EdId(), KeyOf(*ed_)}, {"sm2", wrong}};
+    Envelope env{Body(), "timestamp", {Sign(*ed_, EdId(), body_), Sign(*sm2_, "sm2", body_)}};
+    Status s = VerifyThreshold(env, keys, RoleOver(keys, 2), "timestamp");
+    EXPECT_TRUE(Contains(s, "threshold not met (1 of 2")) << wrong.keytype << "/" << wrong.scheme;
+  }
+}
+
+// GM/T 0004 example 1 as a target hash.
+TEST(TufVerifyTest, Sm3OnlyTarget) {
+  const std::string bytes = "abc";
+  std::map<std::string, std::string> hashes = {
+      {"sm3", "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"}};
+  Status ok = VerifyLengthAndHashes(AsBytes(bytes), 3, hashes, "lesson.mp4");
+  EXPECT_TRUE(ok.ok()) << ok.ToString();
+  Status bad = VerifyLengthAndHashes(AsBytes("abd"), 3, hashes, "lesson.mp4");
+  EXPECT_EQ(bad.code(), StatusCode::kVerificationFailed);
+  EXPECT_TRUE(Contains(bad, "lesson.mp4: sm3 mismatch")) << bad.ToString();
+}
+
+// Both present: both checked, either one wrong refuses the bytes.
+TEST(TufVerifyTest, Sm3BesideSha256BothChecked) {
+  const std::string bytes = "lesson one";
+  const std::string sha256 = ToHex(Sha256(AsBytes(bytes))), sm3 = ToHex(Sm3(AsBytes(bytes)));
+  EXPECT_TRUE(
+      VerifyLengthAndHashes(AsBytes(bytes), {}, {{"sha256", sha256}, {"sm3", sm3}}, "f").ok());
+  const std::string other_sm3 = ToHex(Sm3(AsBytes("other")));
+  const std::string other_sha256 = ToHex(Sha256(AsBytes("other")));
+  Status s =
+      VerifyLengthAndHashes(AsBytes(bytes), {}, {{"sha256", sha256}, {"sm3", other_sm3}}, "f");
+  EXPECT_TRUE(Contains(s, "sm3 mismatch")) << s.ToString();
+  s = VerifyLengthAndHashes(AsBytes(bytes), {}, {{"sha256", other_sha256}, {"sm3", sm3}}, "f");
+  EXPECT_TRUE(Contains(s, "sha256 mismatch")) << s.ToString();
+  // SM3 beside an algorithm this client does not know: SM3 vouches alone.
+  EXPECT_TRUE(
+      VerifyLengthAndHashes(AsBytes(bytes), {}, {{"blake2b", "00"}, {"sm3", sm3}}, "f").ok());
 }
 
 TEST(TufVerifyTest, Sha512OnlyTarget) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/sha256.h"
+#include "base/sm3.h"
 #include "protocol/tuf_time.h"
 #include "protocol/tuf_verify.h"
 
@@ -19,11 +20,25 @@ bool IsTopLevel(const std::string& role) {
          role == tuf::kTargetsRole;
 }
 
-tuf::MetaFile MetaFor(uint64_t version, const std::string& bytes) {
+// A repository whose root lists an SM2 key (a GM/T federation, or one moving to it) writes SM3
+// beside SHA-256 wherever it writes hashes; others write SHA-256 alone, as before (a stock
+// TUF client may refuse an algorithm it does not know).
+bool WritesSm3(const tuf::Root& root) {
+  return std::any_of(root.keys.begin(), root.keys.end(),
+                     [](const auto& kv) { return kv.second.scheme == "sm2-sm3"; });
+}
+
+std::map<std::string, std::string> HashesOf(ByteSpan bytes, bool sm3) {
+  std::map<std::string, std::string> hashes = {{"sha256", ToHex(Sha256(bytes))}};
+  if (sm3) hashes["sm3"] = ToHex(Sm3(bytes));
+  return hashes;
+}
+
+tuf::MetaFile MetaFor(uint64_t version, const std::string& bytes, bool sm3) {
   tuf::MetaFile m;
   m.version = version;
   m.length = bytes.size();
-  m.hashes["sha256"] = ToHex(Sha256(AsBytes(bytes)));
+  m.hashes = HashesOf(AsBytes(bytes), sm3);
   return m;
 }
 
@@ -150,7 +165,7 @@ Status TufRepository::AddTarget(const std::string& role, const std::string& path
   TS_RETURN_IF_ERROR(tuf::ValidateTargetPath(path));
   tuf::TargetFile file;
   file.length = content.size();
-  file.hashes["sha256"] = ToHex(Sha256(content));
+  file.hashes = HashesOf(content, WritesSm3(root_));
   file.custom = std::move(custom);
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "" : path.substr(0, slash);
@@ -305,7 +320,7 @@ Status TufRepository::Publish(const KeyRing& keys, int64_t now, const ExpiryPoli
     TS_ASSIGN_OR_RETURN(auto sigs,
                         Sign(signed_json, keys, allowed, authority.second.threshold, role));
     std::string bytes = tuf::SerializeEnvelope(signed_json, sigs);
-    snapshot.meta[role + ".json"] = MetaFor(t.version, bytes);
+    snapshot.meta[role + ".json"] = MetaFor(t.version, bytes, WritesSm3(root_));
     files.emplace_back(std::to_string(t.version) + "." + tuf::QuoteForFileName(role) + ".json",
                        std::move(bytes));
   }
@@ -326,7 +341,7 @@ Status TufRepository::Publish(const KeyRing& keys, int64_t now, const ExpiryPoli
   targets_ = std::move(targets);
   snapshot_ = std::move(snapshot);
   dirty_.clear();
-  timestamp_.snapshot_meta = MetaFor(snapshot_.version, snap_bytes);
+  timestamp_.snapshot_meta = MetaFor(snapshot_.version, snap_bytes, WritesSm3(root_));
   return WriteTimestamp(keys, now, expiry);
 }
 

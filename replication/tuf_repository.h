@@ -6,6 +6,8 @@
 //   <dir>/metadata/V.snapshot.json, V.targets.json, V.<role>.json
 //   <dir>/metadata/timestamp.json     the only file rewritten in place (atomically)
 //   <dir>/targets/<dir>/<sha256>.<name>
+// Hashes it writes (snapshot and targets entries in snapshot/timestamp, whole-file targets) are
+// SHA-256, plus SM3 (GM/T 0004) when the root lists an sm2-sm3 key (docs/security.md).
 // Open() reads the latest published state back from those files, so the repository has no
 // other state to lose. Changes are staged in memory and become visible with Publish(), which
 // writes new versions of every changed role, then a new snapshot, then the timestamp last (so

@@ -27,9 +27,9 @@ class TufCliTest : public ::testing::Test {
     args.insert(args.begin(), kBin);
     return RunProcess(args);
   }
-  std::string Key(const std::string& name) {
+  std::string Key(const std::string& name, const std::string& scheme = "ed25519") {
     std::string path = tmp_.Sub(name);
-    RunResult r = Tiersync({"keys", "gen", path});
+    RunResult r = Tiersync({"keys", "gen", "--scheme", scheme, path});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return path;
   }
@@ -91,6 +91,8 @@ TEST_F(TufCliTest, ClientReadsAFileRepositoryAndFailsWithExitOne) {
   std::ifstream targets(repo_ + "/metadata/2.targets.json");
   nlohmann::json t = nlohmann::json::parse(targets);
   EXPECT_EQ(t["signed"]["targets"]["lessons/lesson.txt"]["custom"]["resource"], "k12-math-1-1");
+  // An Ed25519 repository writes SHA-256 alone (stock clients may refuse other algorithms).
+  EXPECT_EQ(t["signed"]["targets"]["lessons/lesson.txt"]["hashes"].size(), 1u);
   std::string md = tmp_.Sub("client");
   ASSERT_EQ(Tiersync({"tuf-client", "--metadata-dir", md, "init", repo_ + "/metadata/1.root.json"})
                 .exit_code,
@@ -145,6 +147,102 @@ TEST_F(TufCliTest, HashBinsFromTheCommandLine) {
                   "file://" + repo_ + "/targets", "--target-dir", tmp_.Sub("out"), "download"});
     EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
   }
+}
+
+// The GM/T suite through the CLI: a root of one Ed25519 and one SM2 key with threshold 2 (a
+// suite transition), the other roles SM2; then a rotation to an SM2-only root that a client
+// pinned at version 1 follows.
+TEST_F(TufCliTest, MixedSuiteRootThenRotationToSm2) {
+  const std::string ed_root = Key("ed_root"), sm2_root = Key("sm2_root", "sm2-sm3");
+  for (const char* k : {"timestamp", "snapshot", "targets"}) keys_[k] = Key(k, "sm2-sm3");
+  RunResult shown = Tiersync({"--json", "keys", "show", sm2_root + ".pub.json"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(nlohmann::json::parse(shown.out)["scheme"], "sm2-sm3");
+  EXPECT_EQ(nlohmann::json::parse(shown.out)["keytype"], "sm2");
+  std::vector<std::string> init = {"repo",
+                                   "init",
+                                   repo_,
+                                   "--root-key",
+                                   ed_root + ".pub.json",
+                                   "--root-key",
+                                   sm2_root + ".pub.json",
+                                   "--root-threshold",
+                                   "2",
+                                   "--timestamp-key",
+                                   keys_["timestamp"],
+                                   "--snapshot-key",
+                                   keys_["snapshot"],
+                                   "--targets-key",
+                                   keys_["targets"],
+                                   "-k",
+                                   keys_["timestamp"],
+                                   "-k",
+                                   keys_["snapshot"],
+                                   "-k",
+                                   keys_["targets"],
+                                   "-k",
+                                   ed_root};
+  RunResult r = Tiersync(init);
+  EXPECT_NE(r.exit_code, 0) << "root v1 with only the Ed25519 half of a 2-of-2 root";
+  EXPECT_NE(r.err.find("needs a threshold"), std::string::npos) << r.err;
+  init.insert(init.end(), {"-k", sm2_root});
+  r = Tiersync(init);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  // A repository with SM2 keys writes SM3 beside SHA-256: snapshot's entry in the timestamp,
+  // and whole-file targets (checked by the download below).
+  std::ifstream timestamp(repo_ + "/metadata/timestamp.json");
+  nlohmann::json ts = nlohmann::json::parse(timestamp);
+  EXPECT_TRUE(ts["signed"]["meta"]["snapshot.json"]["hashes"].contains("sm3")) << ts.dump();
+  Write(tmp_.Sub("lesson.txt"), "abc");
+  r = Tiersync({"repo", "add-target", repo_, "--file", tmp_.Sub("lesson.txt"), "-k",
+                keys_["targets"], "-k", keys_["snapshot"], "-k", keys_["timestamp"]});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream targets(repo_ + "/metadata/2.targets.json");
+  nlohmann::json t = nlohmann::json::parse(targets);
+  EXPECT_EQ(t["signed"]["targets"]["lesson.txt"]["hashes"]["sm3"],
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");  // GM/T 0004
+
+  std::string md = tmp_.Sub("client");
+  ASSERT_EQ(Tiersync({"tuf-client", "--metadata-dir", md, "init", repo_ + "/metadata/1.root.json"})
+                .exit_code,
+            0);
+  r = Tiersync({"tuf-client", "--metadata-dir", md, "--metadata-url",
+                "file://" + repo_ + "/metadata", "--target-name", "lesson.txt", "--target-base-url",
+                "file://" + repo_ + "/targets", "--target-dir", tmp_.Sub("out"), "download"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> refresh = {
+      "tuf-client", "--metadata-dir", md, "--metadata-url", "file://" + repo_ + "/metadata",
+      "refresh"};
+  r = Tiersync(refresh);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  // Root 2: the SM2 key alone, threshold 1. It needs both old keys (the old threshold is 2).
+  const std::string sm2_root2 = Key("sm2_root2", "sm2-sm3");
+  std::vector<std::string> rotate = {
+      "repo",           "rotate-root", repo_,    "--root-key", sm2_root2 + ".pub.json", "-k",
+      sm2_root2,        "-k",          sm2_root, "-k",         keys_["timestamp"],      "-k",
+      keys_["snapshot"]};
+  r = Tiersync(rotate);
+  EXPECT_NE(r.exit_code, 0) << "root v2 signed by only one of root v1's two keys";
+  EXPECT_FALSE(std::filesystem::exists(repo_ + "/metadata/2.root.json"));
+  rotate.insert(rotate.end(), {"-k", ed_root});
+  r = Tiersync(rotate);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Tiersync(refresh);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream trusted(md + "/root.json");
+  ASSERT_TRUE(trusted.good());
+  nlohmann::json root = nlohmann::json::parse(trusted);
+  EXPECT_EQ(root["signed"]["version"], 2);
+  for (const auto& [id, key] : root["signed"]["keys"].items()) EXPECT_EQ(key["scheme"], "sm2-sm3");
+}
+
+TEST_F(TufCliTest, UnknownSchemeIsRefused) {
+  RunResult r = Tiersync({"keys", "gen", "--scheme", "sm2", tmp_.Sub("k")});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("unsupported signature scheme"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp_.Sub("k")));
 }
 
 }  // namespace
