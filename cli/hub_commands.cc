@@ -1,10 +1,12 @@
 #include "cli/hub_commands.h"
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli/key_files.h"
+#include "cli/package_layout.h"
 #include "cli/progress.h"
 #include "cli/service_notify.h"
 #include "hub/hub_dir.h"
@@ -27,6 +29,9 @@ struct HubArgs {
   std::string input, publisher, message;
   std::string listen = "127.0.0.1:8080";
   std::string tls_cert, tls_key;  // hub serve: HTTPS when set
+  // hub init --system: the package layout (cli/package_layout.h).
+  bool system = false;
+  std::string config_base = kDefaultConfigBase, state_base = kDefaultStateBase;
 };
 
 // "host:port" -> (host, port).
@@ -56,6 +61,18 @@ Status RunServe(const HubArgs& a) {
   if (tls) server.UseTls(tls);  // HTTPS only
   TS_ASSIGN_OR_RETURN(uint16_t port, server.Listen(where.first, where.second));
   server.StopOnSignals();
+  // SIGHUP (systemctl reload tiersync-hub): a renewed certificate and key are read again;
+  // broken files leave the running ones in place (node/tls_context.h).
+  server.OnReloadSignal([tls] {
+    if (!tls) return;
+    auto changed = tls->Reload(Env::Default());
+    std::cerr << "tiersync hub: reload: "
+              << (!changed.ok() ? "TLS files not applied, the running certificate is kept: " +
+                                      changed.status().ToString()
+                  : *changed ? "TLS certificate and key reloaded (new connections use them)"
+                             : "TLS files unchanged")
+              << std::endl;
+  });
   std::cout << "serving hub " << a.dir << " on " << (tls ? "https://" : "http://") << where.first
             << ":" << port
             << "/v1/ (metadata/, targets/, chunks/, catalog.git, events, status); Ctrl-C stops"
@@ -80,18 +97,107 @@ Result<catalogs::Identity> ParseIdentity(const std::string& s) {
   return catalogs::Identity{name, email};
 }
 
-Status RunInit(const HubArgs& a) {
+// The options of InitHub from the command line; their key ring points into *keys, which
+// must outlive them.
+Result<hub::HubInitOptions> InitOptions(const HubArgs& a, std::vector<PrivateKey>* keys) {
   hub::HubInitOptions options;
   TS_ASSIGN_OR_RETURN(options.root, RootFromKeyFiles(a.root));
-  TS_ASSIGN_OR_RETURN(auto keys, ReadPrivateKeys(a.keys));
-  options.keys = RingOf(keys);
+  TS_ASSIGN_OR_RETURN(*keys, ReadPrivateKeys(a.keys));
+  options.keys = RingOf(*keys);
   options.bin_digits = a.bin_digits;
   for (const auto& f : a.bin_keys.empty() ? a.root.targets : a.bin_keys) {
     TS_ASSIGN_OR_RETURN(auto k, ReadPublicKey(f));
     options.bin_keys.push_back(std::move(k));
   }
   options.now = NowSeconds();
+  return options;
+}
+
+Status RunInit(const HubArgs& a) {
+  std::vector<PrivateKey> keys;
+  TS_ASSIGN_OR_RETURN(hub::HubInitOptions options, InitOptions(a, &keys));
   return hub::InitHub(Env::Default(), a.dir, options);
+}
+
+// The online roles whose keys the hub's timers sign with (tiersync-hub-*.service name
+// CONFIG_BASE/hub/keys/<role>.key).
+constexpr const char* kOnlineRoles[] = {"timestamp", "snapshot", "targets"};
+
+// Copies each -k key of an online role to <keys_dir>/<role>.key (0640, root:tiersync): what
+// the timers need. A root key is never copied (a root-key ceremony keeps it offline), nor a
+// key file already there. Returns lines for the operator.
+Result<std::vector<std::string>> InstallOnlineKeys(const HubArgs& a,
+                                                   const protocol::tuf::Root& root,
+                                                   const std::string& keys_dir,
+                                                   const std::optional<ServiceAccount>& account) {
+  std::vector<std::string> said;
+  auto signs = [&](const std::string& role, const std::string& keyid) {
+    const auto& ids = root.roles.at(role).keyids;
+    return std::find(ids.begin(), ids.end(), keyid) != ids.end();
+  };
+  for (const std::string& file : a.keys) {
+    TS_ASSIGN_OR_RETURN(PrivateKey key, ReadPrivateKey(file));
+    const std::string id = protocol::tuf::KeyId(TufKeyOf(key));
+    for (const char* role : kOnlineRoles) {
+      if (!signs(role, id)) continue;
+      const std::string to = JoinPath(keys_dir, std::string(role) + ".key");
+      if (signs("root", id)) {
+        said.push_back(std::string(role) + " key " + file +
+                       " also signs root: not copied (keep root keys offline; give the " + role +
+                       " role a key of its own)");
+      } else if (Env::Default()->FileExists(to)) {
+        said.push_back(to + " exists: kept");
+      } else {
+        TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(Env::Default(), file, 64 << 10));
+        TS_RETURN_IF_ERROR(InstallConfigFile(to, bytes, account, /*replace=*/false));
+        said.push_back(std::string(role) + " key copied to " + to);
+      }
+    }
+  }
+  return said;
+}
+
+// hub.env for the hub's units (deploy/package/hub.env documents every setting).
+std::string HubEnv(const HubArgs& a) {
+  return "# Settings of tiersync-hub.service and its timers' services (written by `tiersync hub\n"
+         "# init --system`; /usr/share/doc/tiersync/examples/hub.env explains each). Edit, then\n"
+         "# systemctl restart tiersync-hub.\n"
+         "TIERSYNC_HUB_LISTEN=" +
+         a.listen + "\nTIERSYNC_HUB_SERVE_OPTIONS=\n";
+}
+
+// `hub init --system`: the hub in STATE_BASE/hub, its online keys in CONFIG_BASE/hub/keys/,
+// CONFIG_BASE/hub.env (kept if there).
+Status RunInitSystem(const HubArgs& a) {
+  const std::string dir = JoinPath(a.state_base, kHubInstance);
+  const std::string config_dir = JoinPath(a.config_base, kHubInstance);
+  const std::string keys_dir = JoinPath(config_dir, "keys");
+  const std::string env_file = JoinPath(a.config_base, "hub.env");
+  std::vector<PrivateKey> keys;
+  TS_ASSIGN_OR_RETURN(hub::HubInitOptions options, InitOptions(a, &keys));
+  if (Env::Default()->FileExists(hub::HubPaths(dir).marker)) {
+    return AlreadyExistsError(dir + " holds a hub already");
+  }
+  std::string warning;
+  const auto account = ServiceAccountIfRoot(&warning);
+  if (!warning.empty()) std::cerr << warning << std::endl;
+  TS_RETURN_IF_ERROR(MakeConfigDir(config_dir, account));
+  TS_RETURN_IF_ERROR(MakeConfigDir(keys_dir, account));
+  TS_ASSIGN_OR_RETURN(auto said, InstallOnlineKeys(a, options.root, keys_dir, account));
+  if (!Env::Default()->FileExists(env_file)) {
+    TS_RETURN_IF_ERROR(InstallConfigFile(env_file, AsBytes(HubEnv(a)), account, false));
+    said.push_back("settings written to " + env_file);
+  } else {
+    said.push_back(env_file + " exists: kept");
+  }
+  TS_RETURN_IF_ERROR(hub::InitHub(Env::Default(), dir, options));
+  TS_RETURN_IF_ERROR(GiveToService(dir, account));
+  std::cout << "hub created in " << dir << "\n";
+  for (const auto& line : said) std::cout << "  " << line << "\n";
+  std::cout << "start it with: systemctl enable --now tiersync-hub tiersync-hub-timestamp.timer "
+               "tiersync-hub-renew.timer"
+            << std::endl;
+  return Status::Ok();
 }
 
 void PrintReport(const hub::PublishReport& r, bool json) {
@@ -168,8 +274,25 @@ void RegisterHubCommands(CLI::App* app, CommandContext* ctx) {
   CLI::App* hub = app->add_subcommand("hub", "The national hub: catalog releases and signing");
   hub->require_subcommand(1);
 
-  CLI::App* init = hub->add_subcommand("init", "Create a hub: catalog repository, store, TUF");
-  init->add_option("dir", a->dir, "Hub directory")->required();
+  CLI::App* init = hub->add_subcommand(
+      "init",
+      "Create a hub: catalog repository, store, TUF (--system: as the package lays it out)");
+  CLI::Option* dir = init->add_option("dir", a->dir, "Hub directory (or --system)");
+  CLI::Option* system_flag =
+      init->add_flag("--system", a->system,
+                     "Package layout: the hub in STATE_BASE/hub (owned by tiersync), the -k keys "
+                     "of the timestamp, snapshot and targets roles copied to "
+                     "CONFIG_BASE/hub/keys/<role>.key (never a root key), CONFIG_BASE/hub.env "
+                     "written (unless there) with --listen");
+  dir->excludes(system_flag);
+  init->add_option("--config-base", a->config_base, "With --system: the configuration base")
+      ->envname("TIERSYNC_CONFIG_BASE")
+      ->capture_default_str();
+  init->add_option("--state-base", a->state_base, "With --system: the state base")
+      ->envname("TIERSYNC_STATE_BASE")
+      ->capture_default_str();
+  init->add_option("--listen", a->listen, "With --system: HOST:PORT for hub.env")
+      ->capture_default_str();
   init->add_option("-k,--key", a->keys, "Private key file to sign with (repeat)");
   init->add_option("--root-key", a->root.root, "Root public key (repeat)");
   init->add_option("--root-threshold", a->root.root_threshold, "Root signatures required");
@@ -181,6 +304,13 @@ void RegisterHubCommands(CLI::App* app, CommandContext* ctx) {
       ->capture_default_str()
       ->check(CLI::Range(1, 3));
   init->callback([a, ctx] {
+    if (a->dir.empty() && !a->system) {
+      return ctx->Fail("hub init", InvalidArgumentError("give a hub directory or --system"));
+    }
+    if (a->system) {
+      if (Status s = RunInitSystem(*a); !s.ok()) ctx->Fail("hub init", s);
+      return;
+    }
     Status s = RunInit(*a);
     if (!s.ok()) return ctx->Fail("hub init", s);
     if (ctx->json) {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/bytes.h"
+#include "cli/package_layout.h"
 #include "cli/progress.h"
 #include "cli/service_notify.h"
 #include "cli/units.h"
@@ -38,6 +39,9 @@ struct NodeArgs {
   int poll_seconds = 300;
   std::string tls_cert, tls_key, tls_ca;  // node init: [tls]
   std::string listen_override;
+  // node init --instance: the package layout (cli/package_layout.h).
+  std::string instance;
+  std::string config_base = kDefaultConfigBase, state_base = kDefaultStateBase;
 };
 
 Result<std::string> ReadText(const std::string& path, size_t max) {
@@ -45,7 +49,9 @@ Result<std::string> ReadText(const std::string& path, size_t max) {
   return std::string(bytes.begin(), bytes.end());
 }
 
-Status RunInit(const NodeArgs& a) {
+// node.toml as `node init` writes it, from the command line (the [tls] files checked now
+// rather than at the first serve).
+Result<node::NodeConfig> InitConfig(const NodeArgs& a) {
   std::string text = "[node]\nname = " + json(a.name).dump() + "\ntier = " + json(a.tier).dump() +
                      "\nregion = " + json(a.region).dump() + "\nlisten = " + json(a.listen).dump() +
                      "\n[upstream]\nsources = " + json(a.upstreams).dump() +
@@ -58,7 +64,7 @@ Status RunInit(const NodeArgs& a) {
   if (a.tls_cert.empty() != a.tls_key.empty()) {
     return InvalidArgumentError("--tls-cert and --tls-key go together");
   }
-  // node.toml wants absolute paths; the files are checked now rather than at the first serve.
+  // node.toml wants absolute paths.
   auto absolute = [](const std::string& p) {
     return p.empty() ? p : std::filesystem::absolute(p).lexically_normal().string();
   };
@@ -72,11 +78,69 @@ Status RunInit(const NodeArgs& a) {
   } else {
     config.subscription = a.subscription;
   }
+  return config;
+}
+
+Status RunInit(const NodeArgs& a) {
+  TS_ASSIGN_OR_RETURN(node::NodeConfig config, InitConfig(a));
   TS_ASSIGN_OR_RETURN(auto root, ReadFileToBytes(Env::Default(), a.root, 1 << 20));
   TS_RETURN_IF_ERROR(node::InitNode(Env::Default(), a.dir, config, root));
   std::cout << "node " << config.name << " (" << node::TierName(config.tier) << ", "
             << config.region << ") created in " << a.dir << "; start it with: tiersync node serve "
             << a.dir << std::endl;
+  return Status::Ok();
+}
+
+// Copies the input file `*path` into the instance's configuration directory as `name` (unless
+// it is there already) and points *path at the copy: the unit's sandbox reads /etc, not the
+// operator's home.
+Status PlaceInput(const std::string& config_dir, const std::string& name,
+                  const std::optional<ServiceAccount>& account, std::string* path) {
+  if (path->empty()) return Status::Ok();
+  const std::string placed = PlaceInConfig(config_dir, *path, name);
+  if (placed != *path) {
+    TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(Env::Default(), *path, node::kMaxPemFileBytes));
+    TS_RETURN_IF_ERROR(InstallConfigFile(placed, bytes, account, /*replace=*/true));
+    *path = placed;
+  }
+  return Status::Ok();
+}
+
+// `node init --instance NAME`: the package layout (cli/package_layout.h). Everything is
+// checked before anything is written; the node directory is made last but for its link to
+// node.toml, so a failure leaves no half node for the unit to start.
+Status RunInitInstance(const NodeArgs& a) {
+  TS_RETURN_IF_ERROR(CheckInstanceName(a.instance));
+  const InstanceLayout l = LayoutOf(a.config_base, a.state_base, a.instance);
+  Env* env = Env::Default();
+  TS_ASSIGN_OR_RETURN(node::NodeConfig config, InitConfig(a));
+  TS_ASSIGN_OR_RETURN(auto root, ReadFileToBytes(env, a.root, 1 << 20));
+  if (env->FileExists(node::NodePaths(l.state_dir).marker)) {
+    return AlreadyExistsError(l.state_dir + " holds a node already");
+  }
+  if (env->FileExists(l.config)) {
+    return AlreadyExistsError(l.config + " exists (a node made before? move it away first)");
+  }
+  std::string warning;
+  const auto account = ServiceAccountIfRoot(&warning);
+  if (!warning.empty()) std::cerr << warning << std::endl;
+  TS_RETURN_IF_ERROR(MakeConfigDir(l.config_dir, account));
+  TS_RETURN_IF_ERROR(PlaceInput(l.config_dir, "tls.crt", account, &config.tls_cert));
+  TS_RETURN_IF_ERROR(PlaceInput(l.config_dir, "tls.key", account, &config.tls_key));
+  TS_RETURN_IF_ERROR(PlaceInput(l.config_dir, "ca.pem", account, &config.tls_ca));
+  std::string root_path = a.root;
+  TS_RETURN_IF_ERROR(PlaceInput(l.config_dir, "root.json", account, &root_path));
+  const std::string text = node::FormatNodeConfig(config);
+  TS_RETURN_IF_ERROR(InstallConfigFile(l.config, AsBytes(text), account, /*replace=*/false));
+  TS_RETURN_IF_ERROR(node::InitNode(env, l.state_dir, config, root));
+  TS_RETURN_IF_ERROR(ReplaceWithSymlink(node::NodePaths(l.state_dir).config, l.config));
+  TS_RETURN_IF_ERROR(GiveToService(l.state_dir, account));
+  std::cout << "node " << config.name << " (" << node::TierName(config.tier) << ", "
+            << config.region << ") created as instance " << a.instance << ":\n"
+            << "  configuration " << l.config << " (edit it, then: systemctl reload tiersync-node@"
+            << a.instance << ")\n"
+            << "  node directory " << l.state_dir << "\n"
+            << "start it with: systemctl enable --now tiersync-node@" << a.instance << std::endl;
   return Status::Ok();
 }
 
@@ -302,8 +366,23 @@ void RegisterNodeCommands(CLI::App* app, CommandContext* ctx) {
   node->require_subcommand(1);
   auto a = std::make_shared<NodeArgs>();
 
-  CLI::App* init = node->add_subcommand("init", "Create a node directory with its configuration");
-  init->add_option("dir", a->dir, "Node directory")->required();
+  CLI::App* init = node->add_subcommand(
+      "init",
+      "Create a node directory with its configuration (--instance: as the package lays it out)");
+  CLI::Option* dir = init->add_option("dir", a->dir, "Node directory (or --instance)");
+  CLI::Option* instance =
+      init->add_option("--instance", a->instance,
+                       "Package layout: node.toml and copies of root.json and the TLS files in "
+                       "CONFIG_BASE/NAME/ (root:tiersync, 0640), the node in STATE_BASE/NAME/ "
+                       "(tiersync) with node.toml linked to the one in CONFIG_BASE");
+  dir->excludes(instance);
+  instance->excludes(dir);
+  init->add_option("--config-base", a->config_base, "With --instance: the configuration base")
+      ->envname("TIERSYNC_CONFIG_BASE")
+      ->capture_default_str();
+  init->add_option("--state-base", a->state_base, "With --instance: the state base")
+      ->envname("TIERSYNC_STATE_BASE")
+      ->capture_default_str();
   init->add_option("--name", a->name, "Name shown in status, e.g. 西湖区教育局")->required();
   init->add_option("--tier", a->tier, "province, city, county or school")->required();
   init->add_option("--region", a->region, "GB/T 2260 region code, e.g. 330106")->required();
@@ -325,7 +404,11 @@ void RegisterNodeCommands(CLI::App* app, CommandContext* ctx) {
   init->add_option("--tls-ca", a->tls_ca,
                    "PEM CA certificates trusted for https:// upstreams (default: the system's)");
   init->callback([a, ctx] {
-    if (Status s = RunInit(*a); !s.ok()) ctx->Fail("node init", s);
+    if (a->dir.empty() && a->instance.empty()) {
+      return ctx->Fail("node init", InvalidArgumentError("give a node directory or --instance"));
+    }
+    Status s = a->instance.empty() ? RunInit(*a) : RunInitInstance(*a);
+    if (!s.ok()) ctx->Fail("node init", s);
   });
 
   CLI::App* serve = node->add_subcommand("serve", "Serve children and users, and keep syncing");

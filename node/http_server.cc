@@ -364,7 +364,10 @@ struct HttpServer::Impl {
       stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
       co_return;
     }
-    TlsStream tls_stream(std::move(stream), tls->context());
+    // The certificate of the moment (a reload swaps it for later connections; this one
+    // keeps its context alive until it ends).
+    const std::shared_ptr<asio::ssl::context> context = tls->Current();
+    TlsStream tls_stream(std::move(stream), *context);
     auto [hec, used] = co_await tls_stream.async_handshake(asio::ssl::stream_base::server,
                                                            buffer.data(), kNoThrow);
     if (hec) co_return;  // a bad or slow handshake only costs its own connection

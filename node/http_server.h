@@ -134,7 +134,9 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Serves HTTPS only, with `tls` (node/tls_context.h). REQUIRES: before Listen.
+  // Serves HTTPS only, with `tls` (node/tls_context.h). REQUIRES: before Listen. Each new
+  // connection takes tls->Current(), so a TlsServerContext::Reload applies to the connections
+  // accepted after it while the open ones finish with the certificate they began with.
   void UseTls(std::shared_ptr<TlsServerContext> tls);
   // Binds and listens on `address`:`port` (0: any free port). Returns the bound port.
   Result<uint16_t> Listen(const std::string& address, uint16_t port);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <chrono>
 #include <thread>
 
@@ -205,6 +206,107 @@ TEST_F(HttpsTest, PinnedContextTrustsExactlyTheNodesOwnCertificate) {
   server_ = Serve(ca_.IssueLoopback("sibling"));
   EXPECT_EQ(HttpFetcher(options).Fetch(Url("127.0.0.1", "/status"), 1000).status().code(),
             StatusCode::kUnavailable);
+}
+
+// ---- Reloading the certificate (systemctl reload after a renewal).
+
+// Writes the PEM files of `from` over those of `to` (a renewal replacing the files in place).
+void CopyOver(const testing::CertFiles& from, const testing::CertFiles& to) {
+  Env* env = Env::Default();
+  for (auto [src, dst] : {std::pair{from.cert, to.cert}, std::pair{from.key, to.key}}) {
+    auto bytes = ReadFileToBytes(env, src, 1 << 20);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    ASSERT_TRUE(WriteFileAtomically(env, dst, *bytes).ok());
+  }
+}
+
+// A TLS connection kept open across a reload: requests on it, one at a time.
+class OpenConnection {
+ public:
+  OpenConnection(uint16_t port, const TlsClientContext& tls) : stream_(ioc_, tls.context()) {
+    stream_.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    stream_.handshake(asio::ssl::stream_base::client);
+  }
+  // Sends GET `target` and reads until the echo's answer has come (or the connection ended).
+  std::string Get(const std::string& target) {
+    asio::write(stream_, asio::buffer("GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n"));
+    std::string got;
+    boost::system::error_code ec;
+    char buf[4096];
+    while (!ec && got.find("hello over " + target + "\n") == std::string::npos) {
+      got.append(buf, stream_.read_some(asio::buffer(buf), ec));
+    }
+    return got;
+  }
+
+ private:
+  asio::io_context ioc_;
+  asio::ssl::stream<tcp::socket> stream_;
+};
+
+TEST_F(HttpsTest, ReloadGivesNewConnectionsTheRenewedCertificateAndOpenOnesFinish) {
+  testing::CertFiles a = ca_.IssueLoopback("a"), b = ca_.IssueLoopback("b");
+  testing::CertFiles live{tmp_.Sub("live.pem"), tmp_.Sub("live.key")};  // what [tls] names
+  CopyOver(a, live);
+  auto tls = TlsServerContext::Load(Env::Default(), live.cert, live.key);
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+  HttpServer server(&handler_);
+  server.UseTls(*tls);
+  auto port = server.Listen("127.0.0.1", 0);
+  ASSERT_TRUE(port.ok());
+  port_ = *port;
+  server.Start();
+  // Clients that accept exactly one of the two certificates (both from the same CA).
+  auto pinned = [&](const testing::CertFiles& f) {
+    auto ctx = TlsClientContext::PinnedTo(Env::Default(), f.cert);
+    EXPECT_TRUE(ctx.ok()) << ctx.status().ToString();
+    HttpFetcherOptions options;
+    options.stall_timeout = milliseconds(5000);
+    if (ctx.ok()) options.tls = *ctx;
+    return HttpFetcher(options);
+  };
+  HttpFetcher only_a = pinned(a), only_b = pinned(b);
+  EXPECT_EQ(Text(only_a.Fetch(Url("127.0.0.1", "/x"), 1000)), "hello over /x\n");
+  EXPECT_FALSE(only_b.Fetch(Url("127.0.0.1", "/x"), 1000).ok());
+  auto trust = TlsClientContext::Load(Env::Default(), ca_.cert_file());
+  ASSERT_TRUE(trust.ok());
+  OpenConnection open(port_, **trust);  // handshaken with A
+  EXPECT_NE(open.Get("/before").find("hello over /before"), std::string::npos);
+
+  // Unchanged files: nothing to do.
+  auto same = (*tls)->Reload(Env::Default());
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_FALSE(*same);
+
+  // The renewal: B's files in place of A's.
+  CopyOver(b, live);
+  auto renewed = (*tls)->Reload(Env::Default());
+  ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
+  EXPECT_TRUE(*renewed);
+  EXPECT_EQ(Text(only_b.Fetch(Url("127.0.0.1", "/y"), 1000)), "hello over /y\n");
+  EXPECT_FALSE(only_a.Fetch(Url("127.0.0.1", "/y"), 1000).ok()) << "A is no longer served";
+  // The connection opened with A goes on.
+  EXPECT_NE(open.Get("/after").find("hello over /after"), std::string::npos);
+
+  // Broken renewals change nothing: B is still served.
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), live.cert, AsBytes("not a certificate")).ok());
+  auto garbage = (*tls)->Reload(Env::Default());
+  EXPECT_EQ(garbage.status().code(), StatusCode::kInvalidArgument) << garbage.status().ToString();
+  EXPECT_NE(garbage.status().message().find("cert " + live.cert + ": no PEM certificate"),
+            std::string::npos)
+      << garbage.status().ToString();
+  EXPECT_EQ(Text(only_b.Fetch(Url("127.0.0.1", "/z"), 1000)), "hello over /z\n");
+
+  CopyOver(a, live);  // A's certificate with B's key: half a renewal
+  CopyOver(testing::CertFiles{live.cert, b.key}, live);
+  auto mismatch = (*tls)->Reload(Env::Default());
+  EXPECT_EQ(mismatch.status().message(),
+            "key " + live.key + " does not belong to cert " + live.cert);
+  EXPECT_EQ(Text(only_b.Fetch(Url("127.0.0.1", "/w"), 1000)), "hello over /w\n");
+
+  ASSERT_TRUE(Env::Default()->RemoveFile(live.key).ok());
+  EXPECT_EQ((*tls)->Reload(Env::Default()).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Text(only_b.Fetch(Url("127.0.0.1", "/v"), 1000)), "hello over /v\n");
 }
 
 // ---- Loading the credentials: errors name the file and what is wrong.

@@ -63,6 +63,7 @@ struct NodeServer::Impl : public HttpHandler {
   std::unique_ptr<PushListener> push;
   ReleaseNotifier notifier;
   std::unique_ptr<HttpServer> server;
+  std::shared_ptr<TlsServerContext> server_tls;  // null: plain HTTP; SIGHUP reloads its files
   std::atomic<uint64_t> served_release{0};
 
   Mutex mu;  // guards the loop's wake-up state and the last reload
@@ -173,8 +174,26 @@ struct NodeServer::Impl : public HttpHandler {
       }
       Log(line);
     }
+    ReloadTls(&r);  // even when node.toml is broken: a renewal must not wait on an edit
     MutexLock l(&mu);
     last_reload = std::move(r);
+  }
+
+  // The certificate and key read again from the running [tls] paths (node/tls_context.h):
+  // "tls_files" among the applied settings if they changed, "tls_error" if they are broken
+  // (the running certificate is kept).
+  void ReloadTls(json* r) {
+    if (!server_tls) return;
+    auto changed = server_tls->Reload(env);
+    if (!changed.ok()) {
+      (*r)["tls_error"] = changed.status().ToString();
+      Log("reload: TLS files not applied, the running certificate is kept: " +
+          changed.status().ToString());
+    } else if (*changed) {
+      (*r)["applied"].push_back("tls_files");
+      Log("reload: TLS certificate and key reloaded from " + server_tls->cert_file() + " and " +
+          server_tls->key_file() + " (new connections use them)");
+    }
   }
 
   void RequestReload() {
@@ -263,6 +282,7 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   }
   TS_ASSIGN_OR_RETURN(auto server_tls, LoadServerTls(impl->env, impl->config, impl->paths.config));
   impl->server = std::make_unique<HttpServer>(impl.get());
+  impl->server_tls = server_tls;
   if (server_tls) impl->server->UseTls(std::move(server_tls));  // HTTPS only
   // Before anyone can be told the node is ready: SIGTERM stops it, SIGHUP reloads node.toml.
   impl->server->StopOnSignals();

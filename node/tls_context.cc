@@ -8,7 +8,9 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
 
+#include "base/bytes.h"
 #include "base/mutex.h"
+#include "base/sha256.h"
 #include "base/thread_annotations.h"
 
 namespace tiersync::node {
@@ -52,17 +54,12 @@ std::unique_ptr<ssl::context> NewClientContext() {
   return ctx;
 }
 
-}  // namespace
-
-TlsServerContext::TlsServerContext(std::unique_ptr<ssl::context> ctx) : ctx_(std::move(ctx)) {}
-TlsServerContext::~TlsServerContext() = default;
-
-Result<std::shared_ptr<TlsServerContext>> TlsServerContext::Load(Env* env,
-                                                                 const std::string& cert_file,
-                                                                 const std::string& key_file) {
-  TS_ASSIGN_OR_RETURN(std::string cert, ReadPem(env, "cert", cert_file));
-  TS_ASSIGN_OR_RETURN(std::string key, ReadPem(env, "key", key_file));
-  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+// A server context from the PEM texts `cert` and `key` (read from the files named, for errors).
+Result<std::shared_ptr<ssl::context>> NewServerContext(const std::string& cert,
+                                                       const std::string& key,
+                                                       const std::string& cert_file,
+                                                       const std::string& key_file) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* h = ctx->native_handle();
   SSL_CTX_set_min_proto_version(h, TLS1_2_VERSION);
   SSL_CTX_set_options(
@@ -92,7 +89,52 @@ Result<std::shared_ptr<TlsServerContext>> TlsServerContext::Load(Env* env,
     ERR_clear_error();
     return InvalidArgumentError("key " + key_file + " does not belong to cert " + cert_file);
   }
-  return std::shared_ptr<TlsServerContext>(new TlsServerContext(std::move(ctx)));
+  return ctx;
+}
+
+// Tells a renewed pair from the one served without keeping the key's text around.
+std::string PairDigest(const std::string& cert, const std::string& key) {
+  Sha256Hasher h;
+  h.Update(AsBytes(cert));
+  h.Update(AsBytes("\n--\n"));
+  h.Update(AsBytes(key));
+  const Sha256Digest d = h.Finish();
+  return std::string(d.begin(), d.end());
+}
+
+}  // namespace
+
+TlsServerContext::TlsServerContext(std::string cert_file, std::string key_file)
+    : cert_file_(std::move(cert_file)), key_file_(std::move(key_file)) {}
+TlsServerContext::~TlsServerContext() = default;
+
+Result<std::shared_ptr<TlsServerContext>> TlsServerContext::Load(Env* env,
+                                                                 const std::string& cert_file,
+                                                                 const std::string& key_file) {
+  std::shared_ptr<TlsServerContext> tls(new TlsServerContext(cert_file, key_file));
+  TS_RETURN_IF_ERROR(tls->Reload(env).status());
+  return tls;
+}
+
+std::shared_ptr<ssl::context> TlsServerContext::Current() const {
+  MutexLock l(&mu_);
+  return ctx_;
+}
+
+Result<bool> TlsServerContext::Reload(Env* env) {
+  // Read and built outside the lock: handshakes go on with the running context meanwhile.
+  TS_ASSIGN_OR_RETURN(std::string cert, ReadPem(env, "cert", cert_file_));
+  TS_ASSIGN_OR_RETURN(std::string key, ReadPem(env, "key", key_file_));
+  std::string digest = PairDigest(cert, key);
+  {
+    MutexLock l(&mu_);
+    if (ctx_ && digest == digest_) return false;
+  }
+  TS_ASSIGN_OR_RETURN(auto ctx, NewServerContext(cert, key, cert_file_, key_file_));
+  MutexLock l(&mu_);
+  ctx_ = std::move(ctx);
+  digest_ = std::move(digest);
+  return true;
 }
 
 TlsClientContext::TlsClientContext(std::unique_ptr<ssl::context> ctx, bool check_host)

@@ -17,8 +17,10 @@
 // availability. It is never the reason content is trusted: every byte is verified against the
 // national TUF root whatever the transport (a compromised node has valid TLS credentials).
 //
-// Thread safety: a context is immutable once loaded and may be shared by any number of
-// connections on any threads.
+// Thread safety: a client context is immutable once loaded and may be shared by any number of
+// connections on any threads. A server context may be reloaded (SIGHUP: a renewed
+// certificate) while connections are served: Current() and Reload() are thread-safe, and a
+// connection keeps the context it started with until it ends.
 #ifndef TIERSYNC_NODE_TLS_CONTEXT_H_
 #define TIERSYNC_NODE_TLS_CONTEXT_H_
 
@@ -27,7 +29,9 @@
 #include <string>
 
 #include "base/env.h"
+#include "base/mutex.h"
 #include "base/status.h"
+#include "base/thread_annotations.h"
 #include "node/node_config.h"
 
 namespace boost::asio::ssl {
@@ -51,11 +55,25 @@ class TlsServerContext {
                                                         const std::string& key_file);
   ~TlsServerContext();
 
-  boost::asio::ssl::context& context() { return *ctx_; }
+  // The context a new connection handshakes with. The caller keeps the pointer for the
+  // connection's life (a reload meanwhile does not touch it).
+  std::shared_ptr<boost::asio::ssl::context> Current() const;
+
+  // Reads the same two files again (a renewed certificate, `systemctl reload`): true if they
+  // changed and new connections now get them; false if they are byte for byte what is
+  // served. Any error Load would return leaves the running certificate in place (connections
+  // keep getting it): a broken renewal never takes HTTPS down.
+  Result<bool> Reload(Env* env);
+
+  const std::string& cert_file() const { return cert_file_; }
+  const std::string& key_file() const { return key_file_; }
 
  private:
-  explicit TlsServerContext(std::unique_ptr<boost::asio::ssl::context> ctx);
-  std::unique_ptr<boost::asio::ssl::context> ctx_;
+  TlsServerContext(std::string cert_file, std::string key_file);
+  const std::string cert_file_, key_file_;
+  mutable Mutex mu_;
+  std::shared_ptr<boost::asio::ssl::context> ctx_ GUARDED_BY(mu_);
+  std::string digest_ GUARDED_BY(mu_);  // SHA-256 of the cert and key files served
 };
 
 class TlsClientContext {

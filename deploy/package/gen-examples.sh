@@ -26,8 +26,9 @@ example() {
     --root "$tmp/repo/metadata/1.root.json" --subscription "$sub" --quota 500G >/dev/null
   {
     echo "# An example $tier node, written by \`tiersync node init\` (see"
-    echo "# /usr/share/doc/tiersync/operators/node.md for every key). With the package, a node's"
-    echo "# directory is /var/lib/tiersync/<instance>; run it with tiersync-node@<instance>."
+    echo "# /usr/share/doc/tiersync/operators/node.md for every key). With the package,"
+    echo "# \`tiersync node init --instance NAME\` writes it to /etc/tiersync/NAME/node.toml (the"
+    echo "# node: /var/lib/tiersync/NAME); run it with tiersync-node@NAME."
     cat "$tmp/$tier/node.toml"
   } >"$out/$tier.toml"
 }

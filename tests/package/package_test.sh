@@ -2,10 +2,13 @@
 # The package test (issue 18; scripts/test.sh runs it, as root or with sudo): builds the Debian
 # package from this checkout (scripts/package.sh, TIERSYNC_PACKAGE_BUILD=fast unless set),
 # installs it with dpkg -i, checks the installed units with systemd-analyze verify and the .deb
-# with lintian, then runs the installed tiersync-node@.service's ExecStart — parsed from the
+# with lintian, makes a node with `tiersync node init --instance` as root (configuration in
+# /etc/tiersync/<instance>, the node in /var/lib/tiersync/<instance>, owners and modes
+# checked), then runs the installed tiersync-node@.service's ExecStart — parsed from the
 # installed unit file — as the package's user with the package's paths against a hub on
-# loopback: the node must tell systemd READY=1, sync, serve a user's file, and stop on SIGTERM
-# within the unit's TimeoutStopSec. Last, dpkg -r must keep /var/lib/tiersync and
+# loopback: the node must tell systemd READY=1, sync, serve a user's file, apply a subscription
+# edited in /etc on the unit's ExecReload signal, and stop on SIGTERM within the unit's
+# TimeoutStopSec. Last, dpkg -r must keep /var/lib/tiersync and
 # /etc/tiersync, and dpkg -P remove them, asking nothing.
 #
 # It refuses to run where a tiersync package is installed already (it would purge it).
@@ -69,15 +72,28 @@ mapfile -t units < <(dpkg -L tiersync | grep -E '^/lib/systemd/system/.*\.(servi
 # verify also checks that ExecStart's binaries and the Documentation= man pages are installed.
 systemd-analyze verify "${units[@]}" || fail "systemd-analyze verify"
 
-step "A hub on loopback, a node instance made as the package's user"
+step "A hub on loopback; node init --instance as root, as docs/operators/package.md says"
 make_hub --resources 40 --seed 5 --size-scale 0.001
 start_hub 0
-$SUDO install -d -o root -g tiersync -m 0750 "/etc/tiersync/$instance"
-$SUDO install -o root -g tiersync -m 0640 "$out/hub/tuf/metadata/1.root.json" "/etc/tiersync/$instance/root.json"
-$SUDO runuser -u tiersync -- "$bin" node init "/var/lib/tiersync/$instance" --name "测试学校" \
-  --tier school --region 330106 --listen "127.0.0.1:$((port + 1))" --national "$(url 0)" \
-  --root "/etc/tiersync/$instance/root.json" --subscription 'platform = k12' --poll-seconds 5 \
-  >/dev/null || fail "node init as tiersync"
+# The operator's root.json, anywhere: init copies it into /etc/tiersync/<instance>/.
+$SUDO "$bin" node init --instance "$instance" --name "测试学校" --tier school --region 330106 \
+  --listen "127.0.0.1:$((port + 1))" --national "$(url 0)" \
+  --root "$out/hub/tuf/metadata/1.root.json" --subscription 'platform = k12 and grade in (1..3)' \
+  --poll-seconds 5 >"$out/init.log" || fail "node init --instance: $(cat "$out/init.log")"
+grep -q "systemctl enable --now tiersync-node@$instance" "$out/init.log" ||
+  fail "init did not name the next step: $(cat "$out/init.log")"
+conf="/etc/tiersync/$instance"
+[ "$(stat -c '%U:%G %a' "$conf")" = "root:tiersync 750" ] || fail "$conf: $(stat -c '%U:%G %a' "$conf")"
+for f in node.toml root.json; do
+  [ "$(stat -c '%U:%G %a' "$conf/$f")" = "root:tiersync 640" ] ||
+    fail "$conf/$f: $(stat -c '%U:%G %a' "$conf/$f")"
+done
+[ "$(stat -c '%U:%G' "/var/lib/tiersync/$instance")" = "tiersync:tiersync" ] ||
+  fail "/var/lib/tiersync/$instance is not tiersync's"
+[ -z "$(find "/var/lib/tiersync/$instance" ! -user tiersync)" ] ||
+  fail "files in /var/lib/tiersync/$instance not owned by tiersync: $(find "/var/lib/tiersync/$instance" ! -user tiersync)"
+[ "$(readlink "/var/lib/tiersync/$instance/node.toml")" = "$conf/node.toml" ] ||
+  fail "the node's node.toml is not a link to $conf/node.toml"
 
 step "Run the unit's ExecStart as tiersync, with systemd's notification socket"
 # The command line as systemd would run it: ExecStart= with %i replaced (no prefixes, no $VARS).
@@ -121,6 +137,25 @@ got_sha="$(curl -sf "$(url 1)$(field 'd["resource"]["files"][0]["url"]' <<<"$fil
 [ "$got_sha" = "$want_sha" ] || fail "the user's file $id: sha256 $got_sha, want $want_sha"
 [ "$(stat -c %U "/var/lib/tiersync/$instance/CURRENT")" = tiersync ] || fail "CURRENT not owned by tiersync"
 
+step "systemctl reload: node.toml edited in /etc, then the unit's ExecReload signal"
+reload_cmd="$(sed -n 's/^ExecReload=//p' "$unit")"
+[ "$reload_cmd" = '/bin/kill -HUP $MAINPID' ] || fail "unexpected ExecReload: $reload_cmd"
+before="$(status 1 | field '(d["current"] or {}).get("files", 0)')"
+$SUDO sed -i 's/^rules = .*/rules = "platform = k12"/' "$conf/node.toml"
+[ "$(readlink "/var/lib/tiersync/$instance/node.toml")" = "$conf/node.toml" ] ||
+  fail "sed -i on $conf/node.toml broke the link"
+$SUDO kill -HUP "$node_pid"
+deadline=$((SECONDS + 60))
+until status 1 | field 'd.get("reload", {}).get("applied", [])' | grep -q subscription; do
+  [ $SECONDS -lt $deadline ] || fail "no reload of the subscription in status: $(status 1 | field 'd.get("reload")')"
+  sleep 0.3
+done
+while [ "$(status 1 | field '(d["current"] or {}).get("files", 0)')" -le "$before" ] &&
+  [ $SECONDS -lt $deadline ]; do sleep 0.3; done
+after="$(status 1 | field '(d["current"] or {}).get("files", 0)')"
+[ "$after" -gt "$before" ] || fail "the widened subscription did not apply: $before -> $after files"
+echo "reload: $before -> $after files"
+
 step "SIGTERM stops it within TimeoutStopSec (${stop_timeout} s)"
 $SUDO kill -TERM "$node_pid"
 deadline=$((SECONDS + stop_timeout))
@@ -134,7 +169,7 @@ step "dpkg -r keeps data and configuration; dpkg -P removes them"
 $SUDO dpkg -r tiersync </dev/null >/dev/null || fail "dpkg -r"
 [ ! -e "$bin" ] || fail "dpkg -r left $bin"
 [ -f "/var/lib/tiersync/$instance/CURRENT" ] || fail "dpkg -r removed the node's data"
-[ -f "/etc/tiersync/$instance/root.json" ] || fail "dpkg -r removed /etc/tiersync"
+[ -f "$conf/node.toml" ] || fail "dpkg -r removed /etc/tiersync"
 $SUDO dpkg -P tiersync </dev/null >/dev/null || fail "dpkg -P"
 [ ! -e /var/lib/tiersync ] || fail "dpkg -P left /var/lib/tiersync"
 [ ! -e /etc/tiersync ] || fail "dpkg -P left /etc/tiersync"
