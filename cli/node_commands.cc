@@ -248,7 +248,7 @@ Status LastSyncStatus(const json& j) {
   if (!last || !last->is_object() || last->value("ok", true)) return Status::Ok();
   StatusCode code = StatusCode::kUnavailable;
   const std::string name = last->value("code", std::string());
-  for (int c = 1; c <= static_cast<int>(StatusCode::kAlreadyExists); ++c) {
+  for (int c = 1; c <= static_cast<int>(StatusCode::kNewerFormat); ++c) {
     if (StatusCodeName(static_cast<StatusCode>(c)) == name) code = static_cast<StatusCode>(c);
   }
   return Status(code, "the last sync failed (shown above); the node serves its last good release");
