@@ -91,8 +91,8 @@ Status RunServe(const NodeArgs& a) {
 Status RunSync(const NodeArgs& a, CommandContext* ctx) {
   node::NodePaths paths(a.dir);
   Env* env = Env::Default();
-  TS_ASSIGN_OR_RETURN(node::NodeConfig config, node::LoadNodeConfig(env, paths));
-  TS_ASSIGN_OR_RETURN(auto lock, node::LockNode(env, paths));
+  TS_ASSIGN_OR_RETURN(node::OpenedNode opened, node::OpenNodeForWriting(env, paths));
+  const node::NodeConfig& config = opened.config;
   replication::ChunkStoreOptions so;
   so.writable = true;
   so.auto_commit_bytes = 32ull << 20;
