@@ -31,6 +31,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "failed precondition";
     case StatusCode::kAlreadyExists:
       return "already exists";
+    case StatusCode::kNewerFormat:
+      return "newer format";
   }
   return "unknown";
 }

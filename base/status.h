@@ -39,6 +39,8 @@ enum class StatusCode : int {
   kNotSupported,        // a format version, algorithm or operation this build does not know
   kFailedPrecondition,  // the system is not in the state the operation needs (e.g. locked)
   kAlreadyExists,       // creating something that is already there
+  kNewerFormat,         // local data written by a newer tiersync (a layout version above what
+                        // this build supports): the operator must upgrade; nothing was changed
 };
 
 // Human-readable name of a code ("corruption", "io error", ...).

@@ -199,6 +199,7 @@ Status RunVerify(const CatalogArgs& a, bool json) {
                                    " is not a hub directory (verify needs its signed "
                                    "metadata)");
   }
+  TS_RETURN_IF_ERROR(hub::CheckHubLayout(Env::Default(), paths));
   TS_ASSIGN_OR_RETURN(auto signed_release, hub::ReadSignedRelease(Env::Default(), paths));
   if (!signed_release) return NotFoundError("nothing is signed yet: no release was published");
   TS_ASSIGN_OR_RETURN(auto git, catalogs::GitCatalog::Open(paths.catalog));

@@ -24,6 +24,8 @@ ExitCode ExitCodeFor(const Status& s) {
       return kExitUsage;
     case StatusCode::kAlreadyExists:
       return kExitFailure;
+    case StatusCode::kNewerFormat:
+      return kExitNewerFormat;
   }
   return kExitFailure;
 }

@@ -15,6 +15,7 @@ enum ExitCode : int {
   kExitNoSpace = 5,      // disk full, quota, size cap
   kExitUnavailable = 6,  // locked by another process, not initialised, peer unavailable
   kExitNotFound = 7,     // the named object or file does not exist
+  kExitNewerFormat = 8,  // the directory was written by a newer tiersync: upgrade tiersync
 };
 
 ExitCode ExitCodeFor(const Status& s);

@@ -15,5 +15,10 @@ TEST(ExitCodesTest, DamageAndDiskFullAreDistinct) {
   EXPECT_EQ(ExitCodeFor(NotFoundError("x")), kExitNotFound);
 }
 
+TEST(ExitCodesTest, ANewerLayoutHasItsOwnCode) {
+  EXPECT_EQ(ExitCodeFor(Status(StatusCode::kNewerFormat, "x")), kExitNewerFormat);
+  EXPECT_NE(ExitCodeFor(NotSupportedError("x")), kExitNewerFormat);
+}
+
 }  // namespace
 }  // namespace tiersync::cli

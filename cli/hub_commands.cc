@@ -43,9 +43,7 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& s) {
 
 Status RunServe(const HubArgs& a) {
   hub::HubPaths paths(a.dir);
-  if (!Env::Default()->FileExists(paths.marker)) {
-    return FailedPreconditionError(a.dir + " is not a hub (no HUB file; see tiersync hub init)");
-  }
+  TS_RETURN_IF_ERROR(hub::CheckHubLayout(Env::Default(), paths));
   TS_ASSIGN_OR_RETURN(auto where, ParseListen(a.listen));
   if (a.tls_cert.empty() != a.tls_key.empty()) {
     return InvalidArgumentError("--tls-cert and --tls-key go together");

@@ -155,8 +155,8 @@ Status RunServe(const NodeArgs& a) {
 Status RunSync(const NodeArgs& a, CommandContext* ctx) {
   node::NodePaths paths(a.dir);
   Env* env = Env::Default();
-  TS_ASSIGN_OR_RETURN(node::NodeConfig config, node::LoadNodeConfig(env, paths));
-  TS_ASSIGN_OR_RETURN(auto lock, node::LockNode(env, paths));
+  TS_ASSIGN_OR_RETURN(node::OpenedNode opened, node::OpenNodeForWriting(env, paths));
+  const node::NodeConfig& config = opened.config;
   replication::ChunkStoreOptions so;
   so.writable = true;
   so.auto_commit_bytes = 32ull << 20;
@@ -312,7 +312,7 @@ Status LastSyncStatus(const json& j) {
   if (!last || !last->is_object() || last->value("ok", true)) return Status::Ok();
   StatusCode code = StatusCode::kUnavailable;
   const std::string name = last->value("code", std::string());
-  for (int c = 1; c <= static_cast<int>(StatusCode::kAlreadyExists); ++c) {
+  for (int c = 1; c <= static_cast<int>(StatusCode::kNewerFormat); ++c) {
     if (StatusCodeName(static_cast<StatusCode>(c)) == name) code = static_cast<StatusCode>(c);
   }
   return Status(code, "the last sync failed (shown above); the node serves its last good release");

@@ -1,6 +1,7 @@
 #include "hub/hub_dir.h"
 
 #include "base/bytes.h"
+#include "base/layout_version.h"
 #include "catalogs/git_catalog.h"
 #include "replication/chunk_store.h"
 
@@ -41,14 +42,22 @@ Status InitHub(Env* env, const std::string& dir, const HubInitOptions& options) 
   replication::ChunkStoreOptions store_options;
   store_options.env = env;
   TS_RETURN_IF_ERROR(replication::ChunkStore::Create(paths.store, store_options));
-  return WriteFileAtomically(env, paths.marker, AsBytes(std::string(kHubMarker) + "\n"), false);
+  return WriteFileAtomically(env, paths.marker,
+                             AsBytes(LayoutMarker(kHubLayoutKind, kHubLayoutVersion)), false);
 }
 
-Result<std::unique_ptr<FileLock>> LockHub(Env* env, const HubPaths& paths) {
-  if (!env->FileExists(paths.marker)) {
+Status CheckHubLayout(Env* env, const HubPaths& paths) {
+  auto version = ReadLayoutVersion(env, paths.marker, kHubLayoutKind);
+  if (version.status().code() == StatusCode::kNotFound) {
     return FailedPreconditionError(paths.dir +
                                    " is not a hub (no HUB file; see tiersync hub init)");
   }
+  if (!version.ok()) return version.status();
+  return CheckLayoutVersion(*version, kHubLayoutVersion, "hub " + paths.dir, paths.marker);
+}
+
+Result<std::unique_ptr<FileLock>> LockHub(Env* env, const HubPaths& paths) {
+  TS_RETURN_IF_ERROR(CheckHubLayout(env, paths));
   Result<std::unique_ptr<FileLock>> lock = env->LockFile(paths.lock);
   if (!lock.ok()) {
     return UnavailableError("hub " + paths.dir + " is busy (another tiersync command holds " +

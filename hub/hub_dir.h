@@ -1,6 +1,6 @@
 // The hub's directory: everything the ministry's publishing host keeps (docs/operators/hub.md).
 //
-//   <dir>/HUB                 marker: "tiersync-hub 1"
+//   <dir>/HUB                 layout marker: "tiersync-hub 1" (docs/formats.md)
 //   <dir>/LOCK                held by the one command that may change the hub
 //   <dir>/catalog.git/        the catalog repository (bare; catalogs/git_catalog.h)
 //   <dir>/store/              the chunk store with every published file (replication/)
@@ -18,13 +18,15 @@
 #include <vector>
 
 #include "base/env.h"
-#include "protocol/tuf_metadata.h"
 #include "catalogs/release.h"
+#include "protocol/tuf_metadata.h"
 #include "replication/tuf_repository.h"
 
 namespace tiersync::hub {
 
-inline constexpr std::string_view kHubMarker = "tiersync-hub 1";
+// HUB holds "<kHubLayoutKind> <version>"; this build refuses a newer one.
+inline constexpr std::string_view kHubLayoutKind = "tiersync-hub";
+inline constexpr int kHubLayoutVersion = 1;
 using catalogs::kCatalogTarget;
 
 struct HubPaths {
@@ -45,8 +47,12 @@ struct HubInitOptions {
 // repository, chunk store, TUF repository with root v1 and the hash-bin delegation, published.
 Status InitHub(Env* env, const std::string& dir, const HubInitOptions& options);
 
-// Takes the hub's lock. kFailedPrecondition if `dir` is not a hub; kUnavailable if another
-// command holds the lock.
+// OK if this build may open the hub: kFailedPrecondition if `dir` is not a hub, kNewerFormat
+// if a newer tiersync made it (nothing is changed). Layout 1 is the only one so far: no
+// migration yet (docs/formats.md).
+Status CheckHubLayout(Env* env, const HubPaths& paths);
+
+// Takes the hub's lock after CheckHubLayout. kUnavailable if another command holds the lock.
 Result<std::unique_ptr<FileLock>> LockHub(Env* env, const HubPaths& paths);
 
 // The hex digits per hash bin of a TUF repository's top-level delegation (0: no bins).

@@ -39,6 +39,12 @@ std::string EncodeChildReport(const ChildReport& r) {
   return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
+std::string EncodeChildReportFile(const ChildReport& r) {
+  json j = json::parse(EncodeChildReport(r));
+  j["format"] = kChildReportFileFormat;
+  return j.dump(2, ' ', false, json::error_handler_t::replace);
+}
+
 Result<ChildReport> DecodeChildReport(std::string_view text) {
   json j = json::parse(text.begin(), text.end(), nullptr, false);
   auto str = [&](const char* key) -> std::string {
@@ -77,8 +83,11 @@ void ChildReports::Load() {
     if (!name.ends_with(".json")) continue;
     auto bytes = ReadFileToBytes(env_, JoinPath(paths_.children, name), kMaxReportBytes);
     if (!bytes.ok()) continue;
-    auto r = DecodeChildReport(
-        std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+    const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+    // A file of a format this build does not know is skipped like a damaged one.
+    json j = json::parse(text, nullptr, false);
+    if (j.is_object() && j.contains("format") && j["format"] != kChildReportFileFormat) continue;
+    auto r = DecodeChildReport(text);
     if (r.ok()) loaded.emplace(name, std::move(r).value());
   }
   MutexLock lock(&mu_);
@@ -107,8 +116,8 @@ HttpReply ChildReports::Accept(const HttpRequest& request) {
   if (Status s = CreateDirs(env_, paths_.children); !s.ok()) {
     return HttpReply::Text(500, s.ToString());
   }
-  Status s =
-      WriteFileAtomically(env_, JoinPath(paths_.children, file), AsBytes(EncodeChildReport(*r)));
+  Status s = WriteFileAtomically(env_, JoinPath(paths_.children, file),
+                                 AsBytes(EncodeChildReportFile(*r)));
   if (!s.ok()) return HttpReply::Text(500, s.ToString());
   {
     MutexLock lock(&mu_);

@@ -62,6 +62,10 @@ class ChildReports {
 
 // The report a child sends (and its parent parses): JSON as described above.
 std::string EncodeChildReport(const ChildReport& r);
+// A report as kept in children/: the report with "format": kChildReportFileFormat (from node
+// layout 2; a file without format is format 1).
+inline constexpr std::string_view kChildReportFileFormat = "tiersync-child-report 1";
+std::string EncodeChildReportFile(const ChildReport& r);
 Result<ChildReport> DecodeChildReport(std::string_view json);
 
 }  // namespace tiersync::node

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/bytes.h"
 #include "base/mem_env.h"
 
 namespace tiersync::node {
@@ -39,6 +40,30 @@ TEST_F(ChildReportsTest, ARolledUpReportIsKeptAndSurvivesARestart) {
   EXPECT_EQ(reopened.Subscriptions(), std::vector<std::string>{r.rolled_up});
   ASSERT_EQ(reopened.Reports().size(), 1u);
   EXPECT_EQ(reopened.Reports()[0].region, "330106");
+}
+
+TEST_F(ChildReportsTest, TheFileNamesItsFormatAndOlderAndNewerFilesAreTold) {
+  ChildReports reports(&env_, paths_);
+  ASSERT_EQ(reports.Accept(Post(R"({"name": "s", "subscription": "grade = 3"})")).status, 200);
+  auto names = env_.GetChildren(paths_.children);
+  ASSERT_TRUE(names.ok());
+  ASSERT_EQ(names->size(), 1u);
+  auto bytes = ReadFileToBytes(&env_, JoinPath(paths_.children, (*names)[0]), 1 << 16);
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_NE(
+      std::string(bytes->begin(), bytes->end()).find(R"("format": "tiersync-child-report 1")"),
+      std::string::npos);
+  // Layout 1 wrote no format (read as format 1); a newer format is skipped, not misread.
+  ASSERT_TRUE(WriteFileAtomically(&env_, JoinPath(paths_.children, "old.json"),
+                                  AsBytes(R"({"name": "o", "subscription": "grade = 5"})"))
+                  .ok());
+  ASSERT_TRUE(WriteFileAtomically(&env_, JoinPath(paths_.children, "new.json"),
+                                  AsBytes(R"({"format": "tiersync-child-report 2", "name": "n",
+                                              "subscription": "grade = 6"})"))
+                  .ok());
+  ChildReports reopened(&env_, paths_);
+  reopened.Load();
+  EXPECT_EQ(reopened.Subscriptions(), (std::vector<std::string>{"grade = 5", "grade = 3"}));
 }
 
 TEST_F(ChildReportsTest, AnOlderChildWithoutRollUpCountsWithItsOwnSubscription) {

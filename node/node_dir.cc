@@ -1,9 +1,12 @@
 #include "node/node_dir.h"
 
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "base/bytes.h"
+#include "base/layout_version.h"
 #include "catalogs/git_catalog.h"
+#include "node/layout_migration.h"
 #include "replication/chunk_store.h"
 #include "replication/tuf_updater.h"
 
@@ -49,14 +52,12 @@ Status InitNode(Env* env, const std::string& dir, const NodeConfig& config, Byte
     TS_RETURN_IF_ERROR(catalogs::GitCatalog::Init(p.catalog));
   }
   // The marker last: a node whose init was interrupted is not a node, and init can run again.
-  return WriteFileAtomically(env, p.marker, AsBytes(std::string(kNodeMarker) + "\n"));
+  return WriteFileAtomically(env, p.marker,
+                             AsBytes(LayoutMarker(kNodeLayoutKind, kNodeLayoutVersion)));
 }
 
 Result<NodeConfig> LoadNodeConfig(Env* env, const NodePaths& paths) {
-  if (!env->FileExists(paths.marker)) {
-    return FailedPreconditionError(paths.dir +
-                                   " is not a node (no NODE file; see tiersync node init)");
-  }
+  TS_RETURN_IF_ERROR(CheckNodeLayout(env, paths));
   TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(env, paths.config, 1 << 20));
   return ParseNodeConfig(
       std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), paths.config);
@@ -71,8 +72,20 @@ Result<std::unique_ptr<FileLock>> LockNode(Env* env, const NodePaths& paths) {
   return lock;
 }
 
+Result<OpenedNode> OpenNodeForWriting(Env* env, const NodePaths& paths) {
+  TS_RETURN_IF_ERROR(CheckNodeLayout(env, paths));
+  OpenedNode node;
+  TS_ASSIGN_OR_RETURN(node.lock, LockNode(env, paths));
+  TS_RETURN_IF_ERROR(MigrateNodeLayout(env, paths, [](const std::string& line) {
+    std::cerr << "tiersync node: " << line << std::endl;
+  }));
+  TS_ASSIGN_OR_RETURN(node.config, LoadNodeConfig(env, paths));
+  return node;
+}
+
 std::string EncodeServedRelease(const ServedRelease& r) {
-  nlohmann::json j = {{"version", r.version},
+  nlohmann::json j = {{"format", kServedReleaseFormat},
+                      {"version", r.version},
                       {"release", r.release},
                       {"files", r.files},
                       {"bytes", r.bytes},
@@ -82,6 +95,12 @@ std::string EncodeServedRelease(const ServedRelease& r) {
 
 Result<ServedRelease> DecodeServedRelease(std::string_view text) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_object() && j.contains("format") && j["format"] != kServedReleaseFormat) {
+    return Status(StatusCode::kNewerFormat,
+                  "release.json has format " + j["format"].dump() + "; this tiersync reads " +
+                      std::string(kServedReleaseFormat) + ": upgrade tiersync")
+        .AsLocal();
+  }
   ServedRelease r;
   try {
     r.version = j.at("version").get<uint64_t>();

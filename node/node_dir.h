@@ -1,6 +1,6 @@
 // A node's directory (docs/operators/node.md):
 //
-//   <dir>/NODE            marker: "tiersync-node 1"
+//   <dir>/NODE            layout marker: "tiersync-node 2" (versions: node/layout_migration.h)
 //   <dir>/node.toml       configuration (node/node_config.h)
 //   <dir>/root.json       the pinned national root (trust starts here)
 //   <dir>/LOCK            held by the one process that may change the node (serve or sync)
@@ -10,12 +10,15 @@
 //                         from the pinned version on (N.root.json; any N >= 1)
 //   <dir>/downloads/      verified targets kept whole (the catalog manifest)
 //   <dir>/releases/<V>-<plan>/  a complete release as served: metadata/ (byte for byte as
-//                         signed), targets/ (the manifest) and release.json; V is the
+//                         signed), targets/ (the manifest) and release.json
+//                         ("format": "tiersync-release 1"); V is the
 //                         timestamp version, <plan> 8 hex digits of the subscriptions' hash
 //   <dir>/CURRENT         the name of the release directory being served; replaced atomically
 //                         only after every wanted file of that release is stored and verified
 //   <dir>/state.json      what the last syncs did: sources' health, rejections, errors
 //   <dir>/children/       the latest report of each child node (its subscription)
+//   <dir>/usage/          views and downloads per day (node/usage_counter.h)
+// docs/formats.md lists every file's version and what older and newer builds do with it.
 #ifndef TIERSYNC_NODE_NODE_DIR_H_
 #define TIERSYNC_NODE_NODE_DIR_H_
 
@@ -28,7 +31,12 @@
 
 namespace tiersync::node {
 
-inline constexpr std::string_view kNodeMarker = "tiersync-node 1";
+// NODE holds "<kNodeLayoutKind> <version>"; this build writes and migrates to
+// kNodeLayoutVersion and refuses a newer one.
+inline constexpr std::string_view kNodeLayoutKind = "tiersync-node";
+inline constexpr int kNodeLayoutVersion = 2;
+// release.json's "format" (from layout 2; a file without one is format 1).
+inline constexpr std::string_view kServedReleaseFormat = "tiersync-release 1";
 
 struct NodePaths {
   explicit NodePaths(std::string dir_in);
@@ -40,11 +48,23 @@ struct NodePaths {
 // configuration, pinned root (also the TUF client's starting point), empty store and catalog.
 Status InitNode(Env* env, const std::string& dir, const NodeConfig& config, ByteSpan root_json);
 
-// Reads and parses <dir>/node.toml. kFailedPrecondition if `dir` is not a node.
+// Reads and parses <dir>/node.toml. kFailedPrecondition if `dir` is not a node; kNewerFormat
+// if a newer tiersync wrote its layout. Changes nothing (an older layout is read as it is).
 Result<NodeConfig> LoadNodeConfig(Env* env, const NodePaths& paths);
 
 // Takes the node's lock. kUnavailable if another process holds it.
 Result<std::unique_ptr<FileLock>> LockNode(Env* env, const NodePaths& paths);
+
+// A node opened to be changed (`node serve`, `node sync`).
+struct OpenedNode {
+  NodeConfig config;
+  std::unique_ptr<FileLock> lock;
+};
+// The one way into a node that may change it: refuses a layout newer than this build's
+// (kNewerFormat, before anything is touched, the lock file included), takes the lock
+// (kUnavailable if busy), migrates an older layout to kNodeLayoutVersion (logged on stderr;
+// node/layout_migration.h), then reads node.toml.
+Result<OpenedNode> OpenNodeForWriting(Env* env, const NodePaths& paths);
 
 // What <dir>/releases/<V>/release.json records about a served release.
 struct ServedRelease {
@@ -54,6 +74,8 @@ struct ServedRelease {
   uint64_t bytes = 0;
   int64_t switched_at = 0;  // seconds since the epoch
 };
+// With "format": kServedReleaseFormat. Decoding accepts a file without format (layout 1) and
+// refuses another format (kNewerFormat).
 std::string EncodeServedRelease(const ServedRelease& r);
 Result<ServedRelease> DecodeServedRelease(std::string_view json);
 

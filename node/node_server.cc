@@ -220,8 +220,9 @@ NodeServer::~NodeServer() = default;
 Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   auto impl = std::make_unique<Impl>();
   impl->paths = NodePaths(dir);
-  TS_ASSIGN_OR_RETURN(impl->config, LoadNodeConfig(impl->env, impl->paths));
-  TS_ASSIGN_OR_RETURN(impl->lock, LockNode(impl->env, impl->paths));
+  TS_ASSIGN_OR_RETURN(OpenedNode opened, OpenNodeForWriting(impl->env, impl->paths));
+  impl->config = std::move(opened.config);
+  impl->lock = std::move(opened.lock);
   replication::ChunkStoreOptions store_options;
   store_options.writable = true;
   store_options.auto_commit_bytes = 32ull << 20;  // a crash loses at most this much fetched data

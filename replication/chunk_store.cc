@@ -5,13 +5,15 @@
 #include <cstring>
 #include <unordered_set>
 
+#include "base/layout_version.h"
 #include "base/sha256.h"
 
 namespace tiersync::replication {
 namespace {
 
 constexpr char kMarkerName[] = "STORE";
-constexpr char kMarkerContent[] = "tiersync-chunk-store 1\n";
+constexpr std::string_view kMarkerKind = "tiersync-chunk-store";
+constexpr int kStoreVersion = 1;
 constexpr char kLockName[] = "LOCK";
 constexpr char kPacksDir[] = "packs";
 
@@ -65,21 +67,26 @@ Status ChunkStore::Create(const std::string& dir, const ChunkStoreOptions& optio
   TS_RETURN_IF_ERROR(env->SyncDir(DirName(dir)));
   TS_RETURN_IF_ERROR(env->SyncDir(dir));
   // The marker goes last: a half-created store is never taken for a store.
-  return WriteFileAtomically(env, marker, AsBytes(kMarkerContent));
+  return WriteFileAtomically(env, marker, AsBytes(LayoutMarker(kMarkerKind, kStoreVersion)));
+}
+
+Status ChunkStore::CheckFormat(const std::string& dir, Env* env) {
+  const std::string marker = JoinPath(dir, kMarkerName);
+  auto version = ReadLayoutVersion(env, marker, kMarkerKind);
+  if (version.status().code() == StatusCode::kNotFound) {
+    return FailedPreconditionError(dir + " is not a tiersync chunk store (no " + kMarkerName +
+                                   " file); create one with `tiersync store init " + dir + "`");
+  }
+  if (!version.ok()) {
+    return NotSupportedError(dir + "/STORE names a store format this build does not know");
+  }
+  return CheckLayoutVersion(*version, kStoreVersion, "chunk store " + dir, marker);
 }
 
 Result<std::unique_ptr<ChunkStore>> ChunkStore::Open(const std::string& dir,
                                                      const ChunkStoreOptions& options) {
   Env* env = EnvOf(options);
-  auto marker = ReadFileToBytes(env, JoinPath(dir, kMarkerName), 1024);
-  if (!marker.ok()) {
-    if (marker.status().code() != StatusCode::kNotFound) return marker.status();
-    return FailedPreconditionError(dir + " is not a tiersync chunk store (no " + kMarkerName +
-                                   " file); create one with `tiersync store init " + dir + "`");
-  }
-  if (std::string(marker->begin(), marker->end()) != kMarkerContent) {
-    return NotSupportedError(dir + "/STORE names a store format this build does not know");
-  }
+  TS_RETURN_IF_ERROR(CheckFormat(dir, env));
   std::unique_ptr<FileLock> lock;
   if (options.writable) {
     auto l = env->LockFile(JoinPath(dir, kLockName));

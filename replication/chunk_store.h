@@ -1,7 +1,7 @@
 // ChunkStore: content-addressed, deduplicated, verified chunk storage on one node.
 //
 // Layout of a store directory (docs/formats/chunk-store.md):
-//   STORE          format marker ("tiersync-chunk-store 1")
+//   STORE          format marker ("tiersync-chunk-store 1"; base/layout_version.h)
 //   LOCK           held by the one process that may write
 //   packs/         append-only pack files (pack_format.h), through the Env
 //   index/         LMDB environment (lmdb_index.h), on the real file system
@@ -91,6 +91,11 @@ class ChunkStore {
   // Creates an empty store in `dir` (created if missing). kAlreadyExists if `dir` holds a
   // store already.
   static Status Create(const std::string& dir, const ChunkStoreOptions& options);
+
+  // Checks the STORE marker of `dir` without opening anything: kFailedPrecondition if `dir`
+  // is not a store, kNewerFormat if a newer tiersync made it ("upgrade tiersync"),
+  // kNotSupported if the marker is not one. Open() checks the same first.
+  static Status CheckFormat(const std::string& dir, Env* env);
 
   // Opens an existing store. kFailedPrecondition if `dir` is not a store, or (writable) if
   // another writer holds the lock. A writer cuts off any uncommitted tail of the last pack and
