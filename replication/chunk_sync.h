@@ -118,8 +118,9 @@ Result<std::map<protocol::ChunkId, protocol::ChunkIndex>> LoadIndexes(
     const std::vector<PlannedFile>& files, const SyncContext& ctx, int parallel = 1);
 
 // Fetches every chunk of `missing`, verifying each (SHA-256 and size) before it is Put into
-// the store, in batches sized to the link (replication/transfer_engine.h), asking the sources
-// through AskSources (replication/source_walk.h). Chunks a source lacks are asked of the next;
+// the store, in batches sized to the link, each batch walking the sources as the transfer
+// engine decides (replication/transfer_engine.h; SourceWalk, replication/source_walk.h).
+// Chunks a source lacks are asked of the next;
 // bytes that fail verification are counted as a rejection against that source and asked of the
 // next. Returns OK when every chunk is stored (not yet committed: the caller commits);
 // otherwise kUnavailable saying how many chunks no source supplied, or the store's own error
