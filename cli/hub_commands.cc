@@ -283,12 +283,7 @@ void RegisterHubCommands(CLI::App* app, CommandContext* ctx) {
                      "CONFIG_BASE/hub/keys/<role>.key (never a root key), CONFIG_BASE/hub.env "
                      "written (unless there) with --listen");
   dir->excludes(system_flag);
-  init->add_option("--config-base", a->config_base, "With --system: the configuration base")
-      ->envname("TIERSYNC_CONFIG_BASE")
-      ->capture_default_str();
-  init->add_option("--state-base", a->state_base, "With --system: the state base")
-      ->envname("TIERSYNC_STATE_BASE")
-      ->capture_default_str();
+  AddLayoutBaseOptions(init, "--system", &a->config_base, &a->state_base);
   init->add_option("--listen", a->listen, "With --system: HOST:PORT for hub.env")
       ->capture_default_str();
   init->add_option("-k,--key", a->keys, "Private key file to sign with (repeat)");

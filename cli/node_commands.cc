@@ -377,12 +377,7 @@ void RegisterNodeCommands(CLI::App* app, CommandContext* ctx) {
                        "(tiersync) with node.toml linked to the one in CONFIG_BASE");
   dir->excludes(instance);
   instance->excludes(dir);
-  init->add_option("--config-base", a->config_base, "With --instance: the configuration base")
-      ->envname("TIERSYNC_CONFIG_BASE")
-      ->capture_default_str();
-  init->add_option("--state-base", a->state_base, "With --instance: the state base")
-      ->envname("TIERSYNC_STATE_BASE")
-      ->capture_default_str();
+  AddLayoutBaseOptions(init, "--instance", &a->config_base, &a->state_base);
   init->add_option("--name", a->name, "Name shown in status, e.g. 西湖区教育局")->required();
   init->add_option("--tier", a->tier, "province, city, county or school")->required();
   init->add_option("--region", a->region, "GB/T 2260 region code, e.g. 330106")->required();

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 
 #include "base/env.h"
@@ -120,6 +121,17 @@ Status GiveToService(const std::string& dir, const std::optional<ServiceAccount>
   }
   if (ec) return IOError("chown " + dir + ": " + ec.message()).AsLocal();
   return Status::Ok();
+}
+
+void AddLayoutBaseOptions(CLI::App* init, std::string_view layout_flag, std::string* config_base,
+                          std::string* state_base) {
+  const std::string with = "With " + std::string(layout_flag) + ": the ";
+  init->add_option("--config-base", *config_base, with + "configuration base")
+      ->envname("TIERSYNC_CONFIG_BASE")
+      ->capture_default_str();
+  init->add_option("--state-base", *state_base, with + "state base")
+      ->envname("TIERSYNC_STATE_BASE")
+      ->capture_default_str();
 }
 
 }  // namespace tiersync::cli

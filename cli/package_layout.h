@@ -37,10 +37,20 @@
 #include "base/bytes.h"
 #include "base/status.h"
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace tiersync::cli {
 
 inline constexpr char kDefaultConfigBase[] = "/etc/tiersync";
 inline constexpr char kDefaultStateBase[] = "/var/lib/tiersync";
+// The options --config-base and --state-base (or TIERSYNC_CONFIG_BASE / TIERSYNC_STATE_BASE)
+// of an `init` command, meaningful with its `layout_flag` (e.g. "--instance"); defaults are
+// the strings' current values.
+void AddLayoutBaseOptions(CLI::App* init, std::string_view layout_flag, std::string* config_base,
+                          std::string* state_base);
+
 inline constexpr char kServiceUser[] = "tiersync";  // made by the package (sysusers.d)
 inline constexpr char kHubInstance[] = "hub";       // tiersync-hub.service's directory name
 inline constexpr size_t kMaxInstanceName = 64;
