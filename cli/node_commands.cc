@@ -16,6 +16,7 @@
 #include "node/node_dir.h"
 #include "node/node_server.h"
 #include "node/node_sources.h"
+#include "node/rate_limiter.h"
 #include "node/sync_cycle.h"
 #include "node/sync_runner.h"
 #include "node/tls_context.h"
@@ -167,7 +168,9 @@ Status RunSync(const NodeArgs& a, CommandContext* ctx) {
   // The children's last reports: a one-shot sync plans for the same subtree as `node serve`.
   node::ChildReports children(env, paths);
   children.Load();
-  node::SyncRunner runner({env, paths, config, store.get(), &fetcher, &policy}, &children);
+  node::SyncRunner runner({env, paths, config, store.get(), &fetcher, &policy, nullptr,
+                           [limiter = fo.limiter] { return limiter->WindowOpen(); }},
+                          &children);
   std::unique_ptr<ProgressBar> bar;
   std::string phase;
   auto progress = [&](const std::string& p, uint64_t done, uint64_t total) {

@@ -5,12 +5,15 @@
 namespace tiersync::node {
 namespace {
 
-// The settings that apply at once: read only by the sync loop's thread between turns.
+// The settings that apply at once: read only by the sync loop's thread between turns (the
+// rate limiter gets its own copy: node_server).
 constexpr auto kLive =
     std::make_tuple(std::pair{"subscription", &NodeConfig::subscription},
                     std::pair{"poll_seconds", &NodeConfig::poll_seconds},
                     std::pair{"quota_bytes", &NodeConfig::quota_bytes},
                     std::pair{"max_bytes_per_second", &NodeConfig::max_bytes_per_second},
+                    std::pair{"windows", &NodeConfig::windows},
+                    std::pair{"outside_bytes_per_second", &NodeConfig::outside_bytes_per_second},
                     std::pair{"parallel", &NodeConfig::parallel});
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -10,6 +11,7 @@
 #include <optional>
 
 #include "node/asio_status.h"
+#include "node/rate_limiter.h"
 #include "node/tls_context.h"
 
 namespace tiersync::node {
@@ -38,6 +40,9 @@ std::string Reason(const http::response<http::vector_body<uint8_t>>& res) {
   return text.empty() ? "" : ": " + text;
 }
 
+// The receive buffer of a connection read under a rate cap.
+constexpr int kCappedReceiveBuffer = 64 * 1024;
+
 // One exchange as an asynchronous chain on a private io_context: Beast applies tcp_stream
 // timeouts only to asynchronous operations. The body is read piece by piece so that every
 // wait is bounded and the average rate can be checked. Over https the same chain runs on a
@@ -47,7 +52,7 @@ class Exchange {
   // `tls` is null for http:// URLs.
   Exchange(const HttpUrl& u, const HttpFetcherOptions& options, const TlsClientContext* tls,
            std::string_view content_type, const std::span<const uint8_t>* body, size_t max_bytes)
-      : url_(u), options_(options), stream_(ioc_), resolver_(ioc_) {
+      : url_(u), options_(options), stream_(ioc_), resolver_(ioc_), hold_(ioc_) {
     if (tls != nullptr) tls_.emplace(ioc_, tls->context());
     req_ = {body ? http::verb::post : http::verb::get, u.target, 11};
     req_.set(http::field::host, u.host);
@@ -114,6 +119,12 @@ class Exchange {
     if (ec) return Done(ec, "connect");
     beast::error_code ignored;
     Lowest().socket().set_option(tcp::no_delay(true), ignored);  // the request goes whole
+    if (options_.limiter != nullptr) {
+      // Under a cap, a small receive buffer: the kernel then holds back the sender (TCP flow
+      // control) instead of taking megabytes the cap lets the reader take only later.
+      Lowest().socket().set_option(
+          boost::asio::socket_base::receive_buffer_size(kCappedReceiveBuffer), ignored);
+    }
     if (tls_) return Handshake();
     Send();
   }
@@ -144,7 +155,25 @@ class Exchange {
     });
   }
 
+  // Reads under the rate cap: held first while the limiter says so (no read pending then, so
+  // the stall timeout does not run and the parent is paced by TCP flow control).
   void ReadSome() {
+    if (options_.limiter != nullptr) {
+      const int64_t wait = options_.limiter->WaitMicros();
+      if (wait > 0) {
+        held_ += std::chrono::microseconds(wait);
+        hold_.expires_after(std::chrono::microseconds(wait));
+        hold_.async_wait([this](beast::error_code ec) {
+          if (ec) return Done(ec, "read response");
+          ReadNow();
+        });
+        return;
+      }
+    }
+    ReadNow();
+  }
+
+  void ReadNow() {
     Lowest().expires_after(options_.stall_timeout);
     WithStream([this](auto& s) {
       http::async_read_some(s, buffer_, parser_, [this](beast::error_code ec, size_t n) {
@@ -152,10 +181,14 @@ class Exchange {
         // The rate is averaged from the first byte of the answer on: the wait for it (a
         // server that computes before it answers: a git pack of the whole catalog) is bounded
         // by the stall timeout, not held against the transfer.
-        if (received_ == 0 && n > 0) first_byte_ = Clock::now();
+        if (received_ == 0 && n > 0) {
+          first_byte_ = Clock::now();
+          held_ = {};
+        }
         received_ += n;
+        if (options_.limiter != nullptr) options_.limiter->Charge(n);
         if (parser_.is_done()) return Done({}, "");
-        const auto elapsed = Clock::now() - first_byte_;
+        const auto elapsed = Clock::now() - first_byte_ - held_;
         if (options_.min_bytes_per_second > 0 && received_ > 0 && elapsed > options_.grace) {
           const double seconds = std::chrono::duration<double>(elapsed).count();
           if (static_cast<double>(received_) < seconds * options_.min_bytes_per_second) {
@@ -182,6 +215,7 @@ class Exchange {
   beast::tcp_stream stream_;                                 // http://
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;  // https://
   tcp::resolver resolver_;
+  boost::asio::steady_timer hold_;  // the rate cap's waits
   http::request<http::vector_body<uint8_t>> req_;
   beast::flat_buffer buffer_;
   http::response_parser<http::vector_body<uint8_t>> parser_;
@@ -190,6 +224,7 @@ class Exchange {
   std::string handshake_error_;
   Clock::time_point start_;
   Clock::time_point first_byte_;  // of the response (the throughput rule counts from here)
+  Clock::duration held_{};        // since then, held by the rate cap (not the source's time)
   uint64_t received_ = 0;
   bool too_slow_ = false;
 };

@@ -26,6 +26,7 @@
 
 namespace tiersync::node {
 
+class RateLimiter;
 class TlsClientContext;
 
 struct HttpFetcherOptions {
@@ -35,6 +36,9 @@ struct HttpFetcherOptions {
   std::chrono::milliseconds handshake_timeout{10'000};  // TLS, whole
   // Whom https:// servers must prove to be; null: the system's CA store.
   std::shared_ptr<const TlsClientContext> tls;
+  // The byte-rate cap the response bodies are read under (shared by every fetcher of the
+  // sync); null: none. Time spent held by it does not count against min_bytes_per_second.
+  std::shared_ptr<RateLimiter> limiter;
 };
 
 class HttpFetcher : public replication::Fetcher {

@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/time_windows.h"
 #include "catalogs/region_table.h"
 #include "catalogs/subscription.h"
 #include "catalogs/taxonomy.h"
@@ -230,12 +231,19 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& whe
   TS_RETURN_IF_ERROR(sync.Get("push", &c.push));
   TS_RETURN_IF_ERROR(sync.Get("parallel", &c.parallel));
   TS_RETURN_IF_ERROR(sync.Get("max_bytes_per_second", &c.max_bytes_per_second));
+  TS_RETURN_IF_ERROR(sync.Get("windows", &c.windows));
+  TS_RETURN_IF_ERROR(sync.Get("outside_bytes_per_second", &c.outside_bytes_per_second));
   TS_RETURN_IF_ERROR(sync.Get("min_bytes_per_second", &c.min_bytes_per_second));
   TS_RETURN_IF_ERROR(sync.Get("stall_seconds", &c.stall_seconds));
   TS_RETURN_IF_ERROR(sync.CheckNoOtherKeys());
   if (c.poll_seconds < 1 || c.poll_seconds > 86400)
     return sync.Error("poll_seconds", "must be 1..86400");
   if (c.parallel < 1 || c.parallel > 64) return sync.Error("parallel", "must be 1..64");
+  if (auto w = TimeWindows::Parse(c.windows); !w.ok()) {
+    return sync.Error("windows", w.status().message());
+  } else {
+    c.windows = w->Specs();
+  }
   if (c.stall_seconds < 1 || c.stall_seconds > 3600)
     return sync.Error("stall_seconds", "must be 1..3600");
   TableReader serving(table("serving"), where + ": [serving]");
@@ -285,6 +293,10 @@ std::string FormatNodeConfig(const NodeConfig& c) {
   out += std::string("push = ") + (c.push ? "true" : "false") + "\n";
   out += "parallel = " + std::to_string(c.parallel) + "\n";
   out += "max_bytes_per_second = " + std::to_string(c.max_bytes_per_second) + "\n";
+  out += "# Ordinary content only inside these (local time; [] always); priority at any time.\n";
+  out += "windows = [";
+  for (size_t i = 0; i < c.windows.size(); ++i) out += (i ? ", " : "") + q(c.windows[i]);
+  out += "]\noutside_bytes_per_second = " + std::to_string(c.outside_bytes_per_second) + "\n";
   out += "min_bytes_per_second = " + std::to_string(c.min_bytes_per_second) + "\n";
   out += "stall_seconds = " + std::to_string(c.stall_seconds) + "\n";
   out +=

@@ -25,7 +25,12 @@
 //   poll_seconds = 300            # backstop to push; jittered by up to a fifth
 //   push = true                   # long-poll the parent for new releases
 //   parallel = 4                  # batch requests in flight
-//   max_bytes_per_second = 0      # 0: unlimited
+//   max_bytes_per_second = 0      # the cap on everything the sync fetches, inside the
+//                                 # windows (or always, without windows); 0: unlimited
+//   windows = ["22:00-06:00"]     # local time; ordinary content is fetched only inside them
+//                                 # (priority content, metadata and the catalog at any time);
+//                                 # [] or absent: always
+//   outside_bytes_per_second = 0  # the cap outside the windows; 0: unlimited
 //   min_bytes_per_second = 4096   # a request slower than this (after a 5 s grace) is dropped
 //                                 # for the next source: drip protection, not a quality bar —
 //                                 # a school on 256 kbit/s with 4 requests in flight gets 8 KB/s
@@ -71,7 +76,9 @@ struct NodeConfig {
   int poll_seconds = 300;
   bool push = true;
   int parallel = 4;
-  uint64_t max_bytes_per_second = 0;
+  uint64_t max_bytes_per_second = 0;  // inside the windows, or always without windows
+  std::vector<std::string> windows;   // "HH:MM-HH:MM", local time (base/time_windows.h)
+  uint64_t outside_bytes_per_second = 0;
   uint64_t min_bytes_per_second = 4 << 10;
   int stall_seconds = 30;
   // [serving]

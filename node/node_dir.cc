@@ -90,6 +90,7 @@ std::string EncodeServedRelease(const ServedRelease& r) {
                       {"files", r.files},
                       {"bytes", r.bytes},
                       {"switched_at", r.switched_at}};
+  if (r.deferred > 0) j["deferred"] = r.deferred;
   return j.dump(2) + "\n";
 }
 
@@ -108,6 +109,7 @@ Result<ServedRelease> DecodeServedRelease(std::string_view text) {
     r.files = j.at("files").get<uint64_t>();
     r.bytes = j.at("bytes").get<uint64_t>();
     r.switched_at = j.at("switched_at").get<int64_t>();
+    if (j.contains("deferred")) r.deferred = j.at("deferred").get<uint64_t>();
   } catch (const std::exception& e) {
     return CorruptionError(std::string("release.json: ") + e.what());
   }

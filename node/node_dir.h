@@ -70,9 +70,12 @@ Result<OpenedNode> OpenNodeForWriting(Env* env, const NodePaths& paths);
 struct ServedRelease {
   uint64_t version = 0;  // timestamp version
   std::string release;   // r<N>
-  uint64_t files = 0;    // wanted files, all present
+  uint64_t files = 0;    // wanted files held here (every chunk present)
   uint64_t bytes = 0;
   int64_t switched_at = 0;  // seconds since the epoch
+  // Wanted ordinary files not held yet: they wait for a sync window (node/node_sync.h); users
+  // get them through the miss policy meanwhile. 0: the release is complete.
+  uint64_t deferred = 0;
 };
 // With "format": kServedReleaseFormat. Decoding accepts a file without format (layout 1) and
 // refuses another format (kNewerFormat).

@@ -16,6 +16,7 @@
 #include "node/node_dir.h"
 #include "node/node_sources.h"
 #include "node/push_listener.h"
+#include "node/rate_limiter.h"
 #include "node/release_notifier.h"
 #include "node/repository_service.h"
 #include "node/sync_cycle.h"
@@ -50,6 +51,7 @@ struct NodeServer::Impl : public HttpHandler {
   std::unique_ptr<FileLock> lock;
   std::unique_ptr<replication::ChunkStore> store;
   std::unique_ptr<HttpFetcher> fetcher;
+  std::shared_ptr<RateLimiter> limiter;         // the sync fetcher's cap (reloaded with node.toml)
   std::unique_ptr<HttpFetcher> push_fetcher;    // long-polls: waits past the hold
   std::unique_ptr<HttpFetcher> report_fetcher;  // reports upward: short timeouts
   std::unique_ptr<replication::SourcePolicy> policy;
@@ -114,6 +116,7 @@ struct NodeServer::Impl : public HttpHandler {
     json user_side = users->StatusJson();
     json extra = {{"usage", user_side["usage"]}, {"serving", user_side["serving"]}};
     if (push) extra["push"] = push->StatusJson();
+    extra["bandwidth"] = limiter->StatusJson();
     MutexLock l(&mu);
     if (!last_reload.is_null()) extra["reload"] = last_reload;
     return extra;
@@ -163,6 +166,7 @@ struct NodeServer::Impl : public HttpHandler {
     } else {
       ReloadPlan plan = PlanReload(config, *loaded);
       ApplyLive(plan, &config);
+      limiter->SetPolicy(RatePolicyOf(config));
       sync->SetSubscription(config.subscription);
       r["applied"] = plan.applied;
       r["need_restart"] = plan.need_restart;
@@ -230,6 +234,8 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   TS_ASSIGN_OR_RETURN(HttpFetcherOptions fo,
                       SyncFetcherOptions(impl->env, impl->config, impl->paths));
   impl->fetcher = std::make_unique<HttpFetcher>(fo);
+  impl->limiter = fo.limiter;  // the sync's cap; the other fetchers are not capped
+  fo.limiter = nullptr;
   HttpFetcherOptions push_options = fo;  // a long-poll is quiet for the whole hold
   push_options.stall_timeout = std::chrono::seconds(kPushHoldSeconds + 15);
   push_options.min_bytes_per_second = 0;
@@ -249,7 +255,8 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   impl->children->Load();
   impl->sync = std::make_unique<SyncRunner>(
       SyncParts{impl->env, impl->paths, impl->config, impl->store.get(), impl->fetcher.get(),
-                impl->policy.get()},
+                impl->policy.get(), nullptr,
+                [limiter = impl->limiter] { return limiter->WindowOpen(); }},
       impl->children.get());
   // Users' misses ask the same sources through the same policy; what they reject is reported
   // beside the sync's rejections.

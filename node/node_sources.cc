@@ -1,5 +1,6 @@
 #include "node/node_sources.h"
 
+#include "node/rate_limiter.h"
 #include "node/tls_context.h"
 
 namespace tiersync::node {
@@ -20,6 +21,7 @@ Result<HttpFetcherOptions> SyncFetcherOptions(Env* env, const NodeConfig& config
   HttpFetcherOptions fo;
   fo.stall_timeout = std::chrono::seconds(config.stall_seconds);
   fo.min_bytes_per_second = config.min_bytes_per_second;
+  fo.limiter = std::make_shared<RateLimiter>(env, RatePolicyOf(config));
   TS_ASSIGN_OR_RETURN(fo.tls, LoadUpstreamTls(env, config, paths.config));
   return fo;
 }

@@ -17,7 +17,8 @@ namespace tiersync::node {
 // "parent (URL)", "ancestor (URL)", "national (URL)", in the configured order.
 std::vector<replication::Source> NamedSources(const NodeConfig& config);
 
-// The sync's client options: stall_seconds, min_bytes_per_second, the upstream TLS.
+// The sync's client options: stall_seconds, min_bytes_per_second, the upstream TLS, and a new
+// RateLimiter with the [sync] caps and windows (node/rate_limiter.h).
 Result<HttpFetcherOptions> SyncFetcherOptions(Env* env, const NodeConfig& config,
                                               const NodePaths& paths);
 

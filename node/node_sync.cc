@@ -1,5 +1,7 @@
 #include "node/node_sync.h"
 
+#include <set>
+
 #include "base/bytes.h"
 #include "base/hex.h"
 #include "base/sha256.h"
@@ -46,9 +48,23 @@ struct NodeSync::Refreshed {
 
 struct NodeSync::Plan {
   std::vector<replication::PlannedFile> files;
-  std::string name;      // the release directory: <version>-<hash of the rules>
-  std::string previous;  // the release directory served now ("" before the first)
+  std::string name;                   // the release directory: <version>-<hash of the rules>
+  std::string previous;               // the release directory served now ("" before the first)
+  std::vector<std::string> deferred;  // after the fetch: ordinary files left for a window
 };
+
+namespace {
+
+// The directory of a release switched to with `deferred` files left for a window.
+std::string PartialDirName(const std::string& name, size_t deferred) {
+  return deferred == 0 ? name : name + "-d" + std::to_string(deferred);
+}
+
+bool IsPartialOf(const std::string& dir, const std::string& name) {
+  return dir.size() > name.size() + 2 && dir.compare(0, name.size() + 2, name + "-d") == 0;
+}
+
+}  // namespace
 
 std::string ReleaseDirName(uint64_t version, const std::string& rules) {
   const std::string key = std::to_string(version) + "\n" + rules;
@@ -74,7 +90,13 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
   TS_ASSIGN_OR_RETURN(Plan plan, PlanStep(meta, *content, &out));
   content.reset();
   if (plan.previous == plan.name) return out;  // up to date: same release, same rules
-  TS_RETURN_IF_ERROR(FetchStep(plan, progress, &out));
+  if (IsPartialOf(plan.previous, plan.name) && !WindowOpen()) {
+    return out;  // served already but for ordinary files, which wait for a window
+  }
+  TS_RETURN_IF_ERROR(FetchStep(&plan, progress, &out));
+  if (PartialDirName(plan.name, plan.deferred.size()) == plan.previous) {
+    return out;  // a window closed at once: nothing new to serve
+  }
   report("switch");
   TS_RETURN_IF_ERROR(SwitchStep(meta, plan, &out));
   return out;
@@ -167,7 +189,7 @@ Result<NodeSync::Plan> NodeSync::PlanStep(const Refreshed& meta,
   out->wanted_files = plan.files.size();
   plan.name = ReleaseDirName(meta.metadata.version, rules_);
   TS_ASSIGN_OR_RETURN(plan.previous, CurrentReleaseDir(p_.env, p_.paths));
-  if (plan.previous == plan.name) {
+  if (plan.previous == plan.name || IsPartialOf(plan.previous, plan.name)) {
     TS_ASSIGN_OR_RETURN(auto current, ReadCurrent(p_.env, p_.paths));
     if (current) out->current = *current;
   }
@@ -175,12 +197,14 @@ Result<NodeSync::Plan> NodeSync::PlanStep(const Refreshed& meta,
 }
 
 // 4. Execute: chunk indexes and chunks from the sources, each verified, within the quota.
-Status NodeSync::FetchStep(const Plan& plan, const SyncProgress& progress, SyncOutcome* out) {
+Status NodeSync::FetchStep(Plan* plan, const SyncProgress& progress, SyncOutcome* out) {
   replication::SyncCounters counters;
   replication::SyncContext ctx{p_.env, p_.fetcher, p_.sources, p_.store, &counters, p_.scheduler};
   replication::ChunkSyncOptions options;
   options.parallel = p_.config.parallel;
-  options.max_bytes_per_second = p_.config.max_bytes_per_second;
+  if (p_.window_open) {
+    options.ordinary_allowed = [this](int64_t) { return WindowOpen(); };
+  }
   options.progress = [&](uint64_t done, uint64_t total) {
     if (progress) progress("chunks", done, total);
   };
@@ -190,10 +214,14 @@ Status NodeSync::FetchStep(const Plan& plan, const SyncProgress& progress, SyncO
       return Status::Ok();
     }
     return ResourceExhaustedError("the release needs " + std::to_string(chunks.wanted_bytes) +
-                                  " bytes for " + std::to_string(plan.files.size()) +
+                                  " bytes for " + std::to_string(plan->files.size()) +
                                   " files; the quota is " + std::to_string(p_.config.quota_bytes));
   };
-  auto fetched = replication::FetchRelease(plan.files, ctx, options, check_quota);
+  auto fetched = replication::FetchRelease(plan->files, ctx, options, check_quota);
+  if (fetched.ok()) {
+    plan->deferred = fetched->deferred;
+    out->deferred_files = plan->deferred.size();
+  }
   out->fetched_bytes = counters.chunk_bytes;
   out->fetched_chunks = counters.chunks;
   {
@@ -209,13 +237,19 @@ Status NodeSync::SwitchStep(const Refreshed& meta, const Plan& plan, SyncOutcome
   ServedRelease served;
   served.version = meta.metadata.version;
   served.release = meta.release.release;
-  served.files = plan.files.size();
-  for (const auto& f : plan.files) served.bytes += f.length;
+  const std::set<std::string> deferred(plan.deferred.begin(), plan.deferred.end());
+  for (const auto& f : plan.files) {
+    if (deferred.count(f.path)) continue;
+    ++served.files;
+    served.bytes += f.length;
+  }
+  served.deferred = deferred.size();
+  const std::string name = PartialDirName(plan.name, deferred.size());
   served.switched_at = static_cast<int64_t>(p_.env->NowMicros() / 1000000);
   TS_RETURN_IF_ERROR(WriteReleaseDir(
-      p_.env, p_.paths, *meta.metadata.updater->trusted(), plan.name, served,
+      p_.env, p_.paths, *meta.metadata.updater->trusted(), name, served,
       {{"catalog/" + ToHex(meta.release.digest) + ".manifest.txt", meta.release.manifest}}));
-  TS_RETURN_IF_ERROR(SwitchCurrent(p_.env, p_.paths, plan.name, plan.previous));
+  TS_RETURN_IF_ERROR(SwitchCurrent(p_.env, p_.paths, name, plan.previous));
   out->switched = true;
   out->current = served;
   return Status::Ok();

@@ -15,6 +15,11 @@
 //   5. switch: only when every wanted chunk is present, the release directory (metadata byte
 //      for byte as signed, the manifest) is written and fsynced, and CURRENT is replaced
 //      atomically. Until then the previous release stays the one served.
+// Time windows ([sync] windows): outside them only priority content is fetched (the emergency
+// package of a release reaches users at once); the release is then switched to with its
+// ordinary files "deferred" (ServedRelease::deferred; users get them through the miss policy)
+// and completed in the next cycle inside a window. A partial release has a directory of its
+// own ("<name>-d<deferred>"): the complete one never replaces it in place.
 // A failed cycle keeps everything it stored; the next one fetches only what is still missing.
 #ifndef TIERSYNC_NODE_NODE_SYNC_H_
 #define TIERSYNC_NODE_NODE_SYNC_H_
@@ -46,6 +51,7 @@ struct SyncOutcome {
   uint64_t planned_bytes = 0;  // missing chunk bytes at planning time
   uint64_t fetched_bytes = 0;  // verified chunk bytes received
   uint64_t fetched_chunks = 0;
+  uint64_t deferred_files = 0;                            // ordinary files left for a sync window
   std::map<std::string, uint64_t> chunk_bytes_by_source;  // fetched_bytes, by source URL
   std::string metadata_source;
   std::string catalog_source;         // empty if the release was already in the local catalog
@@ -70,6 +76,9 @@ struct SyncParts {
   replication::SourcePolicy* sources;
   // How the chunk transfer's requests are scheduled; null: `config.parallel` threads.
   replication::TransferScheduler* scheduler = nullptr;
+  // Whether a sync window is open now (ordinary content may be fetched); empty: always
+  // (node/rate_limiter.h: RateLimiter::WindowOpen).
+  std::function<bool()> window_open = nullptr;
 };
 
 class NodeSync {
@@ -91,7 +100,9 @@ class NodeSync {
                                                               SyncOutcome* out);
   Result<Plan> PlanStep(const Refreshed& meta, const catalogs::ReleaseContent& content,
                         SyncOutcome* out);
-  Status FetchStep(const Plan& plan, const SyncProgress& progress, SyncOutcome* out);
+  // Sets plan->deferred.
+  Status FetchStep(Plan* plan, const SyncProgress& progress, SyncOutcome* out);
+  bool WindowOpen() const { return !p_.window_open || p_.window_open(); }
   Status SwitchStep(const Refreshed& meta, const Plan& plan, SyncOutcome* out);
 
   const SyncParts p_;

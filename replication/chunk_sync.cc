@@ -199,11 +199,6 @@ class ThreadedScheduler final : public TransferScheduler {
           case TransferStep::Kind::kIdle:
             cv.Wait(&mu);
             continue;
-          case TransferStep::Kind::kWait:
-            lock.Unlock();
-            env->SleepForMicroseconds(static_cast<uint64_t>(step.until_us - now));
-            lock.Lock();
-            continue;
           case TransferStep::Kind::kRequest:
             break;
         }
@@ -231,7 +226,7 @@ TransferOptions EngineOptions(const ChunkSyncOptions& o, const SyncContext& ctx)
   t.batch_chunks = o.batch_chunks;
   t.max_in_flight = ctx.scheduler ? ctx.scheduler->InFlight(o.parallel)
                                   : static_cast<size_t>(std::max(1, o.parallel));
-  t.max_bytes_per_second = o.max_bytes_per_second;
+  t.ordinary_allowed = o.ordinary_allowed;
   return t;
 }
 
@@ -273,10 +268,17 @@ Result<std::map<protocol::ChunkId, protocol::ChunkIndex>> LoadIndexes(
 }
 
 Status FetchChunks(const std::vector<protocol::ChunkRef>& missing, const SyncContext& ctx,
-                   const ChunkSyncOptions& options) {
+                   const ChunkSyncOptions& options, size_t priority,
+                   std::vector<protocol::ChunkRef>* deferred) {
   TransferEngine engine(ctx.sources, EngineOptions(options, ctx));
-  engine.AddChunks(missing);
+  priority = std::min(priority, missing.size());
+  const auto split = missing.begin() + static_cast<ptrdiff_t>(priority);
+  engine.AddChunks({missing.begin(), split}, /*priority=*/true);
+  engine.AddChunks({split, missing.end()});
   RunEngine(&engine, ctx, options.parallel, options.progress);
+  if (deferred != nullptr) {
+    deferred->insert(deferred->end(), engine.deferred().begin(), engine.deferred().end());
+  }
   return engine.Result();
 }
 

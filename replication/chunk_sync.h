@@ -34,8 +34,10 @@ namespace tiersync::replication {
 struct ChunkSyncOptions {
   uint64_t batch_bytes = 8ull << 20;  // the largest batch
   size_t batch_chunks = 512;
-  int parallel = 4;                   // requests in flight
-  uint64_t max_bytes_per_second = 0;  // over all sources; 0: unlimited
+  int parallel = 4;  // requests in flight
+  // Whether ordinary chunks may be fetched now (TransferOptions::ordinary_allowed); empty:
+  // always. The byte-rate cap is the Fetcher's (node/rate_limiter.h).
+  std::function<bool(int64_t now_us)> ordinary_allowed = nullptr;
   // Called now and then (from worker threads, serialised) with verified bytes so far.
   std::function<void(uint64_t done_bytes, uint64_t total_bytes)> progress;
 };
@@ -56,7 +58,7 @@ struct SyncCounters {
 class TransferScheduler;
 
 struct SyncContext {
-  Env* env;  // clock and waits (the rate limit)
+  Env* env;  // the clock
   Fetcher* fetcher;
   SourcePolicy* sources;
   ChunkStore* store;  // open for writing
@@ -125,8 +127,12 @@ Result<std::map<protocol::ChunkId, protocol::ChunkIndex>> LoadIndexes(
 // next. Returns OK when every chunk is stored (not yet committed: the caller commits);
 // otherwise kUnavailable saying how many chunks no source supplied, or the store's own error
 // (local). Either way the chunks that arrived are in the store.
+// The first `priority` chunks of `missing` are priority content (sent first, whatever the
+// window); ordinary chunks not sent because no window was open are appended to `deferred` (may
+// be null when options.ordinary_allowed is empty) — OK then means every other chunk is stored.
 Status FetchChunks(const std::vector<protocol::ChunkRef>& missing, const SyncContext& ctx,
-                   const ChunkSyncOptions& options);
+                   const ChunkSyncOptions& options, size_t priority = 0,
+                   std::vector<protocol::ChunkRef>* deferred = nullptr);
 
 // Stages the encoded indexes of `files` that the store lacks. REQUIRES: their chunks are all
 // stored.

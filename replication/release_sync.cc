@@ -66,28 +66,49 @@ Result<PlannedFile> PlannedFileFor(const std::string& path, const tuf::TargetFil
 Result<FetchedRelease> FetchRelease(const std::vector<PlannedFile>& files, const SyncContext& ctx,
                                     const ChunkSyncOptions& options, const CheckPlan& check_plan) {
   FetchedRelease out;
-  TS_ASSIGN_OR_RETURN(auto indexes, LoadIndexes(files, ctx, options.parallel));
   auto have = [&](const protocol::ChunkId& id) {
     auto r = ctx.store->Contains(id);
     return r.ok() && *r;
   };
-  ChunkPlan plan = PlanChunks(files, indexes, have);
+  // Outside the windows only priority files are fetched, and ordinary ones whose index is
+  // stored already are checked (they may be complete from an earlier release).
+  const bool open =
+      !options.ordinary_allowed || options.ordinary_allowed(int64_t(ctx.env->NowMicros()));
+  std::vector<PlannedFile> fetched_files;
+  for (const PlannedFile& f : files) {
+    if (open || f.priority || ctx.store->GetIndexBytes(f.index_id).ok()) {
+      fetched_files.push_back(f);
+    } else {
+      out.deferred.push_back(f.path);
+    }
+  }
+  TS_ASSIGN_OR_RETURN(auto indexes, LoadIndexes(fetched_files, ctx, options.parallel));
+  ChunkPlan plan = PlanChunks(fetched_files, indexes, have);
   out.wanted_bytes = plan.wanted_bytes;
   out.planned_bytes = plan.missing_bytes;
   if (check_plan) TS_RETURN_IF_ERROR(check_plan(plan));
-  Status fetched = FetchChunks(plan.missing, ctx, options);
+  std::vector<protocol::ChunkRef> deferred_chunks;
+  Status fetched = FetchChunks(plan.missing, ctx, options, plan.priority_missing, &deferred_chunks);
   Status committed = ctx.store->Commit();  // keep what arrived, whatever happened
   TS_RETURN_IF_ERROR(fetched);
   TS_RETURN_IF_ERROR(committed);
-  TS_RETURN_IF_ERROR(StoreIndexes(files, indexes, ctx.store));
-  TS_RETURN_IF_ERROR(ctx.store->Commit());
 
-  ChunkPlan check = PlanChunks(files, indexes, have);
-  if (!check.missing.empty()) {
-    return CorruptionError(std::to_string(check.missing.size()) +
-                           " chunks still missing after the fetch; not switching");
+  // What is complete now; an incomplete file is a failure unless it is ordinary content that
+  // waits for a window.
+  std::vector<PlannedFile> complete;
+  for (const PlannedFile& f : fetched_files) {
+    if (PlanChunks({f}, indexes, have).missing.empty()) {
+      complete.push_back(f);
+    } else if (!f.priority && (!open || !deferred_chunks.empty())) {
+      out.deferred.push_back(f.path);
+    } else {
+      return CorruptionError("chunks of " + f.path +
+                             " still missing after the fetch; not switching");
+    }
   }
-  for (const auto& f : files) {
+  TS_RETURN_IF_ERROR(StoreIndexes(complete, indexes, ctx.store));
+  TS_RETURN_IF_ERROR(ctx.store->Commit());
+  for (const auto& f : complete) {
     if (!ctx.store->GetIndexBytes(f.index_id).ok()) {
       return CorruptionError("chunk index of " + f.path + " missing after the fetch");
     }

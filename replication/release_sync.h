@@ -72,11 +72,18 @@ using CheckPlan = std::function<Status(const ChunkPlan&)>;
 struct FetchedRelease {
   uint64_t wanted_bytes = 0;
   uint64_t planned_bytes = 0;  // missing chunk bytes at planning time
+  // Ordinary files left for a sync window (options.ordinary_allowed said no): their index or
+  // some of their chunks are not stored. Every other file of the plan is complete.
+  std::vector<std::string> deferred;
 };
 
 // Fetches every chunk and index `files` need that the store lacks, from the sources in
 // `ctx` (each verified), committing what arrived even on failure, and checks at the end that
-// every chunk and chunk index of `files` is stored. OK means the files can be served.
+// every chunk and chunk index of `files` is stored. OK means the files can be served — all but
+// the `deferred` ones: when options.ordinary_allowed says no window is open (at the start, or
+// once one closes during the fetch), ordinary files are not fetched (not even their indexes,
+// unless stored already) and those not complete are returned as deferred; priority files are
+// fetched whatever the window. `check_plan` sees the plan of what is fetched.
 Result<FetchedRelease> FetchRelease(const std::vector<PlannedFile>& files, const SyncContext& ctx,
                                     const ChunkSyncOptions& options, const CheckPlan& check_plan);
 

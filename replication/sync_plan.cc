@@ -24,6 +24,7 @@ ChunkPlan PlanChunks(const std::vector<PlannedFile>& files,
         plan.missing_bytes += ref.size;
       }
     }
+    if (priority) plan.priority_missing = plan.missing.size();
   }
   return plan;
 }

@@ -27,6 +27,7 @@ struct PlannedFile {
 struct ChunkPlan {
   // Chunks to fetch, each once: those of priority files first, then in file order.
   std::vector<protocol::ChunkRef> missing;
+  size_t priority_missing = 0;  // how many of `missing`, from the front, priority files need
   uint64_t missing_bytes = 0;
   uint64_t wanted_chunks = 0;  // distinct chunks of all wanted files
   uint64_t wanted_bytes = 0;

@@ -23,9 +23,10 @@ void TransferEngine::AddIndexes(const std::vector<PlannedFile>& files) {
   index_queue_.insert(index_queue_.end(), files.begin(), files.end());
 }
 
-void TransferEngine::AddChunks(const std::vector<protocol::ChunkRef>& chunks) {
+void TransferEngine::AddChunks(const std::vector<protocol::ChunkRef>& chunks, bool priority) {
   for (const auto& c : chunks) queued_bytes_ += c.size;
-  chunk_queue_.insert(chunk_queue_.end(), chunks.begin(), chunks.end());
+  auto& queue = priority ? priority_queue_ : chunk_queue_;
+  queue.insert(queue.end(), chunks.begin(), chunks.end());
 }
 
 // About kBatchSeconds of the first-choice source's measured throughput.
@@ -37,37 +38,44 @@ uint64_t TransferEngine::BatchBudget(int64_t now_ms) const {
                     std::max(kMinBatchBytes, options_.batch_bytes));
 }
 
-std::vector<protocol::ChunkRef> TransferEngine::TakeBatch(uint64_t budget) {
+std::vector<protocol::ChunkRef> TransferEngine::TakeBatch(std::deque<protocol::ChunkRef>* queue,
+                                                          uint64_t budget) {
   std::vector<protocol::ChunkRef> batch;
   uint64_t bytes = 0;
-  while (!chunk_queue_.empty() && batch.size() < options_.batch_chunks &&
-         (batch.empty() || bytes + chunk_queue_.front().size <= budget)) {
-    bytes += chunk_queue_.front().size;
-    batch.push_back(chunk_queue_.front());
-    chunk_queue_.pop_front();
+  while (!queue->empty() && batch.size() < options_.batch_chunks &&
+         (batch.empty() || bytes + queue->front().size <= budget)) {
+    bytes += queue->front().size;
+    batch.push_back(queue->front());
+    queue->pop_front();
   }
   return batch;
 }
 
+void TransferEngine::Defer() {
+  deferred_.insert(deferred_.end(), chunk_queue_.begin(), chunk_queue_.end());
+  chunk_queue_.clear();
+  for (auto it = retries_.begin(); it != retries_.end();) {
+    if (!it->index && !it->priority) {
+      deferred_.insert(deferred_.end(), it->chunks.begin(), it->chunks.end());
+      it = retries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 TransferStep TransferEngine::Next(int64_t now_us) {
-  // A wall clock set back must not hold the gate shut for as long.
-  if (now_us < last_now_us_) gate_us_ -= last_now_us_ - now_us;
-  last_now_us_ = now_us;
+  if (options_.ordinary_allowed && !options_.ordinary_allowed(now_us)) Defer();
   TransferStep step;
   for (;;) {
-    const bool work =
-        stopped_.ok() && (!retries_.empty() || !index_queue_.empty() || !chunk_queue_.empty());
+    const bool work = stopped_.ok() && (!retries_.empty() || !index_queue_.empty() ||
+                                        !priority_queue_.empty() || !chunk_queue_.empty());
     if (!work) {
       step.kind = in_flight_.empty() ? TransferStep::Kind::kDone : TransferStep::Kind::kIdle;
       return step;
     }
     if (in_flight_.size() >= options_.max_in_flight) {
       step.kind = TransferStep::Kind::kIdle;
-      return step;
-    }
-    if (options_.max_bytes_per_second > 0 && gate_us_ > now_us) {
-      step.kind = TransferStep::Kind::kWait;
-      step.until_us = gate_us_;
       return step;
     }
     Pending p;
@@ -77,8 +85,11 @@ TransferStep TransferEngine::Next(int64_t now_us) {
     } else if (!index_queue_.empty()) {
       p.index = std::move(index_queue_.front());
       index_queue_.pop_front();
+    } else if (!priority_queue_.empty()) {
+      p.priority = true;
+      p.chunks = TakeBatch(&priority_queue_, BatchBudget(Ms(now_us)));
     } else {
-      p.chunks = TakeBatch(BatchBudget(Ms(now_us)));
+      p.chunks = TakeBatch(&chunk_queue_, BatchBudget(Ms(now_us)));
     }
     if (!p.walk) p.walk.emplace(policy_->Order(Ms(now_us)));
     if (p.walk->Exhausted()) {  // no source to ask at all
@@ -91,7 +102,6 @@ TransferStep TransferEngine::Next(int64_t now_us) {
     step.request.index = p.index;
     step.request.chunks = p.chunks;
     for (const auto& c : p.chunks) step.request.bytes += c.size;
-    Charge(step.request.bytes, now_us);
     in_flight_.emplace(step.request.id, std::move(p));
     return step;
   }
@@ -103,7 +113,6 @@ void TransferEngine::OnIndex(uint64_t id, const SourceAnswer& answer,
   if (it == in_flight_.end() || !it->second.index) return;
   Pending p = std::move(it->second);
   in_flight_.erase(it);
-  Charge(answer.bytes, now_us);  // an index's size is known only once it arrived
   if (!stopped_.ok()) return;
   switch (p.walk->Answer(policy_, answer, Ms(now_us),
                          [this](const std::string& what) { Reject(what); })) {
@@ -134,11 +143,13 @@ void TransferEngine::OnChunks(uint64_t id, const ChunksAnswer& a, int64_t now_us
     case SourceWalk::Verdict::kStop:
       Stop(a.answer.status.WithContext("storing fetched chunks"));
       return;
-    case SourceWalk::Verdict::kDone:
+    case SourceWalk::Verdict::kDone: {
       // A source that sent part of the batch (its size cap) is asked again for the rest,
       // first, with a walk that starts afresh.
-      chunk_queue_.insert(chunk_queue_.begin(), a.remaining.begin(), a.remaining.end());
+      auto& queue = p.priority ? priority_queue_ : chunk_queue_;
+      queue.insert(queue.begin(), a.remaining.begin(), a.remaining.end());
       return;
+    }
     case SourceWalk::Verdict::kNext:
       p.chunks = a.remaining;
       if (p.chunks.empty()) return;
@@ -173,17 +184,12 @@ void TransferEngine::Stop(const Status& local) {
   if (stopped_.ok()) stopped_ = local;
   retries_.clear();
   index_queue_.clear();
+  priority_queue_.clear();
   chunk_queue_.clear();
 }
 
 void TransferEngine::Reject(const std::string& what) {
   if (rejected_.size() < kMaxRejections) rejected_.push_back(what);
-}
-
-void TransferEngine::Charge(uint64_t bytes, int64_t now_us) {
-  if (options_.max_bytes_per_second == 0 || bytes == 0) return;
-  gate_us_ = std::max(gate_us_, now_us) +
-             static_cast<int64_t>(bytes * 1'000'000 / options_.max_bytes_per_second);
 }
 
 Status TransferEngine::Result() const {

@@ -2,12 +2,15 @@
 // machine without I/O. It owns what to ask for next and of whom: the queue of chunk indexes
 // and chunks (in the plan's order: priority files first), each request's walk over the
 // sources (SourceWalk in SourcePolicy order, health recorded in the policy), batch sizes from
-// the measured throughput of the first-choice source, the byte-rate gate, and the outcome
-// (complete, what no source supplied, or a local failure that stops everything).
+// the measured throughput of the first-choice source, the window gate (outside the node's sync
+// windows only priority chunks are sent; ordinary ones are deferred to a later cycle), and the
+// outcome (complete, what no source supplied, or a local failure that stops everything). The
+// byte-rate cap is not here but where the bytes flow: the node's fetcher reads every response
+// under one shared cap (node/rate_limiter.h), which paces requests of every kind alike.
 //
 // It is fed events — Next(now) asks for work, OnIndex/OnChunks deliver what a request
 // brought — and emits requests ("fetch index X from source 2", "fetch these chunks from
-// source 0") or "wait until t". Time comes in as an argument; there are no threads, sockets or
+// source 0"). Time comes in as an argument; there are no threads, sockets or
 // files inside. The driver does the I/O: it sends each request, verifies what comes back
 // against the ids (a chunk's SHA-256 and size, an index's SHA-256 and its signed file), stores
 // verified chunks, and reports per request what was stored and what was not
@@ -19,6 +22,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -44,8 +48,10 @@ inline constexpr uint64_t kFirstBatchBytes = 1u << 20;
 struct TransferOptions {
   uint64_t batch_bytes = 8ull << 20;  // the largest batch
   size_t batch_chunks = 512;
-  size_t max_in_flight = 4;           // requests handed out and not yet answered
-  uint64_t max_bytes_per_second = 0;  // over all sources and kinds; 0: unlimited
+  size_t max_in_flight = 4;  // requests handed out and not yet answered
+  // Whether ordinary (not priority) chunks may be sent at `now_us` (the node: a sync window is
+  // open, node/rate_limiter.h); empty: always. Checked at every Next().
+  std::function<bool(int64_t now_us)> ordinary_allowed = nullptr;
 };
 
 // One request for the driver to send.
@@ -61,13 +67,11 @@ struct TransferRequest {
 struct TransferStep {
   enum class Kind {
     kRequest,  // send `request`, then report it with OnIndex / OnChunks
-    kWait,     // nothing may be sent before `until_us` (the rate gate): wait, then ask again
     kIdle,     // requests are in flight and nothing else can start: wait for an answer
     kDone,     // nothing left to do: Result() says how it went
   };
   Kind kind = Kind::kDone;
   TransferRequest request;
-  int64_t until_us = 0;
 };
 
 // What a chunk request brought, as the driver found it after verifying and storing.
@@ -86,9 +90,10 @@ class TransferEngine {
   // `policy` outlives the engine (shared with the node's other requests).
   TransferEngine(SourcePolicy* policy, TransferOptions options);
 
-  // Work to do. Indexes are asked one file at a time; chunks in batches, in the given order.
+  // Work to do. Indexes are asked one file at a time; chunks in batches, in the given order,
+  // priority chunks before all ordinary ones.
   void AddIndexes(const std::vector<PlannedFile>& files);
-  void AddChunks(const std::vector<protocol::ChunkRef>& chunks);
+  void AddChunks(const std::vector<protocol::ChunkRef>& chunks, bool priority = false);
 
   TransferStep Next(int64_t now_us);
 
@@ -99,10 +104,12 @@ class TransferEngine {
                int64_t now_us);
   void OnChunks(uint64_t id, const ChunksAnswer& answer, int64_t now_us);
 
-  // After kDone: OK when every index and chunk arrived; the local failure that stopped the
-  // run; the first index no source supplied (kUnavailable, or kNotFound if every source
-  // lacked it); or kUnavailable counting the chunks no source supplied.
+  // After kDone: OK when every index and chunk arrived or was deferred; the local failure that
+  // stopped the run; the first index no source supplied (kUnavailable, or kNotFound if every
+  // source lacked it); or kUnavailable counting the chunks no source supplied.
   Status Result() const;
+  // Ordinary chunks not sent because no window was open (not a failure: a later cycle's).
+  const std::vector<protocol::ChunkRef>& deferred() const { return deferred_; }
   // The decoded indexes that arrived, by index id.
   std::map<protocol::ChunkId, protocol::ChunkIndex> TakeIndexes() { return std::move(indexes_); }
   // "<source name>: <reason>" for each answer that failed verification (at most 100).
@@ -114,30 +121,32 @@ class TransferEngine {
   struct Pending {  // one unit of work and its walk over the sources
     std::optional<PlannedFile> index;
     std::vector<protocol::ChunkRef> chunks;
+    bool priority = false;
     std::optional<SourceWalk> walk;  // set once it was first sent
   };
 
   uint64_t BatchBudget(int64_t now_ms) const;
-  std::vector<protocol::ChunkRef> TakeBatch(uint64_t budget);
+  std::vector<protocol::ChunkRef> TakeBatch(std::deque<protocol::ChunkRef>* queue, uint64_t budget);
+  // The window closed: ordinary work not yet sent is deferred.
+  void Defer();
   TransferStep Send(Pending p, int64_t now_us);
   // A request that failed at its source: the next source is asked, or the work is given up.
   void Retry(Pending p);
   void GiveUp(const Pending& p);
   void Stop(const Status& local);
   void Reject(const std::string& what);
-  void Charge(uint64_t bytes, int64_t now_us);
 
   SourcePolicy* policy_;
   TransferOptions options_;
   uint64_t next_id_ = 1;
   std::deque<Pending> retries_;  // requests to send again to their next source, first
   std::deque<PlannedFile> index_queue_;
-  std::deque<protocol::ChunkRef> chunk_queue_;
+  std::deque<protocol::ChunkRef> priority_queue_;
+  std::deque<protocol::ChunkRef> chunk_queue_;  // ordinary
   std::map<uint64_t, Pending> in_flight_;
-  int64_t gate_us_ = 0;      // the rate gate: nothing is sent before it
-  int64_t last_now_us_ = 0;  // the latest time seen (a clock set back moves the gate too)
-  Status stopped_;           // a local failure, or the index that no source supplied
+  Status stopped_;  // a local failure, or the index that no source supplied
   std::vector<protocol::ChunkRef> unfetched_;
+  std::vector<protocol::ChunkRef> deferred_;
   std::map<protocol::ChunkId, protocol::ChunkIndex> indexes_;
   std::vector<std::string> rejected_;
   uint64_t stored_bytes_ = 0, queued_bytes_ = 0;

@@ -183,25 +183,42 @@ TEST_F(TransferEngineTest, BatchesFollowTheMeasuredThroughput) {
   EXPECT_LT(second.request.bytes, first.request.bytes * 2) << "no 8 MiB batch on a slow link";
 }
 
-TEST_F(TransferEngineTest, TheRateGateSpacesRequestsByTheirBytes) {
-  TransferEngine e(&policy_, {.batch_chunks = 1, .max_in_flight = 4, .max_bytes_per_second = 1000});
-  e.AddChunks({Chunk(1, 500), Chunk(2, 500)});
-  TransferStep a = e.Next(10'000'000);
-  ASSERT_EQ(a.kind, Kind::kRequest);
-  TransferStep wait = e.Next(10'000'000);
-  ASSERT_EQ(wait.kind, Kind::kWait);
-  EXPECT_EQ(wait.until_us, 10'500'000) << "500 bytes at 1000 B/s";
-  EXPECT_EQ(e.Next(10'499'999).kind, Kind::kWait);
-  EXPECT_EQ(e.Next(10'500'000).kind, Kind::kRequest);
+TEST_F(TransferEngineTest, PriorityChunksGoFirstWhateverTheOrderTheyWereAdded) {
+  TransferEngine e(&policy_, {.batch_chunks = 1, .max_in_flight = 1});
+  e.AddChunks({Chunk(1, 10), Chunk(2, 10)});
+  e.AddChunks({Chunk(3, 10)}, /*priority=*/true);
+  auto sent = Drain(&e, AllStored);
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[0].chunks, (std::vector<protocol::ChunkRef>{Chunk(3, 10)}));
+  EXPECT_EQ(sent[1].chunks, (std::vector<protocol::ChunkRef>{Chunk(1, 10)}));
 }
 
-TEST_F(TransferEngineTest, AClockSetBackDoesNotHoldTheGateShut) {
-  TransferEngine e(&policy_, {.batch_chunks = 1, .max_in_flight = 4, .max_bytes_per_second = 1000});
-  e.AddChunks({Chunk(1, 500), Chunk(2, 500)});
-  ASSERT_EQ(e.Next(3'600'000'000).kind, Kind::kRequest);
-  TransferStep wait = e.Next(1'000'000);  // the wall clock went back an hour
-  ASSERT_EQ(wait.kind, Kind::kWait);
-  EXPECT_EQ(wait.until_us, 1'500'000);
+TEST_F(TransferEngineTest, OutsideAWindowOnlyPriorityChunksAreSentAndTheRestIsDeferred) {
+  TransferEngine e(
+      &policy_,
+      {.batch_chunks = 1, .max_in_flight = 1, .ordinary_allowed = [](int64_t) { return false; }});
+  e.AddChunks({Chunk(1, 10), Chunk(2, 10)});
+  e.AddChunks({Chunk(3, 10)}, /*priority=*/true);
+  auto sent = Drain(&e, AllStored);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].chunks, (std::vector<protocol::ChunkRef>{Chunk(3, 10)}));
+  EXPECT_TRUE(e.Result().ok()) << "deferred is not failed: " << e.Result().ToString();
+  EXPECT_EQ(e.deferred(), (std::vector<protocol::ChunkRef>{Chunk(1, 10), Chunk(2, 10)}));
+}
+
+TEST_F(TransferEngineTest, AWindowThatClosesMidwayStopsOrdinaryRequestsAndRetries) {
+  int64_t close_at = 2'000'000;
+  TransferEngine e(&policy_, {.batch_chunks = 1,
+                              .max_in_flight = 1,
+                              .ordinary_allowed = [&](int64_t now) { return now < close_at; }});
+  e.AddChunks({Chunk(1, 10), Chunk(2, 10), Chunk(3, 10)});
+  TransferStep a = e.Next(1'000'000);
+  ASSERT_EQ(a.kind, Kind::kRequest);
+  // The first source fails; its retry (to the next source) comes after the window closed.
+  e.OnChunks(a.request.id, {{UnavailableError("down")}, a.request.chunks, 0, 0}, 1'500'000);
+  EXPECT_EQ(e.Next(2'000'000).kind, Kind::kDone);
+  EXPECT_TRUE(e.Result().ok());
+  EXPECT_EQ(e.deferred().size(), 3u);
 }
 
 TEST_F(TransferEngineTest, IndexesWalkTheSourcesAndAMissingOneEndsThePhase) {

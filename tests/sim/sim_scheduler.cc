@@ -18,12 +18,7 @@ void SeededScheduler::Run(replication::TransferEngine* engine,
       continue;
     }
     if (in_flight.empty()) {
-      if (step.kind == Kind::kDone) return;
-      if (step.kind == Kind::kWait) {
-        env->SleepForMicroseconds(static_cast<uint64_t>(step.until_us - now));
-        continue;
-      }
-      return;  // kIdle with nothing in flight cannot happen; never spin
+      return;  // kDone (kIdle with nothing in flight cannot happen; never spin)
     }
     const size_t k = random_.Uniform(in_flight.size());
     replication::TransferRequest r = std::move(in_flight[k]);

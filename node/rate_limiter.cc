@@ -1,0 +1,75 @@
+#include "node/rate_limiter.h"
+
+#include <time.h>
+
+namespace tiersync::node {
+
+RatePolicy RatePolicyOf(const NodeConfig& config) {
+  RatePolicy p;
+  auto windows = TimeWindows::Parse(config.windows);
+  if (windows.ok()) p.windows = std::move(windows).value();
+  p.inside_bytes_per_second = config.max_bytes_per_second;
+  p.outside_bytes_per_second = config.outside_bytes_per_second;
+  return p;
+}
+
+int64_t MachineUtcOffsetSeconds(int64_t unix_seconds) {
+  const time_t t = static_cast<time_t>(unix_seconds);
+  struct tm local {};
+  if (localtime_r(&t, &local) == nullptr) return 0;
+  return local.tm_gmtoff;
+}
+
+RateLimiter::RateLimiter(Env* env, RatePolicy policy) : env_(env) { SetPolicy(std::move(policy)); }
+
+void RateLimiter::SetPolicy(RatePolicy policy) {
+  MutexLock lock(&mu_);
+  policy_ = std::move(policy);
+  bucket_.SetRate(OpenLocked(static_cast<int64_t>(env_->NowMicros()))
+                      ? policy_.inside_bytes_per_second
+                      : policy_.outside_bytes_per_second);
+}
+
+bool RateLimiter::OpenLocked(int64_t now_us) {
+  if (policy_.windows.always_open()) return true;
+  const int64_t offset = policy_.utc_offset_seconds ? *policy_.utc_offset_seconds
+                                                    : MachineUtcOffsetSeconds(now_us / 1'000'000);
+  return policy_.windows.OpenAt(LocalMinuteOfDay(now_us, offset));
+}
+
+int64_t RateLimiter::WaitMicros() {
+  MutexLock lock(&mu_);
+  const int64_t now = static_cast<int64_t>(env_->NowMicros());
+  // The cap of the hour: a window that opened or closed since the last read applies now.
+  bucket_.SetRate(OpenLocked(now) ? policy_.inside_bytes_per_second
+                                  : policy_.outside_bytes_per_second);
+  return bucket_.ReadyAt(now) - now;
+}
+
+void RateLimiter::Charge(uint64_t bytes) {
+  MutexLock lock(&mu_);
+  charged_ += bytes;
+  bucket_.Charge(bytes, static_cast<int64_t>(env_->NowMicros()));
+}
+
+bool RateLimiter::WindowOpen() {
+  MutexLock lock(&mu_);
+  return OpenLocked(static_cast<int64_t>(env_->NowMicros()));
+}
+
+uint64_t RateLimiter::charged_bytes() const {
+  MutexLock lock(&mu_);
+  return charged_;
+}
+
+nlohmann::json RateLimiter::StatusJson() {
+  MutexLock lock(&mu_);
+  const bool open = OpenLocked(static_cast<int64_t>(env_->NowMicros()));
+  return {{"window_open", open},
+          {"windows", policy_.windows.Specs()},
+          {"cap_bytes_per_second",
+           open ? policy_.inside_bytes_per_second : policy_.outside_bytes_per_second},
+          {"received_bytes", charged_}};
+}
+
+}  // namespace tiersync::node

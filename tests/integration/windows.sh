@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Sync windows and the bandwidth cap on real processes (issue 22, check 4): a school with a
+# window that is not open now fetches only the priority content (停课不停学) of a new release,
+# switches to it at once with its ordinary files deferred (users see the priority resources as
+# mirrored, the others as not), and fetches no ordinary byte; a reload that opens a window
+# brings the rest at the configured cap — its measured rate within 10% of it — and completes
+# the release.
+# Usage: windows.sh TIERSYNC OUT_DIR   (ports from $TIERSYNC_TEST_PORT)
+set -euo pipefail
+bin="$(realpath "$1")"
+out="$2"
+port="${TIERSYNC_TEST_PORT:-18560}"
+# shellcheck source=tests/integration/nodes_lib.sh
+source "$(dirname "$0")/nodes_lib.sh"
+rm -rf "$out"
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mib=$((1 << 20))
+cap=$((mib / 2))  # 512 KiB/s inside the window: ~25 s for the ordinary content
+
+# clock OFFSET_MINUTES: the local time of day that far from now, as HH:MM.
+clock() { date -d "@$(($(date +%s) + $1 * 60))" +%H:%M; }
+# set_windows NODE SPEC: the [sync] windows of NODE's node.toml.
+set_windows() {
+  sed -i "s/^windows = .*/windows = [\"$2\"]/" "$out/$1/node.toml"
+  grep -q "^windows = \[\"$2\"\]" "$out/$1/node.toml" || fail "could not set the windows of $1"
+}
+
+step "Hub: r1 with priority and ordinary resources"
+make_hub --resources 80 --seed 11 --size-scale 0.0007
+start_hub 0
+sub='platform = k12 and board = 课程教学
+board = 专题教育'
+"$bin" --json catalog ls --repo "$out/hub" --filter "$sub" >"$out/ls.json"
+read -r pri_bytes ord_bytes pri_n < <(python3 -c '
+import json, sys
+rs = [r for r in json.load(open(sys.argv[1])) if not r["retired"] and not r["link"]]
+p = [r for r in rs if r["priority"]]
+print(sum(r["bytes"] for r in p), sum(r["bytes"] for r in rs if not r["priority"]), len([r for r in p if r["bytes"] > 0]))' "$out/ls.json")
+echo "the school's part of r1: priority $((pri_bytes / 1024)) KiB in $pri_n resources, ordinary $((ord_bytes / mib)) MiB"
+[ "$pri_n" -gt 0 ] || fail "r1 has no priority resource for the school"
+[ "$ord_bytes" -gt $((16 * cap)) ] || fail "too little ordinary content ($ord_bytes bytes) to measure a rate"
+
+step "A school whose window opens in two hours: only the priority content moves"
+make_node school 1 school 330106 "$sub" "$(url 0)"
+set_windows school "$(clock 120)-$(clock 180)"
+sed -i "s/^max_bytes_per_second = .*/max_bytes_per_second = $cap/" "$out/school/node.toml"
+start_node school 1
+wait_release r1 1
+fetched() { metric "$(url 1)" tiersync_sync_chunk_bytes_total "$(url 0)"; }
+# Bytes the school's sync read off its sockets under the cap (status "bandwidth"): what went
+# over the link — chunks travel zstd-compressed, fewer bytes than the verified chunk bytes.
+wire() { status 1 | field 'd["bandwidth"]["received_bytes"]'; }
+got=$(fetched)
+deferred=$(status 1 | field 'd["current"].get("deferred", 0)')
+echo "switched to r1 with $deferred files deferred; fetched $got bytes"
+[ "$deferred" -gt 0 ] || fail "no file was deferred outside the window"
+[ "$got" -le "$pri_bytes" ] || fail "fetched $got bytes outside the window; the priority content is $pri_bytes"
+[ "$got" -gt 0 ] || fail "the priority content was not fetched outside the window"
+curl -sf "$(url 1)/v1/catalog/search?limit=1000" >"$out/search.json"
+python3 - "$out/search.json" "$out/ls.json" <<'PY' || fail "users do not see the priority resources (only) as mirrored"
+import json, sys
+items = json.load(open(sys.argv[1]))["items"]
+pri = {r["id"] for r in json.load(open(sys.argv[2])) if r["priority"] and r["bytes"] > 0}
+local = {i["id"] for i in items if i["local"] and not i["link"] and i["files"] > 0}
+print("mirrored for users:", len(local), "of which priority:", len(local & pri), "of", len(pri))
+sys.exit(0 if local == pri else 1)
+PY
+sleep 7  # a poll later, still outside: nothing more moves
+[ "$(fetched)" = "$got" ] || fail "ordinary content moved outside the window ($(fetched) bytes)"
+
+step "A reload opens the window: the rest arrives at the cap"
+set_windows school "$(clock -60)-$(clock 60)"
+kill -HUP "${node_pid[school]}"
+# Timed from outside: from the first moment the cycle is seen planning or fetching chunks to
+# the first moment the release is seen complete (sampled every ~0.5 s, over ~25 s); the bytes
+# are those the school read off its sockets meanwhile.
+t_start="" t_end="" wire_start=""
+deadline=$((SECONDS + 120))
+while [ $SECONDS -lt $deadline ]; do
+  status 1 >"$out/st.json" || fail "no status"
+  now=$(date +%s.%N)
+  if [ "$(field 'd["current"].get("deferred", 0)' <"$out/st.json")" = 0 ]; then
+    t_end=$now
+    break
+  fi
+  if [ -z "$t_start" ] &&
+    field '(d.get("progress") or {}).get("phase", "") in ("plan", "chunks")' <"$out/st.json" | grep -q True; then
+    t_start=$now
+    wire_start=$(wire)
+  fi
+  sleep 0.1
+done
+[ -n "$t_end" ] ||
+  fail "the release was not completed inside the window: $(status 1 | field 'd["last_sync"], d["sources"]')"
+[ -n "$t_start" ] || fail "the fetch inside the window was never seen running"
+chunk_bytes=$(($(fetched) - got))
+[ "$chunk_bytes" -ge $((ord_bytes * 9 / 10)) ] || fail "only $chunk_bytes bytes of $ord_bytes ordinary arrived"
+bytes=$(($(wire) - wire_start))
+read -r span rate < <(python3 -c "s = $t_end - $t_start; print(round(s, 1), int($bytes / s))")
+echo "inside the window: $((chunk_bytes / 1024)) KiB of content, $((bytes / 1024)) KiB on the wire in $span s: $((rate / 1024)) KiB/s (cap $((cap / 1024)) KiB/s)"
+python3 -c "import sys; sys.exit(0 if abs($rate - $cap) <= $cap * 0.10 else 1)" ||
+  fail "the measured rate $rate B/s is not within 10% of the cap $cap B/s"
+[ "$(status 1 | field 'd["current"]["release"]')" = r1 ] || fail "the school left r1"
+echo "TEST PASSED"
