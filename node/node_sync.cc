@@ -11,6 +11,7 @@
 #include "node/release_dir.h"
 #include "protocol/tuf_trusted_set.h"
 #include "replication/chunk_sync.h"
+#include "replication/cycle_machine.h"
 #include "replication/release_sync.h"
 #include "replication/source_walk.h"
 #include "replication/tuf_updater.h"
@@ -53,19 +54,6 @@ struct NodeSync::Plan {
   std::vector<std::string> deferred;  // after the fetch: ordinary files left for a window
 };
 
-namespace {
-
-// The directory of a release switched to with `deferred` files left for a window.
-std::string PartialDirName(const std::string& name, size_t deferred) {
-  return deferred == 0 ? name : name + "-d" + std::to_string(deferred);
-}
-
-bool IsPartialOf(const std::string& dir, const std::string& name) {
-  return dir.size() > name.size() + 2 && dir.compare(0, name.size() + 2, name + "-d") == 0;
-}
-
-}  // namespace
-
 std::string ReleaseDirName(uint64_t version, const std::string& rules) {
   const std::string key = std::to_string(version) + "\n" + rules;
   return std::to_string(version) + "-" + ToHex(Sha256(AsBytes(key))).substr(0, 8);
@@ -74,32 +62,64 @@ std::string ReleaseDirName(uint64_t version, const std::string& rules) {
 NodeSync::NodeSync(const SyncParts& parts, std::string rules)
     : p_(parts), rules_(std::move(rules)) {}
 
+// The driver of the cycle's decisions (replication/cycle_machine.h): each step runs the I/O
+// and hands what it found to the machine, which says what comes next.
 Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* partial) {
+  using replication::CycleOutcome;
+  using replication::CycleStep;
   SyncOutcome local_outcome;
   SyncOutcome& out = partial ? *partial : local_outcome;
   out = SyncOutcome();
   auto report = [&](const std::string& phase) {
     if (progress) progress(phase, 0, 0);
   };
-  report("metadata");
-  TS_ASSIGN_OR_RETURN(Refreshed meta, RefreshStep(&out));
-  report("catalog");
-  TS_ASSIGN_OR_RETURN(auto content, CatalogStep(meta, &out));
-  if (!content) return out;  // not yet: out.pending says which release
-  report("plan");
-  TS_ASSIGN_OR_RETURN(Plan plan, PlanStep(meta, *content, &out));
-  content.reset();
-  if (plan.previous == plan.name) return out;  // up to date: same release, same rules
-  if (IsPartialOf(plan.previous, plan.name) && !WindowOpen()) {
-    return out;  // served already but for ordinary files, which wait for a window
+  replication::CycleMachine machine;
+  std::optional<Refreshed> meta;
+  std::optional<catalogs::ReleaseContent> content;
+  std::optional<Plan> plan;
+  for (;;) {
+    switch (machine.Next()) {
+      case CycleStep::kRefreshMetadata: {
+        report("metadata");
+        auto refreshed = RefreshStep(&out);
+        if (refreshed.ok()) {
+          meta = std::move(refreshed).value();
+          if (auto local = ReadLocalCatalog(*meta); local.ok()) content = std::move(local).value();
+        }
+        machine.OnMetadata(refreshed.status(), content.has_value());
+        break;
+      }
+      case CycleStep::kFetchCatalog: {
+        report("catalog");
+        auto fetched = CatalogStep(*meta, &out);
+        if (fetched.ok()) content = std::move(fetched).value();
+        machine.OnCatalog(fetched.status(), meta->release.release);
+        break;
+      }
+      case CycleStep::kPlan: {
+        report("plan");
+        auto planned = PlanStep(*meta, *content, &out);
+        content.reset();
+        if (planned.ok()) plan = std::move(planned).value();
+        machine.OnPlanned(planned.status(), plan ? plan->name : "", plan ? plan->previous : "",
+                          WindowOpen());
+        break;
+      }
+      case CycleStep::kFetch: {
+        const Status fetched = FetchStep(&*plan, progress, &out);  // sets plan->deferred
+        machine.OnFetched(fetched, plan->deferred.size());
+        break;
+      }
+      case CycleStep::kSwitch:
+        report("switch");
+        machine.OnSwitched(SwitchStep(*meta, *plan, machine.switch_dir(), &out));
+        break;
+      case CycleStep::kDone:
+        if (machine.outcome() == CycleOutcome::kFailed) return machine.status();
+        if (machine.outcome() == CycleOutcome::kNotYet) out.pending = machine.pending();
+        return out;
+    }
   }
-  TS_RETURN_IF_ERROR(FetchStep(&plan, progress, &out));
-  if (PartialDirName(plan.name, plan.deferred.size()) == plan.previous) {
-    return out;  // a window closed at once: nothing new to serve
-  }
-  report("switch");
-  TS_RETURN_IF_ERROR(SwitchStep(meta, plan, &out));
-  return out;
 }
 
 // 1. Metadata, from the first source whose refresh verifies and names a catalog release.
@@ -117,41 +137,33 @@ Result<NodeSync::Refreshed> NodeSync::RefreshStep(SyncOutcome* out) {
   return r;
 }
 
-// 2. The catalog release, verified against the signed manifest; fetched from the sources if
-// the local repository lacks it. Only the manifest is kept: the records are read one at a
-// time when planning, so the release is never held whole.
-Result<std::optional<catalogs::ReleaseContent>> NodeSync::CatalogStep(const Refreshed& meta,
-                                                                      SyncOutcome* out) {
-  using Content = std::optional<catalogs::ReleaseContent>;
-  auto read_local = [&]() -> Result<catalogs::ReleaseContent> {
-    auto git = catalogs::GitCatalog::Open(p_.paths.catalog);
-    if (!git.ok()) return git.status().AsLocal();
-    return catalogs::ReadVerifiedRelease(git->get(), meta.release, /*keep_files=*/false);
-  };
-  if (auto local = read_local(); local.ok()) return Content(std::move(local).value());
+// 2. The catalog release, verified against the signed manifest: from the local repository
+// when it holds it, otherwise fetched from the sources (kNotFound when none serves it yet).
+// Only the manifest is kept: the records are read one at a time when planning, so the release
+// is never held whole.
+Result<catalogs::ReleaseContent> NodeSync::ReadLocalCatalog(const Refreshed& meta) {
+  auto git = catalogs::GitCatalog::Open(p_.paths.catalog);
+  if (!git.ok()) return git.status().AsLocal();
+  return catalogs::ReadVerifiedRelease(git->get(), meta.release, /*keep_files=*/false);
+}
+
+Result<catalogs::ReleaseContent> NodeSync::CatalogStep(const Refreshed& meta, SyncOutcome* out) {
   std::optional<catalogs::ReleaseContent> content;
-  auto got = replication::AskSources(
-      p_.sources, p_.env,
-      [&](size_t, const replication::Source& src) -> replication::SourceAnswer {
-        // Fetched into quarantine, verified against the signed release, and only then made
-        // part of the repository (catalogs/git_fetch.h); its errors say whose fault they are:
-        // a source without the release answers kNotFound (it only lacks it), one whose release
-        // differs from what was signed kVerificationFailed (it lied).
-        auto fetched = catalogs::FetchVerifiedRelease(p_.paths.catalog, src.url + "/v1/catalog.git",
-                                                      meta.release, p_.fetcher);
-        if (!fetched.ok()) return {fetched.status()};
-        content = std::move(fetched->content);  // verified in quarantine; not read again
-        out->catalog_source = src.name;
-        return {Status::Ok(), fetched->received_bytes};
-      },
-      [&](const std::string& what) { out->rejected.push_back(what); });
-  if (got.ok()) return Content(std::move(content));
-  if (got.status().code() == StatusCode::kNotFound) {
-    out->pending = "catalog release " + meta.release.release +
-                   " is signed but no source serves it yet; retrying shortly";
-    return Content();
-  }
-  return got.status().WithContext("catalog release " + meta.release.release);
+  // Fetched into quarantine, verified against the signed release, and only then made part of
+  // the repository (catalogs/git_fetch.h); its errors say whose fault they are: a source
+  // without the release answers kNotFound (it only lacks it), one whose release differs from
+  // what was signed kVerificationFailed (it lied).
+  auto ask = [&](size_t, const replication::Source& src) -> replication::SourceAnswer {
+    auto fetched = catalogs::FetchVerifiedRelease(p_.paths.catalog, src.url + "/v1/catalog.git",
+                                                  meta.release, p_.fetcher);
+    if (!fetched.ok()) return {fetched.status()};
+    content = std::move(fetched->content);  // verified in quarantine; not read again
+    out->catalog_source = src.name;
+    return {Status::Ok(), fetched->received_bytes};
+  };
+  auto rejected = [&](const std::string& what) { out->rejected.push_back(what); };
+  TS_RETURN_IF_ERROR(replication::AskSources(p_.sources, p_.env, ask, rejected).status());
+  return std::move(*content);
 }
 
 // 3. Plan: the rules applied to each record as it is read (a record is dropped as soon as its
@@ -189,7 +201,7 @@ Result<NodeSync::Plan> NodeSync::PlanStep(const Refreshed& meta,
   out->wanted_files = plan.files.size();
   plan.name = ReleaseDirName(meta.metadata.version, rules_);
   TS_ASSIGN_OR_RETURN(plan.previous, CurrentReleaseDir(p_.env, p_.paths));
-  if (plan.previous == plan.name || IsPartialOf(plan.previous, plan.name)) {
+  if (plan.previous == plan.name || replication::IsPartialOf(plan.previous, plan.name)) {
     TS_ASSIGN_OR_RETURN(auto current, ReadCurrent(p_.env, p_.paths));
     if (current) out->current = *current;
   }
@@ -233,7 +245,8 @@ Status NodeSync::FetchStep(Plan* plan, const SyncProgress& progress, SyncOutcome
 }
 
 // 5. Switch: the release directory, then CURRENT.
-Status NodeSync::SwitchStep(const Refreshed& meta, const Plan& plan, SyncOutcome* out) {
+Status NodeSync::SwitchStep(const Refreshed& meta, const Plan& plan, const std::string& name,
+                            SyncOutcome* out) {
   ServedRelease served;
   served.version = meta.metadata.version;
   served.release = meta.release.release;
@@ -244,7 +257,6 @@ Status NodeSync::SwitchStep(const Refreshed& meta, const Plan& plan, SyncOutcome
     served.bytes += f.length;
   }
   served.deferred = deferred.size();
-  const std::string name = PartialDirName(plan.name, deferred.size());
   served.switched_at = static_cast<int64_t>(p_.env->NowMicros() / 1000000);
   TS_RETURN_IF_ERROR(WriteReleaseDir(
       p_.env, p_.paths, *meta.metadata.updater->trusted(), name, served,

@@ -95,15 +95,17 @@ class NodeSync {
 
  private:
   Result<Refreshed> RefreshStep(SyncOutcome* out);
-  // The verified catalog release; nullopt if no source has it yet (out->pending says so).
-  Result<std::optional<catalogs::ReleaseContent>> CatalogStep(const Refreshed& meta,
-                                                              SyncOutcome* out);
+  Result<catalogs::ReleaseContent> ReadLocalCatalog(const Refreshed& meta);
+  // The verified catalog release from the sources; kNotFound if none has it yet.
+  Result<catalogs::ReleaseContent> CatalogStep(const Refreshed& meta, SyncOutcome* out);
   Result<Plan> PlanStep(const Refreshed& meta, const catalogs::ReleaseContent& content,
                         SyncOutcome* out);
   // Sets plan->deferred.
   Status FetchStep(Plan* plan, const SyncProgress& progress, SyncOutcome* out);
   bool WindowOpen() const { return !p_.window_open || p_.window_open(); }
-  Status SwitchStep(const Refreshed& meta, const Plan& plan, SyncOutcome* out);
+  // Writes the release directory `name` and makes it current.
+  Status SwitchStep(const Refreshed& meta, const Plan& plan, const std::string& name,
+                    SyncOutcome* out);
 
   const SyncParts p_;
   std::string rules_;
