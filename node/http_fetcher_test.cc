@@ -9,6 +9,9 @@
 #include <functional>
 #include <thread>
 
+#include "base/env.h"
+#include "node/rate_limiter.h"
+
 namespace tiersync::node {
 namespace {
 
@@ -174,6 +177,32 @@ TEST(HttpFetcherTest, AServerThatThinksBeforeAnsweringIsNotCutByTheThroughputRul
   auto r = HttpFetcher(options).Fetch(server.Url("/x"), 200000);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->size(), 50000u);
+}
+
+// Under a rate cap the reads are held (the body arrives no faster than the cap), and the time
+// held is the cap's, not the source's: a cap below min_bytes_per_second does not make the
+// source "too slow". Fails without the exclusion (cut after the grace) or without the holds.
+TEST(HttpFetcherTest, ACapHoldsTheReadsWithoutMakingTheSourceTooSlow) {
+  constexpr size_t kBody = 400'000;
+  OneShotServer server([](tcp::socket& s, const auto&) {
+    Respond(s, http::status::ok, std::string(kBody, 'x'));
+  });
+  RatePolicy policy;
+  policy.inside_bytes_per_second = 200'000;
+  auto limiter = std::make_shared<RateLimiter>(Env::Default(), policy);
+  HttpFetcherOptions options;
+  options.stall_timeout = std::chrono::milliseconds(5000);
+  options.min_bytes_per_second = 1'000'000;  // above the cap
+  options.grace = std::chrono::milliseconds(300);
+  options.limiter = limiter;
+  auto start = std::chrono::steady_clock::now();
+  auto r = HttpFetcher(options).Fetch(server.Url("/x"), kBody + 1000);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->size(), kBody);
+  EXPECT_GE(limiter->charged_bytes(), kBody);
+  // 400 kB at 200 kB/s: at least 1.5 s after the first 64 KiB read and the saved burst.
+  EXPECT_GE(took, std::chrono::milliseconds(1500));
 }
 
 TEST(HttpFetcherTest, RefusedConnectionIsUnavailable) {
