@@ -119,9 +119,10 @@ class Exchange {
     if (ec) return Done(ec, "connect");
     beast::error_code ignored;
     Lowest().socket().set_option(tcp::no_delay(true), ignored);  // the request goes whole
-    if (options_.limiter != nullptr) {
+    if (options_.limiter != nullptr && options_.limiter->Capped()) {
       // Under a cap, a small receive buffer: the kernel then holds back the sender (TCP flow
-      // control) instead of taking megabytes the cap lets the reader take only later.
+      // control) instead of taking megabytes the cap lets the reader take only later. Without
+      // one, the kernel's own sizing (a fast link needs a large window).
       Lowest().socket().set_option(
           boost::asio::socket_base::receive_buffer_size(kCappedReceiveBuffer), ignored);
     }

@@ -52,6 +52,13 @@ void RateLimiter::Charge(uint64_t bytes) {
   bucket_.Charge(bytes, static_cast<int64_t>(env_->NowMicros()));
 }
 
+bool RateLimiter::Capped() {
+  MutexLock lock(&mu_);
+  return (OpenLocked(static_cast<int64_t>(env_->NowMicros()))
+              ? policy_.inside_bytes_per_second
+              : policy_.outside_bytes_per_second) > 0;
+}
+
 bool RateLimiter::WindowOpen() {
   MutexLock lock(&mu_);
   return OpenLocked(static_cast<int64_t>(env_->NowMicros()));

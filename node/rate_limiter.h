@@ -55,6 +55,8 @@ class RateLimiter {
   // `bytes` were read.
   void Charge(uint64_t bytes) EXCLUDES(mu_);
 
+  // Whether a cap is in force now (inside or outside the windows, as it is now).
+  bool Capped() EXCLUDES(mu_);
   // Whether a sync window is open now (ordinary content may be fetched); true without windows.
   bool WindowOpen() EXCLUDES(mu_);
   // Bytes charged since the start (every capped read).
