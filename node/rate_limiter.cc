@@ -25,24 +25,24 @@ RateLimiter::RateLimiter(Env* env, RatePolicy policy) : env_(env) { SetPolicy(st
 void RateLimiter::SetPolicy(RatePolicy policy) {
   MutexLock lock(&mu_);
   policy_ = std::move(policy);
-  bucket_.SetRate(OpenLocked(static_cast<int64_t>(env_->NowMicros()))
-                      ? policy_.inside_bytes_per_second
-                      : policy_.outside_bytes_per_second);
+  bucket_.SetRate(CapLocked(static_cast<int64_t>(env_->NowMicros())));
 }
 
 bool RateLimiter::OpenLocked(int64_t now_us) {
   if (policy_.windows.always_open()) return true;
-  const int64_t offset = policy_.utc_offset_seconds ? *policy_.utc_offset_seconds
-                                                    : MachineUtcOffsetSeconds(now_us / 1'000'000);
-  return policy_.windows.OpenAt(LocalMinuteOfDay(now_us, offset));
+  return policy_.windows.OpenAt(
+      LocalMinuteOfDay(now_us, MachineUtcOffsetSeconds(now_us / 1'000'000)));
+}
+
+uint64_t RateLimiter::CapLocked(int64_t now_us) {
+  return OpenLocked(now_us) ? policy_.inside_bytes_per_second : policy_.outside_bytes_per_second;
 }
 
 int64_t RateLimiter::WaitMicros() {
   MutexLock lock(&mu_);
   const int64_t now = static_cast<int64_t>(env_->NowMicros());
   // The cap of the hour: a window that opened or closed since the last read applies now.
-  bucket_.SetRate(OpenLocked(now) ? policy_.inside_bytes_per_second
-                                  : policy_.outside_bytes_per_second);
+  bucket_.SetRate(CapLocked(now));
   return bucket_.ReadyAt(now) - now;
 }
 
@@ -54,9 +54,7 @@ void RateLimiter::Charge(uint64_t bytes) {
 
 bool RateLimiter::Capped() {
   MutexLock lock(&mu_);
-  return (OpenLocked(static_cast<int64_t>(env_->NowMicros()))
-              ? policy_.inside_bytes_per_second
-              : policy_.outside_bytes_per_second) > 0;
+  return CapLocked(static_cast<int64_t>(env_->NowMicros())) > 0;
 }
 
 bool RateLimiter::WindowOpen() {
@@ -71,11 +69,10 @@ uint64_t RateLimiter::charged_bytes() const {
 
 nlohmann::json RateLimiter::StatusJson() {
   MutexLock lock(&mu_);
-  const bool open = OpenLocked(static_cast<int64_t>(env_->NowMicros()));
-  return {{"window_open", open},
+  const int64_t now = static_cast<int64_t>(env_->NowMicros());
+  return {{"window_open", OpenLocked(now)},
           {"windows", policy_.windows.Specs()},
-          {"cap_bytes_per_second",
-           open ? policy_.inside_bytes_per_second : policy_.outside_bytes_per_second},
+          {"cap_bytes_per_second", CapLocked(now)},
           {"received_bytes", charged_}};
 }
 

@@ -11,14 +11,13 @@
 // Users' misses, the push long-poll and reports are not capped (their own fetchers).
 //
 // Thread-safe. The local time of day is the machine's (its UTC offset, looked up with
-// localtime_r, or the one given).
+// localtime_r).
 #ifndef TIERSYNC_NODE_RATE_LIMITER_H_
 #define TIERSYNC_NODE_RATE_LIMITER_H_
 
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <optional>
 
 #include "base/env.h"
 #include "base/mutex.h"
@@ -32,8 +31,6 @@ struct RatePolicy {
   TimeWindows windows;
   uint64_t inside_bytes_per_second = 0;
   uint64_t outside_bytes_per_second = 0;
-  // Seconds east of UTC for the time of day; unset: the machine's zone at each reading.
-  std::optional<int64_t> utc_offset_seconds;
 };
 
 // The [sync] settings of `config` as a policy. REQUIRES: config.windows parsed (ParseNodeConfig
@@ -67,6 +64,8 @@ class RateLimiter {
 
  private:
   bool OpenLocked(int64_t now_us) REQUIRES(mu_);
+  // The cap at `now_us`: inside or outside the windows (0: none).
+  uint64_t CapLocked(int64_t now_us) REQUIRES(mu_);
 
   Env* const env_;
   mutable Mutex mu_;
