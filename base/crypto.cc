@@ -12,9 +12,13 @@
 
 #include <climits>
 #include <cstdlib>
+#include <optional>
+#include <unordered_map>
 #include <utility>
 
+#include "base/mutex.h"
 #include "base/sha256.h"
+#include "base/thread_annotations.h"
 
 namespace tiersync {
 namespace crypto_internal {
@@ -347,8 +351,55 @@ PublicKey::PublicKey(const SchemeInfo* info, std::string keytype, std::string pu
       canonical_der_(std::move(canonical_der)),
       key_(std::move(key)) {}
 
+namespace {
+
+// Parsed keys by (keytype, scheme, keyval.public). Parsing goes through OpenSSL 3's provider
+// lookups and encoders (the DER for canonical_der), which cost far more than the signature
+// check itself; every metadata refresh names the same few keys again. A parse is a pure
+// function of the three strings and a PublicKey is immutable (its EVP_PKEY is only read), so a
+// hit is the same key. Bounded: emptied when full.
+class ParsedKeyCache {
+ public:
+  std::optional<PublicKey> Find(const std::string& k) {
+    MutexLock l(&mu_);
+    auto it = keys_.find(k);
+    if (it == keys_.end()) return std::nullopt;
+    return it->second;
+  }
+  void Add(std::string k, const PublicKey& key) {
+    MutexLock l(&mu_);
+    if (keys_.size() >= kMaxKeys) keys_.clear();
+    keys_.emplace(std::move(k), key);
+  }
+
+ private:
+  static constexpr size_t kMaxKeys = 4096;
+  Mutex mu_;
+  std::unordered_map<std::string, PublicKey> keys_ GUARDED_BY(mu_);
+};
+
+ParsedKeyCache& KeyCache() {
+  static auto* cache = new ParsedKeyCache();  // never destroyed: used until exit
+  return *cache;
+}
+
+}  // namespace
+
 Result<PublicKey> PublicKey::FromTuf(std::string_view keytype, std::string_view scheme,
                                      std::string_view public_value) {
+  std::string cache_key;
+  cache_key.reserve(keytype.size() + scheme.size() + public_value.size() + 2);
+  cache_key.append(keytype).push_back('\0');
+  cache_key.append(scheme).push_back('\0');
+  cache_key.append(public_value);
+  if (std::optional<PublicKey> hit = KeyCache().Find(cache_key)) return *std::move(hit);
+  TS_ASSIGN_OR_RETURN(PublicKey parsed, Parse(keytype, scheme, public_value));
+  KeyCache().Add(std::move(cache_key), parsed);
+  return parsed;
+}
+
+Result<PublicKey> PublicKey::Parse(std::string_view keytype, std::string_view scheme,
+                                   std::string_view public_value) {
   const SchemeInfo* info = FindScheme(scheme);
   if (info == nullptr || !KeytypeMatches(*info, keytype)) {
     return NotSupportedError("unsupported key: keytype \"" + std::string(keytype) +

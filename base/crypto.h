@@ -77,6 +77,8 @@ class PublicKey {
   // both); kInvalidArgument if `public_value` is malformed: not hexadecimal or not 32 bytes
   // for ed25519; not a single "BEGIN PUBLIC KEY" PEM, a key of the wrong type, a curve other
   // than the scheme's, or an RSA modulus under 2048 bits for the PEM schemes.
+  // Thread-safe; the same three strings give the same key without parsing again (a bounded
+  // cache of parsed keys).
   static Result<PublicKey> FromTuf(std::string_view keytype, std::string_view scheme,
                                    std::string_view public_value);
 
@@ -99,6 +101,8 @@ class PublicKey {
   Status Verify(std::span<const uint8_t> message, std::span<const uint8_t> signature) const;
 
  private:
+  static Result<PublicKey> Parse(std::string_view keytype, std::string_view scheme,
+                                 std::string_view public_value);
   PublicKey(const crypto_internal::SchemeInfo* info, std::string keytype, std::string public_value,
             std::string canonical_der, std::shared_ptr<evp_pkey_st> key);
 

@@ -291,6 +291,34 @@ TEST(CryptoInteropTest, Sm2SignatureUnderAnotherDistinguishingIdFails) {
             StatusCode::kVerificationFailed);
 }
 
+// FromTuf keeps parsed keys: the same strings give the same key, which still verifies only
+// its own signatures; a malformed key is refused every time (errors are not kept).
+TEST(CryptoTest, AKeyNamedAgainIsTheSameKeyAndAMalformedOneIsRefusedEveryTime) {
+  auto signer = PrivateKey::Generate("ed25519");
+  auto other = PrivateKey::Generate("ed25519");
+  ASSERT_TRUE(signer.ok() && other.ok());
+  const PublicKey pub = signer->Public();
+  const std::span<const uint8_t> message = Bytes("the same key, named twice");
+  auto sig = signer->Sign(message);
+  ASSERT_TRUE(sig.ok());
+  for (int i = 0; i < 3; ++i) {
+    auto again = PublicKey::FromTuf(pub.keytype(), pub.scheme(), pub.public_value());
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->canonical_der(), pub.canonical_der());
+    EXPECT_TRUE(again->Verify(message, *sig).ok());
+    auto wrong = PublicKey::FromTuf("ed25519", "ed25519", other->Public().public_value());
+    ASSERT_TRUE(wrong.ok());
+    EXPECT_NE(wrong->canonical_der(), pub.canonical_der());
+    EXPECT_EQ(wrong->Verify(message, *sig).code(), StatusCode::kVerificationFailed);
+    EXPECT_EQ(PublicKey::FromTuf("ed25519", "ed25519", "zz").status().code(),
+              StatusCode::kInvalidArgument);
+    // The same strings under another scheme are another question, answered on its own.
+    EXPECT_EQ(
+        PublicKey::FromTuf("ed25519", "ecdsa-sha2-nistp256", pub.public_value()).status().code(),
+        StatusCode::kNotSupported);
+  }
+}
+
 TEST(CryptoInteropTest, Sm2SignatureDoesNotVerifyUnderAnotherKey) {
   auto key = PublicKey::FromTuf("sm2", "sm2-sm3", kGmtPublic);
   ASSERT_TRUE(key.ok());
