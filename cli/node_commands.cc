@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/bytes.h"
+#include "cli/node_maintenance.h"
 #include "cli/package_layout.h"
 #include "cli/progress.h"
 #include "cli/service_notify.h"
@@ -287,6 +288,18 @@ void Describe(json j, bool live) {
       std::cout << " of a " << FormatBytes(st.value("quota_bytes", uint64_t{0})) << " quota";
     std::cout << "\n";
   }
+  if (j["scrub"].is_object() && j["scrub"]["last"].is_object()) {
+    const json& sc = j["scrub"]["last"];
+    std::cout << "  store check (scrub) " << Ago(now, sc.value("finished_at", now)) << " ("
+              << sc.value("trigger", "?") << "): " << sc.value("chunks_checked", uint64_t{0})
+              << " chunks, " << sc.value("problems", uint64_t{0}) << " problem(s), "
+              << sc.value("repaired", uint64_t{0}) << " chunk(s) replaced";
+    if (sc.value("remaining", uint64_t{0}) > 0) {
+      std::cout << "; " << sc.value("remaining", uint64_t{0})
+                << " STILL DAMAGED (`tiersync node scrub` lists them)";
+    }
+    std::cout << "\n";
+  }
   if (j["serving"].is_object()) {
     const json& sv = j["serving"];
     std::cout << "  users: files not mirrored here are "
@@ -420,6 +433,15 @@ void RegisterNodeCommands(CLI::App* app, CommandContext* ctx) {
   sync->add_option("dir", a->dir, "Node directory")->required();
   sync->callback([a, ctx] {
     if (Status s = RunSync(*a, ctx); !s.ok()) ctx->Fail("node sync", s);
+  });
+
+  CLI::App* scrub = node->add_subcommand(
+      "scrub", "Check every stored chunk and index; fetch damaged chunks again and replace them");
+  scrub->add_option("dir", a->dir, "Node directory")->required();
+  auto scrub_rate = std::make_shared<uint64_t>(0);
+  scrub->add_option("--bytes-per-second", *scrub_rate, "Read at most this fast (default: no cap)");
+  scrub->callback([a, ctx, scrub_rate] {
+    if (Status s = RunNodeScrub(a->dir, *scrub_rate, ctx); !s.ok()) ctx->Fail("node scrub", s);
   });
 
   CLI::App* status = node->add_subcommand("status", "Explain the node's state");

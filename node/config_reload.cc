@@ -6,7 +6,7 @@ namespace tiersync::node {
 namespace {
 
 // The settings that apply at once: read only by the sync loop's thread between turns (the
-// rate limiter gets its own copy: node_server).
+// rate limiter and the scrubber get their own copies: node_server).
 constexpr auto kLive =
     std::make_tuple(std::pair{"subscription", &NodeConfig::subscription},
                     std::pair{"poll_seconds", &NodeConfig::poll_seconds},
@@ -14,7 +14,9 @@ constexpr auto kLive =
                     std::pair{"max_bytes_per_second", &NodeConfig::max_bytes_per_second},
                     std::pair{"windows", &NodeConfig::windows},
                     std::pair{"outside_bytes_per_second", &NodeConfig::outside_bytes_per_second},
-                    std::pair{"parallel", &NodeConfig::parallel});
+                    std::pair{"parallel", &NodeConfig::parallel},
+                    std::pair{"scrub_bytes_per_second", &NodeConfig::scrub_bytes_per_second},
+                    std::pair{"scrub_interval_hours", &NodeConfig::scrub_interval_hours});
 
 }  // namespace
 

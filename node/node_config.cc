@@ -171,7 +171,7 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& whe
   }
   for (const auto& [k, v] : root) {
     static const std::set<std::string> kTables = {"node", "upstream", "subscription", "storage",
-                                                  "sync", "tls",      "serving"};
+                                                  "sync", "scrub",    "tls",          "serving"};
     if (!kTables.count(std::string(k.str())) || !v.is_table()) {
       return InvalidArgumentError(where + ": unknown section [" + std::string(k.str()) + "]");
     }
@@ -246,6 +246,12 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& whe
   }
   if (c.stall_seconds < 1 || c.stall_seconds > 3600)
     return sync.Error("stall_seconds", "must be 1..3600");
+  TableReader scrub(table("scrub"), where + ": [scrub]");
+  TS_RETURN_IF_ERROR(scrub.Get("bytes_per_second", &c.scrub_bytes_per_second));
+  TS_RETURN_IF_ERROR(scrub.Get("interval_hours", &c.scrub_interval_hours));
+  TS_RETURN_IF_ERROR(scrub.CheckNoOtherKeys());
+  if (c.scrub_interval_hours < 0 || c.scrub_interval_hours > 24 * 366)
+    return scrub.Error("interval_hours", "must be 0..8784");
   TableReader serving(table("serving"), where + ": [serving]");
   std::string miss = "proxy", cache_quota;
   TS_RETURN_IF_ERROR(serving.Get("miss", &miss));
@@ -299,6 +305,9 @@ std::string FormatNodeConfig(const NodeConfig& c) {
   out += "]\noutside_bytes_per_second = " + std::to_string(c.outside_bytes_per_second) + "\n";
   out += "min_bytes_per_second = " + std::to_string(c.min_bytes_per_second) + "\n";
   out += "stall_seconds = " + std::to_string(c.stall_seconds) + "\n";
+  out += "\n[scrub]\n# The node's own check of what it stores: the read rate, the interval.\n";
+  out += "bytes_per_second = " + std::to_string(c.scrub_bytes_per_second) + "\n";
+  out += "interval_hours = " + std::to_string(c.scrub_interval_hours) + "\n";
   out +=
       "\n[serving]\n# docs/serving.md: a file not mirrored here is fetched (proxy) or redirected\n";
   out += std::string("miss = ") +

@@ -37,6 +37,11 @@
 //                                 # each
 //   stall_seconds = 30            # no byte for this long: the source is down
 //
+//   [scrub]                       # the node's own check of its store (node/scrubber.h)
+//   bytes_per_second = 16777216   # stored bytes read per second while checking; 0: no cap
+//   interval_hours = 168          # a check this long after the last; 0: only on start
+//                                 # after an unclean shutdown and `tiersync node scrub`
+//
 //   [serving]                     # what users get (docs/serving.md)
 //   miss = "proxy"                # a file not mirrored here: proxy | redirect
 //   cache_quota = "2G"            # proxy: whole files kept in <dir>/cache (LRU); "0": none
@@ -84,6 +89,8 @@ struct NodeConfig {
   // [serving]
   enum class MissPolicy { kProxy, kRedirect } miss = MissPolicy::kProxy;
   uint64_t cache_quota_bytes = 2ull << 30;
+  uint64_t scrub_bytes_per_second = 16ull << 20;
+  int scrub_interval_hours = 168;
   // [tls]: absolute paths of PEM files; empty when not set. cert and key come together.
   std::string tls_cert;  // set: serve HTTPS (only) on the listen address
   std::string tls_key;

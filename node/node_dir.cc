@@ -17,6 +17,7 @@ NodePaths::NodePaths(std::string dir_in) : dir(std::move(dir_in)) {
   config = JoinPath(dir, "node.toml");
   root = JoinPath(dir, "root.json");
   lock = JoinPath(dir, "LOCK");
+  running = JoinPath(dir, "RUNNING");
   store = JoinPath(dir, "store");
   catalog = JoinPath(dir, "catalog.git");
   trusted = JoinPath(dir, "trusted");
@@ -24,6 +25,7 @@ NodePaths::NodePaths(std::string dir_in) : dir(std::move(dir_in)) {
   releases = JoinPath(dir, "releases");
   current = JoinPath(dir, "CURRENT");
   state = JoinPath(dir, "state.json");
+  scrub = JoinPath(dir, "scrub.json");
   children = JoinPath(dir, "children");
 }
 

@@ -4,6 +4,8 @@
 //   <dir>/node.toml       configuration (node/node_config.h)
 //   <dir>/root.json       the pinned national root (trust starts here)
 //   <dir>/LOCK            held by the one process that may change the node (serve or sync)
+//   <dir>/RUNNING         while `node serve` runs; left behind by a crash, it makes the next
+//                         start check the store first (node/scrubber.h)
 //   <dir>/store/          chunk store: every chunk and chunk index of the wanted files
 //   <dir>/catalog.git/    the catalog repository, fetched from upstream (bare)
 //   <dir>/trusted/        TUF client state: the newest verified metadata, the root chain
@@ -16,6 +18,8 @@
 //   <dir>/CURRENT         the name of the release directory being served; replaced atomically
 //                         only after every wanted file of that release is stored and verified
 //   <dir>/state.json      what the last syncs did: sources' health, rejections, errors
+//   <dir>/scrub.json      the last check of the store: when, what it found, what is still to
+//                         repair (node/scrubber.h)
 //   <dir>/children/       the latest report of each child node (its subscription)
 //   <dir>/usage/          views and downloads per day (node/usage_counter.h)
 // docs/formats.md lists every file's version and what older and newer builds do with it.
@@ -40,8 +44,8 @@ inline constexpr std::string_view kServedReleaseFormat = "tiersync-release 1";
 
 struct NodePaths {
   explicit NodePaths(std::string dir_in);
-  std::string dir, marker, config, root, lock, store, catalog, trusted, downloads, releases,
-      current, state, children;
+  std::string dir, marker, config, root, lock, running, store, catalog, trusted, downloads,
+      releases, current, state, scrub, children;
 };
 
 // Creates a node in `dir` (created if missing; kAlreadyExists if it holds a node): marker,

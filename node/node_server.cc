@@ -19,6 +19,7 @@
 #include "node/rate_limiter.h"
 #include "node/release_notifier.h"
 #include "node/repository_service.h"
+#include "node/scrubber.h"
 #include "node/sync_cycle.h"
 #include "node/sync_metrics.h"
 #include "node/sync_runner.h"
@@ -67,12 +68,15 @@ struct NodeServer::Impl : public HttpHandler {
   std::unique_ptr<HttpServer> server;
   std::shared_ptr<TlsServerContext> server_tls;  // null: plain HTTP; SIGHUP reloads its files
   std::atomic<uint64_t> served_release{0};
+  std::unique_ptr<Scrubber> scrubber;  // checks on its own thread; repairs on the sync loop's
+  std::atomic<bool> unclean_check_due{false};  // the check after an unclean shutdown is not done
 
   Mutex mu;  // guards the loop's wake-up state and the last reload
   CondVar cv;
   bool wake GUARDED_BY(mu) = false;
   bool stopping GUARDED_BY(mu) = false;
   bool reload GUARDED_BY(mu) = false;  // SIGHUP: reread node.toml before the next turn
+  bool repair GUARDED_BY(mu) = false;  // a scrub found damage: repair before the next turn
   json last_reload GUARDED_BY(mu) = nullptr;
 
   // Serves `dir_name` from now on: catalog first, then the metadata, then the announcement,
@@ -106,6 +110,7 @@ struct NodeServer::Impl : public HttpHandler {
       MetricsText m = repo->Metrics();
       m.Append(SyncMetrics(policy->Snapshot(), sync->ChunkBytesBySource(),
                            sync->PlannedBytesTotal(), sync->current()));
+      m.Append(scrubber->Metrics());
       return MetricsReply(m);
     }
     return repo->Handle(request);
@@ -117,6 +122,7 @@ struct NodeServer::Impl : public HttpHandler {
     json extra = {{"usage", user_side["usage"]}, {"serving", user_side["serving"]}};
     if (push) extra["push"] = push->StatusJson();
     extra["bandwidth"] = limiter->StatusJson();
+    extra["scrub"] = scrubber->StatusJson();
     MutexLock l(&mu);
     if (!last_reload.is_null()) extra["reload"] = last_reload;
     return extra;
@@ -129,6 +135,7 @@ struct NodeServer::Impl : public HttpHandler {
   void SyncLoop() {
     Random rng(env->RandomSeed());
     for (;;) {
+      if (scrubber->RepairPending()) Repair();
       TurnResult t = cycle->Turn(rng.Next());
       const bool ok = t.outcome.ok();
       // After a failure the backoff holds even when push announces a release: a source
@@ -139,17 +146,64 @@ struct NodeServer::Impl : public HttpHandler {
         MutexLock l(&mu);
         const uint64_t deadline =
             env->MonotonicMicros() + static_cast<uint64_t>(t.next_delay_ms) * 1000;
-        while (!((ok && wake) || stopping || reload)) {
+        while (!((ok && wake) || stopping || reload || repair)) {
           const uint64_t now = env->MonotonicMicros();
           if (now >= deadline) break;
           cv.WaitForMicros(&mu, deadline - now);
         }
         if (stopping) return;
         wake = false;
+        repair = false;
         reload_now = reload;
         reload = false;
       }
       if (reload_now) Reload();
+    }
+  }
+
+  // The damaged chunks the last scrub found, fetched again and replaced (on the sync loop's
+  // thread: the store's one writer).
+  void Repair() {
+    replication::ChunkSyncOptions options;
+    options.parallel = config.parallel;
+    Status s = scrubber->Repair({env, fetcher.get(), policy.get(), store.get(), nullptr}, options);
+    const ScrubRun run = scrubber->last();
+    Log("scrub repair: " + std::to_string(run.repaired) + " of " +
+        std::to_string(run.damaged.size()) + " damaged chunk(s) replaced" +
+        (s.ok() ? "" : "; " + s.ToString()));
+  }
+
+  // The store's checks: at once after an unclean shutdown, then every [scrub] interval_hours
+  // (node/scrubber.h). Damage found wakes the sync loop, which repairs it.
+  void ScrubLoop(bool unclean_start) {
+    const int64_t started = static_cast<int64_t>(env->NowMicros() / 1'000'000);
+    std::string trigger = unclean_start ? "unclean shutdown" : "";
+    for (;;) {
+      while (trigger.empty()) {
+        MutexLock l(&mu);
+        if (stopping) return;
+        const int64_t due = scrubber->NextDueAt(started);
+        const int64_t now = static_cast<int64_t>(env->NowMicros() / 1'000'000);
+        if (due > 0 && now >= due) {
+          trigger = "schedule";
+        } else {
+          // Woken by a stop or a reload (a new interval); at least once a minute (the clock).
+          cv.WaitForMicros(&mu, 60'000'000);
+        }
+      }
+      Log("scrub (" + trigger + "): checking every chunk of the store");
+      const ScrubRun run = scrubber->Check(trigger, [this] { return Stopping(); });
+      Log("scrub (" + trigger + ")" + (run.stopped ? " stopped" : "") + ": " +
+          std::to_string(run.chunks_checked) + " chunk(s), " + std::to_string(run.bytes_checked) +
+          " bytes checked; " + std::to_string(run.problems.size()) + " problem(s), " +
+          std::to_string(run.damaged.size()) + " damaged chunk(s)");
+      if (!run.stopped) unclean_check_due = false;
+      trigger.clear();
+      if (scrubber->RepairPending()) {
+        MutexLock l(&mu);
+        repair = true;
+        cv.SignalAll();
+      }
     }
   }
 
@@ -167,6 +221,7 @@ struct NodeServer::Impl : public HttpHandler {
       ReloadPlan plan = PlanReload(config, *loaded);
       ApplyLive(plan, &config);
       limiter->SetPolicy(RatePolicyOf(config));
+      scrubber->SetPolicy(ScrubPolicyOf(config));
       sync->SetSubscription(config.subscription);
       r["applied"] = plan.applied;
       r["need_restart"] = plan.need_restart;
@@ -245,6 +300,8 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   report_options.min_bytes_per_second = 0;
   impl->report_fetcher = std::make_unique<HttpFetcher>(report_options);
   impl->policy = std::make_unique<replication::SourcePolicy>(NamedSources(impl->config));
+  impl->scrubber = std::make_unique<Scrubber>(impl->env, impl->store.get(),
+                                              ScrubPolicyOf(impl->config), impl->paths.scrub);
   impl->repo =
       std::make_unique<RepositoryService>(impl->env, impl->paths.releases, impl->store.get());
   HttpFetcherOptions user_options = fo;
@@ -311,6 +368,11 @@ Result<uint16_t> NodeServer::Listen(const std::string& listen_override) {
 }
 
 Status NodeServer::Run() {
+  // RUNNING left behind by the last run: it did not stop cleanly; the store is checked first.
+  TS_ASSIGN_OR_RETURN(const bool unclean, MarkRunning(impl_->env, impl_->paths.running));
+  if (unclean) Log("the last run did not stop cleanly: checking the store (scrub)");
+  impl_->unclean_check_due = unclean;
+  std::thread scrub([this, unclean] { impl_->ScrubLoop(unclean); });
   std::thread sync([this] { impl_->SyncLoop(); });
   std::thread push;
   if (impl_->push) push = std::thread([impl = impl_] { impl->push->Run(); });
@@ -321,7 +383,15 @@ Status NodeServer::Run() {
     impl_->cv.SignalAll();
   }
   sync.join();
+  scrub.join();
   impl_->users->FlushUsage().IgnoreError();
+  // A clean stop: the next start needs no check first — unless the check after an unclean
+  // shutdown was cut short (RUNNING stays: the next start checks again).
+  if (impl_->unclean_check_due) {
+    Log("the store's check after the unclean shutdown did not finish; the next start checks");
+  } else if (Status s = MarkStopped(impl_->env, impl_->paths.running); !s.ok()) {
+    Log("could not remove " + impl_->paths.running + ": " + s.ToString());
+  }
   if (push.joinable()) push.detach();  // may sit in a long-poll; it holds its own impl_
   return Status::Ok();
 }

@@ -241,6 +241,17 @@ Result<bool> ChunkStore::Put(const PreparedChunk& chunk) {
   if (!lock_) return FailedPreconditionError("chunk store was opened read-only");
   TS_ASSIGN_OR_RETURN(bool present, Contains(chunk.id));
   if (present) return false;
+  TS_RETURN_IF_ERROR(Append(chunk));
+  return true;
+}
+
+Status ChunkStore::Replace(const PreparedChunk& chunk) {
+  if (!broken_.ok()) return broken_;
+  if (!lock_) return FailedPreconditionError("chunk store was opened read-only");
+  return Append(chunk);
+}
+
+Status ChunkStore::Append(const PreparedChunk& chunk) {
   const uint64_t record_len = kRecordHeaderBytes + chunk.payload.size();
   if (pack_out_ == nullptr ||
       (pack_len_ > kPackHeaderBytes && pack_len_ + record_len > options_.max_pack_bytes)) {
@@ -267,7 +278,7 @@ Result<bool> ChunkStore::Put(const PreparedChunk& chunk) {
   }
   pending_bytes_ += record_len;
   if (pending_bytes_ >= options_.auto_commit_bytes) TS_RETURN_IF_ERROR(Commit());
-  return true;
+  return Status::Ok();
 }
 
 Status ChunkStore::PutIndex(const ChunkId& id, std::vector<uint8_t> encoded) {

@@ -35,6 +35,7 @@
 #include "base/mutex.h"
 #include "base/status.h"
 #include "base/thread_annotations.h"
+#include "protocol/chunk_index.h"
 #include "replication/lmdb_index.h"
 #include "replication/pack_format.h"
 
@@ -74,6 +75,9 @@ struct VerifyProblem {
   std::string kind;  // "chunk", "chunk-index" or "pack"
   std::string id;    // hex id (or pack file name)
   Status error;
+  // A chunk index whose only fault is a chunk it names that is stored damaged (listed in
+  // VerifyReport::damaged): replacing that chunk mends it.
+  bool from_damaged_chunk = false;
 };
 
 struct VerifyReport {
@@ -81,7 +85,20 @@ struct VerifyReport {
   uint64_t bytes_checked = 0;  // uncompressed
   uint64_t indexes_checked = 0;
   std::vector<VerifyProblem> problems;
+  // The chunks among the problems, with their sizes from the index: what a repair re-fetches.
+  std::vector<protocol::ChunkRef> damaged;
+  bool stopped = false;  // VerifyOptions::stop said so before every chunk was checked
   bool clean() const { return problems.empty(); }
+};
+
+struct VerifyOptions {
+  // Called now and then with chunk counts (done, total).
+  std::function<void(uint64_t, uint64_t)> progress;
+  // Called after each chunk with the bytes it took to read it (the stored payload): a
+  // background check paces itself here (node/scrubber.h). May block.
+  std::function<void(uint64_t)> pace;
+  // Asked before each chunk: true ends the check early (VerifyReport::stopped).
+  std::function<bool()> stop;
 };
 
 class ChunkStore {
@@ -133,6 +150,10 @@ class ChunkStore {
   // Writer: stages a chunk index for the next commit. REQUIRES: every chunk it names has been
   // Put (the index becomes visible in the same or a later commit than its chunks).
   Status PutIndex(const ChunkId& id, std::vector<uint8_t> encoded);
+  // Writer: appends a fresh copy of a chunk whether or not the index names one already — a
+  // repair of a damaged copy (the caller has checked `chunk` against its id). From the next
+  // commit on the index names the fresh copy; the damaged bytes are dead space in their pack.
+  Status Replace(const PreparedChunk& chunk);
   // Writer: makes everything Put so far durable and visible (fsync, then index commit).
   Status Commit();
 
@@ -140,7 +161,9 @@ class ChunkStore {
 
   // Re-reads every chunk with ReadCheck::kFull and every chunk index (hash, format, all its
   // chunks present). `progress(done, total)` is called now and then with chunk counts.
+  // Thread-safe beside the writer: it checks the entries committed when it starts.
   Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress) const;
+  Result<VerifyReport> Verify(const VerifyOptions& options) const;
 
   const std::string& dir() const { return dir_; }
 
@@ -153,6 +176,7 @@ class ChunkStore {
   };
 
   Status RecoverForWriting();
+  Status Append(const PreparedChunk& chunk);
   Status StartPack(uint32_t pack);
   Result<std::vector<uint8_t>> ReadChunkAt(const ChunkId& id, const ChunkLocation& loc,
                                            ReadCheck check) const;

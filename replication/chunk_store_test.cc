@@ -53,6 +53,21 @@ class ChunkStoreTest : public ::testing::TestWithParam<Backend> {
 
   std::string PackPath(uint32_t n) { return dir_ + "/packs/" + PackFileName(n); }
 
+  // Bit rot: flips the lowest bit of the byte at `offset` of `path`, behind the store's back.
+  void FlipByte(const std::string& path, uint64_t offset) {
+    if (mem_) {
+      ASSERT_TRUE(mem_->CorruptByte(path, offset, 0x01).ok());
+      return;
+    }
+    FILE* f = std::fopen(path.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fseek(f, static_cast<long>(offset), SEEK_SET);
+    int c = std::fgetc(f);
+    std::fseek(f, static_cast<long>(offset), SEEK_SET);
+    std::fputc(c ^ 1, f);
+    std::fclose(f);
+  }
+
   testing::TempDir tmp_;
   std::unique_ptr<MemEnv> mem_;
   Env* base_env_ = nullptr;
@@ -171,17 +186,7 @@ TEST_P(ChunkStoreTest, FlippedByteIsDetectedOnReadAndByVerify) {
   ASSERT_TRUE(store->Commit().ok());
   // Flip one byte in the middle of the first record's payload.
   uint64_t offset = kPackHeaderBytes + kRecordHeaderBytes + 5000;
-  if (mem_) {
-    ASSERT_TRUE(mem_->CorruptByte(PackPath(1), offset, 0x01).ok());
-  } else {
-    FILE* f = std::fopen(PackPath(1).c_str(), "r+b");
-    ASSERT_NE(f, nullptr);
-    std::fseek(f, static_cast<long>(offset), SEEK_SET);
-    int c = std::fgetc(f);
-    std::fseek(f, static_cast<long>(offset), SEEK_SET);
-    std::fputc(c ^ 1, f);
-    std::fclose(f);
-  }
+  FlipByte(PackPath(1), offset);
   auto fresh = OpenStore(false);
   EXPECT_EQ(fresh->Get(a.id, ReadCheck::kChecksum).status().code(), StatusCode::kCorruption);
   EXPECT_TRUE(fresh->Get(b.id, ReadCheck::kFull).ok());
@@ -190,6 +195,63 @@ TEST_P(ChunkStoreTest, FlippedByteIsDetectedOnReadAndByVerify) {
   ASSERT_EQ(report->problems.size(), 1u);
   EXPECT_EQ(report->problems[0].id, ToHex(a.id));
   EXPECT_EQ(report->problems[0].error.code(), StatusCode::kCorruption);
+}
+
+TEST_P(ChunkStoreTest, ReplaceMendsADamagedCopyAndVerifyNamesWhatItMends) {
+  auto store = OpenStore(true);
+  PreparedChunk a = Chunk(1), b = Chunk(2);
+  ASSERT_TRUE(*store->Put(a));
+  ASSERT_TRUE(*store->Put(b));
+  // A file of both chunks: its index is whole only while both are.
+  protocol::ChunkIndex index;
+  index.params.min_size = 4096;  // the test's chunks are 10,000 bytes
+  index.params.avg_size = 8192;
+  index.params.max_size = 16384;
+  index.chunks = {{a.id, a.raw_len}, {b.id, b.raw_len}};
+  index.file_size = a.raw_len + b.raw_len;
+  std::vector<uint8_t> encoded = protocol::EncodeChunkIndex(index);
+  const ChunkId index_id = Sha256(encoded);
+  ASSERT_TRUE(store->PutIndex(index_id, encoded).ok());
+  ASSERT_TRUE(store->Commit().ok());
+  const uint64_t offset = kPackHeaderBytes + kRecordHeaderBytes + 5000;
+  FlipByte(PackPath(1), offset);
+  auto report = store->Verify(nullptr);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->damaged.size(), 1u);
+  EXPECT_EQ(report->damaged[0].id, a.id);
+  EXPECT_EQ(report->damaged[0].size, a.raw_len);
+  ASSERT_EQ(report->problems.size(), 2u);  // the chunk, and the index that needs it
+  EXPECT_EQ(report->problems[1].kind, "chunk-index");
+  EXPECT_TRUE(report->problems[1].from_damaged_chunk);
+  // Put does nothing for a chunk the index names already; Replace stores a fresh copy.
+  EXPECT_FALSE(*store->Put(a));
+  ASSERT_TRUE(store->Commit().ok());
+  EXPECT_EQ(store->Get(a.id, ReadCheck::kFull).status().code(), StatusCode::kCorruption);
+  ASSERT_TRUE(store->Replace(a).ok());
+  ASSERT_TRUE(store->Commit().ok());
+  EXPECT_TRUE(store->Get(a.id, ReadCheck::kFull).ok());
+  auto fresh = OpenStore(false);  // committed: another process sees the fresh copy
+  auto after = fresh->Verify(nullptr);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->clean()) << after->problems[0].error.ToString();
+  EXPECT_EQ(after->chunks_checked, 2u);
+}
+
+TEST_P(ChunkStoreTest, VerifyStopsWhenAskedAndPacesEveryChunk) {
+  auto store = OpenStore(true);
+  for (uint64_t i = 1; i <= 5; ++i) ASSERT_TRUE(*store->Put(Chunk(i)));
+  ASSERT_TRUE(store->Commit().ok());
+  uint64_t paced = 0;
+  int asked = 0;
+  VerifyOptions options;
+  options.pace = [&](uint64_t bytes) { paced += bytes; };
+  options.stop = [&] { return ++asked > 3; };
+  auto report = store->Verify(options);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->stopped);
+  EXPECT_EQ(report->chunks_checked, 3u);
+  EXPECT_EQ(paced, 3 * (kRecordHeaderBytes + 10000));
+  EXPECT_EQ(report->indexes_checked, 0u);  // not judged against a partial check
 }
 
 TEST_P(ChunkStoreTest, FailedSyncMakesWriterFailStickyAndCommitsNothing) {

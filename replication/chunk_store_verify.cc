@@ -1,4 +1,4 @@
-// ChunkStore::Verify: the full re-check behind `tiersync store verify` (and, later, scrub).
+// ChunkStore::Verify: the full re-check behind `tiersync store verify` and the node's scrub.
 #include <algorithm>
 
 #include "base/sha256.h"
@@ -8,6 +8,11 @@ namespace tiersync::replication {
 
 Result<VerifyReport> ChunkStore::Verify(
     const std::function<void(uint64_t, uint64_t)>& progress) const {
+  return Verify(VerifyOptions{progress, nullptr, nullptr});
+}
+
+Result<VerifyReport> ChunkStore::Verify(const VerifyOptions& options) const {
+  const auto& progress = options.progress;
   std::vector<std::pair<ChunkId, ChunkLocation>> all;
   TS_RETURN_IF_ERROR(index_->ForEachChunk(
       [&](const ChunkId& id, const ChunkLocation& loc) { all.emplace_back(id, loc); }));
@@ -29,6 +34,10 @@ Result<VerifyReport> ChunkStore::Verify(
   }
   std::unordered_set<ChunkId, ChunkIdHash> good;
   for (size_t i = 0; i < all.size(); ++i) {
+    if (options.stop && options.stop()) {
+      report.stopped = true;
+      return report;  // the indexes are not judged against a partial set of good chunks
+    }
     const auto& [id, loc] = all[i];
     auto data = ReadChunkAt(id, loc, ReadCheck::kFull);
     ++report.chunks_checked;
@@ -37,7 +46,9 @@ Result<VerifyReport> ChunkStore::Verify(
       good.insert(id);
     } else {
       report.problems.push_back({"chunk", ToHex(id), data.status()});
+      report.damaged.push_back({id, loc.raw_len});
     }
+    if (options.pace) options.pace(kRecordHeaderBytes + loc.stored_len);
     if (progress && (i % 256 == 0 || i + 1 == all.size())) progress(i + 1, all.size());
   }
   VerifyIndexes(good, &report);
@@ -47,17 +58,24 @@ Result<VerifyReport> ChunkStore::Verify(
 // Every chunk index must match its id, decode, and name only chunks that verified.
 void ChunkStore::VerifyIndexes(const std::unordered_set<ChunkId, ChunkIdHash>& good,
                                VerifyReport* report) const {
+  std::unordered_set<ChunkId, ChunkIdHash> damaged;
+  for (const auto& ref : report->damaged) damaged.insert(ref.id);
   Status iter = index_->ForEachIndex([&](const ChunkId& id, std::span<const uint8_t> bytes) {
     ++report->indexes_checked;
-    auto problem = [&](Status s) { report->problems.push_back({"chunk-index", ToHex(id), s}); };
+    auto problem = [&](Status s, bool from_damaged_chunk = false) {
+      report->problems.push_back({"chunk-index", ToHex(id), s, from_damaged_chunk});
+    };
     if (Sha256(bytes) != id) return problem(CorruptionError("stored bytes do not match the id"));
     auto index = protocol::DecodeChunkIndex(bytes);
     if (!index.ok()) return problem(index.status());
     for (size_t i = 0; i < index->chunks.size(); ++i) {
       if (!good.count(index->chunks[i].id)) {
-        return problem(CorruptionError("chunk " + std::to_string(i) + " (" +
-                                       ToHex(index->chunks[i].id) +
-                                       ") is missing or damaged; the file cannot be restored"));
+        const bool stored_damaged = damaged.count(index->chunks[i].id) > 0;
+        return problem(
+            CorruptionError("chunk " + std::to_string(i) + " (" + ToHex(index->chunks[i].id) +
+                            ") is " + (stored_damaged ? "damaged" : "missing") +
+                            "; the file cannot be restored"),
+            stored_damaged);
       }
     }
   });

@@ -149,7 +149,11 @@ ChunksAnswer TransferExecutor::FetchChunkBatch(const TransferRequest& r, ZstdCod
 
 Status TransferExecutor::Store(const PreparedChunk& chunk, uint32_t size) {
   MutexLock lock(&store_mu_);
-  if (auto put = ctx_.store->Put(chunk); !put.ok()) return put.status().AsLocal();
+  if (ctx_.replace) {
+    if (Status s = ctx_.store->Replace(chunk); !s.ok()) return s.AsLocal();
+  } else if (auto put = ctx_.store->Put(chunk); !put.ok()) {
+    return put.status().AsLocal();
+  }
   ++ctx_.counters->chunks;
   ctx_.counters->chunk_bytes += size;
   return Status::Ok();

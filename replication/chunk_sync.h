@@ -64,6 +64,9 @@ struct SyncContext {
   ChunkStore* store;  // open for writing
   SyncCounters* counters;
   TransferScheduler* scheduler = nullptr;  // null: the node's threads
+  // A repair: the store names these chunks already but its copies are damaged; verified
+  // chunks are stored with ChunkStore::Replace instead of Put (node/scrubber.h).
+  bool replace = false;
 };
 
 // What one request of the engine brought, for Deliver.

@@ -1,0 +1,62 @@
+#include "cli/node_maintenance.h"
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/units.h"
+#include "node/http_fetcher.h"
+#include "node/node_dir.h"
+#include "node/node_sources.h"
+#include "node/scrubber.h"
+#include "replication/chunk_store.h"
+#include "replication/source_policy.h"
+
+namespace tiersync::cli {
+
+Status RunNodeScrub(const std::string& dir, uint64_t bytes_per_second, CommandContext* ctx) {
+  node::NodePaths paths(dir);
+  Env* env = Env::Default();
+  TS_ASSIGN_OR_RETURN(node::OpenedNode opened, node::OpenNodeForWriting(env, paths));
+  const node::NodeConfig& config = opened.config;
+  replication::ChunkStoreOptions so;
+  so.writable = true;
+  TS_ASSIGN_OR_RETURN(auto store, replication::ChunkStore::Open(paths.store, so));
+  node::Scrubber scrubber(env, store.get(), {bytes_per_second, config.scrub_interval_hours},
+                          paths.scrub);
+  const node::ScrubRun checked = scrubber.Check("command", nullptr);
+  Status repair = Status::Ok();
+  if (scrubber.RepairPending()) {
+    TS_ASSIGN_OR_RETURN(node::HttpFetcherOptions fo, node::SyncFetcherOptions(env, config, paths));
+    node::HttpFetcher fetcher(fo);
+    replication::SourcePolicy policy(node::NamedSources(config));
+    replication::ChunkSyncOptions options;
+    options.parallel = config.parallel;
+    repair = scrubber.Repair({env, &fetcher, &policy, store.get(), nullptr}, options);
+  }
+  // The whole store was checked: whatever an unclean shutdown may have left is known now.
+  TS_RETURN_IF_ERROR(node::MarkStopped(env, paths.running));
+  const node::ScrubRun run = scrubber.last();
+  if (ctx->json) {
+    std::cout << scrubber.StatusJson()["last"].dump(2) << std::endl;
+  } else {
+    std::cout << "checked " << run.chunks_checked << " chunk(s) (" << FormatBytes(run.bytes_checked)
+              << ") and " << run.indexes_checked << " chunk index(es): " << run.problems.size()
+              << " problem(s)";
+    if (!run.damaged.empty()) {
+      std::cout << "; " << run.damaged.size() << " damaged chunk(s), " << run.repaired
+                << " replaced from the sources";
+    }
+    std::cout << std::endl;
+    for (const auto& p : checked.problems) {
+      std::cout << "  " << p.kind << " " << p.id << ": " << p.error.ToString() << std::endl;
+    }
+  }
+  if (const size_t remaining = run.Remaining(); remaining > 0) {
+    std::string why = std::to_string(remaining) + " problem(s) remain after the repair";
+    if (!repair.ok()) why += " (" + repair.ToString() + ")";
+    return CorruptionError(why);
+  }
+  return Status::Ok();
+}
+
+}  // namespace tiersync::cli

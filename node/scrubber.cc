@@ -1,0 +1,271 @@
+#include "node/scrubber.h"
+
+#include <algorithm>
+
+#include "base/hex.h"
+#include "base/token_bucket.h"
+
+namespace tiersync::node {
+namespace {
+
+using nlohmann::json;
+
+int64_t NowSeconds(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1'000'000); }
+
+constexpr std::string_view kScrubStateFormat = "tiersync-scrub 1";
+
+// At most this many problems are kept in a run (the counts are complete).
+constexpr size_t kMaxListed = 50;
+
+json RefsJson(const std::vector<protocol::ChunkRef>& refs) {
+  json a = json::array();
+  for (size_t i = 0; i < refs.size() && i < kMaxListed; ++i) a.push_back(ToHex(refs[i].id));
+  return a;
+}
+
+}  // namespace
+
+size_t ScrubRun::Remaining() const {
+  size_t n = unrepaired.size();
+  for (const auto& p : problems) {
+    if (p.kind == "chunk") continue;  // counted as unrepaired, or repaired
+    if (!p.from_damaged_chunk || !unrepaired.empty()) ++n;
+  }
+  return n;
+}
+
+ScrubPolicy ScrubPolicyOf(const NodeConfig& config) {
+  return {config.scrub_bytes_per_second, config.scrub_interval_hours};
+}
+
+Scrubber::Scrubber(Env* env, replication::ChunkStore* store, ScrubPolicy policy,
+                   std::string state_path)
+    : env_(env), store_(store), state_path_(std::move(state_path)), policy_(policy) {
+  Load();
+}
+
+// scrub.json: {"format", "trigger", "started_at", "finished_at", "chunks_checked", "damaged",
+// "repaired", "to_repair": [{"id": hex, "size": n}]}. A file that does not parse is ignored
+// (the next check rewrites it): it only schedules, every chunk is checked again anyway.
+void Scrubber::Load() {
+  if (state_path_.empty() || !env_->FileExists(state_path_)) return;
+  auto bytes = ReadFileToBytes(env_, state_path_, 1 << 20);
+  if (!bytes.ok()) return;
+  json j = json::parse(bytes->begin(), bytes->end(), nullptr, false);
+  if (!j.is_object() || j.value("format", std::string()) != kScrubStateFormat) return;
+  MutexLock l(&mu_);
+  last_.trigger = j.value("trigger", std::string());
+  last_.started_at = j.value("started_at", int64_t{0});
+  last_.finished_at = j.value("finished_at", int64_t{0});
+  last_.chunks_checked = j.value("chunks_checked", uint64_t{0});
+  last_.repaired = j.value("repaired", uint64_t{0});
+  if (j.contains("to_repair") && j["to_repair"].is_array()) {
+    for (const auto& r : j["to_repair"]) {
+      if (!r.is_object()) continue;
+      auto id = HexDecode(r.value("id", std::string()));
+      const uint64_t size = r.value("size", uint64_t{0});
+      if (!id || id->size() != 32 || size == 0 || size > protocol::kMaxChunkBytes) continue;
+      protocol::ChunkRef ref;
+      std::copy(id->begin(), id->end(), ref.id.begin());
+      ref.size = static_cast<uint32_t>(size);
+      to_repair_.push_back(ref);
+      last_.damaged.push_back(ref);
+    }
+    last_.unrepaired = to_repair_;
+  }
+}
+
+void Scrubber::Save() {
+  if (state_path_.empty()) return;
+  json to_repair = json::array();
+  for (const auto& r : to_repair_) to_repair.push_back({{"id", ToHex(r.id)}, {"size", r.size}});
+  json j = {{"format", std::string(kScrubStateFormat)},
+            {"trigger", last_.trigger},
+            {"started_at", last_.started_at},
+            {"finished_at", last_.finished_at},
+            {"chunks_checked", last_.chunks_checked},
+            {"damaged", last_.damaged.size()},
+            {"repaired", last_.repaired},
+            {"to_repair", to_repair}};
+  const std::string text = j.dump(2) + "\n";
+  // Best effort: a node whose disk refuses this small file has bigger news (and the store's
+  // own writes say so); the schedule falls back to the process's start.
+  WriteFileAtomically(env_, state_path_,
+                      ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()))
+      .IgnoreError();
+}
+
+int64_t Scrubber::NextDueAt(int64_t since) const {
+  MutexLock l(&mu_);
+  if (policy_.interval_hours <= 0) return 0;
+  const int64_t from = last_.finished_at > 0 ? last_.finished_at : since;
+  return from + int64_t{policy_.interval_hours} * 3600;
+}
+
+void Scrubber::SetPolicy(ScrubPolicy policy) {
+  MutexLock l(&mu_);
+  policy_ = policy;
+}
+
+ScrubPolicy Scrubber::policy() const {
+  MutexLock l(&mu_);
+  return policy_;
+}
+
+ScrubRun Scrubber::Check(const std::string& trigger, const std::function<bool()>& stop) {
+  ScrubRun run;
+  run.trigger = trigger;
+  run.started_at = NowSeconds(env_);
+  {
+    MutexLock l(&mu_);
+    running_ = true;
+  }
+  TokenBucket bucket(policy().bytes_per_second);
+  replication::VerifyOptions options;
+  options.stop = stop;
+  options.pace = [&](uint64_t bytes) {
+    bucket.SetRate(policy().bytes_per_second);  // a reload applies mid-check
+    const auto now = static_cast<int64_t>(env_->MonotonicMicros());
+    bucket.Charge(bytes, now);
+    const int64_t ready = bucket.ReadyAt(now);
+    // Paced in slices, so that a stop is seen within 100 ms.
+    for (int64_t t = now; t < ready && !(stop && stop());
+         t = static_cast<int64_t>(env_->MonotonicMicros())) {
+      env_->SleepForMicroseconds(static_cast<uint64_t>(std::min<int64_t>(ready - t, 100'000)));
+    }
+  };
+  auto report = store_->Verify(options);
+  if (report.ok()) {
+    run.stopped = report->stopped;
+    run.chunks_checked = report->chunks_checked;
+    run.bytes_checked = report->bytes_checked;
+    run.indexes_checked = report->indexes_checked;
+    run.problems = std::move(report->problems);
+    run.damaged = std::move(report->damaged);
+  } else {
+    run.problems.push_back({"store", "", report.status()});
+  }
+  run.finished_at = NowSeconds(env_);
+  MutexLock l(&mu_);
+  running_ = false;
+  ++checks_total_;
+  chunks_checked_total_ += run.chunks_checked;
+  bytes_checked_total_ += run.bytes_checked;
+  damaged_total_ += run.damaged.size();
+  to_repair_ = run.damaged;
+  run.unrepaired = run.damaged;  // until a repair says otherwise
+  last_ = run;
+  Save();
+  return run;
+}
+
+bool Scrubber::RepairPending() const {
+  MutexLock l(&mu_);
+  return !to_repair_.empty();
+}
+
+Status Scrubber::Repair(replication::SyncContext ctx,
+                        const replication::ChunkSyncOptions& options) {
+  std::vector<protocol::ChunkRef> damaged;
+  {
+    MutexLock l(&mu_);
+    damaged = to_repair_;
+  }
+  if (damaged.empty()) return Status::Ok();
+  ctx.replace = true;
+  replication::SyncCounters counters;
+  ctx.counters = &counters;
+  Status s = replication::FetchChunks(damaged, ctx, options);
+  // What arrived is stored even when some did not: commit it either way.
+  Status committed = ctx.store->Commit();
+  if (s.ok()) s = committed;
+  // Which ones are good now: the store answers (a replaced chunk reads back clean).
+  std::vector<protocol::ChunkRef> unrepaired;
+  for (const auto& ref : damaged) {
+    if (!committed.ok() || !ctx.store->Get(ref.id, replication::ReadCheck::kFull).ok()) {
+      unrepaired.push_back(ref);
+    }
+  }
+  MutexLock l(&mu_);
+  const uint64_t repaired = damaged.size() - unrepaired.size();
+  repaired_total_ += repaired;
+  last_.repaired += repaired;
+  last_.unrepaired = unrepaired;
+  last_.repair_error = s.ok() ? "" : s.ToString();
+  to_repair_ = std::move(unrepaired);
+  Save();
+  return s;
+}
+
+ScrubRun Scrubber::last() const {
+  MutexLock l(&mu_);
+  return last_;
+}
+
+json Scrubber::StatusJson() const {
+  MutexLock l(&mu_);
+  json j = {{"bytes_per_second", policy_.bytes_per_second},
+            {"interval_hours", policy_.interval_hours},
+            {"running", running_}};
+  if (last_.trigger.empty()) return j;
+  json problems = json::array();
+  for (size_t i = 0; i < last_.problems.size() && i < kMaxListed; ++i) {
+    const auto& p = last_.problems[i];
+    problems.push_back({{"kind", p.kind}, {"id", p.id}, {"error", p.error.ToString()}});
+  }
+  json run = {{"trigger", last_.trigger},
+              {"started_at", last_.started_at},
+              {"finished_at", last_.finished_at},
+              {"chunks_checked", last_.chunks_checked},
+              {"bytes_checked", last_.bytes_checked},
+              {"indexes_checked", last_.indexes_checked},
+              {"problems", last_.problems.size()},
+              {"problem_list", problems},
+              {"damaged", RefsJson(last_.damaged)},
+              {"repaired", last_.repaired},
+              {"unrepaired", RefsJson(last_.unrepaired)},
+              {"remaining", last_.Remaining()}};
+  if (last_.stopped) run["stopped"] = true;
+  if (!last_.repair_error.empty()) run["repair_error"] = last_.repair_error;
+  j["last"] = std::move(run);
+  return j;
+}
+
+MetricsText Scrubber::Metrics() const {
+  MutexLock l(&mu_);
+  MetricsText m;
+  auto one = [](double v) { return std::vector<MetricsText::Sample>{{{}, v}}; };
+  m.Counter("tiersync_scrub_checks_total", "Store checks (scrubs) finished or stopped.",
+            one(static_cast<double>(checks_total_)));
+  m.Counter("tiersync_scrub_chunks_checked_total", "Chunks re-read and re-hashed by scrubs.",
+            one(static_cast<double>(chunks_checked_total_)));
+  m.Counter("tiersync_scrub_bytes_checked_total", "Chunk bytes re-hashed by scrubs.",
+            one(static_cast<double>(bytes_checked_total_)));
+  m.Counter("tiersync_scrub_damaged_chunks_total", "Damaged chunks found by scrubs.",
+            one(static_cast<double>(damaged_total_)));
+  m.Counter("tiersync_scrub_repaired_chunks_total",
+            "Damaged chunks replaced by verified copies from the sources.",
+            one(static_cast<double>(repaired_total_)));
+  m.Gauge("tiersync_scrub_problems", "Problems the last scrub found (chunks and indexes).",
+          one(static_cast<double>(last_.problems.size())));
+  m.Gauge("tiersync_scrub_unrepaired_chunks",
+          "Damaged chunks of the last scrub that no source has supplied yet.",
+          one(static_cast<double>(to_repair_.size())));
+  return m;
+}
+
+Result<bool> MarkRunning(Env* env, const std::string& marker_path) {
+  const bool was_there = env->FileExists(marker_path);
+  static constexpr std::string_view kText = "tiersync node running\n";
+  TS_RETURN_IF_ERROR(WriteFileAtomically(
+      env, marker_path, ByteSpan(reinterpret_cast<const uint8_t*>(kText.data()), kText.size())));
+  return was_there;
+}
+
+Status MarkStopped(Env* env, const std::string& marker_path) {
+  if (!env->FileExists(marker_path)) return Status::Ok();
+  TS_RETURN_IF_ERROR(env->RemoveFile(marker_path));
+  return env->SyncDir(DirName(marker_path));
+}
+
+}  // namespace tiersync::node
