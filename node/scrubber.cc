@@ -44,9 +44,10 @@ Scrubber::Scrubber(Env* env, replication::ChunkStore* store, ScrubPolicy policy,
   Load();
 }
 
-// scrub.json: {"format", "trigger", "started_at", "finished_at", "chunks_checked", "damaged",
-// "repaired", "to_repair": [{"id": hex, "size": n}]}. A file that does not parse is ignored
-// (the next check rewrites it): it only schedules, every chunk is checked again anyway.
+// scrub.json: {"format", "trigger", "started_at", "finished_at", "last_complete_at",
+// "chunks_checked", "damaged", "repaired", "to_repair": [{"id": hex, "size": n}]}. A file that
+// does not parse is ignored (the next check rewrites it): it only schedules, and every chunk
+// is checked again anyway.
 void Scrubber::Load() {
   if (state_path_.empty() || !env_->FileExists(state_path_)) return;
   auto bytes = ReadFileToBytes(env_, state_path_, 1 << 20);
@@ -57,6 +58,7 @@ void Scrubber::Load() {
   last_.trigger = j.value("trigger", std::string());
   last_.started_at = j.value("started_at", int64_t{0});
   last_.finished_at = j.value("finished_at", int64_t{0});
+  last_complete_at_ = j.value("last_complete_at", int64_t{0});
   last_.chunks_checked = j.value("chunks_checked", uint64_t{0});
   last_.repaired = j.value("repaired", uint64_t{0});
   if (j.contains("to_repair") && j["to_repair"].is_array()) {
@@ -83,6 +85,7 @@ void Scrubber::Save() {
             {"trigger", last_.trigger},
             {"started_at", last_.started_at},
             {"finished_at", last_.finished_at},
+            {"last_complete_at", last_complete_at_},
             {"chunks_checked", last_.chunks_checked},
             {"damaged", last_.damaged.size()},
             {"repaired", last_.repaired},
@@ -98,7 +101,7 @@ void Scrubber::Save() {
 int64_t Scrubber::NextDueAt(int64_t since) const {
   MutexLock l(&mu_);
   if (policy_.interval_hours <= 0) return 0;
-  const int64_t from = last_.finished_at > 0 ? last_.finished_at : since;
+  const int64_t from = last_complete_at_ > 0 ? last_complete_at_ : since;
   return from + int64_t{policy_.interval_hours} * 3600;
 }
 
@@ -152,6 +155,17 @@ ScrubRun Scrubber::Check(const std::string& trigger, const std::function<bool()>
   chunks_checked_total_ += run.chunks_checked;
   bytes_checked_total_ += run.bytes_checked;
   damaged_total_ += run.damaged.size();
+  if (run.stopped) {
+    // A check cut short neither moves the schedule nor forgets damage an earlier check found
+    // in the part it did not reach.
+    for (const auto& ref : to_repair_) {
+      if (std::find(run.damaged.begin(), run.damaged.end(), ref) == run.damaged.end()) {
+        run.damaged.push_back(ref);
+      }
+    }
+  } else {
+    last_complete_at_ = run.finished_at;
+  }
   to_repair_ = run.damaged;
   run.unrepaired = run.damaged;  // until a repair says otherwise
   last_ = run;

@@ -74,7 +74,8 @@ class Scrubber {
            std::string state_path = "");
 
   // When the next scheduled check is due (seconds since the epoch): the interval after the
-  // last check, or after `since` when there was none; 0 when none is scheduled.
+  // last check that went through (a stopped one does not count), or after `since` when there
+  // was none; 0 when none is scheduled.
   int64_t NextDueAt(int64_t since) const;
 
   void SetPolicy(ScrubPolicy policy);
@@ -113,6 +114,7 @@ class Scrubber {
   bool running_ GUARDED_BY(mu_) = false;
   ScrubRun last_ GUARDED_BY(mu_);
   std::vector<protocol::ChunkRef> to_repair_ GUARDED_BY(mu_);  // damaged, not yet replaced
+  int64_t last_complete_at_ GUARDED_BY(mu_) = 0;  // when the last check that was not stopped ended
   uint64_t checks_total_ GUARDED_BY(mu_) = 0;
   uint64_t chunks_checked_total_ GUARDED_BY(mu_) = 0;
   uint64_t bytes_checked_total_ GUARDED_BY(mu_) = 0;

@@ -139,8 +139,25 @@ TEST_F(ScrubberTest, TheNextCheckIsDueAnIntervalAfterTheLastOneEvenAfterARestart
   scrubber.Check("schedule", nullptr);
   Scrubber restarted(&clock, store_.get(), {0, 24}, "/node/scrub.json");
   EXPECT_EQ(restarted.NextDueAt(start + 7200), start + 3600 + 24 * 3600);
+  // A check cut short does not move the schedule.
+  clock.AdvanceMicros(3'600'000'000);
+  EXPECT_TRUE(restarted.Check("schedule", [] { return true; }).stopped);
+  EXPECT_EQ(restarted.NextDueAt(start + 7200), start + 3600 + 24 * 3600);
   restarted.SetPolicy({0, 0});
   EXPECT_EQ(restarted.NextDueAt(start), 0);  // none scheduled
+}
+
+TEST_F(ScrubberTest, ACheckCutShortKeepsTheDamageAnEarlierOneFound) {
+  const size_t last = file_.index.chunks.size() - 1;
+  Damage(last);
+  Scrubber scrubber(Env::Default(), store_.get(), {}, tmp_.Sub("scrub.json"));
+  ASSERT_EQ(scrubber.Check("command", nullptr).damaged.size(), 1u);
+  int asked = 0;
+  ScrubRun cut = scrubber.Check("schedule", [&] { return ++asked > 2; });
+  EXPECT_TRUE(cut.stopped);
+  ASSERT_EQ(cut.damaged.size(), 1u);  // not reached this time, still known
+  EXPECT_EQ(cut.damaged[0].id, file_.index.chunks[last].id);
+  EXPECT_TRUE(scrubber.RepairPending());
 }
 
 TEST_F(ScrubberTest, TheCheckKeepsToItsRateAndStopsWhenAsked) {
