@@ -13,6 +13,7 @@
 #include "cli/service_notify.h"
 #include "cli/units.h"
 #include "node/child_reports.h"
+#include "node/garbage_collector.h"
 #include "node/http_fetcher.h"
 #include "node/node_dir.h"
 #include "node/node_server.h"
@@ -197,6 +198,14 @@ Status RunSync(const NodeArgs& a, CommandContext* ctx) {
   auto& r = t.outcome;
   if (!r.ok()) return r.status();
   if (!r->pending.empty()) return UnavailableError(r->pending);
+  // What the releases kept no longer need, as `node serve` does after a switch. Its failure
+  // does not undo the sync: it is said, and the next collection tries again.
+  if (r->switched && config.gc) {
+    node::GarbageCollector gc(env, paths, store.get());
+    if (auto run = gc.Collect("switch", config, /*dry_run=*/false); !run.ok()) {
+      std::cerr << "tiersync: garbage collection: " << run.status().ToString() << std::endl;
+    }
+  }
   if (ctx->json) {
     std::cout << json{{"release", r->current.release},
                       {"version", r->current.version},
@@ -299,6 +308,25 @@ void Describe(json j, bool live) {
                 << " STILL DAMAGED (`tiersync node scrub` lists them)";
     }
     std::cout << "\n";
+  }
+  if (j["gc"].is_object() && j["gc"]["last"].is_object()) {
+    const json& gc = j["gc"]["last"];
+    std::cout << "  garbage collection " << Ago(now, gc.value("finished_at", now)) << ": ";
+    if (gc.contains("error")) {
+      std::cout << "FAILED: " << gc.value("error", "") << "\n";
+    } else {
+      std::cout << "kept " << gc.value("kept_files", uint64_t{0}) << " file(s) of "
+                << gc["kept_releases"].size() << " release(s), forgot "
+                << FormatBytes(gc.value("deleted_bytes", uint64_t{0})) << "; packs "
+                << FormatBytes(gc.value("pack_bytes_after", uint64_t{0})) << "\n";
+    }
+  }
+  if (j["gc"].is_object() && j["gc"]["index"].is_object() &&
+      j["gc"]["index"].value("alarm", false)) {
+    std::cout << "  STORE INDEX NEARLY FULL: "
+              << FormatBytes(j["gc"]["index"].value("used_bytes", uint64_t{0})) << " of its "
+              << FormatBytes(j["gc"]["index"].value("map_bytes", uint64_t{0}))
+              << " map in use (docs/operators/node.md, \"Retention and garbage collection\")\n";
   }
   if (j["serving"].is_object()) {
     const json& sv = j["serving"];
@@ -442,6 +470,15 @@ void RegisterNodeCommands(CLI::App* app, CommandContext* ctx) {
   scrub->add_option("--bytes-per-second", *scrub_rate, "Read at most this fast (default: no cap)");
   scrub->callback([a, ctx, scrub_rate] {
     if (Status s = RunNodeScrub(a->dir, *scrub_rate, ctx); !s.ok()) ctx->Fail("node scrub", s);
+  });
+
+  CLI::App* gc = node->add_subcommand(
+      "gc", "Forget what no kept release needs (current, previous, pinned); compact packs");
+  gc->add_option("dir", a->dir, "Node directory")->required();
+  auto gc_dry_run = std::make_shared<bool>(false);
+  gc->add_flag("--dry-run", *gc_dry_run, "Say what would be forgotten; change nothing");
+  gc->callback([a, ctx, gc_dry_run] {
+    if (Status s = RunNodeGc(a->dir, *gc_dry_run, ctx); !s.ok()) ctx->Fail("node gc", s);
   });
 
   CLI::App* status = node->add_subcommand("status", "Explain the node's state");

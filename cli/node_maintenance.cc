@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/units.h"
+#include "node/garbage_collector.h"
 #include "node/http_fetcher.h"
 #include "node/node_dir.h"
 #include "node/node_sources.h"
@@ -55,6 +56,46 @@ Status RunNodeScrub(const std::string& dir, uint64_t bytes_per_second, CommandCo
     std::string why = std::to_string(remaining) + " problem(s) remain after the repair";
     if (!repair.ok()) why += " (" + repair.ToString() + ")";
     return CorruptionError(why);
+  }
+  return Status::Ok();
+}
+
+Status RunNodeGc(const std::string& dir, bool dry_run, CommandContext* ctx) {
+  node::NodePaths paths(dir);
+  Env* env = Env::Default();
+  TS_ASSIGN_OR_RETURN(node::OpenedNode opened, node::OpenNodeForWriting(env, paths));
+  replication::ChunkStoreOptions so;
+  so.writable = true;
+  TS_ASSIGN_OR_RETURN(auto store, replication::ChunkStore::Open(paths.store, so));
+  node::GarbageCollector gc(env, paths, store.get());
+  TS_ASSIGN_OR_RETURN(node::GcRun run, gc.Collect("command", opened.config, dry_run));
+  const replication::GcReport& g = run.report;
+  if (ctx->json) {
+    std::cout << gc.StatusJson()["last"].dump(2) << std::endl;
+    return Status::Ok();
+  }
+  std::cout << (dry_run ? "would keep " : "kept ") << run.kept_files << " file(s) of "
+            << run.kept_releases.size() << " release(s) (";
+  for (size_t i = 0; i < run.kept_releases.size(); ++i) {
+    std::cout << (i ? ", " : "") << run.kept_releases[i];
+  }
+  std::cout << "): " << g.kept_chunks << " chunk(s), " << FormatBytes(g.kept_bytes) << "\n"
+            << (dry_run ? "would forget " : "forgot ") << g.deleted_chunks << " chunk(s) ("
+            << FormatBytes(g.deleted_bytes) << ") and " << g.deleted_indexes << " chunk index(es); "
+            << (dry_run ? "would compact " : "compacted ") << g.packs_compacted
+            << " pack(s), copying " << FormatBytes(g.copied_bytes) << "\n"
+            << "packs: " << FormatBytes(g.pack_bytes_before) << " -> "
+            << FormatBytes(g.pack_bytes_after) << std::endl;
+  if (g.absent_indexes > 0) {
+    std::cout << g.absent_indexes
+              << " file(s) of the kept releases are not stored yet (deferred to a sync window)"
+              << std::endl;
+  }
+  if (!g.damaged.empty()) {
+    std::cout << g.damaged.size()
+              << " kept chunk(s) failed their check and stayed in place: run `tiersync node "
+                 "scrub`"
+              << std::endl;
   }
   return Status::Ok();
 }

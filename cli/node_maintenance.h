@@ -1,5 +1,6 @@
-// `tiersync node scrub`: an operator's maintenance of a node that is not running (a running
-// node does the same by itself: node/scrubber.h). docs/operators/node.md, "Scrub and repair".
+// `tiersync node scrub` and `node gc`: an operator's maintenance of a node that is not running
+// (a running node does the same by itself: node/scrubber.h, node/garbage_collector.h).
+// docs/operators/node.md, "Scrub and repair" and "Retention and garbage collection".
 #ifndef TIERSYNC_CLI_NODE_MAINTENANCE_H_
 #define TIERSYNC_CLI_NODE_MAINTENANCE_H_
 
@@ -18,6 +19,12 @@ namespace tiersync::cli {
 // an unclean shutdown left (the next start need not check again). Prints what it found and
 // did; kCorruption (exit 3) when damage remains.
 Status RunNodeScrub(const std::string& dir, uint64_t bytes_per_second, CommandContext* ctx);
+
+// Collects the garbage of the node in `dir` ([retention] of its node.toml): forgets every
+// chunk and chunk index no kept release needs and compacts packs. `dry_run`: says what would
+// go, changes nothing. Takes the node's lock (kUnavailable while it is served: a running node
+// collects after every switch). Prints what it kept, forgot and compacted.
+Status RunNodeGc(const std::string& dir, bool dry_run, CommandContext* ctx);
 
 }  // namespace tiersync::cli
 

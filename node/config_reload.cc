@@ -7,16 +7,18 @@ namespace {
 
 // The settings that apply at once: read only by the sync loop's thread between turns (the
 // rate limiter and the scrubber get their own copies: node_server).
-constexpr auto kLive =
-    std::make_tuple(std::pair{"subscription", &NodeConfig::subscription},
-                    std::pair{"poll_seconds", &NodeConfig::poll_seconds},
-                    std::pair{"quota_bytes", &NodeConfig::quota_bytes},
-                    std::pair{"max_bytes_per_second", &NodeConfig::max_bytes_per_second},
-                    std::pair{"windows", &NodeConfig::windows},
-                    std::pair{"outside_bytes_per_second", &NodeConfig::outside_bytes_per_second},
-                    std::pair{"parallel", &NodeConfig::parallel},
-                    std::pair{"scrub_bytes_per_second", &NodeConfig::scrub_bytes_per_second},
-                    std::pair{"scrub_interval_hours", &NodeConfig::scrub_interval_hours});
+constexpr auto kLive = std::make_tuple(
+    std::pair{"subscription", &NodeConfig::subscription},
+    std::pair{"poll_seconds", &NodeConfig::poll_seconds},
+    std::pair{"quota_bytes", &NodeConfig::quota_bytes},
+    std::pair{"max_bytes_per_second", &NodeConfig::max_bytes_per_second},
+    std::pair{"windows", &NodeConfig::windows},
+    std::pair{"outside_bytes_per_second", &NodeConfig::outside_bytes_per_second},
+    std::pair{"parallel", &NodeConfig::parallel},
+    std::pair{"scrub_bytes_per_second", &NodeConfig::scrub_bytes_per_second},
+    std::pair{"scrub_interval_hours", &NodeConfig::scrub_interval_hours},
+    std::pair{"pinned_releases", &NodeConfig::pinned_releases}, std::pair{"gc", &NodeConfig::gc},
+    std::pair{"compact_below_percent", &NodeConfig::compact_below_percent});
 
 }  // namespace
 

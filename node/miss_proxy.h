@@ -40,11 +40,9 @@ inline constexpr size_t kMaxPendingMisses = 64;                 // index fetches
 inline constexpr size_t kMissHeldBytes = 2 * kProxyBatchBytes;  // per file, not cached chunks
 inline constexpr size_t kRecentRanges = 8;                      // per file, for sequential readers
 
-// Marks `reply` as one whose streamed pieces wait on the tiers above, so that the server runs
-// them on its pool of ServerLimits::upstream_threads instead of the workers that serve
-// children's chunk batches and /v1/events. The lead sets HttpReply::upstream here
-// (`reply.upstream = true;`) once node/http_server.h has the field; until then it does
-// nothing.
+// Marks `reply` as one whose streamed pieces wait on the tiers above (HttpReply::upstream), so
+// that the server runs them on its pool of ServerLimits::upstream_threads instead of the
+// workers that serve children's chunk batches and /v1/events.
 void MarkUpstream(HttpReply& reply);
 
 class MissProxy {

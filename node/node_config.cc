@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "base/time_windows.h"
+#include "catalogs/git_catalog.h"
 #include "catalogs/region_table.h"
 #include "catalogs/subscription.h"
 #include "catalogs/taxonomy.h"
@@ -170,8 +171,9 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& whe
                                 std::string(e.description()));
   }
   for (const auto& [k, v] : root) {
-    static const std::set<std::string> kTables = {"node", "upstream", "subscription", "storage",
-                                                  "sync", "scrub",    "tls",          "serving"};
+    static const std::set<std::string> kTables = {"node",    "upstream", "subscription",
+                                                  "storage", "sync",     "scrub",
+                                                  "tls",     "serving",  "retention"};
     if (!kTables.count(std::string(k.str())) || !v.is_table()) {
       return InvalidArgumentError(where + ": unknown section [" + std::string(k.str()) + "]");
     }
@@ -252,6 +254,19 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& whe
   TS_RETURN_IF_ERROR(scrub.CheckNoOtherKeys());
   if (c.scrub_interval_hours < 0 || c.scrub_interval_hours > 24 * 366)
     return scrub.Error("interval_hours", "must be 0..8784");
+  TableReader retention(table("retention"), where + ": [retention]");
+  TS_RETURN_IF_ERROR(retention.Get("pinned", &c.pinned_releases));
+  TS_RETURN_IF_ERROR(retention.Get("collect", &c.gc));
+  TS_RETURN_IF_ERROR(retention.Get("compact_below_percent", &c.compact_below_percent));
+  TS_RETURN_IF_ERROR(retention.CheckNoOtherKeys());
+  for (const std::string& r : c.pinned_releases) {
+    if (!catalogs::ReleaseNumber(r)) {
+      return retention.Error("pinned", "\"" + r + "\" is not a release name (r<N>, e.g. \"r12\")");
+    }
+  }
+  if (c.compact_below_percent < 1 || c.compact_below_percent > 99) {
+    return retention.Error("compact_below_percent", "must be 1..99");
+  }
   TableReader serving(table("serving"), where + ": [serving]");
   std::string miss = "proxy", cache_quota;
   TS_RETURN_IF_ERROR(serving.Get("miss", &miss));
@@ -308,6 +323,13 @@ std::string FormatNodeConfig(const NodeConfig& c) {
   out += "\n[scrub]\n# The node's own check of what it stores: the read rate, the interval.\n";
   out += "bytes_per_second = " + std::to_string(c.scrub_bytes_per_second) + "\n";
   out += "interval_hours = " + std::to_string(c.scrub_interval_hours) + "\n";
+  out += "\n[retention]\n# Kept besides the current and previous release; garbage collection.\n";
+  out += "pinned = [";
+  for (size_t i = 0; i < c.pinned_releases.size(); ++i) {
+    out += (i ? ", " : "") + q(c.pinned_releases[i]);
+  }
+  out += std::string("]\ncollect = ") + (c.gc ? "true" : "false") + "\n";
+  out += "compact_below_percent = " + std::to_string(c.compact_below_percent) + "\n";
   out +=
       "\n[serving]\n# docs/serving.md: a file not mirrored here is fetched (proxy) or redirected\n";
   out += std::string("miss = ") +

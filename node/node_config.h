@@ -42,6 +42,11 @@
 //   interval_hours = 168          # a check this long after the last; 0: only on start
 //                                 # after an unclean shutdown and `tiersync node scrub`
 //
+//   [retention]                   # what the store keeps (node/garbage_collector.h)
+//   pinned = ["r12"]              # releases kept besides the current and the previous one
+//   collect = true                # collect garbage after every switch
+//   compact_below_percent = 50    # a pack less full than this is compacted
+//
 //   [serving]                     # what users get (docs/serving.md)
 //   miss = "proxy"                # a file not mirrored here: proxy | redirect
 //   cache_quota = "2G"            # proxy: whole files kept in <dir>/cache (LRU); "0": none
@@ -91,6 +96,10 @@ struct NodeConfig {
   uint64_t cache_quota_bytes = 2ull << 30;
   uint64_t scrub_bytes_per_second = 16ull << 20;
   int scrub_interval_hours = 168;
+  // [retention]
+  std::vector<std::string> pinned_releases;  // "r<N>", kept besides the current and previous
+  bool gc = true;                            // collect after every switch
+  int compact_below_percent = 50;
   // [tls]: absolute paths of PEM files; empty when not set. cert and key come together.
   std::string tls_cert;  // set: serve HTTPS (only) on the listen address
   std::string tls_key;

@@ -114,6 +114,34 @@ TEST(NodeConfigTest, ServingTableDefaultsRoundTripsAndNamesMistakes) {
       << bad.status().ToString();
 }
 
+TEST(NodeConfigTest, RetentionTableDefaultsRoundTripsAndNamesMistakes) {
+  auto c = ParseNodeConfig(kCounty, "node.toml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->pinned_releases.empty()) << "default";
+  EXPECT_TRUE(c->gc) << "default";
+  EXPECT_EQ(c->compact_below_percent, 50) << "default";
+  auto r = ParseNodeConfig(std::string(kCounty) +
+                               "\n[retention]\npinned = [\"r12\", \"r40\"]\ncollect = false\n"
+                               "compact_below_percent = 75\n",
+                           "node.toml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->pinned_releases, (std::vector<std::string>{"r12", "r40"}));
+  EXPECT_FALSE(r->gc);
+  auto again = ParseNodeConfig(FormatNodeConfig(*r), "node.toml");
+  ASSERT_TRUE(again.ok()) << FormatNodeConfig(*r);
+  EXPECT_EQ(again->pinned_releases, r->pinned_releases);
+  EXPECT_FALSE(again->gc);
+  EXPECT_EQ(again->compact_below_percent, 75);
+  auto bad =
+      ParseNodeConfig(std::string(kCounty) + "\n[retention]\npinned = [\"12\"]\n", "node.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("[retention]: pinned"), std::string::npos)
+      << bad.status().ToString();
+  bad = ParseNodeConfig(std::string(kCounty) + "\n[retention]\ncompact_below_percent = 100\n",
+                        "node.toml");
+  EXPECT_FALSE(bad.ok());
+}
+
 TEST(NodeConfigTest, TlsTableIsOptionalAndRoundTrips) {
   auto plain = ParseNodeConfig(kCounty, "node.toml");
   ASSERT_TRUE(plain.ok());

@@ -26,6 +26,7 @@ NodePaths::NodePaths(std::string dir_in) : dir(std::move(dir_in)) {
   current = JoinPath(dir, "CURRENT");
   state = JoinPath(dir, "state.json");
   scrub = JoinPath(dir, "scrub.json");
+  gc = JoinPath(dir, "gc.json");
   children = JoinPath(dir, "children");
 }
 

@@ -20,6 +20,8 @@
 //   <dir>/state.json      what the last syncs did: sources' health, rejections, errors
 //   <dir>/scrub.json      the last check of the store: when, what it found, what is still to
 //                         repair (node/scrubber.h)
+//   <dir>/gc.json         the last garbage collection: what it kept, forgot and compacted
+//                         (node/garbage_collector.h)
 //   <dir>/children/       the latest report of each child node (its subscription)
 //   <dir>/usage/          views and downloads per day (node/usage_counter.h)
 // docs/formats.md lists every file's version and what older and newer builds do with it.
@@ -45,7 +47,7 @@ inline constexpr std::string_view kServedReleaseFormat = "tiersync-release 1";
 struct NodePaths {
   explicit NodePaths(std::string dir_in);
   std::string dir, marker, config, root, lock, running, store, catalog, trusted, downloads,
-      releases, current, state, scrub, children;
+      releases, current, state, scrub, gc, children;
 };
 
 // Creates a node in `dir` (created if missing; kAlreadyExists if it holds a node): marker,

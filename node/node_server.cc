@@ -11,6 +11,7 @@
 #include "catalogs/release.h"
 #include "node/child_reports.h"
 #include "node/config_reload.h"
+#include "node/garbage_collector.h"
 #include "node/git_http_service.h"
 #include "node/http_fetcher.h"
 #include "node/node_dir.h"
@@ -68,7 +69,8 @@ struct NodeServer::Impl : public HttpHandler {
   std::unique_ptr<HttpServer> server;
   std::shared_ptr<TlsServerContext> server_tls;  // null: plain HTTP; SIGHUP reloads its files
   std::atomic<uint64_t> served_release{0};
-  std::unique_ptr<Scrubber> scrubber;  // checks on its own thread; repairs on the sync loop's
+  std::unique_ptr<Scrubber> scrubber;    // checks on its own thread; repairs on the sync loop's
+  std::unique_ptr<GarbageCollector> gc;  // after each switch, on the sync loop's thread
   std::atomic<bool> unclean_check_due{false};  // the check after an unclean shutdown is not done
 
   Mutex mu;  // guards the loop's wake-up state and the last reload
@@ -111,6 +113,7 @@ struct NodeServer::Impl : public HttpHandler {
       m.Append(SyncMetrics(policy->Snapshot(), sync->ChunkBytesBySource(),
                            sync->PlannedBytesTotal(), sync->current()));
       m.Append(scrubber->Metrics());
+      m.Append(gc->Metrics());
       return MetricsReply(m);
     }
     return repo->Handle(request);
@@ -123,6 +126,7 @@ struct NodeServer::Impl : public HttpHandler {
     if (push) extra["push"] = push->StatusJson();
     extra["bandwidth"] = limiter->StatusJson();
     extra["scrub"] = scrubber->StatusJson();
+    extra["gc"] = gc->StatusJson();
     MutexLock l(&mu);
     if (!last_reload.is_null()) extra["reload"] = last_reload;
     return extra;
@@ -138,6 +142,7 @@ struct NodeServer::Impl : public HttpHandler {
       if (scrubber->RepairPending()) Repair();
       TurnResult t = cycle->Turn(rng.Next());
       const bool ok = t.outcome.ok();
+      if (ok && t.outcome->switched && config.gc) Collect();
       // After a failure the backoff holds even when push announces a release: a source
       // that lies or lacks data is not asked again at the rate it announces. A reload is
       // applied at once (the operator is waiting to see it).
@@ -171,6 +176,22 @@ struct NodeServer::Impl : public HttpHandler {
     Log("scrub repair: " + std::to_string(run.repaired) + " of " +
         std::to_string(run.damaged.size()) + " damaged chunk(s) replaced" +
         (s.ok() ? "" : "; " + s.ToString()));
+  }
+
+  // What the releases kept no longer need, forgotten (node/garbage_collector.h).
+  void Collect() {
+    auto run = gc->Collect("switch", config, /*dry_run=*/false);
+    if (!run.ok()) {
+      Log("garbage collection: " + run.status().ToString());
+      return;
+    }
+    const replication::GcReport& g = run->report;
+    Log("garbage collection: kept " + std::to_string(run->kept_files) + " file(s) of " +
+        std::to_string(run->kept_releases.size()) + " release(s); forgot " +
+        std::to_string(g.deleted_chunks) + " chunk(s) (" + std::to_string(g.deleted_bytes) +
+        " bytes), compacted " + std::to_string(g.packs_compacted) + " pack(s); packs " +
+        std::to_string(g.pack_bytes_before) + " -> " + std::to_string(g.pack_bytes_after) +
+        " bytes");
   }
 
   // The store's checks: at once after an unclean shutdown, then every [scrub] interval_hours
@@ -302,6 +323,7 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   impl->policy = std::make_unique<replication::SourcePolicy>(NamedSources(impl->config));
   impl->scrubber = std::make_unique<Scrubber>(impl->env, impl->store.get(),
                                               ScrubPolicyOf(impl->config), impl->paths.scrub);
+  impl->gc = std::make_unique<GarbageCollector>(impl->env, impl->paths, impl->store.get());
   impl->repo =
       std::make_unique<RepositoryService>(impl->env, impl->paths.releases, impl->store.get());
   HttpFetcherOptions user_options = fo;

@@ -260,8 +260,10 @@ Status NodeSync::SwitchStep(const Refreshed& meta, const Plan& plan, const std::
   served.switched_at = static_cast<int64_t>(p_.env->NowMicros() / 1000000);
   TS_RETURN_IF_ERROR(WriteReleaseDir(
       p_.env, p_.paths, *meta.metadata.updater->trusted(), name, served,
-      {{"catalog/" + ToHex(meta.release.digest) + ".manifest.txt", meta.release.manifest}}));
-  TS_RETURN_IF_ERROR(SwitchCurrent(p_.env, p_.paths, name, plan.previous));
+      {{"catalog/" + ToHex(meta.release.digest) + ".manifest.txt", meta.release.manifest}},
+      plan.files));
+  TS_RETURN_IF_ERROR(
+      SwitchCurrent(p_.env, p_.paths, name, plan.previous, p_.config.pinned_releases));
   out->switched = true;
   out->current = served;
   return Status::Ok();

@@ -1,6 +1,13 @@
 #include "node/release_dir.h"
 
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <optional>
+
 #include "base/bytes.h"
+#include "base/hex.h"
+#include "base/layout_version.h"
 #include "replication/tuf_updater.h"
 
 namespace tiersync::node {
@@ -22,7 +29,8 @@ Status LinkOrCopy(Env* env, const std::string& from, const std::string& to) {
 
 Status WriteReleaseDir(Env* env, const NodePaths& paths, const tuf::TrustedSet& t,
                        const std::string& name, const ServedRelease& served,
-                       const std::vector<ReleaseTarget>& targets) {
+                       const std::vector<ReleaseTarget>& targets,
+                       const std::vector<replication::PlannedFile>& files) {
   const std::string dir = JoinPath(paths.releases, name);
   const std::string tmp = dir + ".tmp";
   TS_RETURN_IF_ERROR(RemoveTree(env, tmp));
@@ -57,6 +65,8 @@ Status WriteReleaseDir(Env* env, const NodePaths& paths, const tuf::TrustedSet& 
       TS_RETURN_IF_ERROR(env->SyncDir(DirName(d)));
     }
   }
+  TS_RETURN_IF_ERROR(WriteFileAtomically(env, JoinPath(tmp, kReleaseFilesName),
+                                         AsBytes(EncodeReleaseFiles(files))));
   TS_RETURN_IF_ERROR(WriteFileAtomically(env, JoinPath(tmp, "release.json"),
                                          AsBytes(EncodeServedRelease(served))));
   TS_RETURN_IF_ERROR(env->SyncDir(meta));
@@ -68,14 +78,120 @@ Status WriteReleaseDir(Env* env, const NodePaths& paths, const tuf::TrustedSet& 
 }
 
 Status SwitchCurrent(Env* env, const NodePaths& paths, const std::string& name,
-                     const std::string& keep) {
+                     const std::string& keep, const std::vector<std::string>& pinned) {
   TS_RETURN_IF_ERROR(WriteFileAtomically(env, paths.current, AsBytes(name + "\n")));
   auto entries = env->GetChildren(paths.releases);
   if (!entries.ok()) return Status::Ok();  // collecting old releases is best effort
   for (const std::string& e : *entries) {
-    if (e != name && e != keep) (void)RemoveTree(env, JoinPath(paths.releases, e));
+    if (e == name || e == keep) continue;
+    if (!pinned.empty() && !e.ends_with(".tmp")) {
+      auto json =
+          ReadFileToBytes(env, JoinPath(JoinPath(paths.releases, e), "release.json"), 1 << 20);
+      auto served =
+          json.ok() ? DecodeServedRelease(AsChars(*json)) : Result<ServedRelease>(json.status());
+      if (served.ok() && std::find(pinned.begin(), pinned.end(), served->release) != pinned.end()) {
+        continue;
+      }
+    }
+    (void)RemoveTree(env, JoinPath(paths.releases, e));
   }
   return Status::Ok();
+}
+
+Result<std::vector<std::string>> KeptReleaseDirs(Env* env, const NodePaths& paths) {
+  std::vector<std::string> out;
+  if (!env->FileExists(paths.releases)) return out;
+  TS_ASSIGN_OR_RETURN(auto entries, env->GetChildren(paths.releases));
+  for (std::string& e : entries) {
+    if (!e.ends_with(".tmp")) out.push_back(std::move(e));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+namespace {
+
+constexpr std::string_view kFilesKind = "tiersync-files";
+constexpr int kFilesVersion = 1;
+
+std::optional<std::array<uint8_t, 32>> Digest(std::string_view hex) {
+  auto bytes = HexDecode(hex);
+  if (!bytes || bytes->size() != 32) return std::nullopt;
+  std::array<uint8_t, 32> out;
+  std::copy(bytes->begin(), bytes->end(), out.begin());
+  return out;
+}
+
+}  // namespace
+
+std::string EncodeReleaseFiles(const std::vector<replication::PlannedFile>& files) {
+  std::string out = LayoutMarker(kFilesKind, kFilesVersion);
+  for (const auto& f : files) {
+    out += ToHex(f.index_id) + "\t" + ToHex(f.sha256) + "\t" + std::to_string(f.length) + "\t" +
+           f.path + "\n";
+  }
+  return out;
+}
+
+Result<std::vector<replication::PlannedFile>> DecodeReleaseFiles(std::string_view text) {
+  const size_t first_end = text.find('\n');
+  if (first_end == std::string_view::npos) return CorruptionError("files.tsv: no header line");
+  const std::string_view header = text.substr(0, first_end);
+  int version = 0;
+  const std::string_view number = header.substr(std::min(header.size(), kFilesKind.size() + 1));
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), version);
+  if (!header.starts_with(std::string(kFilesKind) + " ") || ec != std::errc() ||
+      end != number.data() + number.size() || version < 1) {
+    return CorruptionError("files.tsv does not start with \"" + std::string(kFilesKind) + " N\"");
+  }
+  TS_RETURN_IF_ERROR(CheckLayoutVersion(version, kFilesVersion, "files.tsv", "files.tsv"));
+  std::vector<replication::PlannedFile> out;
+  size_t line_no = 1;
+  for (size_t pos = first_end + 1; pos < text.size();) {
+    ++line_no;
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    auto bad = [&] {
+      return CorruptionError("files.tsv line " + std::to_string(line_no) +
+                             " is not <index>\\t<sha256>\\t<length>\\t<path>");
+    };
+    std::string_view fields[4];
+    for (int i = 0; i < 3; ++i) {
+      const size_t tab = line.find('\t');
+      if (tab == std::string_view::npos) return bad();
+      fields[i] = line.substr(0, tab);
+      line.remove_prefix(tab + 1);
+    }
+    fields[3] = line;
+    replication::PlannedFile f;
+    auto index = Digest(fields[0]);
+    auto sha = Digest(fields[1]);
+    auto [p, ec] = std::from_chars(fields[2].data(), fields[2].data() + fields[2].size(), f.length);
+    if (!index || !sha || ec != std::errc() || p != fields[2].data() + fields[2].size() ||
+        fields[3].empty()) {
+      return bad();
+    }
+    f.index_id = *index;
+    f.sha256 = *sha;
+    f.path = std::string(fields[3]);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Result<std::vector<replication::PlannedFile>> ReadReleaseFiles(Env* env, const NodePaths& paths,
+                                                               const std::string& name) {
+  const std::string path = JoinPath(JoinPath(paths.releases, name), kReleaseFilesName);
+  if (!env->FileExists(path)) {
+    return NotFoundError("release " + name + " has no " + kReleaseFilesName +
+                         " (written by an older tiersync)");
+  }
+  TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(env, path, size_t{1} << 30));
+  auto files = DecodeReleaseFiles(AsChars(bytes));
+  if (!files.ok()) return files.status().WithContext(path);
+  return files;
 }
 
 }  // namespace tiersync::node

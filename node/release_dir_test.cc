@@ -109,7 +109,7 @@ class ReleaseRootChainTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.ToString();
     if (!s.ok()) return "";
     ServedRelease served{updater.trusted()->timestamp()->version, "r1", 0, 0, Now()};
-    s = WriteReleaseDir(env_, paths, *updater.trusted(), "1-00000000", served, {});
+    s = WriteReleaseDir(env_, paths, *updater.trusted(), "1-00000000", served, {}, {});
     EXPECT_TRUE(s.ok()) << s.ToString();
     return JoinPath(paths.releases, "1-00000000");
   }
@@ -174,6 +174,49 @@ TEST_F(ReleaseRootChainTest, ChildBelowTheRelayedChainIsSentToAnotherSource) {
   RepositoryService service(env_, release, store_.get());
   HttpRequest request{"GET", "/v1/metadata/4.root.json", "", {}};
   EXPECT_EQ(service.Handle(request).status, 404);
+}
+
+TEST(ReleaseFilesTest, RoundTripsAndRefusesWhatIsNotAList) {
+  replication::PlannedFile f;
+  f.path = "media/k12-0000abcd/第1课.mp4";
+  f.length = 123456;
+  f.sha256[0] = 0xab;
+  f.index_id[31] = 0x01;
+  const std::string text = EncodeReleaseFiles({f, f});
+  EXPECT_TRUE(text.starts_with("tiersync-files 1\n")) << text;
+  auto back = DecodeReleaseFiles(text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[1].path, f.path);
+  EXPECT_EQ((*back)[1].length, f.length);
+  EXPECT_EQ((*back)[1].sha256, f.sha256);
+  EXPECT_EQ((*back)[1].index_id, f.index_id);
+  EXPECT_EQ(DecodeReleaseFiles("tiersync-files 1\nnot a line\n").status().code(),
+            StatusCode::kCorruption);
+  EXPECT_EQ(DecodeReleaseFiles("something else 1\n").status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(DecodeReleaseFiles("tiersync-files 2\n").status().code(), StatusCode::kNewerFormat);
+}
+
+// SwitchCurrent keeps the new release, the previous one and the pinned ones; nothing else.
+TEST(ReleaseFilesTest, SwitchKeepsCurrentPreviousAndPinned) {
+  testing::TempDir tmp;
+  Env* env = Env::Default();
+  NodePaths paths(tmp.Sub("node"));
+  for (int v = 1; v <= 4; ++v) {
+    const std::string dir = JoinPath(paths.releases, std::to_string(v) + "-00000000");
+    ASSERT_TRUE(CreateDirs(env, dir).ok());
+    ServedRelease r;
+    r.version = v;
+    r.release = "r" + std::to_string(v);
+    ASSERT_TRUE(
+        WriteFileAtomically(env, JoinPath(dir, "release.json"), AsBytes(EncodeServedRelease(r)))
+            .ok());
+  }
+  ASSERT_TRUE(SwitchCurrent(env, paths, "4-00000000", "3-00000000", {"r1"}).ok());
+  EXPECT_EQ(*KeptReleaseDirs(env, paths),
+            (std::vector<std::string>{"1-00000000", "3-00000000", "4-00000000"}));
+  ASSERT_TRUE(SwitchCurrent(env, paths, "4-00000000", "3-00000000").ok());
+  EXPECT_EQ(*KeptReleaseDirs(env, paths), (std::vector<std::string>{"3-00000000", "4-00000000"}));
 }
 
 }  // namespace

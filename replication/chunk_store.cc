@@ -174,23 +174,34 @@ Result<bool> ChunkStore::Contains(const ChunkId& id) const {
   return loc.status();
 }
 
-Result<const RandomAccessFile*> ChunkStore::PackFile(uint32_t pack) const {
+Result<std::shared_ptr<const RandomAccessFile>> ChunkStore::PackFile(uint32_t pack) const {
   MutexLock l(&packs_mu_);
   auto it = open_packs_.find(pack);
-  if (it != open_packs_.end()) return it->second.get();
+  if (it != open_packs_.end()) return it->second;
   auto file = env_->NewRandomAccessFile(PackPath(pack));
   if (!file.ok()) {
     return CorruptionError("pack " + PackFileName(pack) +
                            " named by the index cannot be opened: " + file.status().ToString());
   }
-  const RandomAccessFile* raw = file->get();
-  open_packs_[pack] = std::move(file).value();
-  return raw;
+  std::shared_ptr<const RandomAccessFile> shared = std::move(file).value();
+  open_packs_[pack] = shared;
+  return shared;
+}
+
+void ChunkStore::ClosePack(uint32_t pack) {
+  MutexLock l(&packs_mu_);
+  open_packs_.erase(pack);
+}
+
+bool ChunkStore::Moved(const ChunkId& id, const ChunkLocation& loc) const {
+  auto now = Locate(id);
+  if (!now.ok()) return now.status().code() == StatusCode::kNotFound;
+  return now->pack != loc.pack || now->offset != loc.offset;
 }
 
 Result<std::vector<uint8_t>> ChunkStore::ReadChunkAt(const ChunkId& id, const ChunkLocation& loc,
                                                      ReadCheck check) const {
-  TS_ASSIGN_OR_RETURN(const RandomAccessFile* file, PackFile(loc.pack));
+  TS_ASSIGN_OR_RETURN(auto file, PackFile(loc.pack));
   if (loc.offset < kRecordHeaderBytes) return CorruptionError("chunk location offset too small");
   // Header and payload apart: the payload of a raw chunk is returned as read, not copied.
   std::array<uint8_t, kRecordHeaderBytes> header{};
@@ -205,10 +216,19 @@ Result<std::vector<uint8_t>> ChunkStore::ReadChunkAt(const ChunkId& id, const Ch
   return DecodeRecord(id, loc, header, std::move(payload), check, ReadCodec());
 }
 
-Result<ChunkStore::Stored> ChunkStore::GetStored(const ChunkId& id) const {
+Result<std::vector<uint8_t>> ChunkStore::ReadChunk(const ChunkId& id, const ChunkLocation& loc,
+                                                   ReadCheck check) const {
+  auto data = ReadChunkAt(id, loc, check);
+  if (data.ok() || !Moved(id, loc)) return data;
+  TS_ASSIGN_OR_RETURN(ChunkLocation now, Locate(id));
+  return ReadChunkAt(id, now, check);
+}
+
+Result<ChunkStore::Stored> ChunkStore::ReadStoredAt(const ChunkId& id,
+                                                    const ChunkLocation& loc) const {
   Stored out;
-  TS_ASSIGN_OR_RETURN(out.loc, Locate(id));
-  TS_ASSIGN_OR_RETURN(const RandomAccessFile* file, PackFile(out.loc.pack));
+  out.loc = loc;
+  TS_ASSIGN_OR_RETURN(auto file, PackFile(out.loc.pack));
   if (out.loc.offset < kRecordHeaderBytes)
     return CorruptionError("chunk location offset too small");
   std::array<uint8_t, kRecordHeaderBytes> header{};
@@ -223,9 +243,17 @@ Result<ChunkStore::Stored> ChunkStore::GetStored(const ChunkId& id) const {
   return out;
 }
 
+Result<ChunkStore::Stored> ChunkStore::GetStored(const ChunkId& id) const {
+  TS_ASSIGN_OR_RETURN(ChunkLocation loc, Locate(id));
+  auto stored = ReadStoredAt(id, loc);
+  if (stored.ok() || !Moved(id, loc)) return stored;
+  TS_ASSIGN_OR_RETURN(loc, Locate(id));
+  return ReadStoredAt(id, loc);
+}
+
 Result<std::vector<uint8_t>> ChunkStore::Get(const ChunkId& id, ReadCheck check) const {
   TS_ASSIGN_OR_RETURN(ChunkLocation loc, Locate(id));
-  return ReadChunkAt(id, loc, check);
+  return ReadChunk(id, loc, check);
 }
 
 Result<std::vector<uint8_t>> ChunkStore::GetIndexBytes(const ChunkId& id) const {
@@ -323,6 +351,9 @@ Result<StoreStats> ChunkStore::Stats() const {
   TS_ASSIGN_OR_RETURN(auto lengths, index_->PackLengths());
   st.packs = lengths.size();
   for (const auto& [pack, len] : lengths) st.pack_bytes += len;
+  TS_ASSIGN_OR_RETURN(auto usage, index_->Usage());
+  st.index_used_bytes = usage.used_bytes;
+  st.index_map_bytes = usage.map_bytes;
   return st;
 }
 

@@ -67,7 +67,36 @@ struct StoreStats {
   uint64_t stored_bytes = 0;  // sum of stored payload sizes
   uint64_t chunk_indexes = 0;
   uint64_t packs = 0;
-  uint64_t pack_bytes = 0;  // committed bytes in pack files, headers included
+  uint64_t pack_bytes = 0;        // committed bytes in pack files, headers included
+  uint64_t index_used_bytes = 0;  // LMDB pages in use
+  uint64_t index_map_bytes = 0;   // the LMDB map: commits fail once the pages fill it
+};
+
+struct GcOptions {
+  // A pack whose live records (those of kept chunks, headers included) fill less than this
+  // fraction of its committed bytes is compacted: after a collection every pack but the one
+  // being appended to is at least this full, so the packs take at most
+  // live bytes / min_live_fraction (+ one pack's worth).
+  double min_live_fraction = 0.5;
+  // Compute the report, change nothing.
+  bool dry_run = false;
+};
+
+struct GcReport {
+  uint64_t kept_indexes = 0;     // chunk indexes kept (stored ones among those asked for)
+  uint64_t absent_indexes = 0;   // asked to keep but not stored (files not fetched yet)
+  uint64_t kept_chunks = 0;      // stored chunks those indexes name
+  uint64_t kept_bytes = 0;       // their records in the packs, headers included
+  uint64_t deleted_indexes = 0;  // chunk indexes forgotten
+  uint64_t deleted_chunks = 0;   // chunks forgotten
+  uint64_t deleted_bytes = 0;    // their records, headers included
+  uint64_t packs_compacted = 0;  // packs whose kept chunks were copied out and that were removed
+  uint64_t copied_bytes = 0;     // records copied by the compaction
+  uint64_t pack_bytes_before = 0;
+  uint64_t pack_bytes_after = 0;  // (dry run: what they would be)
+  // Kept chunks that failed their check while being copied: their packs stay (the scrub
+  // repairs them; the next collection compacts them).
+  std::vector<protocol::ChunkRef> damaged;
 };
 
 // One problem found by Verify.
@@ -157,7 +186,22 @@ class ChunkStore {
   // Writer: makes everything Put so far durable and visible (fsync, then index commit).
   Status Commit();
 
+  // Writer: garbage collection (chunk_store_gc.cc). Keeps the chunk indexes `keep` names
+  // (ids not stored are counted and skipped) and every chunk they name; forgets every other
+  // chunk index and chunk, then compacts the packs GcOptions::min_live_fraction says are too
+  // empty: their kept chunks are appended afresh (bytes copied as stored, their XXH3 and
+  // record checked on the way), committed, and only then the packs are forgotten and removed.
+  // Crash-safe at every operation: what `keep` names is never lost; a crash leaves at most the
+  // copies made so far as dead space (the next collection reclaims it), and packs forgotten
+  // but not yet removed are removed when the store is next opened for writing. Commits what
+  // was Put before. kCorruption naming the index if a kept chunk index fails its check
+  // (nothing is changed: what it names cannot be known; `store verify` / the scrub find it).
+  // Readers may run beside it: a read of a chunk being moved finds its new place.
+  Result<GcReport> CollectGarbage(const std::vector<ChunkId>& keep, const GcOptions& options);
+
   Result<StoreStats> Stats() const;
+  // The index's LMDB map: pages in use and its size (cheap; no iteration).
+  Result<LmdbIndex::MapUsage> IndexUsage() const { return index_->Usage(); }
 
   // Re-reads every chunk with ReadCheck::kFull and every chunk index (hash, format, all its
   // chunks present). `progress(done, total)` is called now and then with chunk counts.
@@ -182,7 +226,16 @@ class ChunkStore {
                                            ReadCheck check) const;
   void VerifyIndexes(const std::unordered_set<ChunkId, ChunkIdHash>& good,
                      VerifyReport* report) const;
-  Result<const RandomAccessFile*> PackFile(uint32_t pack) const;
+  Result<std::shared_ptr<const RandomAccessFile>> PackFile(uint32_t pack) const;
+  // Reads at `loc`; if that fails because the chunk moved meanwhile (a compaction), reads it
+  // at its new place.
+  Result<std::vector<uint8_t>> ReadChunk(const ChunkId& id, const ChunkLocation& loc,
+                                         ReadCheck check) const;
+  Result<Stored> ReadStoredAt(const ChunkId& id, const ChunkLocation& loc) const;
+  // True when the index now places `id` elsewhere than `loc`, or nowhere (a collection
+  // moved or forgot it).
+  bool Moved(const ChunkId& id, const ChunkLocation& loc) const;
+  void ClosePack(uint32_t pack);
   std::string PackPath(uint32_t pack) const;
   Status Fail(Status s);
 
@@ -194,7 +247,9 @@ class ChunkStore {
 
   // Open pack files for reading, by pack number.
   mutable Mutex packs_mu_;
-  mutable std::map<uint32_t, std::unique_ptr<RandomAccessFile>> open_packs_ GUARDED_BY(packs_mu_);
+  // Shared: a reader keeps its pack open while a collection removes it.
+  mutable std::map<uint32_t, std::shared_ptr<const RandomAccessFile>> open_packs_
+      GUARDED_BY(packs_mu_);
 
   // Writer state (one thread at a time).
   std::unique_ptr<ZstdCodec> codec_;

@@ -172,6 +172,15 @@ Result<std::map<uint32_t, uint64_t>> LmdbIndex::PackLengths() const {
   return out;
 }
 
+Result<LmdbIndex::MapUsage> LmdbIndex::Usage() const {
+  MDB_envinfo info;
+  MDB_stat stat;
+  if (int rc = mdb_env_info(h_->env, &info); rc != 0) return LmdbStatus(rc, "env info");
+  if (int rc = mdb_env_stat(h_->env, &stat); rc != 0) return LmdbStatus(rc, "env stat");
+  return MapUsage{(static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize,
+                  static_cast<uint64_t>(info.me_mapsize)};
+}
+
 Status LmdbIndex::ForEachChunk(
     const std::function<void(const ChunkId&, const ChunkLocation&)>& fn) const {
   return ForEachEntry(h_->env, h_->chunks,
@@ -219,6 +228,20 @@ Status LmdbIndex::Commit(const IndexBatch& batch) {
     MDB_val k = Val(key), v = Val(val);
     int rc = mdb_put(txn.get(), h_->packs, &k, &v, 0);
     if (rc != 0) return LmdbStatus(rc, "put pack length");
+  }
+  auto del = [&](MDB_dbi dbi, std::span<const uint8_t> key) {
+    MDB_val k = Val(key);
+    int rc = mdb_del(txn.get(), dbi, &k, nullptr);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+  };
+  for (const ChunkId& id : batch.deleted_chunks) {
+    if (int rc = del(h_->chunks, id); rc != 0) return LmdbStatus(rc, "delete chunk");
+  }
+  for (const ChunkId& id : batch.deleted_indexes) {
+    if (int rc = del(h_->indexes, id); rc != 0) return LmdbStatus(rc, "delete chunk index");
+  }
+  for (uint32_t pack : batch.deleted_packs) {
+    if (int rc = del(h_->packs, PackKey(pack)); rc != 0) return LmdbStatus(rc, "delete pack");
   }
   int rc = txn.Commit();
   if (rc != 0) return LmdbStatus(rc, "commit");

@@ -24,12 +24,19 @@
 
 namespace tiersync::replication {
 
-// Everything one store commit makes visible at once.
+// Everything one store commit makes visible at once. Puts are applied before deletions.
 struct IndexBatch {
   std::vector<std::pair<ChunkId, ChunkLocation>> chunks;
   std::vector<std::pair<ChunkId, std::vector<uint8_t>>> indexes;
   std::map<uint32_t, uint64_t> pack_lengths;
-  bool empty() const { return chunks.empty() && indexes.empty() && pack_lengths.empty(); }
+  // Forgotten (garbage collection); an absent key is not an error.
+  std::vector<ChunkId> deleted_chunks;
+  std::vector<ChunkId> deleted_indexes;
+  std::vector<uint32_t> deleted_packs;
+  bool empty() const {
+    return chunks.empty() && indexes.empty() && pack_lengths.empty() && deleted_chunks.empty() &&
+           deleted_indexes.empty() && deleted_packs.empty();
+  }
 };
 
 class LmdbIndex {
@@ -46,6 +53,14 @@ class LmdbIndex {
   Result<std::vector<uint8_t>> GetIndex(const ChunkId& id) const;
   // Committed length of every pack.
   Result<std::map<uint32_t, uint64_t>> PackLengths() const;
+
+  // How much of the LMDB map the database takes: the pages in use (free pages inside the file
+  // are reused) and the map's size. Commits fail kResourceExhausted once the map is full.
+  struct MapUsage {
+    uint64_t used_bytes = 0;
+    uint64_t map_bytes = 0;
+  };
+  Result<MapUsage> Usage() const;
 
   // Calls `fn` for every chunk in id order, inside one read transaction (a consistent view).
   Status ForEachChunk(const std::function<void(const ChunkId&, const ChunkLocation&)>& fn) const;
