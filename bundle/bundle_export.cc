@@ -1,0 +1,292 @@
+#include "bundle/bundle_export.h"
+
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/hex.h"
+#include "base/sha256.h"
+#include "bundle/bundle_fetcher.h"
+#include "catalogs/git_catalog.h"
+#include "catalogs/git_pkt_line.h"
+#include "catalogs/git_upload_pack.h"
+#include "catalogs/region_table.h"
+#include "catalogs/release.h"
+#include "catalogs/subscription.h"
+#include "catalogs/taxonomy.h"
+#include "node/node_dir.h"
+#include "replication/chunk_store.h"
+#include "replication/release_sync.h"
+#include "replication/source_policy.h"
+
+namespace tiersync::bundle {
+namespace {
+
+using replication::PlannedFile;
+
+// Scratch space inside the bundle (removed before the manifest is written).
+constexpr char kScratch[] = ".export";
+// Metadata files (delegated bins included) are far below this; a larger one is not metadata.
+constexpr size_t kMaxMetadataFile = 64 << 20;
+// As catalogs::FetchLimits::max_pack_bytes: what an importer accepts.
+constexpr size_t kMaxUploadPack = 256 << 20;
+constexpr char kUploadCaps[] = "ofs-delta agent=tiersync/0.1";
+
+// Writes a file and syncs it (its directory is synced once at the end).
+Status WriteSynced(Env* env, const std::string& path, ByteSpan head, ByteSpan rest = {}) {
+  TS_ASSIGN_OR_RETURN(auto f, env->NewWritableFile(path));
+  TS_RETURN_IF_ERROR(f->Append(head));
+  if (!rest.empty()) TS_RETURN_IF_ERROR(f->Append(rest));
+  TS_RETURN_IF_ERROR(f->Sync());
+  return f->Close();
+}
+
+// Copies every file of `from` into `to` (created).
+Status CopyFiles(Env* env, const std::string& from, const std::string& to) {
+  TS_RETURN_IF_ERROR(CreateDirs(env, to));
+  TS_ASSIGN_OR_RETURN(std::vector<std::string> names, env->GetChildren(from));
+  for (const std::string& name : names) {
+    TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(env, JoinPath(from, name), kMaxMetadataFile));
+    TS_RETURN_IF_ERROR(WriteSynced(env, JoinPath(to, name), bytes));
+  }
+  return Status::Ok();
+}
+
+// As node/node_sync.cc: the catalog release the verified metadata names, its manifest
+// downloaded and checked against the signed hash.
+Result<catalogs::SignedRelease> SignedCatalogRelease(Env* env, replication::VerifiedMetadata& m) {
+  auto manifest = m.targets.find(std::string(catalogs::kCatalogTarget));
+  if (manifest == m.targets.end()) {
+    return NotFoundError("the signed metadata names no catalog release");
+  }
+  const protocol::tuf::TargetFile& mf = *manifest->second;
+  TS_ASSIGN_OR_RETURN(catalogs::SignedRelease release,
+                      catalogs::ParseCatalogTarget(mf.custom ? &*mf.custom : nullptr));
+  TS_ASSIGN_OR_RETURN(std::string local, m.updater->DownloadTarget({manifest->first, mf}));
+  TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(env, local, catalogs::kMaxManifestBytes));
+  release.manifest.assign(bytes.begin(), bytes.end());
+  release.digest = Sha256(bytes);
+  return release;
+}
+
+class Exporter {
+ public:
+  Exporter(Env* env, const ExportOptions& o)
+      : env_(env), o_(o), paths_(o.node_dir), scratch_(JoinPath(o.out_dir, kScratch)) {}
+
+  Result<BundleManifest> Run() {
+    TS_RETURN_IF_ERROR(Prepare());
+    TS_RETURN_IF_ERROR(CopyRelease());
+    TS_RETURN_IF_ERROR(CheckMetadata());
+    TS_RETURN_IF_ERROR(WriteCatalog());
+    TS_ASSIGN_OR_RETURN(auto files, Plan());
+    TS_RETURN_IF_ERROR(WriteFiles(files));
+    TS_RETURN_IF_ERROR(Finish());
+    return manifest_;
+  }
+
+ private:
+  std::string Out(std::string_view rel) const { return JoinPath(o_.out_dir, rel); }
+
+  // The node, the release it serves, an empty bundle directory.
+  Status Prepare() {
+    TS_ASSIGN_OR_RETURN(config_, node::LoadNodeConfig(env_, paths_));
+    TS_ASSIGN_OR_RETURN(current_, node::CurrentReleaseDir(env_, paths_));
+    if (current_.empty()) {
+      return FailedPreconditionError("node " + o_.node_dir +
+                                     " serves no release yet: nothing to export");
+    }
+    if (env_->FileExists(o_.out_dir)) {
+      TS_ASSIGN_OR_RETURN(auto children, env_->GetChildren(o_.out_dir));
+      if (!children.empty()) {
+        return FailedPreconditionError(o_.out_dir + " is not empty: export into a new directory");
+      }
+    }
+    replication::ChunkStoreOptions so;
+    so.env = env_;
+    TS_ASSIGN_OR_RETURN(store_, replication::ChunkStore::Open(paths_.store, so));
+    for (std::string_view dir : {kMetadataDir, kTargetsDir, kIndexesDir, kChunksDir, kCatalogDir}) {
+      TS_RETURN_IF_ERROR(CreateDirs(env_, Out(dir)));
+    }
+    return CreateDirs(env_, scratch_);
+  }
+
+  // 1. The served release's metadata and catalog manifest, byte for byte.
+  Status CopyRelease() {
+    const std::string release = JoinPath(paths_.releases, current_);
+    TS_RETURN_IF_ERROR(CopyFiles(env_, JoinPath(release, "metadata"), Out(kMetadataDir)));
+    return CopyFiles(env_, JoinPath(release, "targets/catalog"),
+                     JoinPath(Out(kTargetsDir), "catalog"));
+  }
+
+  // 2. The bundle's metadata as an importer will check it: from the pinned root.
+  Status CheckMetadata() {
+    TS_ASSIGN_OR_RETURN(auto root, ReadFileToBytes(env_, paths_.root, kMaxMetadataFile));
+    const std::string trusted = JoinPath(scratch_, "trusted");
+    TS_RETURN_IF_ERROR(replication::Updater::Init(env_, trusted, root));
+    const std::string url = "file://" + o_.out_dir;
+    BundleFetcher fetcher(env_, url, o_.out_dir);
+    replication::SourcePolicy sources({{"the bundle being written", url}});
+    std::vector<std::string> rejected;
+    auto meta = replication::RefreshMetadata(
+        env_, &fetcher, &sources, {trusted, JoinPath(scratch_, "downloads")},
+        [&](replication::VerifiedMetadata& m) -> Status {
+          TS_ASSIGN_OR_RETURN(release_, SignedCatalogRelease(env_, m));
+          return Status::Ok();
+        },
+        &rejected);
+    if (!meta.ok()) {
+      return meta.status().WithContext("the node's served metadata would not verify at import");
+    }
+    meta_ = std::move(meta).value();
+    auto git = catalogs::GitCatalog::Open(paths_.catalog);
+    if (!git.ok()) return git.status();
+    git_ = std::move(git).value();
+    auto content = catalogs::ReadVerifiedRelease(git_.get(), release_, /*keep_files=*/false);
+    if (!content.ok())
+      return content.status().WithContext("the node's catalog " + release_.release);
+    content_ = std::move(content).value();
+    return Status::Ok();
+  }
+
+  // 3. The catalog exchange an importer's git fetch makes, recorded.
+  Status WriteCatalog() {
+    const uint64_t n = *catalogs::ReleaseNumber(release_.release);
+    TS_ASSIGN_OR_RETURN(std::string ad, catalogs::AdvertiseUploadPack(paths_.catalog, n));
+    TS_ASSIGN_OR_RETURN(catalogs::Advertisement parsed, catalogs::ParseAdvertisement(ad));
+    auto tag = parsed.refs.find("refs/tags/" + release_.release);
+    if (tag == parsed.refs.end()) {
+      return NotFoundError("the node's catalog does not offer " + release_.release);
+    }
+    const std::string pack = JoinPath(scratch_, "catalog.pack");
+    TS_ASSIGN_OR_RETURN(
+        catalogs::UploadPackAnswer answer,
+        catalogs::UploadPack(env_, paths_.catalog,
+                             catalogs::EncodeUploadRequest({tag->second}, kUploadCaps, {}), n,
+                             pack));
+    std::vector<uint8_t> pack_bytes;
+    if (answer.pack_bytes > 0) {
+      TS_ASSIGN_OR_RETURN(pack_bytes, ReadFileToBytes(env_, pack, kMaxUploadPack));
+    }
+    TS_RETURN_IF_ERROR(WriteSynced(env_, Out(kCatalogAdvertisement), AsBytes(ad)));
+    return WriteSynced(env_, Out(kCatalogUploadPack), AsBytes(answer.head), pack_bytes);
+  }
+
+  // 4a. The files to carry: the subscription's (required), or every signed one (those held).
+  Result<std::vector<PlannedFile>> Plan() {
+    std::vector<PlannedFile> files;
+    if (o_.subscription.empty()) {
+      for (const auto& [path, target] : meta_.targets) {
+        if (path == catalogs::kCatalogTarget) continue;
+        auto f = replication::PlannedFileFor(path, *target, false);
+        if (f.ok()) files.push_back(std::move(f).value());
+      }
+      return files;
+    }
+    const auto& taxonomy = catalogs::Taxonomy::Builtin();
+    const auto& regions = catalogs::RegionTable::Builtin();
+    TS_ASSIGN_OR_RETURN(auto sub,
+                        catalogs::Subscription::Parse(o_.subscription, taxonomy, regions));
+    std::set<std::string> wanted;
+    TS_RETURN_IF_ERROR(catalogs::ForEachReleaseRecord(
+        git_.get(), content_, taxonomy, regions, [&](catalogs::Resource&& r) -> Status {
+          for (auto& w : catalogs::WantedFilesOf(r, sub, regions)) wanted.insert(w.target_path);
+          return Status::Ok();
+        }));
+    for (const std::string& path : wanted) {
+      auto t = meta_.targets.find(path);
+      if (t == meta_.targets.end()) {
+        return VerificationError("catalog release " + release_.release + " lists " + path +
+                                 " but the signed metadata has no such target");
+      }
+      TS_ASSIGN_OR_RETURN(auto f, replication::PlannedFileFor(path, *t->second, false));
+      files.push_back(std::move(f));
+    }
+    return files;
+  }
+
+  // The file's chunk index if the store holds it and every chunk it names; nullopt if not.
+  Result<std::optional<protocol::ChunkIndex>> HeldWhole(const PlannedFile& f) {
+    using Held = std::optional<protocol::ChunkIndex>;
+    auto bytes = store_->GetIndexBytes(f.index_id);
+    if (!bytes.ok() && bytes.status().code() == StatusCode::kNotFound) return Held();
+    if (!bytes.ok()) return bytes.status();
+    TS_ASSIGN_OR_RETURN(protocol::ChunkIndex index, protocol::DecodeChunkIndex(*bytes));
+    for (const protocol::ChunkRef& c : index.chunks) {
+      TS_ASSIGN_OR_RETURN(bool held, store_->Contains(c.id));
+      if (!held) return Held();
+    }
+    return Held(std::move(index));
+  }
+
+  // 4b. Each file's chunk index and chunks, read checked.
+  Status WriteFiles(const std::vector<PlannedFile>& files) {
+    uint64_t done = 0;
+    for (const PlannedFile& f : files) {
+      if (o_.progress) o_.progress(done++, files.size());
+      TS_ASSIGN_OR_RETURN(auto index, HeldWhole(f));
+      if (!index) {
+        if (o_.subscription.empty()) continue;
+        return NotFoundError("node " + config_.name + " does not hold all of " + f.path +
+                             ", which the subscription selects");
+      }
+      for (const protocol::ChunkRef& c : index->chunks) {
+        if (!written_.insert(c.id).second) continue;
+        auto chunk = store_->Get(c.id, replication::ReadCheck::kFull);
+        if (!chunk.ok()) return chunk.status().WithContext(f.path);
+        TS_RETURN_IF_ERROR(WriteSynced(env_, Out(ChunkFile(c.id)), *chunk));
+      }
+      TS_ASSIGN_OR_RETURN(auto bytes, store_->GetIndexBytes(f.index_id));
+      TS_RETURN_IF_ERROR(WriteSynced(env_, Out(IndexFile(f.index_id)), bytes));
+      ++manifest_.files;
+      manifest_.bytes += f.length;
+    }
+    if (o_.progress) o_.progress(files.size(), files.size());
+    if (manifest_.files == 0) {
+      return NotFoundError("node " + config_.name + " holds no file of " + release_.release +
+                           (o_.subscription.empty() ? "" : " that the subscription selects"));
+    }
+    return Status::Ok();
+  }
+
+  // 5. Directories synced, the scratch space gone, the manifest last.
+  Status Finish() {
+    for (std::string_view dir : {kMetadataDir, kTargetsDir, kIndexesDir, kChunksDir, kCatalogDir}) {
+      TS_RETURN_IF_ERROR(env_->SyncDir(Out(dir)));
+    }
+    TS_RETURN_IF_ERROR(env_->SyncDir(JoinPath(Out(kTargetsDir), "catalog")));
+    TS_RETURN_IF_ERROR(env_->SyncDir(Out("v1")));
+    TS_RETURN_IF_ERROR(RemoveTree(env_, scratch_));
+    manifest_.release = release_.release;
+    manifest_.version = meta_.version;
+    manifest_.chunks = written_.size();
+    manifest_.created_at = static_cast<int64_t>(env_->NowMicros() / 1000000);
+    manifest_.exported_from = config_.name;
+    manifest_.subscription = o_.subscription;
+    return WriteFileAtomically(env_, Out(kManifestFile), AsBytes(EncodeManifest(manifest_)));
+  }
+
+  Env* env_;
+  const ExportOptions& o_;
+  node::NodePaths paths_;
+  std::string scratch_;
+  node::NodeConfig config_;
+  std::string current_;
+  std::unique_ptr<replication::ChunkStore> store_;
+  replication::VerifiedMetadata meta_;
+  catalogs::SignedRelease release_;
+  std::unique_ptr<catalogs::GitCatalog> git_;
+  catalogs::ReleaseContent content_;
+  std::set<protocol::ChunkId> written_;
+  BundleManifest manifest_;
+};
+
+}  // namespace
+
+Result<BundleManifest> ExportBundle(Env* env, const ExportOptions& options) {
+  Exporter exporter(env, options);
+  return exporter.Run();
+}
+
+}  // namespace tiersync::bundle

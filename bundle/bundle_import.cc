@@ -1,0 +1,61 @@
+#include "bundle/bundle_import.h"
+
+#include "bundle/bundle_fetcher.h"
+#include "node/child_reports.h"
+#include "node/node_dir.h"
+#include "node/sync_runner.h"
+#include "replication/chunk_store.h"
+#include "replication/source_policy.h"
+
+namespace tiersync::bundle {
+namespace {
+
+Result<BundleManifest> ReadManifest(Env* env, const std::string& dir) {
+  const std::string path = JoinPath(dir, kManifestFile);
+  if (!env->FileExists(path)) {
+    return FailedPreconditionError(dir + " is not a complete tiersync bundle (no " +
+                                   std::string(kManifestFile) + ")");
+  }
+  TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(env, path, kMaxManifestBytes));
+  auto m = DecodeManifest(AsChars(bytes));
+  if (!m.ok() && m.status().code() == StatusCode::kInvalidArgument) {
+    return FailedPreconditionError(m.status().message());
+  }
+  return m;
+}
+
+}  // namespace
+
+Result<ImportResult> ImportBundle(Env* env, const ImportOptions& o) {
+  ImportResult result;
+  TS_ASSIGN_OR_RETURN(result.manifest, ReadManifest(env, o.bundle_dir));
+  node::NodePaths paths(o.node_dir);
+  auto opened = node::OpenNodeForWriting(env, paths);
+  if (!opened.ok() && opened.status().code() == StatusCode::kUnavailable) {
+    return opened.status().WithContext("the node is running: stop it first, then import");
+  }
+  if (!opened.ok()) return opened.status();
+  const node::NodeConfig& config = opened->config;
+  replication::ChunkStoreOptions so;
+  so.env = env;
+  so.writable = true;
+  so.auto_commit_bytes = 32ull << 20;
+  TS_ASSIGN_OR_RETURN(auto store, replication::ChunkStore::Open(paths.store, so));
+  // The bundle is the only source: the configured upstreams are never asked.
+  const std::string url = "file://" + o.bundle_dir;
+  BundleFetcher fetcher(env, url, o.bundle_dir);
+  replication::SourcePolicy sources({{"bundle (" + url + ")", url}});
+  node::ChildReports children(env, paths);
+  children.Load();
+  node::SyncRunner runner({env, paths, config, store.get(), &fetcher, &sources}, &children);
+  auto outcome = runner.RunOnce(o.progress);
+  if (!outcome.ok()) return outcome.status().WithContext("bundle " + o.bundle_dir);
+  if (!outcome->pending.empty()) {
+    return VerificationError("bundle " + o.bundle_dir + ": its catalog lacks the signed " +
+                             outcome->pending);
+  }
+  result.outcome = std::move(outcome).value();
+  return result;
+}
+
+}  // namespace tiersync::bundle
