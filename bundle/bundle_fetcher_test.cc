@@ -61,8 +61,8 @@ TEST_F(BundleFetcherTest, MissingFileIsNotFoundAndTheSources) {
 }
 
 TEST_F(BundleFetcherTest, NothingOutsideTheBundle) {
-  Put("../secret", "no");
   Put("tiersync-bundle.json", "{}");
+  ASSERT_TRUE(WriteFileAtomically(&env_, "/usb/secret", AsBytes("no")).ok());
   for (const std::string& url :
        {std::string(kUrl) + "/v1/metadata/../../secret",
         std::string(kUrl) + "/v1/metadata/%2e%2e/x", std::string(kUrl) + "/tiersync-bundle.json",

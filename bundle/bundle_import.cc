@@ -1,5 +1,7 @@
 #include "bundle/bundle_import.h"
 
+#include <nlohmann/json.hpp>
+
 #include "bundle/bundle_fetcher.h"
 #include "node/child_reports.h"
 #include "node/node_dir.h"
@@ -26,6 +28,22 @@ Result<BundleManifest> ReadManifest(Env* env, const std::string& dir) {
 
 }  // namespace
 
+Status ImportError(const Status& sync_error, const std::vector<std::string>& rejections,
+                   uint64_t lacked) {
+  if (sync_error.ok() || sync_error.local()) return sync_error;
+  if (!rejections.empty()) {
+    return VerificationError("the bundle was refused by verification (nothing was switched): " +
+                             rejections.front());
+  }
+  if (lacked > 0) {
+    return NotFoundError(
+        "the bundle lacks files this node's subscription wants (export it without "
+        "--subscription, or with this node's): " +
+        sync_error.message());
+  }
+  return sync_error;
+}
+
 Result<ImportResult> ImportBundle(Env* env, const ImportOptions& o) {
   ImportResult result;
   TS_ASSIGN_OR_RETURN(result.manifest, ReadManifest(env, o.bundle_dir));
@@ -49,7 +67,13 @@ Result<ImportResult> ImportBundle(Env* env, const ImportOptions& o) {
   children.Load();
   node::SyncRunner runner({env, paths, config, store.get(), &fetcher, &sources}, &children);
   auto outcome = runner.RunOnce(o.progress);
-  if (!outcome.ok()) return outcome.status().WithContext("bundle " + o.bundle_dir);
+  if (!outcome.ok()) {
+    const nlohmann::json rejected = runner.StatusJson()["recent_rejections"];
+    std::vector<std::string> rejections;
+    if (rejected.is_array()) rejections = rejected.get<std::vector<std::string>>();
+    return ImportError(outcome.status(), rejections, sources.Snapshot().front().lacked)
+        .WithContext("bundle " + o.bundle_dir);
+  }
   if (!outcome->pending.empty()) {
     return VerificationError("bundle " + o.bundle_dir + ": its catalog lacks the signed " +
                              outcome->pending);

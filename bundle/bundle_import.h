@@ -19,7 +19,9 @@
 #ifndef TIERSYNC_BUNDLE_BUNDLE_IMPORT_H_
 #define TIERSYNC_BUNDLE_BUNDLE_IMPORT_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/env.h"
 #include "bundle/bundle_layout.h"
@@ -44,6 +46,15 @@ struct ImportResult {
 // naming the bundle. When the bundle holds an older release than the node trusts, nothing
 // changes (kVerificationFailed: a rollback).
 Result<ImportResult> ImportBundle(Env* env, const ImportOptions& options);
+
+// What a failed import reports, from the sync's error and what the bundle (the one source)
+// did: a failure of this machine (sync_error.local(): its disk, its store) as it is; any answer
+// of the bundle that failed verification (`rejections`, "<source>: <reason>", oldest first) as
+// kVerificationFailed naming the first — a damaged or forged bundle, whatever the sync's own
+// code for "no source supplied it"; objects the bundle lacks (`lacked` > 0) as kNotFound with
+// what to do (export with this node's subscription); otherwise `sync_error`. Pure.
+Status ImportError(const Status& sync_error, const std::vector<std::string>& rejections,
+                   uint64_t lacked);
 
 }  // namespace tiersync::bundle
 

@@ -78,7 +78,7 @@ PY
 step "A hub publishes r1; a connected county syncs it"
 make_hub --resources 30 --seed 5 --size-scale 0.0005
 start_hub 0
-make_node county 1 county 330106 "" "$(url 0)"
+make_node county 1 county 330106 all "$(url 0)"
 start_node county 1
 wait_release r1 1 120
 
@@ -94,7 +94,7 @@ fi
 grep -q "not empty" "$out/export-again.err" || fail "export into a used directory: $(cat "$out/export-again.err")"
 
 step "An air-gapped school (its only upstream unreachable) imports the bundle and serves r1"
-make_node school 2 school 330106 "" "$unreachable"
+make_node school 2 school 330106 all "$unreachable"
 if "$bin" node sync "$out/school" >/dev/null 2>&1; then fail "the air-gapped school synced"; fi
 import "$out/usb/r1"
 [ "$rc" = 0 ] || fail "bundle import r1 exited $rc: $(cat "$out/import.err")"
@@ -148,7 +148,7 @@ done
 "$bin" hub serve "$out/hub2" --listen "127.0.0.1:$((port + 5))" >>"$out/logs/hub2.log" 2>&1 &
 pids+=($!)
 wait_http 5
-node_root="$out/hub2/tuf/metadata/1.root.json" make_node other 6 county 330106 "" "$(url 5)"
+node_root="$out/hub2/tuf/metadata/1.root.json" make_node other 6 county 330106 all "$(url 5)"
 start_node other 6
 wait_release r1 6 120
 "$bin" bundle export "$out/other" "$out/usb/other-root" >/dev/null || fail "bundle export from hub2's node"
@@ -156,8 +156,12 @@ stop_node other
 
 step "Refused: one flipped byte, expired metadata (clock 40 days ahead), another root"
 refused "r2 with a flipped byte" "bytes do not match" "$out/usb/r2-flipped"
+[ "$rc" = 3 ] || fail "a bundle with a flipped byte exited $rc, expected 3 (verification failed)"
+grep -q "$flipped" "$out/import.err" || fail "the error does not name the damaged chunk"
 refused "r2 with the clock 40 days ahead" "expired" "$out/usb/r2" faketime -f '+40d'
+[ "$rc" = 3 ] || fail "an expired bundle exited $rc, expected 3"
 refused "a bundle under another root" "signature" "$out/usb/other-root"
+[ "$rc" = 3 ] || fail "a bundle under another root exited $rc, expected 3"
 refused "a directory that is not a bundle" "not a complete tiersync bundle" "$out/county"
 
 step "After the refusals the school still serves r1, whole"
@@ -197,12 +201,14 @@ part=$(field 'd["files"]' <"$out/export-part.json")
 whole=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["files"])' "$out/usb/r2/tiersync-bundle.json")
 echo "part: $part files, whole: $whole files"
 [ "$part" -gt 0 ] && [ "$part" -lt "$whole" ] || fail "the part is not a part ($part of $whole)"
-make_node school2 3 school 330106 "" "$unreachable"
+make_node school2 3 school 330106 all "$unreachable"
 set +e
 "$bin" bundle import "$out/school2" "$out/usb/part" >/dev/null 2>"$out/import-part.err"
 rc=$?
 set -e
 echo "a school wanting more than the part: exit $rc: $(tail -n 1 "$out/import-part.err")"
-[ "$rc" -ne 0 ] || fail "an import of a part into a node wanting everything succeeded"
+[ "$rc" = 7 ] || fail "an import of a part into a node wanting everything exited $rc, expected 7"
+grep -q "lacks files this node's subscription wants" "$out/import-part.err" ||
+  fail "the error does not say the bundle lacks what the subscription wants"
 [ ! -e "$out/school2/CURRENT" ] || fail "school2 switched to a part of what it wants"
 echo "bundle test passed"
