@@ -15,8 +15,10 @@
 #include "catalogs/release.h"
 #include "catalogs/subscription.h"
 #include "catalogs/taxonomy.h"
+#include "hub/hub_dir.h"
 #include "node/node_dir.h"
 #include "replication/chunk_store.h"
+#include "replication/env_fetcher.h"
 #include "replication/release_sync.h"
 #include "replication/source_policy.h"
 
@@ -42,17 +44,6 @@ Status WriteSynced(Env* env, const std::string& path, ByteSpan head, ByteSpan re
   return f->Close();
 }
 
-// Copies every file of `from` into `to` (created).
-Status CopyFiles(Env* env, const std::string& from, const std::string& to) {
-  TS_RETURN_IF_ERROR(CreateDirs(env, to));
-  TS_ASSIGN_OR_RETURN(std::vector<std::string> names, env->GetChildren(from));
-  for (const std::string& name : names) {
-    TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(env, JoinPath(from, name), kMaxMetadataFile));
-    TS_RETURN_IF_ERROR(WriteSynced(env, JoinPath(to, name), bytes));
-  }
-  return Status::Ok();
-}
-
 // As node/node_sync.cc: the catalog release the verified metadata names, its manifest
 // downloaded and checked against the signed hash.
 Result<catalogs::SignedRelease> SignedCatalogRelease(Env* env, replication::VerifiedMetadata& m) {
@@ -70,14 +61,59 @@ Result<catalogs::SignedRelease> SignedCatalogRelease(Env* env, replication::Veri
   return release;
 }
 
+// A Fetcher over the source's metadata and targets directories, mounted at the bundle's
+// URL layout, that writes each file it delivers into the bundle at the same path: what the
+// TUF client verified is exactly what the bundle holds. One thread (RefreshMetadata with
+// parallel_fetches 1). The first write failure is kept (status()) and fails every later fetch.
+class RecordingFetcher : public Fetcher {
+ public:
+  RecordingFetcher(Env* env, std::string base_url, std::string out_dir)
+      : env_(env),
+        base_url_(std::move(base_url) + "/"),
+        out_dir_(std::move(out_dir)),
+        files_(env) {}
+
+  void Mount(const std::string& rel_dir, const std::string& dir) {
+    files_.Mount(base_url_ + rel_dir + "/", dir);
+  }
+
+  Result<std::vector<uint8_t>> Fetch(const std::string& url, size_t max_bytes) override {
+    if (!status_.ok()) return status_;
+    TS_ASSIGN_OR_RETURN(auto bytes, files_.Fetch(url, max_bytes));
+    const std::string rel = url.substr(base_url_.size());
+    if (rel.find('%') != std::string::npos) {
+      status_ = NotSupportedError(url + ": a percent-escaped name cannot go into a bundle");
+      return status_;
+    }
+    const std::string path = JoinPath(out_dir_, rel);
+    status_ = CreateDirs(env_, DirName(path));
+    if (status_.ok()) status_ = WriteSynced(env_, path, bytes);
+    if (status_.ok()) dirs_.insert(DirName(path));
+    if (!status_.ok()) return status_.AsLocal();
+    return bytes;
+  }
+
+  Status status() const { return status_; }
+  // The directories written into (to be synced).
+  const std::set<std::string>& dirs() const { return dirs_; }
+
+ private:
+  Env* env_;
+  std::string base_url_;
+  std::string out_dir_;
+  replication::EnvFetcher files_;
+  Status status_ = Status::Ok();
+  std::set<std::string> dirs_;
+};
+
 class Exporter {
  public:
   Exporter(Env* env, const ExportOptions& o)
-      : env_(env), o_(o), paths_(o.node_dir), scratch_(JoinPath(o.out_dir, kScratch)) {}
+      : env_(env), o_(o), scratch_(JoinPath(o.out_dir, kScratch)) {}
 
   Result<BundleManifest> Run() {
     TS_RETURN_IF_ERROR(Prepare());
-    TS_RETURN_IF_ERROR(CopyRelease());
+    TS_RETURN_IF_ERROR(CopyRoots());
     TS_RETURN_IF_ERROR(CheckMetadata());
     TS_RETURN_IF_ERROR(WriteCatalog());
     TS_ASSIGN_OR_RETURN(auto files, Plan());
@@ -89,13 +125,29 @@ class Exporter {
  private:
   std::string Out(std::string_view rel) const { return JoinPath(o_.out_dir, rel); }
 
-  // The node, the release it serves, an empty bundle directory.
+  // The source (a node and the release it serves, or a hub and its latest release), an empty
+  // bundle directory.
   Status Prepare() {
-    TS_ASSIGN_OR_RETURN(config_, node::LoadNodeConfig(env_, paths_));
-    TS_ASSIGN_OR_RETURN(current_, node::CurrentReleaseDir(env_, paths_));
-    if (current_.empty()) {
-      return FailedPreconditionError("node " + o_.node_dir +
-                                     " serves no release yet: nothing to export");
+    if (env_->FileExists(JoinPath(o_.from_dir, "HUB"))) {
+      hub::HubPaths hub(o_.from_dir);
+      TS_RETURN_IF_ERROR(hub::CheckHubLayout(env_, hub));
+      from_ = {"hub " + o_.from_dir,
+               JoinPath(hub.tuf, "metadata/1.root.json"),
+               JoinPath(hub.tuf, "metadata"),
+               JoinPath(hub.tuf, "targets"),
+               hub.store,
+               hub.catalog};
+    } else {
+      node::NodePaths paths(o_.from_dir);
+      TS_ASSIGN_OR_RETURN(node::NodeConfig config, node::LoadNodeConfig(env_, paths));
+      TS_ASSIGN_OR_RETURN(std::string current, node::CurrentReleaseDir(env_, paths));
+      if (current.empty()) {
+        return FailedPreconditionError("node " + o_.from_dir +
+                                       " serves no release yet: nothing to export");
+      }
+      const std::string release = JoinPath(paths.releases, current);
+      from_ = {"node " + config.name,        paths.root,  JoinPath(release, "metadata"),
+               JoinPath(release, "targets"), paths.store, paths.catalog};
     }
     if (env_->FileExists(o_.out_dir)) {
       TS_ASSIGN_OR_RETURN(auto children, env_->GetChildren(o_.out_dir));
@@ -105,29 +157,39 @@ class Exporter {
     }
     replication::ChunkStoreOptions so;
     so.env = env_;
-    TS_ASSIGN_OR_RETURN(store_, replication::ChunkStore::Open(paths_.store, so));
+    TS_ASSIGN_OR_RETURN(store_, replication::ChunkStore::Open(from_.store, so));
     for (std::string_view dir : {kMetadataDir, kTargetsDir, kIndexesDir, kChunksDir, kCatalogDir}) {
       TS_RETURN_IF_ERROR(CreateDirs(env_, Out(dir)));
     }
     return CreateDirs(env_, scratch_);
   }
 
-  // 1. The served release's metadata and catalog manifest, byte for byte.
-  Status CopyRelease() {
-    const std::string release = JoinPath(paths_.releases, current_);
-    TS_RETURN_IF_ERROR(CopyFiles(env_, JoinPath(release, "metadata"), Out(kMetadataDir)));
-    return CopyFiles(env_, JoinPath(release, "targets/catalog"),
-                     JoinPath(Out(kTargetsDir), "catalog"));
+  // 1. The root chain the source holds, so that importers pinned at any of its versions can
+  // walk it forward.
+  Status CopyRoots() {
+    TS_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->GetChildren(from_.metadata_dir));
+    for (const std::string& name : names) {
+      if (!name.ends_with(".root.json") || name.find_first_not_of("0123456789") != name.find('.')) {
+        continue;
+      }
+      TS_ASSIGN_OR_RETURN(
+          auto bytes, ReadFileToBytes(env_, JoinPath(from_.metadata_dir, name), kMaxMetadataFile));
+      TS_RETURN_IF_ERROR(WriteSynced(env_, JoinPath(Out(kMetadataDir), name), bytes));
+    }
+    return Status::Ok();
   }
 
-  // 2. The bundle's metadata as an importer will check it: from the pinned root.
+  // 2. The metadata and the catalog manifest, verified from the pinned root by the TUF client
+  // workflow a sync runs, each file recorded into the bundle byte for byte as it verified.
   Status CheckMetadata() {
-    TS_ASSIGN_OR_RETURN(auto root, ReadFileToBytes(env_, paths_.root, kMaxMetadataFile));
+    TS_ASSIGN_OR_RETURN(auto root, ReadFileToBytes(env_, from_.root_file, kMaxMetadataFile));
     const std::string trusted = JoinPath(scratch_, "trusted");
     TS_RETURN_IF_ERROR(replication::Updater::Init(env_, trusted, root));
     const std::string url = "file://" + o_.out_dir;
-    BundleFetcher fetcher(env_, url, o_.out_dir);
-    replication::SourcePolicy sources({{"the bundle being written", url}});
+    RecordingFetcher fetcher(env_, url, o_.out_dir);
+    fetcher.Mount(std::string(kMetadataDir), from_.metadata_dir);
+    fetcher.Mount(std::string(kTargetsDir), from_.targets_dir);
+    replication::SourcePolicy sources({{from_.name, url}});
     std::vector<std::string> rejected;
     auto meta = replication::RefreshMetadata(
         env_, &fetcher, &sources, {trusted, JoinPath(scratch_, "downloads")},
@@ -137,15 +199,18 @@ class Exporter {
         },
         &rejected);
     if (!meta.ok()) {
-      return meta.status().WithContext("the node's served metadata would not verify at import");
+      return meta.status().WithContext("the metadata " + from_.name +
+                                       " serves would not verify at import");
     }
+    if (Status s = fetcher.status(); !s.ok()) return s;
+    recorded_dirs_ = fetcher.dirs();
     meta_ = std::move(meta).value();
-    auto git = catalogs::GitCatalog::Open(paths_.catalog);
+    auto git = catalogs::GitCatalog::Open(from_.catalog);
     if (!git.ok()) return git.status();
     git_ = std::move(git).value();
     auto content = catalogs::ReadVerifiedRelease(git_.get(), release_, /*keep_files=*/false);
     if (!content.ok())
-      return content.status().WithContext("the node's catalog " + release_.release);
+      return content.status().WithContext(from_.name + "'s catalog " + release_.release);
     content_ = std::move(content).value();
     return Status::Ok();
   }
@@ -153,7 +218,7 @@ class Exporter {
   // 3. The catalog exchange an importer's git fetch makes, recorded.
   Status WriteCatalog() {
     const uint64_t n = *catalogs::ReleaseNumber(release_.release);
-    TS_ASSIGN_OR_RETURN(std::string ad, catalogs::AdvertiseUploadPack(paths_.catalog, n));
+    TS_ASSIGN_OR_RETURN(std::string ad, catalogs::AdvertiseUploadPack(from_.catalog, n));
     TS_ASSIGN_OR_RETURN(catalogs::Advertisement parsed, catalogs::ParseAdvertisement(ad));
     auto tag = parsed.refs.find("refs/tags/" + release_.release);
     if (tag == parsed.refs.end()) {
@@ -162,7 +227,7 @@ class Exporter {
     const std::string pack = JoinPath(scratch_, "catalog.pack");
     TS_ASSIGN_OR_RETURN(
         catalogs::UploadPackAnswer answer,
-        catalogs::UploadPack(env_, paths_.catalog,
+        catalogs::UploadPack(env_, from_.catalog,
                              catalogs::EncodeUploadRequest({tag->second}, kUploadCaps, {}), n,
                              pack));
     std::vector<uint8_t> pack_bytes;
@@ -228,7 +293,7 @@ class Exporter {
       TS_ASSIGN_OR_RETURN(auto index, HeldWhole(f));
       if (!index) {
         if (o_.subscription.empty()) continue;
-        return NotFoundError("node " + config_.name + " does not hold all of " + f.path +
+        return NotFoundError(from_.name + " does not hold all of " + f.path +
                              ", which the subscription selects");
       }
       for (const protocol::ChunkRef& c : index->chunks) {
@@ -244,7 +309,7 @@ class Exporter {
     }
     if (o_.progress) o_.progress(files.size(), files.size());
     if (manifest_.files == 0) {
-      return NotFoundError("node " + config_.name + " holds no file of " + release_.release +
+      return NotFoundError(from_.name + " holds no file of " + release_.release +
                            (o_.subscription.empty() ? "" : " that the subscription selects"));
     }
     return Status::Ok();
@@ -255,30 +320,37 @@ class Exporter {
     for (std::string_view dir : {kMetadataDir, kTargetsDir, kIndexesDir, kChunksDir, kCatalogDir}) {
       TS_RETURN_IF_ERROR(env_->SyncDir(Out(dir)));
     }
-    TS_RETURN_IF_ERROR(env_->SyncDir(JoinPath(Out(kTargetsDir), "catalog")));
+    for (const std::string& dir : recorded_dirs_) TS_RETURN_IF_ERROR(env_->SyncDir(dir));
     TS_RETURN_IF_ERROR(env_->SyncDir(Out("v1")));
     TS_RETURN_IF_ERROR(RemoveTree(env_, scratch_));
     manifest_.release = release_.release;
     manifest_.version = meta_.version;
     manifest_.chunks = written_.size();
     manifest_.created_at = static_cast<int64_t>(env_->NowMicros() / 1000000);
-    manifest_.exported_from = config_.name;
+    manifest_.exported_from = from_.name;
     manifest_.subscription = o_.subscription;
     return WriteFileAtomically(env_, Out(kManifestFile), AsBytes(EncodeManifest(manifest_)));
   }
 
   Env* env_;
   const ExportOptions& o_;
-  node::NodePaths paths_;
   std::string scratch_;
-  node::NodeConfig config_;
-  std::string current_;
+  // Where the release comes from.
+  struct From {
+    std::string name;          // "node <name>" or "hub <dir>"
+    std::string root_file;     // the pinned root the metadata are checked from
+    std::string metadata_dir;  // the metadata as served, by consistent-snapshot names
+    std::string targets_dir;   // the targets kept whole (catalog/<sha256>.manifest.txt)
+    std::string store;
+    std::string catalog;
+  } from_;
   std::unique_ptr<replication::ChunkStore> store_;
   replication::VerifiedMetadata meta_;
   catalogs::SignedRelease release_;
   std::unique_ptr<catalogs::GitCatalog> git_;
   catalogs::ReleaseContent content_;
   std::set<protocol::ChunkId> written_;
+  std::set<std::string> recorded_dirs_;
   BundleManifest manifest_;
 };
 

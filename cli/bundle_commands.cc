@@ -85,9 +85,13 @@ void RegisterBundleCommands(CLI::App* app, CommandContext* ctx) {
   bundle->require_subcommand(1);
   auto a = std::make_shared<BundleArgs>();
 
-  CLI::App* ex = bundle->add_subcommand(
-      "export", "Write the release a node serves (or a subscription's part) to a directory");
-  ex->add_option("node", a->node_dir, "Node directory (it may be serving)")->required();
+  CLI::App* ex = bundle->add_subcommand("export",
+                                        "Write the release a node serves or a hub's latest (or a "
+                                        "subscription's part) to a directory");
+  ex->add_option("from", a->node_dir,
+                 "A node's directory (its served release; it may be serving) or a hub's (its "
+                 "latest release)")
+      ->required();
   ex->add_option("bundle", a->bundle_dir, "Bundle directory (new or empty)")->required();
   ex->add_option("--subscription", a->subscription,
                  "Only the files these rules select (docs/formats/subscription.md); default: "

@@ -8,7 +8,8 @@
 # of r2 imported with the school's clock 40 days ahead (its metadata expired for it); a bundle
 # exported from a node of another hub (signed under another root); an import into a running
 # node. Then the intact r2 bundle is imported and served (positive control), and a bundle of
-# a subscription's part refuses an import that wants more (what it lacks is named).
+# a subscription's part refuses an import that wants more (what it lacks is named). A bundle
+# exported from the hub's directory is imported by another air-gapped school, which serves it.
 # Usage: bundle.sh TIERSYNC OUT_DIR   (ports from $TIERSYNC_TEST_PORT: 18600-18619)
 set -euo pipefail
 bin="$(realpath "$1")"
@@ -192,6 +193,18 @@ start_node school 2
 wait_release r2 2 30
 same_files 2 1
 stop_node school
+
+step "bundle export from the hub's directory (while it serves); another air-gapped school imports it"
+"$bin" --json bundle export "$out/hub" "$out/usb/hub-r2" >"$out/export-hub.json" ||
+  fail "bundle export from the hub"
+[ "$(field 'd["release"]' <"$out/export-hub.json")" = r2 ] || fail "the hub's bundle is not of r2"
+make_node school3 4 school 330106 all "$unreachable"
+"$bin" bundle import "$out/school3" "$out/usb/hub-r2" >/dev/null 2>"$out/import-hub.err" ||
+  fail "bundle import of the hub's bundle: $(cat "$out/import-hub.err")"
+start_node school3 4
+wait_release r2 4 30
+same_files 4 1
+stop_node school3
 
 step "A subscription's part: a bundle of grades 1-6 refuses a school that wants everything"
 "$bin" --json bundle export "$out/county" "$out/usb/part" \
