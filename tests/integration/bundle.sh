@@ -7,9 +7,10 @@
 # r1 afterwards): a bundle of r2 with one flipped byte in a chunk the school lacks; the bundle
 # of r2 imported with the school's clock 40 days ahead (its metadata expired for it); a bundle
 # exported from a node of another hub (signed under another root); an import into a running
-# node. Then the intact r2 bundle is imported and served (positive control), and a bundle of
-# a subscription's part refuses an import that wants more (what it lacks is named). A bundle
-# exported from the hub's directory is imported by another air-gapped school, which serves it.
+# node. Then the intact r2 bundle is imported and served (positive control) and the r1 bundle
+# is refused as a rollback; a bundle exported from the hub's directory is imported by another
+# air-gapped school, which serves it; a bundle of a subscription's part refuses an import that
+# wants more (exit 7, saying so).
 # Usage: bundle.sh TIERSYNC OUT_DIR   (ports from $TIERSYNC_TEST_PORT: 18600-18619)
 set -euo pipefail
 bin="$(realpath "$1")"
@@ -193,6 +194,8 @@ start_node school 2
 wait_release r2 2 30
 same_files 2 1
 stop_node school
+refused "r1 after r2 (a rollback)" "rollback" "$out/usb/r1"
+[ "$rc" = 3 ] || fail "an older bundle exited $rc, expected 3"
 
 step "bundle export from the hub's directory (while it serves); another air-gapped school imports it"
 "$bin" --json bundle export "$out/hub" "$out/usb/hub-r2" >"$out/export-hub.json" ||
