@@ -297,10 +297,13 @@ class Exporter {
                              ", which the subscription selects");
       }
       for (const protocol::ChunkRef& c : index->chunks) {
-        if (!written_.insert(c.id).second) continue;
+        // The bundle started empty: a chunk file there was written by this export (files
+        // share chunks). A file check rather than a set: a national release has millions.
+        if (env_->FileExists(Out(ChunkFile(c.id)))) continue;
         auto chunk = store_->Get(c.id, replication::ReadCheck::kFull);
         if (!chunk.ok()) return chunk.status().WithContext(f.path);
         TS_RETURN_IF_ERROR(WriteSynced(env_, Out(ChunkFile(c.id)), *chunk));
+        ++manifest_.chunks;
       }
       TS_ASSIGN_OR_RETURN(auto bytes, store_->GetIndexBytes(f.index_id));
       TS_RETURN_IF_ERROR(WriteSynced(env_, Out(IndexFile(f.index_id)), bytes));
@@ -325,7 +328,6 @@ class Exporter {
     TS_RETURN_IF_ERROR(RemoveTree(env_, scratch_));
     manifest_.release = release_.release;
     manifest_.version = meta_.version;
-    manifest_.chunks = written_.size();
     manifest_.created_at = static_cast<int64_t>(env_->NowMicros() / 1000000);
     manifest_.exported_from = from_.name;
     manifest_.subscription = o_.subscription;
@@ -349,7 +351,6 @@ class Exporter {
   catalogs::SignedRelease release_;
   std::unique_ptr<catalogs::GitCatalog> git_;
   catalogs::ReleaseContent content_;
-  std::set<protocol::ChunkId> written_;
   std::set<std::string> recorded_dirs_;
   BundleManifest manifest_;
 };

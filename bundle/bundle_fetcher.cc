@@ -26,9 +26,14 @@ Result<std::string> BundleFetcher::Relative(const std::string& url) const {
 
 Result<std::vector<uint8_t>> BundleFetcher::Fetch(const std::string& url, size_t max_bytes) {
   TS_ASSIGN_OR_RETURN(std::string rel, Relative(url));
-  Result<std::string> file = FileForGet(rel);
+  bool content_addressed = false;
+  Result<std::string> file = FileForGet(rel, &content_addressed);
   if (!file.ok()) return file.status().AsRemote();
-  Result<std::vector<uint8_t>> bytes = files_.Fetch(kMount + *file, max_bytes);
+  // Indexes and chunks (checked names) are read directly: the EnvFetcher keeps a log of every
+  // request, which an import of millions of chunks must not grow.
+  Result<std::vector<uint8_t>> bytes = content_addressed
+                                           ? ReadFileToBytes(env_, JoinPath(dir_, *file), max_bytes)
+                                           : files_.Fetch(kMount + *file, max_bytes);
   // The bundle is the source: its missing or unreadable files are the source's fault (a
   // damaged disk is not this node's), so that the sync judges them as a parent's answers.
   if (!bytes.ok()) return bytes.status().AsRemote();
@@ -61,7 +66,7 @@ Result<std::vector<uint8_t>> BundleFetcher::ChunkBatch(std::span<const uint8_t> 
       continue;
     }
     Result<std::vector<uint8_t>> chunk =
-        files_.Fetch(kMount + ChunkFile(id), protocol::kMaxChunkBytes + 1);
+        ReadFileToBytes(env_, JoinPath(dir_, ChunkFile(id)), protocol::kMaxChunkBytes);
     if (!chunk.ok() && chunk.status().code() == StatusCode::kNotFound) {
       out.AddMissing(id, protocol::BatchFrameKind::kAbsent);
       continue;

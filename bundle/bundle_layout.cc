@@ -9,6 +9,11 @@ namespace {
 
 constexpr std::string_view kInfoRefs = "v1/catalog.git/info/refs?service=git-upload-pack";
 
+// 64 lowercase hex digits (ToHex's form of a SHA-256).
+bool IsHexId(std::string_view s) {
+  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
 }  // namespace
 
 std::string EncodeManifest(const BundleManifest& m) {
@@ -63,18 +68,28 @@ std::string ChunkFile(const protocol::ChunkId& id) {
   return std::string(kChunksDir) + "/" + ToHex(id);
 }
 
-Result<std::string> FileForGet(std::string_view request) {
+Result<std::string> FileForGet(std::string_view request, bool* content_addressed) {
+  if (content_addressed != nullptr) *content_addressed = false;
+  const Status none = NotFoundError(std::string(request) + ": a bundle holds no such file");
   if (request == kInfoRefs) return std::string(kCatalogAdvertisement);
   if (request.find('?') != std::string_view::npos || request.find('#') != std::string_view::npos) {
-    return NotFoundError(std::string(request) + ": a bundle holds no such file");
+    return none;
   }
-  for (std::string_view dir : {kMetadataDir, kTargetsDir, kIndexesDir, kChunksDir}) {
+  for (std::string_view dir : {kIndexesDir, kChunksDir}) {
+    if (request.size() == dir.size() + 65 && request.rfind(dir, 0) == 0 &&
+        request[dir.size()] == '/') {
+      if (!IsHexId(request.substr(dir.size() + 1))) return none;
+      if (content_addressed != nullptr) *content_addressed = true;
+      return std::string(request);
+    }
+  }
+  for (std::string_view dir : {kMetadataDir, kTargetsDir}) {
     if (request.size() > dir.size() + 1 && request.rfind(dir, 0) == 0 &&
         request[dir.size()] == '/') {
       return std::string(request);  // the layout is the URL layout
     }
   }
-  return NotFoundError(std::string(request) + ": a bundle holds no such file");
+  return none;
 }
 
 }  // namespace tiersync::bundle

@@ -72,8 +72,10 @@ std::string ChunkFile(const protocol::ChunkId& id);
 // A request the importer's sync makes, after the bundle's base URL (e.g.
 // "v1/metadata/timestamp.json", "v1/catalog.git/info/refs?service=git-upload-pack"), mapped
 // to the bundle's relative file for a GET. kNotFound for anything a bundle never holds (other
-// queries, other endpoints).
-Result<std::string> FileForGet(std::string_view request);
+// queries, other endpoints, index and chunk names that are not 64 lowercase hex digits).
+// `content_addressed` (may be null) is set when the file is an index or a chunk: a name this
+// function checked whole, safe to open without further checks.
+Result<std::string> FileForGet(std::string_view request, bool* content_addressed = nullptr);
 
 }  // namespace tiersync::bundle
 

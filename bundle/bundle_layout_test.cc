@@ -61,8 +61,15 @@ TEST(BundleLayoutTest, GetsMapToTheUrlLayout) {
   EXPECT_EQ(*FileForGet("v1/metadata/3.root.json"), "v1/metadata/3.root.json");
   EXPECT_EQ(*FileForGet("v1/targets/catalog/ab.manifest.txt"),
             "v1/targets/catalog/ab.manifest.txt");
-  EXPECT_EQ(*FileForGet("v1/indexes/00"), "v1/indexes/00");
-  EXPECT_EQ(*FileForGet("v1/chunks/00"), "v1/chunks/00");
+  const std::string hex(64, 'a');
+  bool content_addressed = false;
+  EXPECT_EQ(*FileForGet("v1/indexes/" + hex, &content_addressed), "v1/indexes/" + hex);
+  EXPECT_TRUE(content_addressed);
+  EXPECT_EQ(*FileForGet("v1/chunks/" + hex, &content_addressed), "v1/chunks/" + hex);
+  EXPECT_TRUE(content_addressed);
+  EXPECT_EQ(*FileForGet("v1/metadata/timestamp.json", &content_addressed),
+            "v1/metadata/timestamp.json");
+  EXPECT_FALSE(content_addressed);
   EXPECT_EQ(*FileForGet("v1/catalog.git/info/refs?service=git-upload-pack"),
             "v1/catalog.git/info-refs");
 }
@@ -71,7 +78,10 @@ TEST(BundleLayoutTest, WhatABundleNeverHolds) {
   for (const char* request :
        {"tiersync-bundle.json", "v1/status", "v1/metadata", "v1/metadata/", "v1/metadatax/a",
         "v1/catalog.git/upload-pack", "v1/catalog.git/info-refs",
-        "v1/catalog.git/info/refs?service=git-receive-pack", "v1/chunks/ab?x=1", "v1/events"}) {
+        "v1/catalog.git/info/refs?service=git-receive-pack", "v1/chunks/ab?x=1", "v1/events",
+        "v1/chunks/00", "v1/indexes/ab",
+        "v1/chunks/../indexes/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "v1/chunks/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}) {
     EXPECT_EQ(FileForGet(request).status().code(), StatusCode::kNotFound) << request;
   }
 }
