@@ -83,13 +83,15 @@ class RecordingFetcher : public Fetcher {
     const std::string rel = url.substr(base_url_.size());
     if (rel.find('%') != std::string::npos) {
       status_ = NotSupportedError(url + ": a percent-escaped name cannot go into a bundle");
-      return status_;
+    } else {
+      const std::string path = JoinPath(out_dir_, rel);
+      status_ = CreateDirs(env_, DirName(path));
+      if (status_.ok()) status_ = WriteSynced(env_, path, bytes);
+      if (status_.ok()) dirs_.insert(DirName(path));
     }
-    const std::string path = JoinPath(out_dir_, rel);
-    status_ = CreateDirs(env_, DirName(path));
-    if (status_.ok()) status_ = WriteSynced(env_, path, bytes);
-    if (status_.ok()) dirs_.insert(DirName(path));
-    if (!status_.ok()) return status_.AsLocal();
+    // A failure to write the bundle is this machine's: it stops the refresh at once.
+    if (!status_.ok()) status_ = status_.AsLocal();
+    if (!status_.ok()) return status_;
     return bytes;
   }
 
