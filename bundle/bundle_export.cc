@@ -157,6 +157,13 @@ class Exporter {
         return FailedPreconditionError(o_.out_dir + " is not empty: export into a new directory");
       }
     }
+    if (!o_.delta_from.empty()) {
+      TS_ASSIGN_OR_RETURN(
+          auto earlier,
+          ReadFileToBytes(env_, JoinPath(o_.delta_from, kManifestFile), kMaxManifestBytes));
+      TS_ASSIGN_OR_RETURN(BundleManifest m, DecodeManifest(AsChars(earlier)));
+      manifest_.delta_from = m.release;
+    }
     replication::ChunkStoreOptions so;
     so.env = env_;
     TS_ASSIGN_OR_RETURN(store_, replication::ChunkStore::Open(from_.store, so));
@@ -302,6 +309,9 @@ class Exporter {
         // The bundle started empty: a chunk file there was written by this export (files
         // share chunks). A file check rather than a set: a national release has millions.
         if (env_->FileExists(Out(ChunkFile(c.id)))) continue;
+        if (!o_.delta_from.empty() && env_->FileExists(JoinPath(o_.delta_from, ChunkFile(c.id)))) {
+          continue;  // the importer holds it from the earlier bundle
+        }
         auto chunk = store_->Get(c.id, replication::ReadCheck::kFull);
         if (!chunk.ok()) return chunk.status().WithContext(f.path);
         TS_RETURN_IF_ERROR(WriteSynced(env_, Out(ChunkFile(c.id)), *chunk));

@@ -22,6 +22,8 @@
 //      chunk index and every chunk stored); with one, exactly the files it selects — each of
 //      which the node must hold whole (kNotFound otherwise). Each chunk index and each chunk
 //      is read from the store with its SHA-256 checked (a damaged copy is never exported);
+//      A delta bundle leaves out each chunk the earlier bundle holds (v1/chunks/<sha256>
+//      there): an importer that lacks one is told the bundle lacks files (kNotFound);
 //   5. tiersync-bundle.json, last: a bundle without it is incomplete.
 // Every file is synced, each directory once at the end. The store is opened read-only: an
 // export may run beside a serving node or hub (a switch that removes the release directory
@@ -42,6 +44,10 @@ struct ExportOptions {
   std::string out_dir;   // the bundle; created; must not exist or be empty
   // The subscription language (docs/formats/subscription.md); empty: every file held.
   std::string subscription;
+  // A delta bundle: the directory of an earlier bundle (its tiersync-bundle.json must be
+  // there) whose chunks are left out — for a node that imported it. Empty: a whole bundle.
+  // Chunk indexes always go in (small; the plan needs them).
+  std::string delta_from;
   // Called now and then with files done and to do.
   std::function<void(uint64_t done, uint64_t total)> progress;
 };

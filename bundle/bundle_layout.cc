@@ -25,7 +25,8 @@ std::string EncodeManifest(const BundleManifest& m) {
                       {"chunks", m.chunks},
                       {"created_at", m.created_at},
                       {"exported_from", m.exported_from},
-                      {"subscription", m.subscription}};
+                      {"subscription", m.subscription},
+                      {"delta_from", m.delta_from}};
   return j.dump(2) + "\n";
 }
 
@@ -54,6 +55,7 @@ Result<BundleManifest> DecodeManifest(std::string_view text) {
     m.created_at = j.at("created_at").get<int64_t>();
     m.exported_from = j.at("exported_from").get<std::string>();
     m.subscription = j.at("subscription").get<std::string>();
+    if (j.contains("delta_from")) m.delta_from = j.at("delta_from").get<std::string>();
   } catch (const std::exception& e) {
     return InvalidArgumentError(std::string(kManifestFile) + ": " + e.what());
   }

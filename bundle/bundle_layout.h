@@ -5,7 +5,8 @@
 //
 //   <bundle>/tiersync-bundle.json        written last: {"format": "tiersync-bundle 1",
 //                                         "release", "version", "files", "bytes", "chunks",
-//                                         "created_at", "exported_from", "subscription"};
+//                                         "created_at", "exported_from", "subscription",
+//                                         "delta_from"};
 //                                         informational only, never trusted (a bundle without
 //                                         it is incomplete and refused)
 //   <bundle>/v1/metadata/<name>          the TUF metadata byte for byte as signed: the root
@@ -13,7 +14,8 @@
 //                                         V.snapshot.json, V.targets.json, V.<role>.json
 //   <bundle>/v1/targets/<dir>/<sha256>.<name>   targets kept whole (the catalog manifest)
 //   <bundle>/v1/indexes/<sha256>         each file's encoded chunk index
-//   <bundle>/v1/chunks/<sha256>          each chunk, uncompressed
+//   <bundle>/v1/chunks/<sha256>          each chunk, uncompressed — in a delta bundle, only
+//                                         those the earlier bundle it names lacks
 //   <bundle>/v1/catalog.git/info-refs    the catalog's git advertisement (the body of
 //                                         GET /v1/catalog.git/info/refs?service=git-upload-pack)
 //   <bundle>/v1/catalog.git/upload-pack  the recorded answer to the upload-pack request for the
@@ -57,6 +59,9 @@ struct BundleManifest {
   int64_t created_at = 0;     // seconds since the epoch
   std::string exported_from;  // the node's name
   std::string subscription;   // the rules the files were chosen by; empty: all held
+  // A delta: the release of the earlier bundle whose chunks were left out (the importer must
+  // hold them, i.e. have imported it); empty: a whole bundle. Optional in the file.
+  std::string delta_from;
   bool operator==(const BundleManifest&) const = default;
 };
 

@@ -15,6 +15,7 @@ BundleManifest Sample() {
   m.created_at = 1'700'000'000;
   m.exported_from = "西湖区教育局";
   m.subscription = "stage = 小学";
+  m.delta_from = "r6";
   return m;
 }
 
@@ -24,6 +25,14 @@ TEST(BundleManifestTest, RoundTrip) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(*back, Sample());
   EXPECT_EQ(EncodeManifest(*back), text);
+}
+
+TEST(BundleManifestTest, WholeBundleNeedsNoDeltaField) {
+  std::string text = EncodeManifest(Sample());
+  text.replace(text.find("\"delta_from\": \"r6\","), 19, "");
+  auto back = DecodeManifest(text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << text;
+  EXPECT_EQ(back->delta_from, "");
 }
 
 TEST(BundleManifestTest, NotJson) {

@@ -16,7 +16,7 @@ namespace {
 using nlohmann::json;
 
 struct BundleArgs {
-  std::string node_dir, bundle_dir, subscription;
+  std::string node_dir, bundle_dir, subscription, delta_from;
 };
 
 // Bundles are named by absolute paths (their file:// URL is the import's source name).
@@ -27,13 +27,16 @@ std::string Absolute(const std::string& path) {
 Status RunExport(const BundleArgs& a, CommandContext* ctx) {
   ProgressBar bar("files", false);
   bundle::ExportOptions o{a.node_dir, Absolute(a.bundle_dir), a.subscription,
+                          a.delta_from.empty() ? "" : Absolute(a.delta_from),
                           [&](uint64_t done, uint64_t total) { bar.Update(done, total); }};
   auto m = bundle::ExportBundle(Env::Default(), o);
   bar.Finish();
   if (!m.ok()) return m.status();
   if (ctx->json) {
-    std::cout << json{{"bundle", o.out_dir}, {"release", m->release}, {"version", m->version},
-                      {"files", m->files},   {"bytes", m->bytes},     {"chunks", m->chunks}}
+    std::cout << json{{"bundle", o.out_dir},        {"release", m->release},
+                      {"version", m->version},      {"files", m->files},
+                      {"bytes", m->bytes},          {"chunks", m->chunks},
+                      {"delta_from", m->delta_from}}
                      .dump(2)
               << std::endl;
   } else {
@@ -96,6 +99,8 @@ void RegisterBundleCommands(CLI::App* app, CommandContext* ctx) {
   ex->add_option("--subscription", a->subscription,
                  "Only the files these rules select (docs/formats/subscription.md); default: "
                  "every file the node holds");
+  ex->add_option("--delta-from", a->delta_from,
+                 "An earlier bundle the target node imported: its chunks are left out");
   ex->callback([a, ctx] {
     if (Status s = RunExport(*a, ctx); !s.ok()) ctx->Fail("bundle export", s);
   });

@@ -10,7 +10,8 @@
 # node. Then the intact r2 bundle is imported and served (positive control) and the r1 bundle
 # is refused as a rollback; a bundle exported from the hub's directory is imported by another
 # air-gapped school, which serves it; a bundle of a subscription's part refuses an import that
-# wants more (exit 7, saying so).
+# wants more (exit 7, saying so); a delta bundle (r2 less the r1 bundle's chunks) is refused
+# by a node without r1 (exit 7) and taken by one that imported r1, which then serves r2.
 # Usage: bundle.sh TIERSYNC OUT_DIR   (ports from $TIERSYNC_TEST_PORT: 18600-18619)
 set -euo pipefail
 bin="$(realpath "$1")"
@@ -227,4 +228,28 @@ echo "a school wanting more than the part: exit $rc: $(tail -n 1 "$out/import-pa
 grep -q "lacks files this node's subscription wants" "$out/import-part.err" ||
   fail "the error does not say the bundle lacks what the subscription wants"
 [ ! -e "$out/school2/CURRENT" ] || fail "school2 switched to a part of what it wants"
+
+step "A delta bundle (r2 without the chunks of the r1 bundle): for a node that imported r1 only"
+"$bin" --json bundle export "$out/county" "$out/usb/r2-delta" --delta-from "$out/usb/r1" \
+  >"$out/export-delta.json" || fail "bundle export --delta-from"
+delta_chunks=$(field 'd["chunks"]' <"$out/export-delta.json")
+whole_chunks=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["chunks"])' "$out/usb/r2/tiersync-bundle.json")
+echo "delta: $delta_chunks chunks, whole r2: $whole_chunks chunks"
+[ "$(field 'd["delta_from"]' <"$out/export-delta.json")" = r1 ] || fail "the delta does not name r1"
+if [ "$delta_chunks" -eq 0 ] || [ "$delta_chunks" -ge "$whole_chunks" ]; then
+  fail "the delta is not smaller than the whole bundle"
+fi
+set +e
+"$bin" bundle import "$out/school2" "$out/usb/r2-delta" >/dev/null 2>"$out/import-delta.err"
+rc=$?
+set -e
+echo "a node without r1: exit $rc: $(tail -n 1 "$out/import-delta.err" | cut -c1-160)"
+[ "$rc" = 7 ] || fail "a delta imported into a node without r1 exited $rc, expected 7"
+make_node school4 7 school 330106 all "$unreachable"
+"$bin" bundle import "$out/school4" "$out/usb/r1" >/dev/null 2>&1 || fail "school4: import r1"
+"$bin" bundle import "$out/school4" "$out/usb/r2-delta" >"$out/import-delta.out" 2>&1 ||
+  fail "school4: import the delta: $(cat "$out/import-delta.out")"
+start_node school4 7
+wait_release r2 7 30
+same_files 7 1
 echo "bundle test passed"
