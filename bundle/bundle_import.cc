@@ -26,6 +26,26 @@ Result<BundleManifest> ReadManifest(Env* env, const std::string& dir) {
   return m;
 }
 
+// When the bundle holds a root of the version this node was set up with, and it is not the
+// node's pinned root, the bundle was signed under another national root: said in words (the
+// TUF client only sees signatures that do not verify). "" otherwise. Only a message: trust
+// decisions are the sync's.
+std::string OtherRootHint(Env* env, const node::NodePaths& paths, const std::string& bundle_dir) {
+  auto pinned = ReadFileToBytes(env, paths.root, 16 << 20);
+  if (!pinned.ok()) return "";
+  const nlohmann::json j = nlohmann::json::parse(AsChars(*pinned), nullptr, false);
+  if (!j.is_object() || !j.contains("signed") || !j["signed"].contains("version") ||
+      !j["signed"]["version"].is_number_unsigned()) {
+    return "";
+  }
+  const std::string name = std::to_string(j["signed"]["version"].get<uint64_t>()) + ".root.json";
+  auto theirs = ReadFileToBytes(env, JoinPath(JoinPath(bundle_dir, kMetadataDir), name), 16 << 20);
+  if (!theirs.ok() || *theirs == *pinned) return "";
+  return "; the bundle's " + name +
+         " is not this node's pinned root: it was signed under another national root (another "
+         "hub, or a test federation) and can never be imported here";
+}
+
 }  // namespace
 
 Status ImportError(const Status& sync_error, const std::vector<std::string>& rejections,
@@ -71,8 +91,11 @@ Result<ImportResult> ImportBundle(Env* env, const ImportOptions& o) {
     const nlohmann::json rejected = runner.StatusJson()["recent_rejections"];
     std::vector<std::string> rejections;
     if (rejected.is_array()) rejections = rejected.get<std::vector<std::string>>();
-    return ImportError(outcome.status(), rejections, sources.Snapshot().front().lacked)
-        .WithContext("bundle " + o.bundle_dir);
+    Status s = ImportError(outcome.status(), rejections, sources.Snapshot().front().lacked);
+    if (s.code() == StatusCode::kVerificationFailed) {
+      s = Status(s.code(), s.message() + OtherRootHint(env, paths, o.bundle_dir));
+    }
+    return s.WithContext("bundle " + o.bundle_dir);
   }
   if (!outcome->pending.empty()) {
     return VerificationError("bundle " + o.bundle_dir + ": its catalog lacks the signed " +

@@ -117,6 +117,12 @@ step "r2 is published; the county syncs it; bundles of r2: intact, one flipped b
 next_release r2
 wait_release r2 1 120
 "$bin" bundle export "$out/county" "$out/usb/r2" >/dev/null || fail "bundle export r2"
+# Metadata that would be refused at import are refused at export (the clock 40 days ahead).
+if faketime -f '+40d' "$bin" bundle export "$out/county" "$out/usb/r2-late" 2>"$out/export-late.err"; then
+  fail "an export of expired metadata succeeded"
+fi
+grep -q "expired" "$out/export-late.err" || fail "the late export does not say expired: $(cat "$out/export-late.err")"
+echo "export with the clock 40 days ahead: $(tail -n 1 "$out/export-late.err" | cut -c1-160)"
 cp -r "$out/usb/r2" "$out/usb/r2-flipped"
 # A chunk new in r2 (so not in the school's store): one byte of it flipped.
 flipped=$(python3 - "$out/usb/r1/v1/chunks" "$out/usb/r2-flipped/v1/chunks" <<'PY'
@@ -163,7 +169,7 @@ refused "r2 with a flipped byte" "bytes do not match" "$out/usb/r2-flipped"
 grep -q "$flipped" "$out/import.err" || fail "the error does not name the damaged chunk"
 refused "r2 with the clock 40 days ahead" "expired" "$out/usb/r2" faketime -f '+40d'
 [ "$rc" = 3 ] || fail "an expired bundle exited $rc, expected 3"
-refused "a bundle under another root" "signature" "$out/usb/other-root"
+refused "a bundle under another root" "signed under another national root" "$out/usb/other-root"
 [ "$rc" = 3 ] || fail "a bundle under another root exited $rc, expected 3"
 refused "a directory that is not a bundle" "not a complete tiersync bundle" "$out/county"
 
