@@ -178,7 +178,9 @@ class Exporter {
   Status CopyRoots() {
     TS_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->GetChildren(from_.metadata_dir));
     for (const std::string& name : names) {
-      if (!name.ends_with(".root.json") || name.find_first_not_of("0123456789") != name.find('.')) {
+      // "<N>.root.json", N one or more digits.
+      if (!name.ends_with(".root.json") || name.find_first_not_of("0123456789") == 0 ||
+          name.find_first_not_of("0123456789") != name.find('.')) {
         continue;
       }
       TS_ASSIGN_OR_RETURN(
@@ -208,7 +210,7 @@ class Exporter {
         },
         &rejected);
     if (!meta.ok()) {
-      return meta.status().WithContext("the metadata " + from_.name +
+      return meta.status().WithContext("the metadata that " + from_.name +
                                        " serves would not verify at import");
     }
     if (Status s = fetcher.status(); !s.ok()) return s;
@@ -231,7 +233,7 @@ class Exporter {
     TS_ASSIGN_OR_RETURN(catalogs::Advertisement parsed, catalogs::ParseAdvertisement(ad));
     auto tag = parsed.refs.find("refs/tags/" + release_.release);
     if (tag == parsed.refs.end()) {
-      return NotFoundError("the node's catalog does not offer " + release_.release);
+      return NotFoundError(from_.name + "'s catalog does not offer " + release_.release);
     }
     const std::string pack = JoinPath(scratch_, "catalog.pack");
     TS_ASSIGN_OR_RETURN(
