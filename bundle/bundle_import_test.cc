@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "base/bytes.h"
+#include "base/mem_env.h"
+
 namespace tiersync::bundle {
 namespace {
 
@@ -41,6 +44,26 @@ TEST(ImportErrorTest, MetadataVerificationFailureKeepsItsCode) {
 
 TEST(ImportErrorTest, OtherFailureUnchanged) {
   EXPECT_EQ(ImportError(kNoSource, {}, 0).code(), StatusCode::kUnavailable);
+}
+
+// A directory without tiersync-bundle.json (not a bundle, or an export that did not finish)
+// is refused before the node is touched.
+TEST(ImportBundleTest, IncompleteBundleRefusedFirst) {
+  MemEnv env;
+  ASSERT_TRUE(CreateDirs(&env, "/usb/b/v1/metadata").ok());
+  auto r = ImportBundle(&env, {"/no/node/here", "/usb/b", nullptr});
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("not a complete tiersync bundle"), std::string::npos);
+}
+
+TEST(ImportBundleTest, NewerBundleFormatSaysUpgrade) {
+  MemEnv env;
+  ASSERT_TRUE(CreateDirs(&env, "/usb/b").ok());
+  ASSERT_TRUE(WriteFileAtomically(&env, "/usb/b/tiersync-bundle.json",
+                                  AsBytes(R"({"format": "tiersync-bundle 2"})"))
+                  .ok());
+  auto r = ImportBundle(&env, {"/no/node/here", "/usb/b", nullptr});
+  EXPECT_EQ(r.status().code(), StatusCode::kNewerFormat);
 }
 
 }  // namespace
