@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/bundle_commands.h"
 #include "cli/catalog_commands.h"
 #include "cli/command_context.h"
 #include "cli/demo_commands.h"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   RegisterHubCommands(&app, &ctx);
   RegisterNodeCommands(&app, &ctx);
   RegisterCatalogCommands(&app, &ctx);
+  RegisterBundleCommands(&app, &ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -173,15 +173,9 @@ Status RunSync(const NodeArgs& a, CommandContext* ctx) {
   node::SyncRunner runner({env, paths, config, store.get(), &fetcher, &policy, nullptr,
                            [limiter = fo.limiter] { return limiter->WindowOpen(); }},
                           &children);
-  std::unique_ptr<ProgressBar> bar;
-  std::string phase;
+  PhaseProgress bar;
   auto progress = [&](const std::string& p, uint64_t done, uint64_t total) {
-    if (p != phase) {
-      if (bar) bar->Finish();
-      bar = std::make_unique<ProgressBar>(p, p == "chunks");
-      phase = p;
-    }
-    bar->Update(done, total);
+    bar.Update(p, done, total);
   };
   // The same orchestrator as `node serve`'s loop: the cycle, then the report upward (what
   // this node now serves and needs).
@@ -194,7 +188,7 @@ Status RunSync(const NodeArgs& a, CommandContext* ctx) {
     env->SleepForMicroseconds(2'000'000);
     t = cycle.Turn(0, progress);
   }
-  if (bar) bar->Finish();
+  bar.Finish();
   auto& r = t.outcome;
   if (!r.ok()) return r.status();
   if (!r->pending.empty()) return UnavailableError(r->pending);

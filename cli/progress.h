@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace tiersync::cli {
@@ -28,6 +29,27 @@ class ProgressBar {
   bool drawn_ = false;
   uint64_t done_ = 0, total_ = 0;
   std::chrono::steady_clock::time_point start_, last_;
+};
+
+// A bar per phase of a sync ("metadata", "catalog", ..., "chunks": in bytes): Update starts a
+// new bar when the phase changes, Finish ends the last one.
+class PhaseProgress {
+ public:
+  void Update(const std::string& phase, uint64_t done, uint64_t total) {
+    if (phase != phase_) {
+      if (bar_) bar_->Finish();
+      bar_ = std::make_unique<ProgressBar>(phase, phase == "chunks");
+      phase_ = phase;
+    }
+    bar_->Update(done, total);
+  }
+  void Finish() {
+    if (bar_) bar_->Finish();
+  }
+
+ private:
+  std::string phase_;
+  std::unique_ptr<ProgressBar> bar_;
 };
 
 }  // namespace tiersync::cli

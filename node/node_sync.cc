@@ -22,6 +22,8 @@ namespace {
 namespace tuf = protocol::tuf;
 using replication::TargetInfo;
 
+}  // namespace
+
 // The catalog release a verified refresh names, with its manifest downloaded and checked
 // against the signed hash.
 Result<catalogs::SignedRelease> SignedCatalogRelease(Env* env, replication::VerifiedMetadata& m) {
@@ -39,8 +41,6 @@ Result<catalogs::SignedRelease> SignedCatalogRelease(Env* env, replication::Veri
   release.digest = Sha256(bytes);  // DownloadTarget checked it against the signed hash
   return release;
 }
-
-}  // namespace
 
 struct NodeSync::Refreshed {
   replication::VerifiedMetadata metadata;

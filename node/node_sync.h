@@ -36,6 +36,7 @@
 #include "replication/chunk_store.h"
 #include "replication/chunk_sync.h"
 #include "replication/fetcher.h"
+#include "replication/release_sync.h"
 #include "replication/source_policy.h"
 
 namespace tiersync::node {
@@ -60,6 +61,10 @@ struct SyncOutcome {
 
 // Progress: phase ("metadata", "catalog", "plan", "chunks", "switch"), bytes done and total.
 using SyncProgress = std::function<void(const std::string& phase, uint64_t done, uint64_t total)>;
+
+// The catalog release a verified refresh names, with its manifest downloaded and checked
+// against the signed hash; kNotFound when the metadata names none yet.
+Result<catalogs::SignedRelease> SignedCatalogRelease(Env* env, replication::VerifiedMetadata& m);
 
 // The release directory a plan is served from: "<version>-<first 8 hex digits of
 // SHA-256("<version>\n" + rules)>" — a new directory when the release or the rules change.
