@@ -289,6 +289,9 @@ void RegisterHubCommands(CLI::App* app, CommandContext* ctx) {
   init->add_option("-k,--key", a->keys, "Private key file to sign with (repeat)");
   init->add_option("--root-key", a->root.root, "Root public key (repeat)");
   init->add_option("--root-threshold", a->root.root_threshold, "Root signatures required");
+  init->add_option("--offline-grace-days", a->root.offline_grace_days,
+                   "Days past metadata expiry a node that cannot update keeps serving, saying "
+                   "it is stale (signed in the root; default: none)");
   init->add_option("--timestamp-key", a->root.timestamp, "Timestamp public key");
   init->add_option("--snapshot-key", a->root.snapshot, "Snapshot public key");
   init->add_option("--targets-key", a->root.targets, "Targets public key");

@@ -89,7 +89,18 @@ Result<protocol::tuf::Root> RootFromKeyFiles(const RootKeyFiles& files) {
   TS_RETURN_IF_ERROR(AddRoleKeyFiles(&root, "timestamp", files.timestamp, 1));
   TS_RETURN_IF_ERROR(AddRoleKeyFiles(&root, "snapshot", files.snapshot, 1));
   TS_RETURN_IF_ERROR(AddRoleKeyFiles(&root, "targets", files.targets, 1));
+  if (files.offline_grace_days)
+    TS_RETURN_IF_ERROR(SetOfflineGrace(&root, *files.offline_grace_days));
   return root;
+}
+
+Status SetOfflineGrace(protocol::tuf::Root* root, uint32_t days) {
+  const uint64_t seconds = uint64_t{days} * 86400;
+  if (seconds > protocol::tuf::kMaxOfflineGraceSeconds) {
+    return InvalidArgumentError("--offline-grace-days: at most 366");
+  }
+  root->offline_grace_seconds = seconds;
+  return Status::Ok();
 }
 
 int64_t NowSeconds() { return static_cast<int64_t>(Env::Default()->NowMicros() / 1000000); }

@@ -4,6 +4,7 @@
 #ifndef TIERSYNC_CLI_KEY_FILES_H_
 #define TIERSYNC_CLI_KEY_FILES_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,12 @@ struct RootKeyFiles {
   std::vector<std::string> root;
   uint32_t root_threshold = 1;
   std::vector<std::string> timestamp, snapshot, targets;
+  // The root's signed offline grace (protocol/tuf_metadata.h), in days; none when unset.
+  std::optional<uint32_t> offline_grace_days;
 };
+// Sets the root's offline grace from a day count given on a command line (kInvalidArgument
+// past kMaxOfflineGraceSeconds).
+Status SetOfflineGrace(protocol::tuf::Root* root, uint32_t days);
 // Adds `role` with the keys in `files` to `root`. kInvalidArgument if there are none or the
 // threshold exceeds them.
 Status AddRoleKeyFiles(protocol::tuf::Root* root, const std::string& role,

@@ -322,6 +322,19 @@ void Describe(json j, bool live) {
               << FormatBytes(j["gc"]["index"].value("map_bytes", uint64_t{0}))
               << " map in use (docs/operators/node.md, \"Retention and garbage collection\")\n";
   }
+  if (j["serving"].is_object() && j["serving"]["freshness"].is_object()) {
+    const json& f = j["serving"]["freshness"];
+    const std::string state = f.value("state", "fresh");
+    if (state == "stale") {
+      std::cout << "  STALE: the national metadata expired at " << f.value("expires", "?")
+                << "; users are served within the root's offline grace until "
+                << f.value("grace_until", "?") << "\n";
+    } else if (state == "expired") {
+      std::cout << "  EXPIRED: the national metadata expired at " << f.value("expires", "?")
+                << " and the offline grace ended at " << f.value("grace_until", "?")
+                << ": users get no files until the node syncs or imports a bundle\n";
+    }
+  }
   if (j["serving"].is_object()) {
     const json& sv = j["serving"];
     std::cout << "  users: files not mirrored here are "

@@ -63,6 +63,7 @@ struct RepoArgs {
   std::vector<std::string> keys;  // private keys to sign with
   std::vector<std::string> root_keys, timestamp_keys, snapshot_keys, targets_keys;  // public
   uint32_t root_threshold = 1, threshold = 1;
+  std::optional<uint32_t> offline_grace_days;
   std::string role = "targets";
   std::string prefix;
   std::string custom;  // JSON object for the targets' "custom" field
@@ -74,7 +75,8 @@ struct RepoArgs {
 };
 
 RootKeyFiles RootKeysOf(const RepoArgs& a) {
-  return {a.root_keys, a.root_threshold, a.timestamp_keys, a.snapshot_keys, a.targets_keys};
+  return {a.root_keys,     a.root_threshold, a.timestamp_keys,
+          a.snapshot_keys, a.targets_keys,   a.offline_grace_days};
 }
 
 Status RepoInit(const RepoArgs& a) {
@@ -157,6 +159,9 @@ Status RepoRotateRoot(const RepoArgs& a) {
          {std::pair{"timestamp", &a.timestamp_keys}, std::pair{"snapshot", &a.snapshot_keys},
           std::pair{"targets", &a.targets_keys}}) {
       if (!files->empty()) TS_RETURN_IF_ERROR(AddRoleKeyFiles(&root, role, *files, 1));
+    }
+    if (a.offline_grace_days) {
+      TS_RETURN_IF_ERROR(SetOfflineGrace(&root, *a.offline_grace_days));
     }
     // Drop keys no role uses any more.
     std::set<std::string> used;
@@ -265,6 +270,9 @@ void RegisterRepoCommands(CLI::App* app, CommandContext* ctx) {
     c->add_option("--timestamp-key", a->timestamp_keys, "Timestamp public key");
     c->add_option("--snapshot-key", a->snapshot_keys, "Snapshot public key");
     c->add_option("--targets-key", a->targets_keys, "Targets public key");
+    c->add_option("--offline-grace-days", a->offline_grace_days,
+                  "Days past metadata expiry a node that cannot update keeps serving, saying it "
+                  "is stale (signed in the root; rotate-root: changes it)");
   };
   CLI::App* init = repo->add_subcommand("init", "Create a repository with root version 1");
   common(init);

@@ -70,6 +70,11 @@ GarbageCollector::GarbageCollector(Env* env, const NodePaths& paths, replication
   last_.started_at = j.value("started_at", int64_t{0});
   last_.finished_at = j.value("finished_at", int64_t{0});
   last_.kept_files = j.value("kept_files", uint64_t{0});
+  if (j.contains("kept_releases") && j["kept_releases"].is_array()) {
+    for (const auto& r : j["kept_releases"]) {
+      if (r.is_string()) last_.kept_releases.push_back(r.get<std::string>());
+    }
+  }
   last_.error = j.value("error", std::string());
   auto& g = last_.report;
   g.kept_bytes = j.value("kept_bytes", uint64_t{0});

@@ -16,6 +16,7 @@
 #include "node/user_catalog_api.h"
 #include "node/user_files_api.h"
 #include "node/user_replies.h"
+#include "protocol/tuf_time.h"
 #include "replication/file_restore.h"
 #include "serving/catalog_index.h"
 #include "serving/conditional.h"
@@ -80,6 +81,8 @@ struct UserApi::Impl {
           return files ? files->Local(snap, f) : snap.local.count(ToHex(f.sha256)) > 0;
         }) {}
 
+  int64_t NowSeconds() const { return static_cast<int64_t>(env->NowMicros() / 1'000'000); }
+
   std::shared_ptr<const UserSnapshot> Current() {
     MutexLock l(&mu);
     return snapshot;
@@ -110,6 +113,21 @@ struct UserApi::Impl {
                        "本节点正在进行首次同步，请稍后再试");
     }
     const serving::CatalogIndex& catalog = *s->catalog;
+    // Past the offline grace the root signs, users get no files (node/offline_policy.h). The
+    // content-addressed /v1/targets/ stay: children fetch them and check them themselves.
+    const Freshness fresh = JudgeFreshness(NowSeconds(), s->validity);
+    const bool users_content =
+        seg.size() >= 3 && (seg[1] == "open" || seg[1] == "resolve" || seg[1] == "files");
+    if (fresh.state == Freshness::State::kExpired && users_content) {
+      const std::string since = protocol::FormatTufTime(fresh.expires);
+      return UserError(request, 503,
+                       "the national metadata of " + catalog.release() + " expired at " + since +
+                           " and the offline grace the national root allows ended at " +
+                           protocol::FormatTufTime(fresh.grace_until) +
+                           ": this node serves no content until it syncs or imports a bundle",
+                       "本节点的国家平台签名数据已于 " + since +
+                           " 过期，离线宽限期已结束：请联网同步或导入离线包后再试");
+    }
     if (content) return files->ContentAddressed(request, *s, seg);
     if (seg.size() == 3 && seg[1] == "catalog" && seg[2] == "tree") {
       return UserJson(s->tree_json);
@@ -227,6 +245,7 @@ Status UserApi::SetRelease(const std::string& release_dir) {
     }
   }
   snapshot->tree_json = UserCatalogApi::TreeJson(*snapshot->catalog);
+  TS_ASSIGN_OR_RETURN(snapshot->validity, ReadReleaseValidity(env, dir));
   Log("users see " + served.release + ": " + std::to_string(snapshot->catalog->size()) +
       " resources, " + std::to_string(snapshot->local_files) + " files stored here");
   MutexLock l(&impl_->mu);
@@ -235,7 +254,17 @@ Status UserApi::SetRelease(const std::string& release_dir) {
 }
 
 std::optional<HttpReply> UserApi::Handle(const HttpRequest& request) {
-  return impl_->Handle(request);
+  std::optional<HttpReply> reply = impl_->Handle(request);
+  // Stale or past the grace: every users' reply says since when (the web UI shows it).
+  if (reply) {
+    if (std::shared_ptr<const UserSnapshot> s = impl_->Current()) {
+      const Freshness f = JudgeFreshness(impl_->NowSeconds(), s->validity);
+      if (f.state != Freshness::State::kFresh) {
+        reply->headers.emplace_back("X-Tiersync-Stale-Since", protocol::FormatTufTime(f.expires));
+      }
+    }
+  }
+  return reply;
 }
 
 Status UserApi::FlushUsage() { return impl_->usage.Flush(); }
@@ -246,6 +275,8 @@ json UserApi::StatusJson() {
   json serving = {
       {"miss_policy", m.config.miss == NodeConfig::MissPolicy::kProxy ? "proxy" : "redirect"}};
   if (s && s->catalog) {
+    serving["freshness"] = FreshnessJson(JudgeFreshness(m.NowSeconds(), s->validity));
+    serving["offline_grace_seconds"] = s->validity.grace_seconds;
     serving["catalog_release"] = s->catalog->release();
     serving["resources"] = s->catalog->size();
     serving["local_files"] = s->local_files;

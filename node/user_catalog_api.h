@@ -14,6 +14,7 @@
 
 #include "catalogs/resource.h"
 #include "node/http_server.h"
+#include "node/offline_policy.h"
 #include "serving/catalog_index.h"
 
 namespace tiersync::node {
@@ -25,6 +26,7 @@ struct UserSnapshot {
   std::unordered_set<std::string> local;  // SHA-256 (hex) of files fully in the store
   size_t local_files = 0;                 // files of the release whose bytes are stored here
   std::string tree_json;                  // GET /v1/catalog/tree: the same for the release
+  ReleaseValidity validity;               // its metadata's expiry and the signed offline grace
 };
 
 // True if the file's bytes are held here (the store, or whole in the proxy cache).

@@ -266,6 +266,14 @@ Result<Root> ParseRoot(const Json& v) {
     }
   }
   if (r.roles.size() != 4) return Bad("root.roles", "has roles other than the four top-level ones");
+  if (f.Has(kOfflineGraceField)) {
+    TS_ASSIGN_OR_RETURN(uint64_t grace, f.Uint(kOfflineGraceField, 0));
+    if (grace > kMaxOfflineGraceSeconds) {
+      return Bad(std::string(kOfflineGraceField),
+                 "is over a year (" + std::to_string(kMaxOfflineGraceSeconds) + " seconds)");
+    }
+    r.offline_grace_seconds = grace;
+  }
   return r;
 }
 
@@ -319,6 +327,9 @@ Json ToJson(const Root& r) {
     roles.Set(name, std::move(rj));
   }
   j.Set("roles", std::move(roles));
+  if (r.offline_grace_seconds) {
+    j.Set(std::string(kOfflineGraceField), Json(static_cast<int64_t>(*r.offline_grace_seconds)));
+  }
   return j;
 }
 

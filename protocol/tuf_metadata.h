@@ -114,10 +114,18 @@ struct Common {
   bool operator==(const Common&) const = default;
 };
 
+// The root's signed offline policy (docs/security.md, "Offline grace"): how long past the
+// expiry of its metadata a node that cannot update may keep serving its last verified release,
+// saying it is stale. In "signed" as kOfflineGraceField (an extension field: TUF clients that
+// do not know it ignore it); absent: no grace (a node stops serving at expiry).
+inline constexpr std::string_view kOfflineGraceField = "x-tiersync-offline-grace-seconds";
+inline constexpr uint64_t kMaxOfflineGraceSeconds = 366ull * 86400;
+
 struct Root : Common {
   bool consistent_snapshot = true;
   std::map<std::string, Key> keys;
-  std::map<std::string, Role> roles;  // exactly root, snapshot, targets, timestamp
+  std::map<std::string, Role> roles;              // exactly root, snapshot, targets, timestamp
+  std::optional<uint64_t> offline_grace_seconds;  // at most kMaxOfflineGraceSeconds
   bool operator==(const Root&) const = default;
 };
 

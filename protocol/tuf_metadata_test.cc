@@ -48,6 +48,31 @@ TEST(TufMetadataTest, SerialisationRoundTrips) {
   EXPECT_EQ(*again, *ts);
 }
 
+// The root's offline grace (an extension field) survives a round trip, is absent by default,
+// and a grace over a year is refused.
+TEST(TufMetadataTest, RootOfflineGraceRoundTripsAndIsBounded) {
+  Root root;
+  Key key = MakeKey("ed25519", "ed25519", std::string(64, 'a'));
+  const std::string id = KeyId(key);
+  root.keys[id] = key;
+  for (const char* role : {"root", "targets", "snapshot", "timestamp"}) {
+    root.roles[role] = Role{{id}, 1};
+  }
+  auto plain = ParseRoot(ToJson(root));
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_FALSE(plain->offline_grace_seconds.has_value());
+  root.offline_grace_seconds = 30 * 86400;
+  auto graced = ParseRoot(ToJson(root));
+  ASSERT_TRUE(graced.ok()) << graced.status().ToString();
+  EXPECT_EQ(*graced, root);
+  Json over = ToJson(root);
+  over.Set(std::string(kOfflineGraceField),
+           Json(static_cast<int64_t>(kMaxOfflineGraceSeconds + 1)));
+  EXPECT_FALSE(ParseRoot(over).ok());
+  over.Set(std::string(kOfflineGraceField), Json("30d"));
+  EXPECT_FALSE(ParseRoot(over).ok());
+}
+
 TEST(TufMetadataTest, WrongType) {
   auto r = ParseTs(Replace(kTimestamp, "\"timestamp\"", "\"snapshot\""));
   EXPECT_EQ(r.status().code(), StatusCode::kCorruption);

@@ -117,6 +117,7 @@
       cache: '缓存',
       cacheLine: '{0} 个文件 · {1} / {2}',
       notReady: '本节点正在进行首次同步，请稍后再试。',
+      staleSince: '本节点的资源数据自 {0} 起未能更新（离线宽限期内继续提供）。',
       topResources: '热门资源',
       date: '日期',
       children: '下级节点报告',
@@ -237,6 +238,7 @@
       cache: 'Cache',
       cacheLine: '{0} files · {1} of {2}',
       notReady: 'This node is still making its first sync; please try again later.',
+      staleSince: 'This node has not been able to update since {0} (served within the offline grace).',
       topResources: 'Top resources',
       date: 'Date',
       children: 'Child reports',
@@ -367,11 +369,21 @@
     }
   }
 
+  // The node's metadata expired and it serves within the signed offline grace (or past it):
+  // every answer says since when (node/offline_policy.h); shown above the page.
+  function showStale(since) {
+    const el = document.getElementById('stale');
+    if (!el) return;
+    el.hidden = !since;
+    el.textContent = since ? t('staleSince', since) : '';
+  }
+
   async function api(path) {
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), FETCH_TIMEOUT_MS);
     try {
       const res = await fetch(path, { headers: { Accept: 'application/json' }, signal: ctrl.signal });
+      showStale(res.headers.get('X-Tiersync-Stale-Since'));
       let body = null;
       try { body = await res.json(); } catch (e) { /* not JSON */ }
       if (!res.ok) {

@@ -6,6 +6,8 @@
 # one per step, are kept in OUT_DIR/screenshots; logs in OUT_DIR/logs. Everything started is
 # stopped on exit.
 # Usage: run.sh TIERSYNC OUT_DIR   (ports: $TIERSYNC_TEST_PORT, default 18140, and the next)
+# Then stale.test.mjs: no staleness banner on the fresh node; the node restarted with its clock
+# 3 days ahead (libfaketime; the root signs a 30-day offline grace) shows one naming the expiry.
 # Needs: npm ci --prefix tests/browser (playwright-core), /usr/bin/chromium (or $CHROMIUM).
 set -euo pipefail
 bin="$(realpath "$1")"
@@ -28,7 +30,7 @@ for role in root targets snapshot timestamp; do "$bin" keys gen "$out/keys/$role
 # shellcheck disable=SC2046
 "$bin" hub init "$out/hub" --root-key "$out/keys/root.key" --targets-key "$out/keys/targets.key" \
   --snapshot-key "$out/keys/snapshot.key" --timestamp-key "$out/keys/timestamp.key" \
-  -k "$out/keys/root.key" $(sign_keys) >/dev/null || fail "hub init"
+  -k "$out/keys/root.key" $(sign_keys) --offline-grace-days 30 >/dev/null || fail "hub init"
 python3 "$here/make_catalog.py" "$out/catalog" "$here/fixtures/lesson.webm" ||
   fail "make_catalog.py"
 publish r1
@@ -47,6 +49,26 @@ started=$SECONDS
     TIERSYNC_UI_TIER=school TIERSYNC_UI_REGION=330106 \
     timeout 150 node --test --test-timeout=90000 ui.test.mjs
 ) || fail "the browser test failed; screenshots in $out/screenshots"
+
+step "The staleness banner: none on the fresh node; the clock 3 days ahead, one"
+ui_stale() {
+  (cd "$here" && TIERSYNC_UI_URL="$(url 1)" TIERSYNC_UI_SHOTS="$out/screenshots" \
+    TIERSYNC_UI_STALE_SINCE="$1" timeout 60 node --test --test-timeout=45000 stale.test.mjs) ||
+    fail "the staleness banner test failed (since '$1'); screenshots in $out/screenshots"
+}
+ui_stale ""
+stop_node school
+libfaketime=$(find /usr/lib -name libfaketime.so.1 -path '*faketime*' | head -n 1)
+[ -n "$libfaketime" ] || fail "libfaketime.so.1 is not installed"
+env "ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0" LD_PRELOAD="$libfaketime" \
+  FAKETIME=+3d "$bin" node serve "$out/school" >>"$out/logs/school.log" 2>&1 &
+node_pid[school]=$!
+pids+=($!)
+wait_http 1
+since=$(status 1 | field 'd["serving"]["freshness"]["expires"]')
+[ "$(status 1 | field 'd["serving"]["freshness"]["state"]')" = stale ] ||
+  fail "the school is not stale 3 days ahead: $(status 1 | field 'd["serving"]')"
+ui_stale "$since"
 echo "browser test passed in $((SECONDS - started)) s; screenshots:"
 ls "$out/screenshots"
 

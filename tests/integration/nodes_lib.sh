@@ -35,8 +35,8 @@ metric() {
 sign_keys() { echo -k "$out/keys/targets.key" -k "$out/keys/snapshot.key" -k "$out/keys/timestamp.key"; }
 publisher="国家智慧教育平台 发布员 <publish@hub.example.edu.cn>"
 
-# make_hub [demo generate options...]: keys (of scheme $key_scheme, default ed25519), hub init,
-# sample content, release r1.
+# make_hub [demo generate options...]: keys (of scheme $key_scheme, default ed25519), hub init
+# (with the options in the array hub_init_args, if set), sample content, release r1.
 make_hub() {
   mkdir -p "$out/keys" "$out/logs"
   for role in root targets snapshot timestamp; do
@@ -45,7 +45,7 @@ make_hub() {
   # shellcheck disable=SC2046
   "$bin" hub init "$out/hub" --root-key "$out/keys/root.key" --targets-key "$out/keys/targets.key" \
     --snapshot-key "$out/keys/snapshot.key" --timestamp-key "$out/keys/timestamp.key" \
-    -k "$out/keys/root.key" $(sign_keys) >/dev/null
+    -k "$out/keys/root.key" $(sign_keys) "${hub_init_args[@]}" >/dev/null
   "$bin" demo generate "$out/catalog" "$@" >/dev/null
   publish r1
 }
