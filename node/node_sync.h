@@ -36,8 +36,11 @@
 #include "replication/chunk_store.h"
 #include "replication/chunk_sync.h"
 #include "replication/fetcher.h"
-#include "replication/release_sync.h"
 #include "replication/source_policy.h"
+
+namespace tiersync::replication {
+struct VerifiedMetadata;  // replication/release_sync.h
+}  // namespace tiersync::replication
 
 namespace tiersync::node {
 

@@ -185,7 +185,21 @@ Status Scrubber::Repair(replication::SyncContext ctx,
     MutexLock l(&mu_);
     damaged = to_repair_;
   }
-  if (damaged.empty()) return Status::Ok();
+  // A chunk the store no longer holds (garbage collection forgot it since the check: no kept
+  // release needs it) needs no repair.
+  std::erase_if(damaged, [&](const protocol::ChunkRef& ref) {
+    auto held = ctx.store->Contains(ref.id);
+    return held.ok() && !*held;
+  });
+  if (damaged.empty()) {
+    MutexLock l(&mu_);
+    if (!to_repair_.empty()) {
+      to_repair_.clear();
+      last_.unrepaired.clear();
+      Save();
+    }
+    return Status::Ok();
+  }
   ctx.replace = true;
   replication::SyncCounters counters;
   ctx.counters = &counters;

@@ -177,5 +177,21 @@ TEST_F(ScrubberTest, TheCheckKeepsToItsRateAndStopsWhenAsked) {
   EXPECT_LT(stopped.chunks_checked, file_.index.chunks.size());
 }
 
+// Damage no source can mend, then a garbage collection that no longer keeps the file: the
+// chunk is forgotten, and the scrub stops listing it as still to repair.
+TEST_F(ScrubberTest, DamageToAChunkGarbageCollectionForgotNeedsNoRepair) {
+  Scrubber scrubber(Env::Default(), store_.get(), {}, tmp_.Sub("scrub.json"));
+  Damage(1);
+  scrubber.Check("command", nullptr);
+  ASSERT_TRUE(scrubber.RepairPending());
+  replication::ChunkSyncOptions options;
+  EXPECT_FALSE(scrubber.Repair(Context(), options).ok());  // no source serves it
+  ASSERT_TRUE(scrubber.RepairPending());
+  ASSERT_TRUE(store_->CollectGarbage({}, replication::GcOptions()).ok());  // nothing kept
+  EXPECT_TRUE(scrubber.Repair(Context(), options).ok());
+  EXPECT_FALSE(scrubber.RepairPending());
+  EXPECT_TRUE(scrubber.last().unrepaired.empty());
+}
+
 }  // namespace
 }  // namespace tiersync::node

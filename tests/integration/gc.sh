@@ -51,7 +51,7 @@ EOF
 packs() { du -sb --apparent-size "$out/$1/store/packs" | cut -f1; }
 
 step "A hub, a province (no subscription of its own) and two schools"
-make_hub --resources 40 --seed 5 --size-scale 0.0005
+make_hub --resources 24 --seed 5 --size-scale 0.0005
 start_hub 0
 make_node province 1 province 330000 "" "$(url 0)"
 sub='platform = k12 and grade in (1..6)'

@@ -120,6 +120,20 @@ wait_release() {
 # served_release OFFSET: the release a node serves now.
 served_release() { status "$1" | field '(d["current"] or {}).get("release")'; }
 
+# local_files OFFSET: the users' URL of every file the node holds, one a line.
+local_files() {
+  python3 - "$(url "$1")" <<'EOF' || fail "cannot list the files of $(url "$1")"
+import json, sys, urllib.request
+base = sys.argv[1]
+items = json.load(urllib.request.urlopen(base + "/v1/catalog/search?local=1&limit=500"))["items"]
+for item in items:
+    res = json.load(urllib.request.urlopen(base + "/v1/catalog/resources/" + item["id"]))["resource"]
+    for f in res["files"]:
+        if f["local"]:
+            print(f["url"])
+EOF
+}
+
 # check_files OFFSET: every file the node holds is served with the SHA-256 its catalog gives.
 check_files() {
   python3 - "$(url "$1")" <<'EOF' || fail "a local file of $(url "$1") is not served whole"

@@ -43,20 +43,7 @@ get() {
     END { sub("\r", "", since); print code, (since == "" ? "-" : since) }'
 }
 # a_file: the URL of a file the school holds.
-a_file() {
-  python3 - "$(url 1)" <<'PY'
-import json, sys, urllib.request
-base = sys.argv[1]
-items = json.load(urllib.request.urlopen(base + "/v1/catalog/search?local=1&limit=50"))["items"]
-for item in items:
-    res = json.load(urllib.request.urlopen(base + "/v1/catalog/resources/" + item["id"]))["resource"]
-    for f in res["files"]:
-        if f["local"]:
-            print(f["url"])
-            sys.exit(0)
-sys.exit("no local file")
-PY
-}
+a_file() { local_files 1 | sed -n 1p; }
 
 step "A root signed with a 30-day offline grace; a school syncs r1"
 hub_init_args=(--offline-grace-days 30)
