@@ -9,6 +9,7 @@
 #include "cli/demo_commands.h"
 #include "cli/hub_commands.h"
 #include "cli/node_commands.h"
+#include "cli/retract_commands.h"
 #include "cli/store_commands.h"
 #include "cli/tuf_commands.h"
 
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   RegisterRepoCommands(&app, &ctx);
   RegisterTufClientCommand(&app, &ctx);
   RegisterHubCommands(&app, &ctx);
+  RegisterRetractCommands(&app, &ctx);
   RegisterNodeCommands(&app, &ctx);
   RegisterCatalogCommands(&app, &ctx);
   RegisterBundleCommands(&app, &ctx);

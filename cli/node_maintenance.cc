@@ -79,8 +79,12 @@ Status RunNodeGc(const std::string& dir, bool dry_run, CommandContext* ctx) {
   for (size_t i = 0; i < run.kept_releases.size(); ++i) {
     std::cout << (i ? ", " : "") << run.kept_releases[i];
   }
-  std::cout << "): " << g.kept_chunks << " chunk(s), " << FormatBytes(g.kept_bytes) << "\n"
-            << (dry_run ? "would forget " : "forgot ") << g.deleted_chunks << " chunk(s) ("
+  std::cout << "): " << g.kept_chunks << " chunk(s), " << FormatBytes(g.kept_bytes) << "\n";
+  if (run.withdrawn_files > 0) {
+    std::cout << run.withdrawn_files
+              << " file(s) of those releases withdrawn by signed retractions: not kept\n";
+  }
+  std::cout << (dry_run ? "would forget " : "forgot ") << g.deleted_chunks << " chunk(s) ("
             << FormatBytes(g.deleted_bytes) << ") and " << g.deleted_indexes << " chunk index(es); "
             << (dry_run ? "would compact " : "compacted ") << g.packs_compacted
             << " pack(s), copying " << FormatBytes(g.copied_bytes) << "\n"

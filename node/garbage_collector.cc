@@ -4,6 +4,7 @@
 
 #include "base/bytes.h"
 #include "node/release_dir.h"
+#include "node/takedown.h"
 
 namespace tiersync::node {
 namespace {
@@ -22,6 +23,7 @@ json RunJson(const GcRun& r) {
             {"finished_at", r.finished_at},
             {"kept_releases", r.kept_releases},
             {"kept_files", r.kept_files},
+            {"withdrawn_files", r.withdrawn_files},
             {"kept_indexes", g.kept_indexes},
             {"absent_indexes", g.absent_indexes},
             {"kept_chunks", g.kept_chunks},
@@ -43,14 +45,33 @@ json RunJson(const GcRun& r) {
 Result<KeptFiles> ListKeptFiles(Env* env, const NodePaths& paths) {
   KeptFiles kept;
   TS_ASSIGN_OR_RETURN(kept.releases, KeptReleaseDirs(env, paths));
+  // What the served release's signed retractions withdrew is kept by no release, pinned or
+  // previous: a takedown purges the bytes (node/takedown.h).
+  TS_ASSIGN_OR_RETURN(const std::string current, CurrentReleaseDir(env, paths));
+  Takedowns takedowns;
+  if (!current.empty()) {
+    auto read = ReadTakedowns(env, JoinPath(paths.releases, current));
+    if (!read.ok()) {
+      return read.status().WithContext(
+          "nothing was collected: what the served release withdrew "
+          "cannot be known");
+    }
+    takedowns = std::move(read).value();
+  }
   for (const std::string& name : kept.releases) {
     auto files = ReadReleaseFiles(env, paths, name);
     if (!files.ok()) {
       return files.status().WithContext("nothing was collected: what release " + name +
                                         " needs cannot be known");
     }
-    kept.files += files->size();
-    for (const auto& f : *files) kept.indexes.push_back(f.index_id);
+    for (const auto& f : *files) {
+      if (takedowns.files.count(f.path)) {
+        ++kept.withdrawn_files;
+        continue;
+      }
+      ++kept.files;
+      kept.indexes.push_back(f.index_id);
+    }
   }
   std::sort(kept.indexes.begin(), kept.indexes.end());
   kept.indexes.erase(std::unique(kept.indexes.begin(), kept.indexes.end()), kept.indexes.end());
@@ -70,6 +91,7 @@ GarbageCollector::GarbageCollector(Env* env, const NodePaths& paths, replication
   last_.started_at = j.value("started_at", int64_t{0});
   last_.finished_at = j.value("finished_at", int64_t{0});
   last_.kept_files = j.value("kept_files", uint64_t{0});
+  last_.withdrawn_files = j.value("withdrawn_files", uint64_t{0});
   if (j.contains("kept_releases") && j["kept_releases"].is_array()) {
     for (const auto& r : j["kept_releases"]) {
       if (r.is_string()) last_.kept_releases.push_back(r.get<std::string>());
@@ -95,6 +117,7 @@ Result<GcRun> GarbageCollector::Collect(const std::string& trigger, const NodeCo
   if (kept.ok()) {
     run.kept_releases = kept->releases;
     run.kept_files = kept->files;
+    run.withdrawn_files = kept->withdrawn_files;
     replication::GcOptions options;
     options.min_live_fraction = config.compact_below_percent / 100.0;
     options.dry_run = dry_run;

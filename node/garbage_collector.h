@@ -44,16 +44,20 @@ struct GcRun {
   int64_t finished_at = 0;
   std::vector<std::string> kept_releases;  // release directories whose files were kept
   uint64_t kept_files = 0;
+  uint64_t withdrawn_files = 0;  // listed by kept releases but withdrawn (KeptFiles)
   replication::GcReport report;
   std::string error;  // why it stopped ("" when it went through)
 };
 
 // The chunk indexes of every file the kept release directories list (sorted, unique), and
-// the directories' names. kNotFound naming the directory if one has no files.tsv.
+// the directories' names — but none of the files the served release's signed retractions
+// withdrew (node/takedown.h: a takedown purges them from pinned and previous releases too).
+// kNotFound naming the directory if one has no files.tsv.
 struct KeptFiles {
   std::vector<std::string> releases;
   std::vector<protocol::ChunkId> indexes;
   uint64_t files = 0;
+  uint64_t withdrawn_files = 0;  // listed by a kept release, withdrawn: not kept
 };
 Result<KeptFiles> ListKeptFiles(Env* env, const NodePaths& paths);
 

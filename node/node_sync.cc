@@ -9,6 +9,7 @@
 #include "catalogs/release.h"
 #include "catalogs/subscription.h"
 #include "node/release_dir.h"
+#include "node/takedown.h"
 #include "protocol/tuf_trusted_set.h"
 #include "replication/chunk_sync.h"
 #include "replication/cycle_machine.h"
@@ -52,6 +53,7 @@ struct NodeSync::Plan {
   std::string name;                   // the release directory: <version>-<hash of the rules>
   std::string previous;               // the release directory served now ("" before the first)
   std::vector<std::string> deferred;  // after the fetch: ordinary files left for a window
+  Takedowns takedowns;                // what the signed retractions withdraw (not planned)
 };
 
 std::string ReleaseDirName(uint64_t version, const std::string& rules) {
@@ -176,11 +178,14 @@ Result<NodeSync::Plan> NodeSync::PlanStep(const Refreshed& meta,
   auto sub = catalogs::Subscription::Parse(rules_, taxonomy, regions);
   if (!sub.ok()) return sub.status().WithContext("the subscription rolled up for this node");
   std::map<std::string, catalogs::WantedFile> wanted;
+  // Retracted resources and files are not wanted (node/takedown.h).
+  TakedownResolver takedown(meta.metadata.retractions, regions);
   {
     auto git = catalogs::GitCatalog::Open(p_.paths.catalog);
     if (!git.ok()) return git.status().AsLocal();
     TS_RETURN_IF_ERROR(catalogs::ForEachReleaseRecord(
         git->get(), content, taxonomy, regions, [&](catalogs::Resource&& r) -> Status {
+          if (!takedown.empty()) takedown.Add(r);
           for (auto& w : catalogs::WantedFilesOf(r, *sub, regions)) {
             wanted.emplace(w.target_path, std::move(w));
           }
@@ -188,6 +193,8 @@ Result<NodeSync::Plan> NodeSync::PlanStep(const Refreshed& meta,
         }));
   }
   Plan plan;
+  plan.takedowns = takedown.Finish();
+  for (const auto& [path, w] : plan.takedowns.files) wanted.erase(path);
   plan.files.reserve(wanted.size());
   for (const auto& [path, w] : wanted) {
     auto t = meta.metadata.targets.find(path);
@@ -261,7 +268,10 @@ Status NodeSync::SwitchStep(const Refreshed& meta, const Plan& plan, const std::
   TS_RETURN_IF_ERROR(WriteReleaseDir(
       p_.env, p_.paths, *meta.metadata.updater->trusted(), name, served,
       {{"catalog/" + ToHex(meta.release.digest) + ".manifest.txt", meta.release.manifest}},
-      plan.files));
+      plan.files,
+      plan.takedowns.empty()
+          ? std::map<std::string, std::string>{}
+          : std::map<std::string, std::string>{{kTakedownsName, EncodeTakedowns(plan.takedowns)}}));
   TS_RETURN_IF_ERROR(
       SwitchCurrent(p_.env, p_.paths, name, plan.previous, p_.config.pinned_releases));
   out->switched = true;

@@ -30,7 +30,8 @@ Status LinkOrCopy(Env* env, const std::string& from, const std::string& to) {
 Status WriteReleaseDir(Env* env, const NodePaths& paths, const tuf::TrustedSet& t,
                        const std::string& name, const ServedRelease& served,
                        const std::vector<ReleaseTarget>& targets,
-                       const std::vector<replication::PlannedFile>& files) {
+                       const std::vector<replication::PlannedFile>& files,
+                       const std::map<std::string, std::string>& side_files) {
   const std::string dir = JoinPath(paths.releases, name);
   const std::string tmp = dir + ".tmp";
   TS_RETURN_IF_ERROR(RemoveTree(env, tmp));
@@ -67,6 +68,9 @@ Status WriteReleaseDir(Env* env, const NodePaths& paths, const tuf::TrustedSet& 
   }
   TS_RETURN_IF_ERROR(WriteFileAtomically(env, JoinPath(tmp, kReleaseFilesName),
                                          AsBytes(EncodeReleaseFiles(files))));
+  for (const auto& [file, bytes] : side_files) {
+    TS_RETURN_IF_ERROR(WriteFileAtomically(env, JoinPath(tmp, file), AsBytes(bytes)));
+  }
   TS_RETURN_IF_ERROR(WriteFileAtomically(env, JoinPath(tmp, "release.json"),
                                          AsBytes(EncodeServedRelease(served))));
   TS_RETURN_IF_ERROR(env->SyncDir(meta));

@@ -10,6 +10,7 @@
 #ifndef TIERSYNC_NODE_RELEASE_DIR_H_
 #define TIERSYNC_NODE_RELEASE_DIR_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,11 +29,13 @@ struct ReleaseTarget {
 
 // Writes releases/<name>/ from the trusted metadata in paths.trusted (hard links, copies where
 // links are refused), `targets` and `files` (the release's plan, deferred files included),
-// replacing a directory of that name. Durable on OK.
+// replacing a directory of that name. `side_files` (name -> bytes) are written beside
+// release.json (e.g. node/takedown.h's takedowns.json). Durable on OK.
 Status WriteReleaseDir(Env* env, const NodePaths& paths, const protocol::tuf::TrustedSet& trusted,
                        const std::string& name, const ServedRelease& served,
                        const std::vector<ReleaseTarget>& targets,
-                       const std::vector<replication::PlannedFile>& files);
+                       const std::vector<replication::PlannedFile>& files,
+                       const std::map<std::string, std::string>& side_files = {});
 
 // releases/<name>/files.tsv: "tiersync-files 1", then a line per file:
 // "<chunk-index id hex>\t<sha256 hex>\t<length>\t<target path>".

@@ -9,6 +9,7 @@
 #include "node/chunk_sources.h"
 #include "node/file_reply.h"
 #include "protocol/chunk_batch.h"
+#include "protocol/tuf_time.h"
 #include "replication/file_restore.h"
 #include "replication/tuf_repository.h"
 #include "serving/conditional.h"
@@ -226,6 +227,13 @@ HttpReply RepositoryService::Target(const HttpRequest& request, std::string_view
   protocol::ChunkId index_id;
   {
     MutexLock lock(&mu_);
+    if (auto w = withdrawn_.find(std::string(path)); w != withdrawn_.end()) {
+      HttpReply r = HttpReply::Text(410, "withdrawn by role " + w->second.role + " since " +
+                                             protocol::FormatTufTime(w->second.since) + ": " +
+                                             w->second.reason);
+      r.headers.emplace_back("Cache-Control", "no-store");
+      return r;
+    }
     auto it = chunked_.find(std::string(path));
     if (it == chunked_.end()) return HttpReply::Text(404, "not found");
     index_id = it->second;
@@ -364,6 +372,13 @@ void RepositoryService::Refresh() {
     return;
   }
   std::map<std::string, protocol::ChunkId> chunked;
+  std::map<std::string, Withdrawal> withdrawn;
+  // A node's release directory lists what signed retractions withdrew (node/takedown.h).
+  auto takedowns = ReadTakedowns(env_, dir);
+  if (!takedowns.ok()) {
+    refresh_error_ = takedowns.status().ToString();
+    return;
+  }
   std::vector<std::string> roles = {"targets"};
   std::set<std::string> seen;
   while (!roles.empty()) {
@@ -376,6 +391,10 @@ void RepositoryService::Refresh() {
       const protocol::Json* index = file.custom ? file.custom->Find("chunk_index") : nullptr;
       auto sha = file.hashes.find("sha256");
       if (index == nullptr || !index->is_string() || sha == file.hashes.end()) continue;
+      if (auto w = takedowns->files.find(path); w != takedowns->files.end()) {
+        withdrawn.emplace(ConsistentName(path, sha->second), w->second);
+        continue;
+      }
       if (auto id = Sha256FromHex(index->as_string())) {
         chunked[ConsistentName(path, sha->second)] = *id;
       }
@@ -385,6 +404,7 @@ void RepositoryService::Refresh() {
     }
   }
   chunked_ = std::move(chunked);
+  withdrawn_ = std::move(withdrawn);
   first_root_version_ = repo->first_root_version();
   root_version_ = repo->root().version;
   auto top = repo->targets("targets");

@@ -38,6 +38,7 @@
 #include "base/thread_annotations.h"
 #include "node/http_server.h"
 #include "node/metrics_text.h"
+#include "node/takedown.h"
 #include "protocol/chunk_index.h"
 #include "replication/chunk_store.h"
 
@@ -87,6 +88,8 @@ class RepositoryService : public HttpHandler {
   FileStat timestamp_stat_ GUARDED_BY(mu_){};
   // "<dir>/<sha256>.<name>" -> index
   std::map<std::string, protocol::ChunkId> chunked_ GUARDED_BY(mu_);
+  // "<dir>/<sha256>.<name>" -> why: targets withdrawn by signed retractions (410)
+  std::map<std::string, Withdrawal> withdrawn_ GUARDED_BY(mu_);
   std::string refresh_error_ GUARDED_BY(mu_);
   std::optional<replication::StoreStats> store_stats_ GUARDED_BY(mu_);
   uint64_t store_stats_at_us_ GUARDED_BY(mu_) = 0;

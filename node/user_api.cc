@@ -143,6 +143,13 @@ struct UserApi::Impl {
       return UserJson(
           Dump({{"release", catalog.release()}, {"resource", catalog_api.Detail(*s, *r)}}));
     }
+    // Withdrawn by a signed retraction (node/takedown.h): 410 with the reason, before any
+    // lookup of bytes here or above.
+    if (r != nullptr && seg.size() >= 3 && (seg[1] == "open" || seg[1] == "resolve")) {
+      if (auto w = s->takedowns.resources.find(r->id); w != s->takedowns.resources.end()) {
+        return UserWithdrawn(request, "resource " + r->id, w->second);
+      }
+    }
     if (seg.size() == 3 && seg[1] == "open") {
       if (!r) return UserError(request, 404, "no resource " + seg[2] + " in " + catalog.release());
       if (r->link) {
@@ -159,7 +166,12 @@ struct UserApi::Impl {
     if (seg.size() == 4 && seg[1] == "files") {
       if (!r) return UserError(request, 404, "no resource " + seg[2] + " in " + catalog.release());
       for (const auto& f : r->files) {
-        if (f.name == seg[3]) return files->ServeFile(request, *s, *r, f, false);
+        if (f.name != seg[3]) continue;
+        const std::string path = catalogs::TargetPath(*r, f, catalogs::RegionTable::Builtin());
+        if (auto w = s->takedowns.files.find(path); w != s->takedowns.files.end()) {
+          return UserWithdrawn(request, path, w->second);
+        }
+        return files->ServeFile(request, *s, *r, f, false);
       }
       return UserError(request, 404, r->id + " has no file " + seg[3]);
     }
@@ -246,8 +258,21 @@ Status UserApi::SetRelease(const std::string& release_dir) {
   }
   snapshot->tree_json = UserCatalogApi::TreeJson(*snapshot->catalog);
   TS_ASSIGN_OR_RETURN(snapshot->validity, ReadReleaseValidity(env, dir));
+  TS_ASSIGN_OR_RETURN(snapshot->takedowns, ReadTakedowns(env, dir));
+  // Withdrawn bytes leave the proxy cache at once (the store forgets them at the next GC).
+  if (impl_->files && impl_->files->cache()) {
+    for (const std::string& hex : snapshot->takedowns.digests) {
+      if (auto sha = Sha256FromHex(hex)) impl_->files->cache()->Drop(*sha);
+    }
+  }
   Log("users see " + served.release + ": " + std::to_string(snapshot->catalog->size()) +
       " resources, " + std::to_string(snapshot->local_files) + " files stored here");
+  if (!snapshot->takedowns.empty()) {
+    Log("takedown: " + std::to_string(snapshot->takedowns.resources.size()) + " resources and " +
+        std::to_string(snapshot->takedowns.files.size()) +
+        " files withdrawn by signed retractions");
+  }
+  for (const std::string& refused : snapshot->takedowns.refused) Log("takedown: " + refused);
   MutexLock l(&impl_->mu);
   impl_->snapshot = std::move(snapshot);
   return Status::Ok();
@@ -280,6 +305,7 @@ json UserApi::StatusJson() {
     serving["catalog_release"] = s->catalog->release();
     serving["resources"] = s->catalog->size();
     serving["local_files"] = s->local_files;
+    serving["takedowns"] = TakedownsStatusJson(s->takedowns);
   }
   if (m.files && m.files->cache()) {
     FileCache::Stats c = m.files->cache()->stats();

@@ -65,19 +65,25 @@ json UserCatalogApi::Item(const UserSnapshot& s, const Resource& r) const {
   }
   uint64_t bytes = 0;
   for (const auto& file : r.files) bytes += file.size;
-  return {{"id", r.id},
-          {"title", r.title},
-          {"provider", r.provider},
-          {"kind", r.link ? std::string("link")
-                   : r.files.empty()
-                       ? std::string("other")
-                       : std::string(serving::KindOfMediaType(r.files.front().media_type))},
-          {"placements", placements},
-          {"facets", facets},
-          {"files", r.files.size()},
-          {"bytes", bytes},
-          {"local", AllLocal(s, r)},
-          {"link", r.link.has_value()}};
+  json item = {{"id", r.id},
+               {"title", r.title},
+               {"provider", r.provider},
+               {"kind", r.link ? std::string("link")
+                        : r.files.empty()
+                            ? std::string("other")
+                            : std::string(serving::KindOfMediaType(r.files.front().media_type))},
+               {"placements", placements},
+               {"facets", facets},
+               {"files", r.files.size()},
+               {"bytes", bytes},
+               {"local", AllLocal(s, r)},
+               {"link", r.link.has_value()}};
+  auto withdrawn = s.takedowns.resources.find(r.id);
+  if (withdrawn != s.takedowns.resources.end()) {
+    item.update(WithdrawalJson(withdrawn->second));
+    item["local"] = false;
+  }
+  return item;
 }
 
 json UserCatalogApi::Detail(const UserSnapshot& s, const Resource& r) const {
@@ -88,13 +94,20 @@ json UserCatalogApi::Detail(const UserSnapshot& s, const Resource& r) const {
   json files = json::array();
   for (const auto& f : r.files) {
     const std::string path = catalogs::TargetPath(r, f, catalogs::RegionTable::Builtin());
-    files.push_back({{"name", f.name},
-                     {"media_type", ContentTypeOf(f)},
-                     {"size", f.size},
-                     {"sha256", ToHex(f.sha256)},
-                     {"url", "/v1/files/" + r.id + "/" + f.name},
-                     {"content_url", "/v1/targets/" + ContentAddress(path, f)},
-                     {"local", local_(s, f)}});
+    json file = {{"name", f.name},
+                 {"media_type", ContentTypeOf(f)},
+                 {"size", f.size},
+                 {"sha256", ToHex(f.sha256)},
+                 {"url", "/v1/files/" + r.id + "/" + f.name},
+                 {"content_url", "/v1/targets/" + ContentAddress(path, f)}};
+    auto withdrawn = s.takedowns.files.find(path);
+    if (withdrawn != s.takedowns.files.end()) {
+      file.update(WithdrawalJson(withdrawn->second));
+      file["local"] = false;
+    } else {
+      file["local"] = local_(s, f);
+    }
+    files.push_back(std::move(file));
   }
   j["files"] = files;
   if (r.link) j["link"] = {{"url", r.link->url}, {"site", r.link->site}};

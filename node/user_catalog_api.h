@@ -15,6 +15,7 @@
 #include "catalogs/resource.h"
 #include "node/http_server.h"
 #include "node/offline_policy.h"
+#include "node/takedown.h"
 #include "serving/catalog_index.h"
 
 namespace tiersync::node {
@@ -27,6 +28,7 @@ struct UserSnapshot {
   size_t local_files = 0;                 // files of the release whose bytes are stored here
   std::string tree_json;                  // GET /v1/catalog/tree: the same for the release
   ReleaseValidity validity;               // its metadata's expiry and the signed offline grace
+  Takedowns takedowns;                    // what signed retractions withdrew (node/takedown.h)
 };
 
 // True if the file's bytes are held here (the store, or whole in the proxy cache).

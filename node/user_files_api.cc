@@ -149,6 +149,10 @@ std::optional<HttpReply> UserFilesApi::ContentAddressed(const HttpRequest& reque
   std::string path;
   for (size_t i = 2; i < seg.size(); ++i) path += (i > 2 ? "/" : "") + seg[i];
   if (path != TargetAddress(*r, *f)) return std::nullopt;
+  const std::string target = catalogs::TargetPath(*r, *f, catalogs::RegionTable::Builtin());
+  if (auto w = s.takedowns.files.find(target); w != s.takedowns.files.end()) {
+    return UserWithdrawn(request, target, w->second);
+  }
   return ServeFile(request, s, *r, *f, true);
 }
 

@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "node/takedown.h"
+#include "protocol/tuf_time.h"
+
 namespace tiersync::node {
 
 std::string HtmlEscape(std::string_view s) {
@@ -49,6 +52,18 @@ HttpReply UserError(const HttpRequest& request, int status, const std::string& m
              "\n";
   }
   r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+HttpReply UserWithdrawn(const HttpRequest& request, const std::string& what, const Withdrawal& w) {
+  const std::string since = protocol::FormatTufTime(w.since);
+  HttpReply r = UserError(request, 410, what + " was withdrawn on " + since + " (" + w.reason + ")",
+                          "该资源已于 " + since + " 下架：" + w.reason);
+  if (r.content_type == "application/json") {
+    nlohmann::json j = WithdrawalJson(w);
+    j["error"] = what + " was withdrawn on " + since + " (" + w.reason + ")";
+    r.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
   return r;
 }
 

@@ -15,6 +15,11 @@ namespace tiersync::node {
 HttpReply UserError(const HttpRequest& request, int status, const std::string& message,
                     const std::string& chinese = "");
 
+// 410 Gone for `what` (a resource or file) withdrawn by a signed retraction (node/takedown.h):
+// the reason, since when and which role, as a page or as {"error", "withdrawn": {...}}.
+struct Withdrawal;
+HttpReply UserWithdrawn(const HttpRequest& request, const std::string& what, const Withdrawal& w);
+
 // `json` (already encoded) as a revalidated JSON answer.
 HttpReply UserJson(std::string json);
 

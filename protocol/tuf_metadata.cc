@@ -1,5 +1,6 @@
 #include "protocol/tuf_metadata.h"
 
+#include <algorithm>
 #include <set>
 
 #include "base/bytes.h"
@@ -301,6 +302,78 @@ Result<Snapshot> ParseSnapshot(const Json& v) {
   return s;
 }
 
+std::string_view RetractionKindName(Retraction::Kind kind) {
+  switch (kind) {
+    case Retraction::Kind::kResource:
+      return "resource";
+    case Retraction::Kind::kProvider:
+      return "provider";
+    case Retraction::Kind::kSha256:
+      return "sha256";
+  }
+  return "resource";
+}
+
+Result<Retraction::Kind> ParseRetractionKind(std::string_view name) {
+  for (auto kind :
+       {Retraction::Kind::kResource, Retraction::Kind::kProvider, Retraction::Kind::kSha256}) {
+    if (name == RetractionKindName(kind)) return kind;
+  }
+  return InvalidArgumentError("a retraction names a resource, a provider or a sha256, not \"" +
+                              std::string(name) + "\"");
+}
+
+namespace {
+
+bool IsLowerHex64(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+Result<Retraction> ParseRetraction(const Json& v, const std::string& where) {
+  if (!v.is_object()) return Bad(where, "is not an object");
+  Fields f(v, where);
+  Retraction r;
+  int kinds = 0;
+  for (auto kind :
+       {Retraction::Kind::kResource, Retraction::Kind::kProvider, Retraction::Kind::kSha256}) {
+    const std::string_view name = RetractionKindName(kind);
+    if (!f.Has(name)) continue;
+    ++kinds;
+    r.kind = kind;
+    TS_ASSIGN_OR_RETURN(r.value, f.String(name));
+  }
+  if (kinds != 1) return Bad(where, "must name exactly one of resource, provider and sha256");
+  if (r.value.empty())
+    return Bad(where + "." + std::string(RetractionKindName(r.kind)), "is empty");
+  if (r.kind == Retraction::Kind::kSha256 && !IsLowerHex64(r.value)) {
+    return Bad(where + ".sha256", "is not 64 lowercase hex digits");
+  }
+  TS_ASSIGN_OR_RETURN(r.reason, f.String("reason"));
+  if (r.reason.size() > kMaxRetractionReasonBytes) {
+    return Bad(where + ".reason",
+               "is over " + std::to_string(kMaxRetractionReasonBytes) + " bytes");
+  }
+  TS_ASSIGN_OR_RETURN(std::string since, f.String("since"));
+  auto t = ParseTufTime(since);
+  if (!t.ok()) return Bad(where + ".since", t.status().message());
+  r.since = *t;
+  if (v.as_object().size() != 3)
+    return Bad(where, "has fields other than its kind, reason and since");
+  return r;
+}
+
+Json RetractionJson(const Retraction& r) {
+  Json j = Json::Object();
+  j.Set(std::string(RetractionKindName(r.kind)), Json(r.value));
+  j.Set("reason", Json(r.reason));
+  j.Set("since", Json(FormatTufTime(r.since)));
+  return j;
+}
+
+}  // namespace
+
 Result<Targets> ParseTargets(const Json& v) {
   TS_ASSIGN_OR_RETURN(Common c, ParseCommon(v, kTargetsRole));
   Targets t;
@@ -312,6 +385,18 @@ Result<Targets> ParseTargets(const Json& v) {
   }
   if (const Json* d = v.Find("delegations")) {
     TS_ASSIGN_OR_RETURN(t.delegations, ParseDelegations(*d, "targets.delegations"));
+  }
+  if (f.Has(kRetractionsField)) {
+    const std::string where(kRetractionsField);
+    TS_ASSIGN_OR_RETURN(const Json* list, f.Array(kRetractionsField));
+    if (list->as_array().size() > kMaxRetractions) {
+      return Bad(where, "has over " + std::to_string(kMaxRetractions) + " entries");
+    }
+    for (size_t i = 0; i < list->as_array().size(); ++i) {
+      TS_ASSIGN_OR_RETURN(Retraction r, ParseRetraction(list->as_array()[i],
+                                                        where + "[" + std::to_string(i) + "]"));
+      t.retractions.push_back(std::move(r));
+    }
   }
   return t;
 }
@@ -375,6 +460,11 @@ Json ToJson(const Targets& t) {
     }
     d.Set("roles", std::move(roles));
     j.Set("delegations", std::move(d));
+  }
+  if (!t.retractions.empty()) {
+    Json list = Json::Array();
+    for (const Retraction& r : t.retractions) list.Push(RetractionJson(r));
+    j.Set(std::string(kRetractionsField), std::move(list));
   }
   return j;
 }

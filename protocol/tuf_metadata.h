@@ -129,6 +129,31 @@ struct Root : Common {
   bool operator==(const Root&) const = default;
 };
 
+// A signed retraction (docs/formats/metadata.md, "Retractions"; node/takedown.h applies them):
+// the resources or files a targets role withdraws from users at once, before and independent
+// of the next catalog release. In any targets role's "signed" as kRetractionsField, a list of
+// objects with exactly one of "resource" (an id), "provider" (every resource of that unit) or
+// "sha256" (every file with those bytes), plus "reason" and "since" (TUF time). A role's
+// retraction counts only for target paths every delegation on the way to that role covers: a
+// province cannot withdraw national content. Absent: none.
+inline constexpr std::string_view kRetractionsField = "x-tiersync-retractions";
+inline constexpr size_t kMaxRetractions = 10'000;
+inline constexpr size_t kMaxRetractionReasonBytes = 1'000;
+
+struct Retraction {
+  enum class Kind { kResource, kProvider, kSha256 };
+  Kind kind = Kind::kResource;
+  std::string value;   // the resource id, the provider's name, or the lowercase hex SHA-256
+  std::string reason;  // shown to users; UTF-8, at most kMaxRetractionReasonBytes
+  int64_t since = 0;   // seconds since the epoch
+  bool operator==(const Retraction&) const = default;
+};
+
+// "resource", "provider" or "sha256".
+std::string_view RetractionKindName(Retraction::Kind kind);
+// The kind named `name`; kInvalidArgument for another word.
+Result<Retraction::Kind> ParseRetractionKind(std::string_view name);
+
 struct Timestamp : Common {
   MetaFile snapshot_meta;  // meta["snapshot.json"]
   bool operator==(const Timestamp&) const = default;
@@ -142,6 +167,7 @@ struct Snapshot : Common {
 struct Targets : Common {
   std::map<std::string, TargetFile> targets;
   std::optional<Delegations> delegations;
+  std::vector<Retraction> retractions;  // kRetractionsField; serialised only when not empty
   bool operator==(const Targets&) const = default;
 };
 

@@ -73,6 +73,47 @@ TEST(TufMetadataTest, RootOfflineGraceRoundTripsAndIsBounded) {
   EXPECT_FALSE(ParseRoot(over).ok());
 }
 
+TEST(TufMetadataTest, RetractionsRoundTripAndAreChecked) {
+  Targets t;
+  t.expires = 1'900'000'000;
+  EXPECT_FALSE(ToJson(t).Find(kRetractionsField));  // absent when there are none
+  t.retractions = {
+      {Retraction::Kind::kResource, "k12-math-001", "版权争议 copyright dispute", 1'800'000'000},
+      {Retraction::Kind::kProvider, "某出版社", "provider withdrawn", 1'800'000'100},
+      {Retraction::Kind::kSha256, std::string(64, 'a'), "harmful file", 1'800'000'200}};
+  auto back = ParseTargets(ToJson(t));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, t);
+  auto with = [&](const std::string& field, Json value) {
+    Json j = ToJson(t);
+    Json list = Json::Array();
+    Json entry = Json::Object();
+    entry.Set("resource", Json("k12-math-001"));
+    entry.Set("reason", Json("r"));
+    entry.Set("since", Json("2027-01-01T00:00:00Z"));
+    entry.Set(field, std::move(value));
+    list.Push(std::move(entry));
+    j.Set(std::string(kRetractionsField), std::move(list));
+    return ParseTargets(j);
+  };
+  EXPECT_TRUE(with("resource", Json("k12-math-002")).ok());
+  EXPECT_EQ(with("provider", Json("x")).status().code(), StatusCode::kCorruption);  // two kinds
+  EXPECT_EQ(with("since", Json("yesterday")).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(with("reason", Json(std::string(kMaxRetractionReasonBytes + 1, 'x'))).status().code(),
+            StatusCode::kCorruption);
+  EXPECT_EQ(with("extra", Json(true)).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(with("resource", Json("")).status().code(), StatusCode::kCorruption);
+  Json bad_sha = ToJson(t);
+  Json list = Json::Array();
+  Json entry = Json::Object();
+  entry.Set("sha256", Json(std::string(64, 'A')));
+  entry.Set("reason", Json("r"));
+  entry.Set("since", Json("2027-01-01T00:00:00Z"));
+  list.Push(std::move(entry));
+  bad_sha.Set(std::string(kRetractionsField), std::move(list));
+  EXPECT_EQ(ParseTargets(bad_sha).status().code(), StatusCode::kCorruption);
+}
+
 TEST(TufMetadataTest, WrongType) {
   auto r = ParseTs(Replace(kTimestamp, "\"timestamp\"", "\"snapshot\""));
   EXPECT_EQ(r.status().code(), StatusCode::kCorruption);

@@ -19,6 +19,7 @@ Result<VerifiedMetadata> RefreshFrom(Env* env, Fetcher* fetcher, const MetadataD
                      /*keep_root_history=*/true, parallel_fetches});
   TS_RETURN_IF_ERROR(m.updater->Refresh());
   TS_ASSIGN_OR_RETURN(m.targets, m.updater->ListAllTrustedTargets());
+  m.retractions = m.updater->retractions();
   m.version = m.updater->trusted()->timestamp()->version;
   return m;
 }

@@ -36,6 +36,8 @@ struct VerifiedMetadata {
   std::unique_ptr<Updater> updater;
   // By target path: the entries in `updater`'s trusted metadata (valid while it lives).
   std::map<std::string, const protocol::tuf::TargetFile*> targets;
+  // Every retraction the loaded roles sign (node/takedown.h applies them).
+  std::vector<RoleRetraction> retractions;
   uint64_t version = 0;  // timestamp version
   size_t source = 0;     // index in the SourcePolicy
 };

@@ -198,6 +198,39 @@ Status TufRepository::RemoveTarget(const std::string& role, const std::string& p
   return Status::Ok();
 }
 
+Status TufRepository::Retract(const std::string& role, tuf::Retraction retraction) {
+  auto it = targets_.find(role);
+  if (it == targets_.end()) return NotFoundError("no targets role \"" + role + "\"");
+  auto& list = it->second.retractions;
+  for (const auto& r : list) {
+    if (r.kind == retraction.kind && r.value == retraction.value) {
+      return AlreadyExistsError("role \"" + role + "\" already retracts " +
+                                std::string(tuf::RetractionKindName(r.kind)) + " " + r.value);
+    }
+  }
+  if (list.size() >= tuf::kMaxRetractions) {
+    return ResourceExhaustedError("role \"" + role + "\" holds the most retractions a role may");
+  }
+  list.push_back(std::move(retraction));
+  dirty_.insert(role);
+  return Status::Ok();
+}
+
+Status TufRepository::LiftRetraction(const std::string& role, tuf::Retraction::Kind kind,
+                                     const std::string& value) {
+  auto it = targets_.find(role);
+  if (it == targets_.end()) return NotFoundError("no targets role \"" + role + "\"");
+  auto& list = it->second.retractions;
+  const size_t before = list.size();
+  std::erase_if(list, [&](const auto& r) { return r.kind == kind && r.value == value; });
+  if (list.size() == before) {
+    return NotFoundError("role \"" + role + "\" retracts no " +
+                         std::string(tuf::RetractionKindName(kind)) + " " + value);
+  }
+  dirty_.insert(role);
+  return Status::Ok();
+}
+
 Status TufRepository::Delegate(const std::string& delegator, tuf::DelegatedRole delegated,
                                const std::vector<tuf::Key>& keys) {
   auto it = targets_.find(delegator);

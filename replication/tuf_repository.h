@@ -73,6 +73,14 @@ class TufRepository {
   Status AddTargetEntry(const std::string& role, const std::string& path,
                         protocol::tuf::TargetFile file);
   Status RemoveTarget(const std::string& role, const std::string& path);
+  // Withdraws what `retraction` names (protocol/tuf_metadata.h, kRetractionsField) in the
+  // metadata of `role`, signed with the role's keys at the next Publish; the retraction stays
+  // in every later version of the role until lifted. kAlreadyExists if the role already
+  // retracts the same thing, kNotFound for an unknown role.
+  Status Retract(const std::string& role, protocol::tuf::Retraction retraction);
+  // Removes `role`'s retraction of (kind, value); kNotFound if there is none.
+  Status LiftRetraction(const std::string& role, protocol::tuf::Retraction::Kind kind,
+                        const std::string& value);
   // Delegates `delegated.name` from `delegator`, adding its public keys. A new role starts
   // with empty targets (published with the next Publish, signed by its own keys). A delegated
   // (regional) role may only delegate path patterns inside its own (kInvalidArgument).

@@ -262,6 +262,12 @@ Result<const tuf::TargetFile*> Updater::FindTarget(const std::string& path) {
   return nullptr;
 }
 
+bool RoleRetraction::Covers(std::string_view path) const {
+  const std::string p(path);
+  return std::all_of(chain.begin(), chain.end(),
+                     [&](const tuf::DelegatedRole& d) { return tuf::RoleCoversTarget(d, p); });
+}
+
 Result<std::vector<TargetInfo>> Updater::ListAllTargets() {
   TS_ASSIGN_OR_RETURN(auto all, ListAllTrustedTargets());
   std::vector<TargetInfo> out;
@@ -296,6 +302,7 @@ Result<std::map<std::string, const tuf::TargetFile*>> Updater::ListAll(bool pref
   const size_t window = 8 * static_cast<size_t>(std::max(1, options_.parallel_fetches));
   std::set<std::pair<std::string, std::string>> visited;
   std::map<std::string, const tuf::TargetFile*> found;  // into the trusted metadata
+  retractions_.clear();
   bool terminating = false;
   int budget = tuf::kMaxRolesListed;
   while (budget > 0 && !to_visit.empty()) {
@@ -313,6 +320,11 @@ Result<std::map<std::string, const tuf::TargetFile*>> Updater::ListAll(bool pref
       bool covered = std::all_of(v.chain.begin(), v.chain.end(),
                                  [&](const auto* d) { return tuf::RoleCoversTarget(*d, path); });
       if (covered) found.emplace(path, &entry.second);  // pre-order: the first role wins
+    }
+    for (const tuf::Retraction& r : targets->retractions) {
+      RoleRetraction rr{v.role, {}, r};
+      for (const auto* d : v.chain) rr.chain.push_back(*d);
+      retractions_.push_back(std::move(rr));
     }
     if (!targets->delegations) continue;
     const auto& roles = targets->delegations->roles;

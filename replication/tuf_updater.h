@@ -50,6 +50,17 @@ struct TargetInfo {
   protocol::tuf::TargetFile file;
 };
 
+// A retraction as a client found it: signed by targets role `role`, reached through `chain`
+// (the delegations from the top-level targets to it; empty for the top-level role).
+struct RoleRetraction {
+  std::string role;
+  std::vector<protocol::tuf::DelegatedRole> chain;
+  protocol::tuf::Retraction retraction;
+  // Whether the role may withdraw target `path`: every delegation on the way covers it
+  // (protocol::tuf::RoleCoversTarget), as for the targets the role lists.
+  bool Covers(std::string_view path) const;
+};
+
 class Updater {
  public:
   // Env and Fetcher are not owned and must outlive the Updater.
@@ -84,6 +95,9 @@ class Updater {
   // The same without copies: each path's entry in the trusted metadata, valid as long as this
   // Updater lives and is not refreshed again.
   Result<std::map<std::string, const protocol::tuf::TargetFile*>> ListAllTrustedTargets();
+  // The retractions of every role the last ListAllTrustedTargets() loaded, each with the
+  // delegations on the way to its role (what it may withdraw: RoleRetraction::Covers).
+  const std::vector<RoleRetraction>& retractions() const { return retractions_; }
 
   // Downloads `target` into target_dir (as its url-quoted path), verifying its length and
   // every listed hash this client supports (sha256, sha512; protocol/tuf_verify.h); a verified
@@ -124,6 +138,7 @@ class Updater {
   UpdaterOptions options_;
   std::optional<protocol::tuf::TrustedSet> trusted_;
   std::map<std::string, Result<std::vector<uint8_t>>> prefetched_;  // by role
+  std::vector<RoleRetraction> retractions_;                         // of the last listing
   bool defer_persist_ = false;
   bool renamed_deferred_ = false;  // a deferred group was renamed into place: flush the dir
   std::vector<std::pair<std::string, std::vector<uint8_t>>> deferred_;  // (path, bytes)

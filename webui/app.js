@@ -58,6 +58,8 @@
       origin: '来源',
       originNational: '国家平台',
       priority: '应急优先',
+      withdrawn: '已下架',
+      withdrawnNotice: '该资源已于 {0} 下架：{1}',
       placements: '所在栏目',
       files: '文件',
       fileCount: '{0} 个文件',
@@ -179,6 +181,8 @@
       origin: 'Origin',
       originNational: 'National platform',
       priority: 'Emergency priority',
+      withdrawn: 'Withdrawn',
+      withdrawnNotice: 'This resource was withdrawn on {0}: {1}',
       placements: 'Placed in',
       files: 'Files',
       fileCount: '{0} files',
@@ -606,6 +610,10 @@
     return h('span', { class: 'badge kind-' + k, testid: 'kind' }, t('kind_' + k));
   }
 
+  function withdrawnBadge() {
+    return h('span', { class: 'badge withdrawn', testid: 'withdrawn-badge' }, t('withdrawn'));
+  }
+
   function localBadge(local) {
     return h('span', { class: 'badge ' + (local ? 'local' : 'remote'), testid: 'local' },
       local ? t('local') : t('remote'));
@@ -626,7 +634,8 @@
     return h('li', { class: 'item', testid: 'result-item', 'data-id': it.id },
       h('a', { class: 'title', href: '#/r/' + encodeURIComponent(it.id), testid: 'result-link' },
         it.title || it.id),
-      h('div', { class: 'meta' }, kindBadge(it.kind), it.link ? null : localBadge(it.local),
+      h('div', { class: 'meta' }, kindBadge(it.kind),
+        it.withdrawn ? withdrawnBadge() : it.link ? null : localBadge(it.local),
         h('span', null, it.provider || ''),
         h('span', null, facetSummary(it.facets)),
         it.link ? null : h('span', null, bytes(it.bytes))));
@@ -659,7 +668,7 @@
     const box = h('article', { class: 'resource', testid: 'resource', 'data-id': r.id });
     box.appendChild(h('h1', { testid: 'resource-title' }, r.title || id));
     box.appendChild(h('div', { class: 'meta' }, kindBadge(r.kind),
-      files.length ? localBadge(r.local) : null,
+      r.withdrawn ? withdrawnBadge() : files.length ? localBadge(r.local) : null,
       r.priority ? h('span', { class: 'badge priority' }, t('priority')) : null));
     box.appendChild(fields([
       [t('provider'), r.provider, 'resource-provider'],
@@ -675,6 +684,13 @@
         r.origin === 'national' ? t('originNational') : r.origin],
     ], 'resource-fields'));
     append(box, [placements(r.placements)]);
+    // Withdrawn by a signed retraction (node/takedown.h): the notice instead of players and
+    // links, which the node answers 410.
+    if (r.withdrawn) {
+      box.appendChild(h('p', { class: 'withdrawn-notice', testid: 'withdrawn', role: 'alert' },
+        t('withdrawnNotice', r.withdrawn.since || '', r.withdrawn.reason || '')));
+      return box;
+    }
     if (r.link && typeof r.link === 'object') box.appendChild(externalLink(r));
     if (files.length) {
       box.appendChild(h('h2', null, t('files')));

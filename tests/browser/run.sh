@@ -6,7 +6,8 @@
 # one per step, are kept in OUT_DIR/screenshots; logs in OUT_DIR/logs. Everything started is
 # stopped on exit.
 # Usage: run.sh TIERSYNC OUT_DIR   (ports: $TIERSYNC_TEST_PORT, default 18140, and the next)
-# Then stale.test.mjs: no staleness banner on the fresh node; the node restarted with its clock
+# Then withdrawn.test.mjs: a resource the hub retracts (hub retract) shows the withdrawal
+# notice, not a player. Then stale.test.mjs: no staleness banner on the fresh node; the node restarted with its clock
 # 3 days ahead (libfaketime; the root signs a 30-day offline grace) shows one naming the expiry.
 # Needs: npm ci --prefix tests/browser (playwright-core), /usr/bin/chromium (or $CHROMIUM).
 set -euo pipefail
@@ -57,6 +58,19 @@ ui_stale() {
     fail "the staleness banner test failed (since '$1'); screenshots in $out/screenshots"
 }
 ui_stale ""
+
+step "A resource the hub retracts: its page says it was withdrawn"
+withdrawn_id=$(curl -sf "$(url 1)/v1/catalog/search?local=1&limit=1" | field 'd["items"][0]["id"]')
+reason="版权争议，暂停使用"
+# shellcheck disable=SC2046
+"$bin" hub retract "$out/hub" $(sign_keys) --resource "$withdrawn_id" --reason "$reason" >/dev/null ||
+  fail "hub retract"
+for _ in $(seq 1 200); do
+  curl -sf "$(url 1)/v1/catalog/resources/$withdrawn_id" | grep -q '"withdrawn"' && break
+  sleep 0.1
+done
+(cd "$here" && TIERSYNC_UI_URL="$(url 1)" TIERSYNC_UI_SHOTS="$out/screenshots"   TIERSYNC_UI_WITHDRAWN_ID="$withdrawn_id" TIERSYNC_UI_WITHDRAWN_REASON="$reason"   timeout 60 node --test --test-timeout=45000 withdrawn.test.mjs) ||
+  fail "the withdrawn-resource test failed; screenshots in $out/screenshots"
 stop_node school
 libfaketime=$(find /usr/lib -name libfaketime.so.1 -path '*faketime*' | head -n 1)
 [ -n "$libfaketime" ] || fail "libfaketime.so.1 is not installed"

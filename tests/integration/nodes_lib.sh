@@ -84,6 +84,19 @@ make_node() {
     fail "node init $name"
 }
 
+# hub_province_school SEED: a hub (40 resources, r1) at offset 0, a province subscribing to
+# nothing of its own at 1 and a school (K-12 grades 1-6) at 2 under it, all started; returns
+# once the school serves r1.
+hub_province_school() {
+  make_hub --resources 40 --seed "$1" --size-scale 0.0005
+  start_hub 0
+  make_node province 1 province 330000 "" "$(url 0)"
+  make_node school 2 school 330106 'platform = k12 and grade in (1..6)' "$(url 0)" "$(url 1)"
+  start_node province 1
+  start_node school 2
+  wait_release r1 2 120
+}
+
 # start_node NAME OFFSET: serves the node in the background; its pid is in node_pid[NAME].
 declare -A node_pid
 start_node() {

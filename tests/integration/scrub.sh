@@ -45,13 +45,7 @@ EOF
 }
 
 step "A hub, a province and a school; r1 reaches the school"
-make_hub --resources 40 --seed 3 --size-scale 0.0005
-start_hub 0
-make_node province 1 province 330000 "" "$(url 0)"
-make_node school 2 school 330106 'platform = k12 and grade in (1..6)' "$(url 0)" "$(url 1)"
-start_node province 1
-start_node school 2
-wait_release r1 2 120
+hub_province_school 3
 pack="$out/school/store/packs/pack-00000001.tsp"
 [ -f "$pack" ] || fail "the school has no pack file"
 [ -f "$out/school/RUNNING" ] || fail "a serving node has no RUNNING marker"
