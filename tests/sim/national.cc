@@ -9,6 +9,7 @@
 
 #include "base/random.h"
 #include "catalogs/region_table.h"
+#include "replication/cycle_machine.h"
 #include "replication/source_policy.h"
 
 namespace tiersync::sim {
@@ -24,6 +25,8 @@ struct Node {
   double share = 0;  // of release_bytes it fetches
   uint64_t link = 0;
   int version = 1;
+  bool deferred = false;   // serves `version` partially: its ordinary files wait for a window
+  bool emergency = false;  // a school: serves the emergency package
   bool up = true;
   bool busy = false;  // fetching
   int64_t next_poll = -1;
@@ -35,7 +38,8 @@ struct Event {
   int64_t at_ms;
   uint64_t seq;
   int node;
-  int switch_to;  // > 0: the fetch of that version completes; 0: a poll; -1: a push
+  int switch_to;         // > 0: the fetch of that version completes; 0: a poll; -1: a push
+  bool partial = false;  // the completed fetch left the ordinary files for a window
   bool operator>(const Event& o) const { return std::tie(at_ms, seq) > std::tie(o.at_ms, o.seq); }
 };
 
@@ -61,28 +65,42 @@ class National {
     return i;
   }
   void Build();
-  void Schedule(int64_t at_ms, int node, int switch_to) {
-    events_.push(Event{at_ms, seq_++, node, switch_to});
+  void Schedule(int64_t at_ms, int node, int switch_to, bool partial = false) {
+    events_.push(Event{at_ms, seq_++, node, switch_to, partial});
   }
-  void SchedulePoll(int i, int64_t now_ms) {
+  // A node waiting for the window (`to_window`) polls its parent, which has nothing new for it
+  // before the window opens: those polls are drawn as any poll is, without their events, up to
+  // the first one inside the window (a push still wakes the node).
+  void SchedulePoll(int i, int64_t now_ms, bool to_window = false) {
     int64_t p = o_.poll_seconds * 1000;
-    int64_t at =
-        now_ms + p + static_cast<int64_t>(random_.Uniform(static_cast<uint64_t>(p / 5 + 1)));
+    int64_t at = now_ms;
+    do {
+      at += p + static_cast<int64_t>(random_.Uniform(static_cast<uint64_t>(p / 5 + 1)));
+    } while (to_window && at < window_ms_);
     nodes_[i].next_poll = at;
     Schedule(at, i, 0);
   }
+  // The release directory a node serves, or a plan's (the names replication::CycleMachine
+  // compares).
+  static std::string Dir(int version, bool deferred) {
+    return replication::PartialDirName("r" + std::to_string(version), deferred ? 1 : 0);
+  }
   void Cycle(int i, int64_t now_ms);
-  void Switch(int i, int version, int64_t now_ms);
+  void Switch(int i, int version, bool partial, int64_t now_ms);
   bool CountHubSync(int64_t now_ms);
+  // Node n asks its source k at *t: false if it is down (*t moves past the connect timeout) or
+  // is the hub refusing (503), either recorded as a failure in the node's policy.
+  bool Reach(Node& n, size_t k, int64_t* t);
 
   const NationalOptions o_;
+  const int64_t window_ms_ = o_.window_opens_seconds * 1000;
   Random random_;
   std::vector<Node> nodes_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   uint64_t seq_ = 0;
   std::map<int64_t, int64_t> hub_per_second_, hub_per_minute_;
   NationalReport report_;
-  std::vector<int64_t> school_times_;
+  std::vector<int64_t> school_times_, emergency_times_;
   int64_t schools_current_ = 0;
 };
 
@@ -153,6 +171,21 @@ void National::Build() {
   }
 }
 
+bool National::Reach(Node& n, size_t k, int64_t* t) {
+  const int s = n.sources[k];
+  if (!nodes_[s].up) {
+    *t += 2'000;  // connect timeout
+    n.policy->Failed(k, UnavailableError("down"), *t);
+    return false;
+  }
+  if (s == 0 && !CountHubSync(*t)) {
+    n.policy->Failed(k, UnavailableError("503"), *t);
+    return false;
+  }
+  n.policy->Succeeded(k, 0, *t);
+  return true;
+}
+
 bool National::CountHubSync(int64_t now_ms) {
   ++hub_per_minute_[now_ms / 60'000];
   int64_t& second = hub_per_second_[now_ms / 1000];
@@ -168,48 +201,96 @@ void National::Cycle(int i, int64_t now_ms) {
   Node& n = nodes_[i];
   if (!n.up || n.busy) return;  // a busy node polls again when its fetch ends
   int64_t t = now_ms;
-  for (size_t k : n.policy->Order(t)) {
-    int s = n.sources[k];
-    Node& src = nodes_[s];
-    if (!src.up) {
-      t += 2'000;  // connect timeout
-      n.policy->Failed(k, UnavailableError("down"), t);
-      continue;
+  bool waiting = false;  // served partially, the window closed: nothing to fetch from the parent
+  const std::vector<size_t> order = n.policy->Order(t);
+  for (size_t o = 0; o < order.size(); ++o) {
+    const size_t k = order[o];
+    const int s = n.sources[k];
+    const Node& src = nodes_[s];
+    if (!Reach(n, k, &t)) continue;
+    if (src.version < n.version) break;  // a source behind: the node keeps what it serves
+    // The source's metadata names release src.version; the plan is that release over the
+    // node's subscription, whole (the source's own deferral does not change what it names).
+    const bool window_open = t >= window_ms_;
+    replication::CycleMachine machine;
+    machine.OnMetadata(Status::Ok(), /*catalog_local=*/true);
+    machine.OnPlanned(Status::Ok(), Dir(src.version, false), Dir(n.version, n.deferred),
+                      window_open);
+    if (machine.Next() != replication::CycleStep::kFetch) {
+      waiting = machine.outcome() == replication::CycleOutcome::kWaitingWindow && s != 0;
+      break;  // up to date, or waiting for a window
     }
-    if (s == 0 && !CountHubSync(t)) {
-      n.policy->Failed(k, UnavailableError("503"), t);
-      continue;
+    // What the plan misses: the emergency package (national: all of it at every tier) unless
+    // the node serves this release already, and, inside a window, the ordinary part (its share;
+    // the package too when it is not priority content). Priority chunks go first.
+    const uint64_t priority =
+        o_.emergency_priority && n.version < src.version ? o_.emergency_bytes : 0;
+    const uint64_t wanted_ordinary =
+        static_cast<uint64_t>(static_cast<double>(o_.release_bytes) * n.share) +
+        (o_.emergency_priority ? 0 : o_.emergency_bytes);
+    const uint64_t ordinary = window_open ? wanted_ordinary : 0;
+    // Outside the window the ordinary files are deferred (a window opening during the transfer
+    // does not add them: the next cycle fetches them). Inside it the node switches only once it
+    // holds everything, as the real one does: it then serves the package and the rest together.
+    const bool partial = !window_open && wanted_ordinary > 0;
+    // The ordinary chunks come from the first source that holds them: a partial one answers
+    // "absent" (a lack, no demotion; node/repository_service.h) and the request walks on.
+    size_t w = o;
+    while (ordinary > 0 && w < order.size()) {
+      const size_t kw = order[w];
+      const Node& holder = nodes_[n.sources[kw]];
+      if (w > o && !Reach(n, kw, &t)) {  // not asked yet in this cycle
+        ++w;
+        continue;
+      }
+      if (holder.version >= src.version && !holder.deferred) break;
+      n.policy->Lacked(kw, 1);
+      ++w;
     }
-    n.policy->Succeeded(k, 0, t);
-    if (src.version <= n.version) break;  // up to date with its best source
+    if (w == order.size()) break;  // no source supplied the ordinary part: the cycle failed
+    const int ordinary_source = n.sources[order[w]];
     // The bytes: from this source when it mirrors its subtree's subscriptions; otherwise the
-    // part outside its own subscription (half, in this model) from the hub.
-    uint64_t bytes = static_cast<uint64_t>(static_cast<double>(o_.release_bytes) * n.share);
-    uint64_t from_hub = s == 0 ? bytes : (o_.mirror_children ? 0 : bytes / 2);
-    if (from_hub > 0 && s != 0 && !CountHubSync(t)) {
-      // The part only the hub has is refused: the release cannot switch; try again later.
-      n.policy->Failed(n.sources.size() - 1, UnavailableError("503"), t);
-      break;
+    // part outside its own subscription (half, in this model) from the hub. The emergency
+    // package is in every node's own subscription.
+    uint64_t from_hub = s == 0 ? priority : 0;
+    if (ordinary_source == 0) {
+      from_hub += ordinary;
+    } else if (!o_.mirror_children && ordinary / 2 > 0) {
+      if (!CountHubSync(t)) {
+        // The part only the hub has is refused: the release cannot switch; try again later.
+        n.policy->Failed(n.sources.size() - 1, UnavailableError("503"), t);
+        break;
+      }
+      from_hub += ordinary / 2;
     }
+    const uint64_t bytes = priority + ordinary;
     report_.hub_bytes += from_hub;
+    if (o_.window_opens_seconds > 0 && window_open) report_.hub_bytes_in_window += from_hub;
     report_.all_bytes += bytes;
     n.busy = true;
     int64_t transfer_ms = static_cast<int64_t>(bytes * 1000 / std::max<uint64_t>(n.link, 1));
-    Schedule(t + transfer_ms + 500, i, src.version);
+    Schedule(t + transfer_ms + 500, i, src.version, partial);
     return;
   }
-  SchedulePoll(i, t);
+  SchedulePoll(i, t, waiting);
 }
 
-void National::Switch(int i, int version, int64_t now_ms) {
+void National::Switch(int i, int version, bool partial, int64_t now_ms) {
   Node& n = nodes_[i];
   n.busy = false;
-  if (version > n.version) {
+  if (version > n.version || (version == n.version && n.deferred && !partial)) {
     n.version = version;
+    n.deferred = partial;
     n.switched_at = now_ms;
     if (n.tier == Tier::kSchool) {
-      school_times_.push_back(now_ms);
-      ++schools_current_;
+      if (!n.emergency && (o_.emergency_priority || !partial)) {
+        n.emergency = true;
+        emergency_times_.push_back(now_ms);
+      }
+      if (!partial) {
+        school_times_.push_back(now_ms);
+        ++schools_current_;
+      }
     }
     if (o_.push) {
       for (int c : n.children) {
@@ -218,6 +299,14 @@ void National::Switch(int i, int version, int64_t now_ms) {
     }
   }
   SchedulePoll(i, now_ms);
+}
+
+// The last, median and 99th-percentile of `times_ms` (not empty), in seconds.
+void Percentiles(std::vector<int64_t>* times_ms, int64_t* last, int64_t* p50, int64_t* p99) {
+  std::sort(times_ms->begin(), times_ms->end());
+  *last = times_ms->back() / 1000;
+  *p50 = (*times_ms)[times_ms->size() / 2] / 1000;
+  *p99 = (*times_ms)[times_ms->size() * 99 / 100] / 1000;
 }
 
 NationalReport National::Run() {
@@ -241,17 +330,24 @@ NationalReport National::Run() {
     events_.pop();
     if (e.at_ms > horizon_ms) break;
     if (e.switch_to > 0) {
-      Switch(e.node, e.switch_to, e.at_ms);
+      Switch(e.node, e.switch_to, e.partial, e.at_ms);
     } else if (e.switch_to < 0 || e.at_ms == nodes_[e.node].next_poll) {
       Cycle(e.node, e.at_ms);  // a push, or the node's current poll (older polls lapse)
     }
   }
   if (schools_current_ == report_.schools && !school_times_.empty()) {
-    std::sort(school_times_.begin(), school_times_.end());
-    report_.converge_seconds = school_times_.back() / 1000;
-    report_.p50_school_seconds = school_times_[school_times_.size() / 2] / 1000;
-    report_.p99_school_seconds = school_times_[school_times_.size() * 99 / 100] / 1000;
+    Percentiles(&school_times_, &report_.converge_seconds, &report_.p50_school_seconds,
+                &report_.p99_school_seconds);
   }
+  report_.emergency_bytes = o_.emergency_bytes;
+  report_.emergency_priority = o_.emergency_priority;
+  report_.window_opens_seconds = o_.window_opens_seconds;
+  if (static_cast<int64_t>(emergency_times_.size()) == report_.schools && o_.emergency_bytes > 0) {
+    Percentiles(&emergency_times_, &report_.emergency_converge_seconds,
+                &report_.p50_emergency_seconds, &report_.p99_emergency_seconds);
+  }
+  for (int64_t at : emergency_times_) report_.emergency_schools_at_window += at < window_ms_;
+  for (int64_t at : school_times_) report_.complete_schools_at_window += at < window_ms_;
   for (const auto& [minute, n] : hub_per_minute_) {
     report_.hub_peak_syncs_per_minute = std::max(report_.hub_peak_syncs_per_minute, n);
   }
@@ -272,6 +368,18 @@ std::string NationalReport::Summary() const {
     << (all_bytes ? 100.0 * static_cast<double>(hub_bytes) / static_cast<double>(all_bytes) : 0)
     << "%); hub peak " << hub_peak_syncs_per_minute << " syncs/min, " << hub_refused
     << " refused over capacity";
+  if (emergency_bytes > 0) {
+    s << "; emergency package of " << emergency_bytes / 1'000'000 << " MB"
+      << (emergency_priority ? " (priority)" : " (not priority: ordinary content)")
+      << " at every school after " << emergency_converge_seconds << " s (median school "
+      << p50_emergency_seconds << " s, 99th percentile " << p99_emergency_seconds << " s)";
+  }
+  if (window_opens_seconds > 0) {
+    s << "; window opens after " << window_opens_seconds << " s: by then "
+      << emergency_schools_at_window << " schools serve the emergency package, "
+      << complete_schools_at_window << " the whole release; hub sent "
+      << hub_bytes_in_window / (1 << 20) << " MiB once it opened";
+  }
   return s.str();
 }
 

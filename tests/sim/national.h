@@ -10,6 +10,10 @@
 // subscription needs from the first source that has them, over links of each tier's speed.
 // What it measures is load and time: when the last school is current, how many bytes left the
 // hub against all bytes moved, and the hub's request rate when a province's schools fall back.
+// With an emergency package and sync windows, it also measures when the last school serves the
+// package (priority content, fetched at any time) against the rest of the release (ordinary
+// content, fetched only inside a window); a node's cycle then decides as the real one does
+// (replication::CycleMachine: partial releases, waiting for a window).
 #ifndef TIERSYNC_TESTS_SIM_NATIONAL_H_
 #define TIERSYNC_TESTS_SIM_NATIONAL_H_
 
@@ -39,12 +43,24 @@ struct NationalOptions {
   // A whole province (its provincial, city and county nodes) is down when the release is
   // published; -1: none. The index is into the provinces in code order (0 = 北京).
   int dark_province = -1;
+  // An emergency package (停课不停学): `emergency_bytes` of the release are priority content,
+  // national — every node at every tier wants all of it, not school_share. Priority content is
+  // fetched first and whatever the sync window; a node outside its window switches to the
+  // release with its ordinary files deferred and serves the package at once (inside a window,
+  // or without windows, it switches once it holds the whole release, package included). False:
+  // the control, the same bytes are ordinary content.
+  uint64_t emergency_bytes = 0;
+  bool emergency_priority = true;
+  // Sync windows: ordinary content is fetched only inside them. Every node's window (one time
+  // zone) opens this long after the publish — published 09:00, windows 22:00-06:00: 13 h — and
+  // stays open to the horizon. 0: no windows (always open).
+  int64_t window_opens_seconds = 0;
   int64_t horizon_seconds = 6 * 3600;
 };
 
 struct NationalReport {
   int64_t provinces = 0, cities = 0, counties = 0, schools = 0;
-  int64_t converge_seconds = -1;  // publish -> the last school serves it
+  int64_t converge_seconds = -1;  // publish -> the last school serves it (all of it)
   int64_t p50_school_seconds = -1, p99_school_seconds = -1;
   uint64_t hub_bytes = 0, all_bytes = 0;
   // Syncs the hub answered (or refused) per minute: peak and the peak while no province is
@@ -53,6 +69,17 @@ struct NationalReport {
   int64_t hub_refused = 0;  // 503s: over capacity
   int64_t dark_schools = 0;
   std::string dark_province;
+  // With an emergency package: publish -> the last school serves it (-1: not every school by
+  // the horizon), and the median and 99th-percentile school.
+  uint64_t emergency_bytes = 0;
+  bool emergency_priority = true;
+  int64_t emergency_converge_seconds = -1;
+  int64_t p50_emergency_seconds = -1, p99_emergency_seconds = -1;
+  // With windows: when the window opens, how many schools serve the emergency package, and how
+  // many the whole release.
+  int64_t window_opens_seconds = 0;
+  int64_t emergency_schools_at_window = 0, complete_schools_at_window = 0;
+  uint64_t hub_bytes_in_window = 0;  // of hub_bytes, sent once the window opened
   std::string Summary() const;
 };
 

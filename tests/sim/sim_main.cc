@@ -4,6 +4,7 @@
 //   tiersync-sim --seed 17 --verbose        # the events of seed 17, as the test ran it
 //   tiersync-sim --seed 1 --seeds 200       # seeds 1..200
 //   tiersync-sim --national --national-schools 500000 [--dark-province 18]
+//   tiersync-sim --national --national-schools 500000 --emergency-mb 50 --window-after-hours 13
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -38,14 +39,33 @@ int main(int argc, char** argv) {
   app.add_option("--hub-syncs-per-second", n.hub_syncs_per_second)->capture_default_str();
   app.add_flag("--no-mirror", no_mirror, "upper tiers hold only their own subscription");
   app.add_flag("--no-push", no_push, "children only poll");
+  double emergency_mb = 0, window_after_hours = 0, horizon_hours = 0;
+  bool emergency_ordinary = false;
+  app.add_option("--emergency-mb", emergency_mb,
+                 "an emergency package of this many MB (priority content, every school wants it)")
+      ->capture_default_str();
+  app.add_flag("--emergency-not-priority", emergency_ordinary,
+               "control: the emergency package is ordinary content");
+  app.add_option("--window-after-hours", window_after_hours,
+                 "sync windows: ordinary content only from this long after the publish (0: none)")
+      ->capture_default_str();
+  app.add_option("--horizon-hours", horizon_hours,
+                 "simulated time (0: 6 h, counted from the window's opening)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (national) {
     n.seed = o.seed;
     n.mirror_children = !no_mirror;
     n.push = !no_push;
+    n.emergency_bytes = static_cast<uint64_t>(emergency_mb * 1e6);
+    n.emergency_priority = !emergency_ordinary;
+    n.window_opens_seconds = static_cast<int64_t>(window_after_hours * 3600);
+    n.horizon_seconds = horizon_hours > 0 ? static_cast<int64_t>(horizon_hours * 3600)
+                                          : n.window_opens_seconds + 6 * 3600;
     tiersync::sim::NationalReport r = tiersync::sim::RunNational(n);
     std::printf("%s\n", r.Summary().c_str());
-    return r.converge_seconds >= 0 ? 0 : 1;
+    const bool emergency_ok = n.emergency_bytes == 0 || r.emergency_converge_seconds >= 0;
+    return r.converge_seconds >= 0 && emergency_ok ? 0 : 1;
   }
   if (quiet_faults) {
     o.network_faults = o.partitions = o.crashes = o.disk_faults = o.clock_jumps = o.liar = false;

@@ -287,5 +287,33 @@ TEST(NationalSimTest, AReleaseReachesEverySchoolAndTheHubStaysBounded) {
   EXPECT_GT(flat.hub_bytes * 4, flat.all_bytes) << flat.Summary();
 }
 
+// The emergency package (停课不停学) at the CI size: classes are suspended at 09:00 and a 50 MB
+// package is published as priority content with a release whose ordinary content every node
+// fetches only inside its 22:00-06:00 window, 13 h away. Every school serves the package within
+// the hour, none the ordinary content before the window opens, and every one the whole release
+// after it. The control, the same package as ordinary content, reaches no school before the
+// window.
+TEST(NationalSimTest, AnEmergencyPackageReachesEverySchoolBeforeTheSyncWindow) {
+  NationalOptions o;
+  o.emergency_bytes = 50'000'000;
+  o.window_opens_seconds = 13 * 3600;
+  o.horizon_seconds = o.window_opens_seconds + 6 * 3600;
+  NationalReport priority = RunNational(o);
+  ASSERT_GE(priority.emergency_converge_seconds, 0) << priority.Summary();
+  EXPECT_LT(priority.emergency_converge_seconds, 3600) << priority.Summary();
+  EXPECT_EQ(priority.emergency_schools_at_window, priority.schools) << priority.Summary();
+  EXPECT_EQ(priority.complete_schools_at_window, 0) << priority.Summary();
+  EXPECT_GE(priority.converge_seconds, o.window_opens_seconds) << priority.Summary();
+  EXPECT_EQ(priority.hub_refused, 0) << priority.Summary();
+
+  o.emergency_priority = false;
+  NationalReport ordinary = RunNational(o);
+  EXPECT_EQ(ordinary.emergency_schools_at_window, 0) << ordinary.Summary();
+  EXPECT_GE(ordinary.emergency_converge_seconds, o.window_opens_seconds) << ordinary.Summary();
+  EXPECT_GE(ordinary.converge_seconds, o.window_opens_seconds) << ordinary.Summary();
+  std::printf("national, emergency package: %s\nnational, the package not priority: %s\n",
+              priority.Summary().c_str(), ordinary.Summary().c_str());
+}
+
 }  // namespace
 }  // namespace tiersync::sim
