@@ -209,6 +209,7 @@ Status RunSync(const NodeArgs& a, CommandContext* ctx) {
                       {"fetched_bytes", r->fetched_bytes},
                       {"metadata_source", r->metadata_source},
                       {"catalog_source", r->catalog_source},
+                      {"quota_exceeded", r->quota_exceeded},
                       {"rejected", r->rejected}}
                      .dump(2)
               << std::endl;
@@ -217,6 +218,12 @@ Status RunSync(const NodeArgs& a, CommandContext* ctx) {
               << " (version " << r->current.version << ", " << r->current.files << " files, "
               << FormatBytes(r->current.bytes) << "); fetched " << FormatBytes(r->fetched_bytes)
               << " from the sources; metadata from " << r->metadata_source << std::endl;
+  }
+  // Served with its priority content only: said, and the exit code says the disk is short.
+  if (!r->quota_exceeded.empty()) {
+    return ResourceExhaustedError(r->quota_exceeded +
+                                  "; only the release's priority content was fetched (" +
+                                  std::to_string(r->current.deferred) + " files deferred)");
   }
   return Status::Ok();
 }
@@ -282,6 +289,10 @@ void Describe(json j, bool live) {
     std::cout << "  ATTACKS OR FAULTS DETECTED (rejected answers):\n";
     for (const json& r : j["recent_rejections"])
       std::cout << "    " << r.get<std::string>() << "\n";
+  }
+  if (j["last_check"].is_object() && j["last_check"].contains("quota_exceeded")) {
+    std::cout << "  QUOTA EXCEEDED: " << j["last_check"].value("quota_exceeded", "")
+              << " (only priority content fetched)\n";
   }
   if (j["storage"].is_object()) {
     const json& st = j["storage"];

@@ -240,6 +240,7 @@ Status NodeSync::FetchStep(Plan* plan, const SyncProgress& progress, SyncOutcome
   if (fetched.ok()) {
     plan->deferred = fetched->deferred;
     out->deferred_files = plan->deferred.size();
+    out->quota_exceeded = fetched->quota_exceeded;
   }
   out->fetched_bytes = counters.chunk_bytes;
   out->fetched_chunks = counters.chunks;

@@ -55,7 +55,10 @@ struct SyncOutcome {
   uint64_t planned_bytes = 0;  // missing chunk bytes at planning time
   uint64_t fetched_bytes = 0;  // verified chunk bytes received
   uint64_t fetched_chunks = 0;
-  uint64_t deferred_files = 0;                            // ordinary files left for a sync window
+  uint64_t deferred_files = 0;  // ordinary files left for a sync window
+  // The release is over the storage quota: only its priority content was fetched (the
+  // refusal's message; replication::FetchedRelease::quota_exceeded).
+  std::string quota_exceeded;
   std::map<std::string, uint64_t> chunk_bytes_by_source;  // fetched_bytes, by source URL
   std::string metadata_source;
   std::string catalog_source;         // empty if the release was already in the local catalog

@@ -152,6 +152,11 @@ void SyncRunner::Record(const Result<SyncOutcome>& r, const SyncOutcome& partial
     s["local"] = r.status().local();
   }
   if (r.ok() && !r->pending.empty()) s["pending"] = r->pending;
+  if (r.ok() && !r->quota_exceeded.empty()) {
+    s["quota_exceeded"] = r->quota_exceeded;
+    Log("QUOTA EXCEEDED: " + r->quota_exceeded +
+        "; only the release's priority content was fetched, the rest is deferred");
+  }
   for (const auto& rej : partial.rejected) Log("REJECTED " + rej);
   if (!r.ok()) {
     Log("sync failed: " + r.status().ToString());
@@ -169,6 +174,7 @@ void SyncRunner::Record(const Result<SyncOutcome>& r, const SyncOutcome& partial
   if (!r.ok() || r->switched || !last_sync_.value("ok", false)) last_sync_ = s;
   last_check_ = {{"at", s["finished_at"]}, {"ok", r.ok()}, {"source", partial.metadata_source}};
   if (r.ok() && !r->pending.empty()) last_check_["pending"] = r->pending;
+  if (r.ok() && !r->quota_exceeded.empty()) last_check_["quota_exceeded"] = r->quota_exceeded;
   planned_bytes_total_ += partial.planned_bytes;
   for (const auto& [url, bytes] : partial.chunk_bytes_by_source) chunk_bytes_total_[url] += bytes;
   for (const auto& rej : partial.rejected) rejections_.push_back(rej);

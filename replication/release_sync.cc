@@ -1,5 +1,6 @@
 #include "replication/release_sync.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "base/sha256.h"
@@ -73,21 +74,40 @@ Result<FetchedRelease> FetchRelease(const std::vector<PlannedFile>& files, const
   };
   // Outside the windows only priority files are fetched, and ordinary ones whose index is
   // stored already are checked (they may be complete from an earlier release).
-  const bool open =
-      !options.ordinary_allowed || options.ordinary_allowed(int64_t(ctx.env->NowMicros()));
+  bool open = !options.ordinary_allowed || options.ordinary_allowed(int64_t(ctx.env->NowMicros()));
   std::vector<PlannedFile> fetched_files;
-  for (const PlannedFile& f : files) {
-    if (open || f.priority || ctx.store->GetIndexBytes(f.index_id).ok()) {
-      fetched_files.push_back(f);
-    } else {
-      out.deferred.push_back(f.path);
+  auto choose = [&] {
+    fetched_files.clear();
+    out.deferred.clear();
+    for (const PlannedFile& f : files) {
+      if (open || f.priority || ctx.store->GetIndexBytes(f.index_id).ok()) {
+        fetched_files.push_back(f);
+      } else {
+        out.deferred.push_back(f.path);
+      }
     }
-  }
+  };
+  choose();
   TS_ASSIGN_OR_RETURN(auto indexes, LoadIndexes(fetched_files, ctx, options.parallel));
   ChunkPlan plan = PlanChunks(fetched_files, indexes, have);
   out.wanted_bytes = plan.wanted_bytes;
   out.planned_bytes = plan.missing_bytes;
-  if (check_plan) TS_RETURN_IF_ERROR(check_plan(plan));
+  if (check_plan) {
+    Status checked = check_plan(plan);
+    const bool has_priority =
+        std::any_of(files.begin(), files.end(), [](const auto& f) { return f.priority; });
+    if (!checked.ok() && checked.code() == StatusCode::kResourceExhausted && open && has_priority) {
+      // An emergency package ignores the quota of ordinary content: it is fetched alone, as
+      // outside a window, and the release served with the rest deferred.
+      out.quota_exceeded = checked.message();
+      open = false;
+      choose();
+      plan = PlanChunks(fetched_files, indexes, have);
+      out.planned_bytes = plan.missing_bytes;
+    } else {
+      TS_RETURN_IF_ERROR(checked);
+    }
+  }
   std::vector<protocol::ChunkRef> deferred_chunks;
   Status fetched = FetchChunks(plan.missing, ctx, options, plan.priority_missing, &deferred_chunks);
   Status committed = ctx.store->Commit();  // keep what arrived, whatever happened

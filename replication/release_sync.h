@@ -77,6 +77,11 @@ struct FetchedRelease {
   // Ordinary files left for a sync window (options.ordinary_allowed said no): their index or
   // some of their chunks are not stored. Every other file of the plan is complete.
   std::vector<std::string> deferred;
+  // Set when `check_plan` refused the whole plan for its size (kResourceExhausted, a quota)
+  // and the plan has priority files: the priority content was fetched alone (an emergency
+  // package ignores the quota of ordinary content) and the ordinary files not stored yet are
+  // `deferred`. The refusal's message.
+  std::string quota_exceeded;
 };
 
 // Fetches every chunk and index `files` need that the store lacks, from the sources in
@@ -85,7 +90,9 @@ struct FetchedRelease {
 // the `deferred` ones: when options.ordinary_allowed says no window is open (at the start, or
 // once one closes during the fetch), ordinary files are not fetched (not even their indexes,
 // unless stored already) and those not complete are returned as deferred; priority files are
-// fetched whatever the window. `check_plan` sees the plan of what is fetched.
+// fetched whatever the window. `check_plan` sees the plan of what is fetched; when it refuses
+// the plan for its size and there is priority content, that is fetched alone
+// (FetchedRelease::quota_exceeded).
 Result<FetchedRelease> FetchRelease(const std::vector<PlannedFile>& files, const SyncContext& ctx,
                                     const ChunkSyncOptions& options, const CheckPlan& check_plan);
 

@@ -6,7 +6,9 @@
 #   - every tier holds the whole emergency package, verified, and every school serves it — the figure is
 #     the time from the end of `hub publish` to the last school holding it;
 #   - negative control: r2 also adds the same kind of package *without* the priority mark;
-#     it waits for the window at every tier (deferred, not fetched), also a poll later.
+#     it waits for the window at every tier (deferred, not fetched), also a poll later;
+#   - a school whose storage quota r2 exceeds gets the emergency package all the same (the
+#     quota holds for ordinary content) and says the quota is exceeded.
 # Usage: emergency.sh TIERSYNC OUT_DIR   (ports from $TIERSYNC_TEST_PORT)
 set -euo pipefail
 bin="$(realpath "$1")"
@@ -137,4 +139,20 @@ sleep 6  # a poll later, still outside the windows
 for s in 4 5; do
   ! holds $s k12-ordinary 1 || fail "$(url $s) fetched the ordinary package outside its window"
 done
+
+step "A school whose storage quota r2 exceeds (no windows): the emergency package all the same"
+make_node school_q 6 school 330106 "$sub" "$(url 0)" "$(url 3)"
+sed -i 's/^quota = .*/quota = "1M"/' "$out/school_q/node.toml"
+start_node school_q 6
+deadline=$((SECONDS + 60))
+until [ "$(served_release 6)" = r2 ] && holds 6 k12-emergency 4; do
+  [ $SECONDS -lt $deadline ] ||
+    fail "the school over quota does not hold the emergency package: $(status 6 | field 'd["last_sync"]')"
+  sleep 0.2
+done
+status 6 | field 'd["last_check"]["quota_exceeded"]' | grep -q "quota" ||
+  fail "status does not say the quota was exceeded: $(status 6 | field 'd["last_check"]')"
+[ "$(status 6 | field 'd["current"].get("deferred", 0)')" -gt 0 ] || fail "nothing deferred over quota"
+! holds 6 k12-ordinary 1 || fail "the school over quota fetched ordinary content"
+"$bin" node status "$out/school_q" | grep -q "QUOTA EXCEEDED" || fail "node status does not say QUOTA EXCEEDED"
 echo "emergency test passed"
