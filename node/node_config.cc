@@ -171,9 +171,9 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& whe
                                 std::string(e.description()));
   }
   for (const auto& [k, v] : root) {
-    static const std::set<std::string> kTables = {"node",    "upstream", "subscription",
-                                                  "storage", "sync",     "scrub",
-                                                  "tls",     "serving",  "retention"};
+    static const std::set<std::string> kTables = {
+        "node",  "upstream", "subscription", "storage",   "sync",
+        "scrub", "tls",      "serving",      "retention", "children"};
     if (!kTables.count(std::string(k.str())) || !v.is_table()) {
       return InvalidArgumentError(where + ": unknown section [" + std::string(k.str()) + "]");
     }
@@ -248,6 +248,17 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& whe
   }
   if (c.stall_seconds < 1 || c.stall_seconds > 3600)
     return sync.Error("stall_seconds", "must be 1..3600");
+  TableReader children(table("children"), where + ": [children]");
+  TS_RETURN_IF_ERROR(children.Get("max_bytes_per_second", &c.children_max_bytes_per_second));
+  TS_RETURN_IF_ERROR(children.Get("windows", &c.children_windows));
+  TS_RETURN_IF_ERROR(
+      children.Get("outside_bytes_per_second", &c.children_outside_bytes_per_second));
+  TS_RETURN_IF_ERROR(children.CheckNoOtherKeys());
+  if (auto w = TimeWindows::Parse(c.children_windows); !w.ok()) {
+    return children.Error("windows", w.status().message());
+  } else {
+    c.children_windows = w->Specs();
+  }
   TableReader scrub(table("scrub"), where + ": [scrub]");
   TS_RETURN_IF_ERROR(scrub.Get("bytes_per_second", &c.scrub_bytes_per_second));
   TS_RETURN_IF_ERROR(scrub.Get("interval_hours", &c.scrub_interval_hours));
@@ -320,6 +331,15 @@ std::string FormatNodeConfig(const NodeConfig& c) {
   out += "]\noutside_bytes_per_second = " + std::to_string(c.outside_bytes_per_second) + "\n";
   out += "min_bytes_per_second = " + std::to_string(c.min_bytes_per_second) + "\n";
   out += "stall_seconds = " + std::to_string(c.stall_seconds) + "\n";
+  out += "\n[children]\n# What the tiers below may pull: the cap (bytes/s; 0 none) inside the\n";
+  out += "# windows (local time; [] always) and outside them. Priority content is never held.\n";
+  out += "max_bytes_per_second = " + std::to_string(c.children_max_bytes_per_second) + "\n";
+  out += "windows = [";
+  for (size_t i = 0; i < c.children_windows.size(); ++i) {
+    out += (i ? ", " : "") + q(c.children_windows[i]);
+  }
+  out +=
+      "]\noutside_bytes_per_second = " + std::to_string(c.children_outside_bytes_per_second) + "\n";
   out += "\n[scrub]\n# The node's own check of what it stores: the read rate, the interval.\n";
   out += "bytes_per_second = " + std::to_string(c.scrub_bytes_per_second) + "\n";
   out += "interval_hours = " + std::to_string(c.scrub_interval_hours) + "\n";

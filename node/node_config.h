@@ -37,6 +37,13 @@
 //                                 # each
 //   stall_seconds = 30            # no byte for this long: the source is down
 //
+//   [children]                    # what the tiers below may pull (node/children_throttle.h)
+//   max_bytes_per_second = 0      # the cap on metadata, catalog, indexes and chunks served
+//                                 # to children, all together, inside the windows (or always,
+//                                 # without windows); 0: unlimited. Priority content: never
+//   windows = ["22:00-06:00"]     # local time; [] or absent: the cap above always applies
+//   outside_bytes_per_second = 0  # the cap outside the windows; 0: unlimited
+//
 //   [scrub]                       # the node's own check of its store (node/scrubber.h)
 //   bytes_per_second = 16777216   # stored bytes read per second while checking; 0: no cap
 //   interval_hours = 168          # a check this long after the last; 0: only on start
@@ -91,6 +98,10 @@ struct NodeConfig {
   uint64_t outside_bytes_per_second = 0;
   uint64_t min_bytes_per_second = 4 << 10;
   int stall_seconds = 30;
+  // [children]: the pace of what this node serves the tiers below (node/children_throttle.h)
+  uint64_t children_max_bytes_per_second = 0;  // inside the windows, or always without windows
+  std::vector<std::string> children_windows;   // "HH:MM-HH:MM", local time
+  uint64_t children_outside_bytes_per_second = 0;
   // [serving]
   enum class MissPolicy { kProxy, kRedirect } miss = MissPolicy::kProxy;
   uint64_t cache_quota_bytes = 2ull << 30;

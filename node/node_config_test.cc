@@ -142,6 +142,37 @@ TEST(NodeConfigTest, RetentionTableDefaultsRoundTripsAndNamesMistakes) {
   EXPECT_FALSE(bad.ok());
 }
 
+TEST(NodeConfigTest, ChildrenTableDefaultsRoundTripsAndNamesMistakes) {
+  auto c = ParseNodeConfig(kCounty, "node.toml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->children_max_bytes_per_second, 0u) << "default: unlimited";
+  EXPECT_TRUE(c->children_windows.empty());
+  EXPECT_EQ(c->children_outside_bytes_per_second, 0u);
+  // The same key names as [sync], kept apart by their section.
+  auto r = ParseNodeConfig(std::string(kCounty) +
+                               "\n[children]\nmax_bytes_per_second = 2000000\n"
+                               "windows = [\"22:00-06:00\"]\noutside_bytes_per_second = 500000\n",
+                           "node.toml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->children_max_bytes_per_second, 2'000'000u);
+  EXPECT_EQ(r->children_windows, (std::vector<std::string>{"22:00-06:00"}));
+  EXPECT_EQ(r->children_outside_bytes_per_second, 500'000u);
+  EXPECT_EQ(r->max_bytes_per_second, c->max_bytes_per_second) << "[sync] untouched";
+  EXPECT_EQ(r->windows, c->windows) << "[sync] untouched";
+  auto again = ParseNodeConfig(FormatNodeConfig(*r), "node.toml");
+  ASSERT_TRUE(again.ok()) << FormatNodeConfig(*r);
+  EXPECT_EQ(again->children_max_bytes_per_second, 2'000'000u);
+  EXPECT_EQ(again->children_windows, r->children_windows);
+  EXPECT_EQ(again->children_outside_bytes_per_second, 500'000u);
+  auto bad = ParseNodeConfig(std::string(kCounty) + "\n[children]\nwindows = [\"25:00-06:00\"]\n",
+                             "node.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("[children]: windows"), std::string::npos)
+      << bad.status().ToString();
+  bad = ParseNodeConfig(std::string(kCounty) + "\n[children]\nrate = 5\n", "node.toml");
+  EXPECT_FALSE(bad.ok());
+}
+
 TEST(NodeConfigTest, TlsTableIsOptionalAndRoundTrips) {
   auto plain = ParseNodeConfig(kCounty, "node.toml");
   ASSERT_TRUE(plain.ok());

@@ -10,6 +10,7 @@
 #include "base/random.h"
 #include "catalogs/release.h"
 #include "node/child_reports.h"
+#include "node/children_throttle.h"
 #include "node/config_reload.h"
 #include "node/garbage_collector.h"
 #include "node/git_http_service.h"
@@ -59,6 +60,7 @@ struct NodeServer::Impl : public HttpHandler {
   std::unique_ptr<replication::SourcePolicy> policy;
   std::unique_ptr<RepositoryService> repo;
   std::unique_ptr<GitHttpService> git;
+  std::unique_ptr<ChildrenThrottle> pace;     // what children pull ([children]; reloaded)
   std::unique_ptr<HttpFetcher> user_fetcher;  // the miss policy and /v1/resolve: short timeouts
   std::unique_ptr<ChildReports> children;
   std::unique_ptr<SyncRunner> sync;
@@ -89,13 +91,15 @@ struct NodeServer::Impl : public HttpHandler {
     if (tiersync::Status s = users->SetRelease(dir_name); !s.ok()) {
       Log("users keep the previous catalog: " + s.ToString());
     }
+    pace->SetPriority(PriorityContentOf(*store, users->PriorityFiles()));
     notifier.Publish(r.version);
   }
 
   HttpReply Handle(const HttpRequest& request) override {
     std::string_view target = request.target;
     if (target.starts_with("/v1/catalog.git/")) {
-      return git->Handle(request, target.substr(std::string_view("/v1/catalog.git").size()));
+      return pace->Pace(
+          request, git->Handle(request, target.substr(std::string_view("/v1/catalog.git").size())));
     }
     if (auto reply = users->Handle(request)) {
       return repo->Count(UserEndpoint(target), std::move(*reply));
@@ -116,7 +120,9 @@ struct NodeServer::Impl : public HttpHandler {
       m.Append(gc->Metrics());
       return MetricsReply(m);
     }
-    return repo->Handle(request);
+    HttpReply reply = repo->Handle(request);
+    if (ChildrenThrottle::Paced(request)) reply = pace->Pace(request, std::move(reply));
+    return reply;
   }
 
   // What /v1/status adds to the sync's state: the users' side and push.
@@ -125,6 +131,7 @@ struct NodeServer::Impl : public HttpHandler {
     json extra = {{"usage", user_side["usage"]}, {"serving", user_side["serving"]}};
     if (push) extra["push"] = push->StatusJson();
     extra["bandwidth"] = limiter->StatusJson();
+    extra["children_bandwidth"] = pace->StatusJson();
     extra["scrub"] = scrubber->StatusJson();
     extra["gc"] = gc->StatusJson();
     MutexLock l(&mu);
@@ -242,6 +249,7 @@ struct NodeServer::Impl : public HttpHandler {
       ReloadPlan plan = PlanReload(config, *loaded);
       ApplyLive(plan, &config);
       limiter->SetPolicy(RatePolicyOf(config));
+      pace->SetPolicy(ChildrenRatePolicyOf(config));
       scrubber->SetPolicy(ScrubPolicyOf(config));
       sync->SetSubscription(config.subscription);
       r["applied"] = plan.applied;
@@ -326,6 +334,7 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   impl->gc = std::make_unique<GarbageCollector>(impl->env, impl->paths, impl->store.get());
   impl->repo =
       std::make_unique<RepositoryService>(impl->env, impl->paths.releases, impl->store.get());
+  impl->pace = std::make_unique<ChildrenThrottle>(impl->env, ChildrenRatePolicyOf(impl->config));
   HttpFetcherOptions user_options = fo;
   user_options.stall_timeout = std::chrono::seconds(std::min(impl->config.stall_seconds, 5));
   user_options.min_bytes_per_second = 0;

@@ -4,13 +4,19 @@
 
 namespace tiersync::node {
 
-RatePolicy RatePolicyOf(const NodeConfig& config) {
+RatePolicy RatePolicyFrom(const std::vector<std::string>& windows, uint64_t inside_bytes_per_second,
+                          uint64_t outside_bytes_per_second) {
   RatePolicy p;
-  auto windows = TimeWindows::Parse(config.windows);
-  if (windows.ok()) p.windows = std::move(windows).value();
-  p.inside_bytes_per_second = config.max_bytes_per_second;
-  p.outside_bytes_per_second = config.outside_bytes_per_second;
+  auto parsed = TimeWindows::Parse(windows);
+  if (parsed.ok()) p.windows = std::move(parsed).value();
+  p.inside_bytes_per_second = inside_bytes_per_second;
+  p.outside_bytes_per_second = outside_bytes_per_second;
   return p;
+}
+
+RatePolicy RatePolicyOf(const NodeConfig& config) {
+  return RatePolicyFrom(config.windows, config.max_bytes_per_second,
+                        config.outside_bytes_per_second);
 }
 
 int64_t MachineUtcOffsetSeconds(int64_t unix_seconds) {

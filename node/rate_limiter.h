@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "base/env.h"
 #include "base/mutex.h"
@@ -32,6 +33,10 @@ struct RatePolicy {
   uint64_t inside_bytes_per_second = 0;
   uint64_t outside_bytes_per_second = 0;
 };
+
+// A policy from the settings' values. REQUIRES: `windows` parse (ParseNodeConfig checked them).
+RatePolicy RatePolicyFrom(const std::vector<std::string>& windows, uint64_t inside_bytes_per_second,
+                          uint64_t outside_bytes_per_second);
 
 // The [sync] settings of `config` as a policy. REQUIRES: config.windows parsed (ParseNodeConfig
 // checked them).

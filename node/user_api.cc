@@ -294,6 +294,17 @@ std::optional<HttpReply> UserApi::Handle(const HttpRequest& request) {
 
 Status UserApi::FlushUsage() { return impl_->usage.Flush(); }
 
+std::vector<ResourceFile> UserApi::PriorityFiles() {
+  std::vector<ResourceFile> out;
+  std::shared_ptr<const UserSnapshot> s = impl_->Current();
+  if (!s || !s->catalog) return out;
+  for (const Resource& r : s->catalog->resources()) {
+    if (!r.priority || !catalogs::IsServed(r) || s->takedowns.resources.count(r.id)) continue;
+    out.insert(out.end(), r.files.begin(), r.files.end());
+  }
+  return out;
+}
+
 json UserApi::StatusJson() {
   Impl& m = *impl_;
   std::shared_ptr<const UserSnapshot> s = m.Current();

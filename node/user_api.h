@@ -15,8 +15,10 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/env.h"
+#include "catalogs/resource.h"
 #include "node/http_server.h"
 #include "node/node_config.h"
 #include "node/node_dir.h"
@@ -49,6 +51,10 @@ class UserApi {
 
   // The reply, or nullopt if `request` is not for this API (the caller goes on routing).
   std::optional<HttpReply> Handle(const HttpRequest& request);
+
+  // The files of the served release's priority resources (emergency packages) that are served
+  // (approved, not retired, not withdrawn).
+  std::vector<catalogs::ResourceFile> PriorityFiles();
 
   // "usage" and "serving" for /v1/status.
   nlohmann::json StatusJson();

@@ -29,7 +29,7 @@ start_hub 0
 sub='platform = k12 and board = 课程教学
 board = 专题教育'
 make_node province 1 province 330000 "$sub" "$(url 0)"
-sed -i 's/^max_bytes_per_second = .*/max_bytes_per_second = 20971520/' "$out/province/node.toml"
+set_toml province sync max_bytes_per_second 20971520
 grep -q '^max_bytes_per_second = 20971520' "$out/province/node.toml" || fail "could not set the rate limit"
 start_node province 1
 wait_release r1 1
@@ -64,7 +64,7 @@ current=$(cat "$out/province/CURRENT")
 grep -q '"release": *"r1"' "$out/province/releases/$current/release.json" ||
   fail "after the crash CURRENT names $current, not r1's release"
 # Slower now, so that the check below sees the node before it finishes r2.
-sed -i 's/^max_bytes_per_second = .*/max_bytes_per_second = 8388608/' "$out/province/node.toml"
+set_toml province sync max_bytes_per_second 8388608
 start_node province 1
 [ "$(served_release 1)" = r1 ] || fail "after the crash the node serves $(served_release 1), not r1"
 "$bin" node status "$out/province" | head -n 3

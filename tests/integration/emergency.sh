@@ -21,8 +21,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 schools=(school_a school_b)
 
-# clock OFFSET_MINUTES: the local time of day that far from now, as HH:MM.
-clock() { date -d "@$(($(date +%s) + $1 * 60))" +%H:%M; }
 
 # add_package PREFIX PRIORITY N: N new resources (ids PREFIX-1..N) for grades 1-6, each with a
 # 384 KiB video of fresh bytes, into the hub's catalog input; PRIORITY true or false.
@@ -93,14 +91,8 @@ step "Every node's window closed (it opens in two hours), reloaded"
 window="$(clock 120)-$(clock 180)"
 i=1
 for n in province city county "${schools[@]}"; do
-  sed -i "s/^windows = .*/windows = [\"$window\"]/" "$out/$n/node.toml"
-  grep -q "^windows = \[\"$window\"\]" "$out/$n/node.toml" || fail "could not set the windows of $n"
-  kill -HUP "${node_pid[$n]}"
-  deadline=$((SECONDS + 20))
-  until [ "$(status $i | field 'd["bandwidth"]["window_open"]')" = False ]; do
-    [ $SECONDS -lt $deadline ] || fail "$n did not take the closed window"
-    sleep 0.2
-  done
+  set_toml "$n" sync windows "[\"$window\"]"
+  reload_until "$n" $i 'd["bandwidth"]["window_open"]' False
   i=$((i + 1))
 done
 

@@ -84,6 +84,69 @@ make_node() {
     fail "node init $name"
 }
 
+# set_toml NODE SECTION KEY VALUE: sets KEY in [SECTION] of NODE's node.toml to VALUE (TOML
+# text, e.g. 524288 or '["22:00-06:00"]'); keys of the same name in other sections are left.
+set_toml() {
+  python3 - "$out/$1/node.toml" "$2" "$3" "$4" <<'EOF' || fail "could not set [$2] $3 of $1"
+import re, sys
+path, section, key, value = sys.argv[1:]
+lines, current, done = open(path).read().split("\n"), None, False
+for i, line in enumerate(lines):
+    m = re.match(r"\[([a-z_]+)\]", line)
+    if m:
+        current = m.group(1)
+    elif current == section and re.match(re.escape(key) + r"\s*=", line):
+        lines[i], done = f"{key} = {value}", True
+if not done:
+    sys.exit(f"no {key} in [{section}]")
+open(path, "w").write("\n".join(lines))
+EOF
+}
+
+# clock OFFSET_MINUTES: the local time of day that far from now, as HH:MM (for windows).
+clock() { date -d "@$(($(date +%s) + $1 * 60))" +%H:%M; }
+
+# reload_until NAME OFFSET EXPR VALUE: SIGHUP to node NAME, then until field EXPR of its status
+# prints VALUE (at most 20 s).
+reload_until() {
+  kill -HUP "${node_pid[$1]}"
+  local deadline=$((SECONDS + 20))
+  until [ "$(status "$2" | field "$3")" = "$4" ]; do
+    [ $SECONDS -lt $deadline ] || fail "$1 did not take its reloaded node.toml: $3 is not $4"
+    sleep 0.2
+  done
+}
+
+# priority_part SUBSCRIPTION: "<priority bytes> <ordinary bytes> <priority resources with
+# files>" of the hub's current release for that subscription (the listing in $out/ls.json).
+priority_part() {
+  "$bin" --json catalog ls --repo "$out/hub" --filter "$1" >"$out/ls.json"
+  python3 -c '
+import json, sys
+rs = [r for r in json.load(open(sys.argv[1])) if not r["retired"] and not r["link"]]
+p = [r for r in rs if r["priority"]]
+print(sum(r["bytes"] for r in p), sum(r["bytes"] for r in rs if not r["priority"]),
+      len([r for r in p if r["bytes"] > 0]))' "$out/ls.json"
+}
+
+# slope SAMPLES: "<span seconds> <bytes> <bytes/s>" of a file of "<time> <bytes so far>" lines,
+# between the first and the last sample taken strictly inside the transfer (more than the first
+# reading, less than the last): neither its start nor its end has to be caught. "0 0 0" when
+# fewer than two samples are inside.
+slope() {
+  python3 - "$1" <<'EOF'
+import sys
+s = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+first, last = s[0][1], s[-1][1]
+inside = [(t, b) for t, b in s if first < b < last]
+if len(inside) < 2:
+    print(0, 0, 0)
+else:
+    (t0, b0), (t1, b1) = inside[0], inside[-1]
+    print(round(t1 - t0, 1), int(b1 - b0), int((b1 - b0) / (t1 - t0)) if t1 > t0 else 0)
+EOF
+}
+
 # hub_province_school SEED: a hub (40 resources, r1) at offset 0, a province subscribing to
 # nothing of its own at 1 and a school (K-12 grades 1-6) at 2 under it, all started; returns
 # once the school serves r1.

@@ -18,12 +18,9 @@ trap 'exit 130' INT TERM
 mib=$((1 << 20))
 cap=$((mib / 2))  # 512 KiB/s inside the window: ~25 s for the ordinary content
 
-# clock OFFSET_MINUTES: the local time of day that far from now, as HH:MM.
-clock() { date -d "@$(($(date +%s) + $1 * 60))" +%H:%M; }
 # set_windows NODE SPEC: the [sync] windows of NODE's node.toml.
 set_windows() {
-  sed -i "s/^windows = .*/windows = [\"$2\"]/" "$out/$1/node.toml"
-  grep -q "^windows = \[\"$2\"\]" "$out/$1/node.toml" || fail "could not set the windows of $1"
+  set_toml "$1" sync windows "[\"$2\"]"
 }
 
 step "Hub: r1 with priority and ordinary resources"
@@ -31,12 +28,7 @@ make_hub --resources 80 --seed 11 --size-scale 0.0007
 start_hub 0
 sub='platform = k12 and board = 课程教学
 board = 专题教育'
-"$bin" --json catalog ls --repo "$out/hub" --filter "$sub" >"$out/ls.json"
-read -r pri_bytes ord_bytes pri_n < <(python3 -c '
-import json, sys
-rs = [r for r in json.load(open(sys.argv[1])) if not r["retired"] and not r["link"]]
-p = [r for r in rs if r["priority"]]
-print(sum(r["bytes"] for r in p), sum(r["bytes"] for r in rs if not r["priority"]), len([r for r in p if r["bytes"] > 0]))' "$out/ls.json")
+read -r pri_bytes ord_bytes pri_n < <(priority_part "$sub")
 echo "the school's part of r1: priority $((pri_bytes / 1024)) KiB in $pri_n resources, ordinary $((ord_bytes / mib)) MiB"
 [ "$pri_n" -gt 0 ] || fail "r1 has no priority resource for the school"
 [ "$ord_bytes" -gt $((16 * cap)) ] || fail "too little ordinary content ($ord_bytes bytes) to measure a rate"
@@ -44,7 +36,7 @@ echo "the school's part of r1: priority $((pri_bytes / 1024)) KiB in $pri_n reso
 step "A school whose window opens in two hours: only the priority content moves"
 make_node school 1 school 330106 "$sub" "$(url 0)"
 set_windows school "$(clock 120)-$(clock 180)"
-sed -i "s/^max_bytes_per_second = .*/max_bytes_per_second = $cap/" "$out/school/node.toml"
+set_toml school sync max_bytes_per_second "$cap"
 start_node school 1
 wait_release r1 1
 fetched() { metric "$(url 1)" tiersync_sync_chunk_bytes_total "$(url 0)"; }
@@ -93,19 +85,7 @@ done
   fail "the release was not completed inside the window: $(status 1 | field 'd["last_sync"], d["sources"]')"
 chunk_bytes=$(($(fetched) - got))
 [ "$chunk_bytes" -ge $((ord_bytes * 9 / 10)) ] || fail "only $chunk_bytes bytes of $ord_bytes ordinary arrived"
-read -r span bytes rate < <(python3 - "$out/samples" <<'PY'
-import sys
-s = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
-first, last = s[0][1], s[-1][1]
-# Samples strictly inside the transfer: more than the start, less than the end.
-inside = [(t, b) for t, b in s if first < b < last]
-if len(inside) < 2:
-    print(0, 0, 0)
-else:
-    (t0, b0), (t1, b1) = inside[0], inside[-1]
-    print(round(t1 - t0, 1), int(b1 - b0), int((b1 - b0) / (t1 - t0)) if t1 > t0 else 0)
-PY
-)
+read -r span bytes rate < <(slope "$out/samples")
 echo "inside the window: $((chunk_bytes / 1024)) KiB of content; $((bytes / 1024)) KiB read off the sockets in $span s: $((rate / 1024)) KiB/s (cap $((cap / 1024)) KiB/s)"
 python3 -c "import sys; sys.exit(0 if $span >= 10 else 1)" || fail "the transfer was observed for only $span s"
 python3 -c "import sys; sys.exit(0 if abs($rate - $cap) <= $cap * 0.10 else 1)" ||
