@@ -60,7 +60,7 @@ bench_memory() {
     >>"$work/publish.log" 2>&1 || bench_die "hub publish r2 failed"
   local i
   for ((i = 0; i < 600; i++)); do
-    curl -sf --max-time 5 "$node_url/v1/status" | grep -q '"release": *"r2"' && break
+    curl -sf --max-time 5 "$node_url/v1/status" | grep -c '"release": *"r2"' >/dev/null && break
     sleep 0.5
   done
   [ "$i" -lt 600 ] || bench_die "the county did not reach r2 within 300 s"

@@ -69,13 +69,19 @@ void Run(const RetractArgs& a, bool hub, CommandContext* ctx) {
                                 {"lifted", a.lift},
                                 {"retraction", subject},
                                 {"targets_version", report->targets_version},
+                                {"resources", report->resources},
+                                {"files", report->files},
                                 {"retractions", report->retractions}}
                      .dump()
               << "\n";
     return;
   }
-  std::cout << (a.lift ? "lifted the retraction of " : "retracted ") << subject << ": role "
-            << (hub ? std::string(tuf::kTargetsRole) : a.role) << " version "
+  std::cout << (a.lift ? "lifted the retraction of " : "retracted ") << subject;
+  if (hub && !a.lift) {
+    std::cout << " (" << report->resources << " resource(s), " << report->files
+              << " file(s) in the signed release)";
+  }
+  std::cout << ": role " << (hub ? std::string(tuf::kTargetsRole) : a.role) << " version "
             << report->targets_version << " signed and published (" << report->retractions
             << " retraction(s) in force); nodes apply it at their next timestamp check\n";
 }

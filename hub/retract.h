@@ -25,9 +25,14 @@ struct RetractOptions {
 struct RetractReport {
   uint64_t targets_version = 0;  // the version of the role now signed
   size_t retractions = 0;        // in force after this change
+  // What the retraction names in the hub's signed release (Retract only, not when lifting):
+  // whole resources (by id or provider), and files (theirs, or those with the digest).
+  uint64_t resources = 0;
+  uint64_t files = 0;
 };
 
-// Under the hub's lock. kAlreadyExists if the same thing is already retracted, kNotFound when
+// Under the hub's lock. kNotFound if the retraction names nothing in the signed release (a
+// mistyped id), kAlreadyExists if the same thing is already retracted, kNotFound when
 // lifting one that is not, kInvalidArgument for an empty reason (users are told why),
 // kFailedPrecondition if a key is missing (nothing is written then).
 Result<RetractReport> Retract(Env* env, const std::string& hub_dir, RetractOptions options);

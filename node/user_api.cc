@@ -259,12 +259,6 @@ Status UserApi::SetRelease(const std::string& release_dir) {
   snapshot->tree_json = UserCatalogApi::TreeJson(*snapshot->catalog);
   TS_ASSIGN_OR_RETURN(snapshot->validity, ReadReleaseValidity(env, dir));
   TS_ASSIGN_OR_RETURN(snapshot->takedowns, ReadTakedowns(env, dir));
-  // Withdrawn bytes leave the proxy cache at once (the store forgets them at the next GC).
-  if (impl_->files && impl_->files->cache()) {
-    for (const std::string& hex : snapshot->takedowns.digests) {
-      if (auto sha = Sha256FromHex(hex)) impl_->files->cache()->Drop(*sha);
-    }
-  }
   Log("users see " + served.release + ": " + std::to_string(snapshot->catalog->size()) +
       " resources, " + std::to_string(snapshot->local_files) + " files stored here");
   if (!snapshot->takedowns.empty()) {
@@ -273,8 +267,19 @@ Status UserApi::SetRelease(const std::string& release_dir) {
         " files withdrawn by signed retractions");
   }
   for (const std::string& refused : snapshot->takedowns.refused) Log("takedown: " + refused);
-  MutexLock l(&impl_->mu);
-  impl_->snapshot = std::move(snapshot);
+  std::vector<std::string> dropped(snapshot->takedowns.digests.begin(),
+                                   snapshot->takedowns.digests.end());
+  {
+    MutexLock l(&impl_->mu);
+    impl_->snapshot = std::move(snapshot);
+  }
+  // Withdrawn bytes leave the proxy cache once no new request can ask for them (the store
+  // forgets them at the garbage collection after the switch).
+  if (impl_->files && impl_->files->cache()) {
+    for (const std::string& hex : dropped) {
+      if (auto sha = Sha256FromHex(hex)) impl_->files->cache()->Drop(*sha);
+    }
+  }
   return Status::Ok();
 }
 

@@ -387,7 +387,9 @@
     const timer = setTimeout(() => ctrl.abort(), FETCH_TIMEOUT_MS);
     try {
       const res = await fetch(path, { headers: { Accept: 'application/json' }, signal: ctrl.signal });
-      showStale(res.headers.get('X-Tiersync-Stale-Since'));
+      // /v1/status is not a users' answer (it carries no such header): it says the same in
+      // serving.freshness (updateFooter), and must not hide what the catalog's answers show.
+      if (!path.startsWith('/v1/status')) showStale(res.headers.get('X-Tiersync-Stale-Since'));
       let body = null;
       try { body = await res.json(); } catch (e) { /* not JSON */ }
       if (!res.ok) {
@@ -985,6 +987,10 @@
   let lastStatus = null;
   function updateFooter(s) {
     lastStatus = s;
+    const fresh = s.serving && s.serving.freshness;
+    if (fresh && typeof fresh.state === 'string') {
+      showStale(fresh.state === 'fresh' ? null : fresh.expires);
+    }
     nodeName = s.name || '';
     document.getElementById('brand-node').textContent = nodeName;
     const cur = s.current && typeof s.current === 'object' ? s.current : null;

@@ -79,10 +79,11 @@ wait_for() {
   for n in "${@:-1 2 3 4}"; do
     for n1 in $n; do
       for _ in $(seq 1 240); do
-        if curl -sf "$(url "$n1")/v1/status" | grep -q "\"release\": \"$release\""; then break; fi
+        # grep reads the whole answer (no -q: curl would be cut off, and pipefail would fail it).
+        if curl -sf "$(url "$n1")/v1/status" | grep -c "\"release\": \"$release\"" >/dev/null; then break; fi
         sleep 0.5
       done
-      curl -sf "$(url "$n1")/v1/status" | grep -q "\"release\": \"$release\"" || {
+      curl -sf "$(url "$n1")/v1/status" | grep -c "\"release\": \"$release\"" >/dev/null || {
         echo "node $(url "$n1") did not reach $release; logs are in $out/logs" >&2
         return 1
       }

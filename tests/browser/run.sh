@@ -66,7 +66,7 @@ reason="版权争议，暂停使用"
 "$bin" hub retract "$out/hub" $(sign_keys) --resource "$withdrawn_id" --reason "$reason" >/dev/null ||
   fail "hub retract"
 for _ in $(seq 1 200); do
-  curl -sf "$(url 1)/v1/catalog/resources/$withdrawn_id" | grep -q '"withdrawn"' && break
+  curl -sf "$(url 1)/v1/catalog/resources/$withdrawn_id" | grep -c '"withdrawn"' >/dev/null && break
   sleep 0.1
 done
 (cd "$here" && TIERSYNC_UI_URL="$(url 1)" TIERSYNC_UI_SHOTS="$out/screenshots"   TIERSYNC_UI_WITHDRAWN_ID="$withdrawn_id" TIERSYNC_UI_WITHDRAWN_REASON="$reason"   timeout 60 node --test --test-timeout=45000 withdrawn.test.mjs) ||

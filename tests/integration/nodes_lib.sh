@@ -63,8 +63,17 @@ next_release() {
   publish "$1"
 }
 
+# port_free OFFSET: fails the test if something already answers on that port (a process left
+# over from another run would otherwise pass for the one about to start).
+port_free() {
+  if curl -s -o /dev/null --max-time 2 "$(url "$1")/v1/status"; then
+    fail "something already listens on $(url "$1"): a process left over from another run?"
+  fi
+}
+
 # start_hub OFFSET
 start_hub() {
+  port_free "$1"
   "$bin" hub serve "$out/hub" --listen "127.0.0.1:$((port + $1))" >>"$out/logs/hub.log" 2>&1 &
   pids+=($!)
   wait_http "$1"
@@ -163,6 +172,7 @@ hub_province_school() {
 # start_node NAME OFFSET: serves the node in the background; its pid is in node_pid[NAME].
 declare -A node_pid
 start_node() {
+  port_free "$2"
   "$bin" node serve "$out/$1" >>"$out/logs/$1.log" 2>&1 &
   node_pid[$1]=$!
   pids+=($!)

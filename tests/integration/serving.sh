@@ -90,7 +90,7 @@ etag=$(grep -i '^ETag:' "$out/h" | cut -d' ' -f2 | tr -d '\r')
 [ "$(code -H 'Range: bytes=0-9' -H "If-Range: $etag" "$f")" = 206 ] || fail "If-Range with the tag"
 [ "$(code -H 'Range: bytes=0-9' -H 'If-Range: "old"' "$f")" = 200 ] || fail "If-Range with another tag"
 content="$(url 1)$(resource_json 1 "$local_id" | field 'd["resource"]["files"][0]["content_url"]')"
-curl -sI "$content" | grep -qi "^Cache-Control: public, max-age=31536000, immutable" ||
+curl -sI "$content" | grep -ci "^Cache-Control: public, max-age=31536000, immutable" >/dev/null ||
   fail "the content address is not immutable"
 
 step "Paths that try to leave the store are refused"

@@ -11,7 +11,8 @@
 #   3. a retraction signed by a province's delegated role for national content is refused:
 #      the school keeps serving it and says so in its status;
 #   4. the next catalog release keeps the retraction in force; `hub retract --lift` brings the
-#      resource back.
+#      resource back;
+#   and a retraction naming nothing in the signed release (a mistyped id) is refused unsigned.
 # Usage: takedown.sh TIERSYNC OUT_DIR   (ports from $TIERSYNC_TEST_PORT)
 set -euo pipefail
 bin="$(realpath "$1")"
@@ -74,6 +75,15 @@ wait_code 1 "/v1/indexes/$x_index" 200 60
 cached=$(status 2 | field 'd["serving"]["cache"]["files"]')
 [ "$cached" -ge 1 ] || fail "the proxied file is not in the school's cache"
 
+step "0. A retraction that names nothing in the signed release (a typo) is refused"
+before=$(cat "$out/hub/tuf/metadata/timestamp.json")
+# shellcheck disable=SC2046
+if "$bin" hub retract "$out/hub" $(sign_keys) --resource k12-no-such-id --reason typo 2>"$out/typo.err"; then
+  fail "hub retract of an unknown resource succeeded"
+fi
+grep -q "has no resource k12-no-such-id" "$out/typo.err" || fail "the refusal does not say why: $(cat "$out/typo.err")"
+[ "$(cat "$out/hub/tuf/metadata/timestamp.json")" = "$before" ] || fail "a refused retraction published metadata"
+
 step "1. The hub retracts $x_id and the digest of $y_id/$y_name"
 # shellcheck disable=SC2046
 "$bin" hub retract "$out/hub" $(sign_keys) --sha256 "$y_sha" --reason "文件含有错误内容" >/dev/null ||
@@ -85,7 +95,7 @@ start=$(date +%s.%N)
 wait_code 2 "/v1/files/$x_id/$x_name" 410 20
 took=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$start" "$(date +%s.%N)")
 echo "withdrawn at the school ${took} s after the retraction was signed (poll period 5 s)"
-curl -s "$(url 2)/v1/files/$x_id/$x_name" | grep -q "版权争议" || fail "the 410 does not give the reason"
+curl -s "$(url 2)/v1/files/$x_id/$x_name" | grep -c "版权争议" >/dev/null || fail "the 410 does not give the reason"
 [ "$(code 2 "/v1/open/$x_id")" = 410 ] || fail "/v1/open of a withdrawn resource: $(code 2 "/v1/open/$x_id")"
 [ "$(code 2 "/v1/resolve/$x_id")" = 410 ] || fail "/v1/resolve of a withdrawn resource"
 content_url=$(curl -sf "$(url 2)/v1/catalog/resources/$x_id" | field 'd["resource"]["files"][0]["content_url"]')
