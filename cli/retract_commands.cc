@@ -34,16 +34,8 @@ Result<tuf::Retraction> RetractionOf(const RetractArgs& a) {
   }
   if (given != 1)
     return InvalidArgumentError("give exactly one of --resource, --provider, --sha256");
-  if (r.kind == tuf::Retraction::Kind::kSha256 &&
-      (r.value.size() != 64 ||
-       r.value.find_first_not_of("0123456789abcdef") != std::string::npos)) {
-    return InvalidArgumentError("--sha256 takes 64 lowercase hex digits");
-  }
-  if (a.reason.size() > tuf::kMaxRetractionReasonBytes) {
-    return InvalidArgumentError("--reason is over " +
-                                std::to_string(tuf::kMaxRetractionReasonBytes) + " bytes");
-  }
   r.reason = a.reason;
+  TS_RETURN_IF_ERROR(tuf::CheckRetraction(r));
   return r;
 }
 

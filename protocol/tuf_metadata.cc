@@ -323,13 +323,23 @@ Result<Retraction::Kind> ParseRetractionKind(std::string_view name) {
                               std::string(name) + "\"");
 }
 
-namespace {
-
-bool IsLowerHex64(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+Status CheckRetraction(const Retraction& r) {
+  const std::string kind(RetractionKindName(r.kind));
+  if (r.value.empty()) return InvalidArgumentError("the retraction's " + kind + " is empty");
+  const bool hex = std::all_of(r.value.begin(), r.value.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+  if (r.kind == Retraction::Kind::kSha256 && (r.value.size() != 64 || !hex)) {
+    return InvalidArgumentError("the retraction's sha256 is not 64 lowercase hex digits");
+  }
+  if (r.reason.size() > kMaxRetractionReasonBytes) {
+    return InvalidArgumentError("the retraction's reason is over " +
+                                std::to_string(kMaxRetractionReasonBytes) + " bytes");
+  }
+  return Status::Ok();
 }
+
+namespace {
 
 Result<Retraction> ParseRetraction(const Json& v, const std::string& where) {
   if (!v.is_object()) return Bad(where, "is not an object");
@@ -345,16 +355,8 @@ Result<Retraction> ParseRetraction(const Json& v, const std::string& where) {
     TS_ASSIGN_OR_RETURN(r.value, f.String(name));
   }
   if (kinds != 1) return Bad(where, "must name exactly one of resource, provider and sha256");
-  if (r.value.empty())
-    return Bad(where + "." + std::string(RetractionKindName(r.kind)), "is empty");
-  if (r.kind == Retraction::Kind::kSha256 && !IsLowerHex64(r.value)) {
-    return Bad(where + ".sha256", "is not 64 lowercase hex digits");
-  }
   TS_ASSIGN_OR_RETURN(r.reason, f.String("reason"));
-  if (r.reason.size() > kMaxRetractionReasonBytes) {
-    return Bad(where + ".reason",
-               "is over " + std::to_string(kMaxRetractionReasonBytes) + " bytes");
-  }
+  if (Status checked = CheckRetraction(r); !checked.ok()) return Bad(where, checked.message());
   TS_ASSIGN_OR_RETURN(std::string since, f.String("since"));
   auto t = ParseTufTime(since);
   if (!t.ok()) return Bad(where + ".since", t.status().message());

@@ -153,6 +153,9 @@ struct Retraction {
 std::string_view RetractionKindName(Retraction::Kind kind);
 // The kind named `name`; kInvalidArgument for another word.
 Result<Retraction::Kind> ParseRetractionKind(std::string_view name);
+// OK if `r` may be signed and parsed: a non-empty value, a sha256 of 64 lowercase hex digits,
+// a reason of at most kMaxRetractionReasonBytes; kInvalidArgument saying which is not.
+Status CheckRetraction(const Retraction& r);
 
 struct Timestamp : Common {
   MetaFile snapshot_meta;  // meta["snapshot.json"]

@@ -112,6 +112,16 @@ TEST(TufMetadataTest, RetractionsRoundTripAndAreChecked) {
   list.Push(std::move(entry));
   bad_sha.Set(std::string(kRetractionsField), std::move(list));
   EXPECT_EQ(ParseTargets(bad_sha).status().code(), StatusCode::kCorruption);
+  // The same rules for the writer (TufRepository::Retract, the CLI).
+  EXPECT_TRUE(CheckRetraction(t.retractions[2]).ok());
+  EXPECT_EQ(CheckRetraction({Retraction::Kind::kSha256, std::string(64, 'A'), "r", 0}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckRetraction({Retraction::Kind::kResource, "", "r", 0}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckRetraction({Retraction::Kind::kResource, "x",
+                             std::string(kMaxRetractionReasonBytes + 1, 'x'), 0})
+                .code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST(TufMetadataTest, WrongType) {

@@ -201,6 +201,7 @@ Status TufRepository::RemoveTarget(const std::string& role, const std::string& p
 Status TufRepository::Retract(const std::string& role, tuf::Retraction retraction) {
   auto it = targets_.find(role);
   if (it == targets_.end()) return NotFoundError("no targets role \"" + role + "\"");
+  TS_RETURN_IF_ERROR(tuf::CheckRetraction(retraction));  // what clients could not parse
   auto& list = it->second.retractions;
   for (const auto& r : list) {
     if (r.kind == retraction.kind && r.value == retraction.value) {

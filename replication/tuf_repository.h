@@ -76,7 +76,8 @@ class TufRepository {
   // Withdraws what `retraction` names (protocol/tuf_metadata.h, kRetractionsField) in the
   // metadata of `role`, signed with the role's keys at the next Publish; the retraction stays
   // in every later version of the role until lifted. kAlreadyExists if the role already
-  // retracts the same thing, kNotFound for an unknown role.
+  // retracts the same thing, kNotFound for an unknown role, kInvalidArgument for a retraction
+  // clients could not parse (protocol::tuf::CheckRetraction).
   Status Retract(const std::string& role, protocol::tuf::Retraction retraction);
   // Removes `role`'s retraction of (kind, value); kNotFound if there is none.
   Status LiftRetraction(const std::string& role, protocol::tuf::Retraction::Kind kind,
