@@ -24,6 +24,7 @@ Status RunNodeScrub(const std::string& dir, uint64_t bytes_per_second, CommandCo
   TS_ASSIGN_OR_RETURN(auto store, replication::ChunkStore::Open(paths.store, so));
   node::Scrubber scrubber(env, store.get(), {bytes_per_second, config.scrub_interval_hours},
                           paths.scrub);
+  scrubber.CheckReleasesOf(paths);
   const node::ScrubRun checked = scrubber.Check("command", nullptr);
   Status repair = Status::Ok();
   if (scrubber.RepairPending()) {
@@ -41,11 +42,19 @@ Status RunNodeScrub(const std::string& dir, uint64_t bytes_per_second, CommandCo
     std::cout << scrubber.StatusJson()["last"].dump(2) << std::endl;
   } else {
     std::cout << "checked " << run.chunks_checked << " chunk(s) (" << FormatBytes(run.bytes_checked)
-              << ") and " << run.indexes_checked << " chunk index(es): " << run.problems.size()
-              << " problem(s)";
+              << "), " << run.indexes_checked << " chunk index(es) and the metadata of "
+              << run.releases_checked << " release(s): " << run.problems.size() << " problem(s)";
     if (!run.damaged.empty()) {
       std::cout << "; " << run.damaged.size() << " damaged chunk(s), " << run.repaired
                 << " replaced from the sources";
+    }
+    if (!run.damaged_indexes.empty()) {
+      std::cout << "; " << run.damaged_indexes.size() << " damaged chunk index(es), "
+                << run.indexes_repaired << " replaced";
+    }
+    if (run.metadata_repaired > 0 || !run.metadata_unrepaired.empty()) {
+      std::cout << "; " << run.metadata_repaired << " metadata file(s) replaced, "
+                << run.metadata_unrepaired.size() << " still damaged";
     }
     std::cout << std::endl;
     for (const auto& p : checked.problems) {

@@ -181,8 +181,10 @@ struct NodeServer::Impl : public HttpHandler {
     Status s = scrubber->Repair({env, fetcher.get(), policy.get(), store.get(), nullptr}, options);
     const ScrubRun run = scrubber->last();
     Log("scrub repair: " + std::to_string(run.repaired) + " of " +
-        std::to_string(run.damaged.size()) + " damaged chunk(s) replaced" +
-        (s.ok() ? "" : "; " + s.ToString()));
+        std::to_string(run.damaged.size()) + " damaged chunk(s), " +
+        std::to_string(run.indexes_repaired) + " of " + std::to_string(run.damaged_indexes.size()) +
+        " chunk index(es) and " + std::to_string(run.metadata_repaired) +
+        " metadata file(s) replaced" + (s.ok() ? "" : "; " + s.ToString()));
   }
 
   // What the releases kept no longer need, forgotten (node/garbage_collector.h).
@@ -224,7 +226,8 @@ struct NodeServer::Impl : public HttpHandler {
       Log("scrub (" + trigger + ")" + (run.stopped ? " stopped" : "") + ": " +
           std::to_string(run.chunks_checked) + " chunk(s), " + std::to_string(run.bytes_checked) +
           " bytes checked; " + std::to_string(run.problems.size()) + " problem(s), " +
-          std::to_string(run.damaged.size()) + " damaged chunk(s)");
+          std::to_string(run.damaged.size()) + " damaged chunk(s), " +
+          std::to_string(run.metadata_unrepaired.size()) + " damaged metadata file(s)");
       if (!run.stopped) unclean_check_due = false;
       trigger.clear();
       if (scrubber->RepairPending()) {
@@ -331,6 +334,7 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   impl->policy = std::make_unique<replication::SourcePolicy>(NamedSources(impl->config));
   impl->scrubber = std::make_unique<Scrubber>(impl->env, impl->store.get(),
                                               ScrubPolicyOf(impl->config), impl->paths.scrub);
+  impl->scrubber->CheckReleasesOf(impl->paths);
   impl->gc = std::make_unique<GarbageCollector>(impl->env, impl->paths, impl->store.get());
   impl->repo =
       std::make_unique<RepositoryService>(impl->env, impl->paths.releases, impl->store.get());

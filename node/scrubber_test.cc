@@ -11,6 +11,7 @@
 #include "base/mem_env.h"
 #include "base/zstd_codec.h"
 #include "node/memory_upstream_for_test.h"
+#include "node/release_dir.h"
 #include "tests/testing/temp_dir.h"
 
 namespace tiersync::node {
@@ -191,6 +192,54 @@ TEST_F(ScrubberTest, DamageToAChunkGarbageCollectionForgotNeedsNoRepair) {
   EXPECT_TRUE(scrubber.Repair(Context(), options).ok());
   EXPECT_FALSE(scrubber.RepairPending());
   EXPECT_TRUE(scrubber.last().unrepaired.empty());
+}
+
+// A chunk index whose stored bytes rotted (LMDB keeps no checksum): found by its SHA-256, and
+// fetched again by id for the kept release's file that uses it, checked against that file.
+TEST_F(ScrubberTest, ADamagedChunkIndexIsFetchedAgainForTheKeptReleaseThatUsesIt) {
+  NodePaths paths(tmp_.Sub("node"));
+  const std::string release = JoinPath(paths.releases, "7-00000000");
+  ASSERT_TRUE(CreateDirs(Env::Default(), release).ok());
+  replication::PlannedFile f{"video/a.mp4", file_.bytes.size(), file_.index.file_sha256,
+                             file_.index_id};
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), JoinPath(release, kReleaseFilesName),
+                                  AsBytes(EncodeReleaseFiles({f})))
+                  .ok());
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), JoinPath(release, "release.json"),
+                                  AsBytes(EncodeServedRelease({7, "r7", 1, file_.bytes.size()})))
+                  .ok());
+  // Rot: the same id now holds other bytes.
+  std::vector<uint8_t> rotten = file_.index_bytes;
+  rotten[rotten.size() / 2] ^= 0x20;
+  ASSERT_TRUE(store_->PutIndex(file_.index_id, rotten).ok());
+  ASSERT_TRUE(store_->Commit().ok());
+
+  Scrubber scrubber(Env::Default(), store_.get(), {}, tmp_.Sub("scrub.json"));
+  scrubber.CheckReleasesOf(paths);
+  ScrubRun found = scrubber.Check("command", nullptr);
+  ASSERT_EQ(found.damaged_indexes.size(), 1u);
+  EXPECT_EQ(found.damaged_indexes[0], file_.index_id);
+  EXPECT_TRUE(found.damaged.empty());
+  EXPECT_EQ(found.releases_checked, 1u);
+  EXPECT_TRUE(scrubber.RepairPending());
+
+  // With no source serving it the damage stays listed (negative control).
+  EXPECT_FALSE(scrubber.Repair(Context(), {}).ok());
+  EXPECT_EQ(scrubber.last().unrepaired_indexes.size(), 1u);
+  EXPECT_FALSE(store_->GetIndexBytes(file_.index_id).ok());
+  // It survives a restart, and comes back from the parent.
+  upstream_.Serve("http://parent");
+  Scrubber restarted(Env::Default(), store_.get(), {}, tmp_.Sub("scrub.json"));
+  restarted.CheckReleasesOf(paths);
+  ASSERT_TRUE(restarted.RepairPending());
+  restarted.Repair(Context(), {}).IgnoreError();  // the release has no metadata: still listed
+  EXPECT_EQ(restarted.last().indexes_repaired, 1u);
+  EXPECT_TRUE(restarted.last().unrepaired_indexes.empty());
+  EXPECT_EQ(store_->GetIndexBytes(file_.index_id).value(), file_.index_bytes);
+  EXPECT_EQ(upstream_.chunks_sent, 0u);  // the chunks were whole: only the index came
+  EXPECT_NE(restarted.Metrics().Serialize().find("tiersync_scrub_repaired_indexes_total 1"),
+            std::string::npos);
+  EXPECT_TRUE(restarted.Check("command", nullptr).damaged_indexes.empty());
 }
 
 }  // namespace

@@ -116,6 +116,9 @@ struct VerifyReport {
   std::vector<VerifyProblem> problems;
   // The chunks among the problems, with their sizes from the index: what a repair re-fetches.
   std::vector<protocol::ChunkRef> damaged;
+  // The chunk indexes among the problems whose own bytes are bad (they do not match their id
+  // or do not decode): what a repair fetches again by id.
+  std::vector<protocol::ChunkId> damaged_indexes;
   bool stopped = false;  // VerifyOptions::stop said so before every chunk was checked
   bool clean() const { return problems.empty(); }
 };

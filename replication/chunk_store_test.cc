@@ -296,6 +296,41 @@ TEST_P(ChunkStoreTest, IndexBytesAreCheckedAgainstTheirId) {
   EXPECT_EQ(store->GetIndexBytes(other).status().code(), StatusCode::kNotFound);
 }
 
+// The LMDB map fills (a commit refuses: kResourceExhausted, nothing lost); the next open finds
+// it more than half used and doubles it, and the refused entries go in.
+TEST_P(ChunkStoreTest, AFullIndexMapIsRefusedThenGrownAtTheNextOpen) {
+  constexpr size_t kMap = 256 << 10;
+  options_.lmdb_map_bytes = kMap;
+  options_.index_dir = tmp_.Sub("small-index");
+  dir_ += "-small";
+  ASSERT_TRUE(ChunkStore::Create(dir_, options_).ok());
+  auto store = OpenStore(true);
+  ASSERT_EQ(store->IndexUsage()->map_bytes, kMap);
+  std::vector<uint8_t> bytes(3000);
+  Status s = Status::Ok();
+  uint64_t seed = 0;
+  for (; s.ok() && seed < 1000; ++seed) {
+    Random(seed).Fill(bytes);
+    s = store->PutIndex(Sha256(bytes), bytes);
+    if (s.ok()) s = store->Commit();
+  }
+  ASSERT_EQ(s.code(), StatusCode::kResourceExhausted) << s.ToString();
+  const uint64_t refused = seed - 1;
+  store.reset();
+  store = OpenStore(true);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->IndexUsage()->map_bytes, 2 * kMap);
+  Random(refused).Fill(bytes);
+  ASSERT_TRUE(store->PutIndex(Sha256(bytes), bytes).ok());
+  ASSERT_TRUE(store->Commit().ok());
+  EXPECT_EQ(store->GetIndexBytes(Sha256(bytes)).value(), bytes);
+  Random(0).Fill(bytes);
+  EXPECT_EQ(store->GetIndexBytes(Sha256(bytes)).value(), bytes);  // nothing lost
+  // A map still mostly free is left as it is.
+  store.reset();
+  EXPECT_EQ(OpenStore(true)->IndexUsage()->map_bytes, 2 * kMap);
+}
+
 TEST_P(ChunkStoreTest, NotAStoreAndCreateTwice) {
   ChunkStoreOptions o = options_;
   EXPECT_EQ(ChunkStore::Open(dir_ + "/packs", o).status().code(), StatusCode::kFailedPrecondition);

@@ -71,9 +71,15 @@ void ChunkStore::VerifyIndexes(const std::unordered_set<ChunkId, ChunkIdHash>& g
     auto problem = [&](Status s, bool from_damaged_chunk = false) {
       report->problems.push_back({"chunk-index", ToHex(id), s, from_damaged_chunk});
     };
-    if (Sha256(bytes) != id) return problem(CorruptionError("stored bytes do not match the id"));
+    if (Sha256(bytes) != id) {
+      report->damaged_indexes.push_back(id);
+      return problem(CorruptionError("stored bytes do not match the id"));
+    }
     auto index = protocol::DecodeChunkIndex(bytes);
-    if (!index.ok()) return problem(index.status());
+    if (!index.ok()) {
+      report->damaged_indexes.push_back(id);
+      return problem(index.status());
+    }
     for (size_t i = 0; i < index->chunks.size(); ++i) {
       if (!good.count(index->chunks[i].id)) {
         const bool stored_damaged = damaged.count(index->chunks[i].id) > 0;

@@ -114,6 +114,17 @@ Result<std::unique_ptr<LmdbIndex>> LmdbIndex::Open(const std::string& dir, bool 
   if (rc != 0) return LmdbStatus(rc, "open " + dir);
   int dead = 0;
   mdb_reader_check(h->env, &dead);  // clear reader slots of crashed processes
+  // Growth, while no transaction of this process is open (LMDB's condition for it).
+  for (;;) {
+    MDB_envinfo info;
+    MDB_stat stat;
+    if (mdb_env_info(h->env, &info) != 0 || mdb_env_stat(h->env, &stat) != 0) break;
+    const uint64_t used = (static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+    const uint64_t map = info.me_mapsize;
+    if (used <= map / 2 || map * 2 > kMaxMapBytes) break;
+    rc = mdb_env_set_mapsize(h->env, map * 2);
+    if (rc != 0) return LmdbStatus(rc, "grow the map of " + dir);
+  }
   Txn txn(h->env, /*write=*/true);
   if (txn.rc() != 0) return LmdbStatus(txn.rc(), "begin");
   unsigned flags = create ? MDB_CREATE : 0;

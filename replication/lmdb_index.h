@@ -41,10 +41,16 @@ struct IndexBatch {
 
 class LmdbIndex {
  public:
+  static constexpr uint64_t kMaxMapBytes = uint64_t{16} << 40;  // 16 TiB of address space
+
   ~LmdbIndex();
 
   // Opens (creating if `create`) the LMDB environment in directory `dir`. `map_bytes` bounds
-  // the database size (address space only; the file grows as needed).
+  // the database size (address space only; the file grows as needed). The map grows before
+  // it is full: opened with more than half of it in use, it is doubled (again while that
+  // holds, up to kMaxMapBytes) — a node restarts long before a growing index fills a map
+  // twice its size, and the alarm (node/garbage_collector.h, 80%) says so meanwhile. A map
+  // recorded bigger in the file (an earlier growth) is kept.
   static Result<std::unique_ptr<LmdbIndex>> Open(const std::string& dir, bool create,
                                                  size_t map_bytes);
 

@@ -5,10 +5,12 @@
 #      chunk, fetches it again from its sources (verified) and replaces it — status, metrics
 #      and `store verify` say so, and every local file is served with its SHA-256;
 #   b. a clean stop removes RUNNING (the next start does not check first);
-#   c. `tiersync node scrub` on the stopped school with another flipped byte and no source
-#      reachable (negative control): the damage is found and stays — exit 3, listed; with the
-#      province back (the hub still down) the same command replaces the chunk from the
-#      province: exit 0, `store verify` clean.
+#   c. `tiersync node scrub` on the stopped school with another flipped byte, a rotten chunk
+#      index (in the LMDB file) and a rotten metadata file of the served release (hard-linked
+#      with trusted/), and no source reachable (negative control): all three found and kept —
+#      exit 3, listed; with the province back (the hub still down) the same command replaces
+#      each from the province, verified: exit 0, `store verify` clean, the school serves the
+#      province's metadata bytes and every file again.
 # Usage: scrub.sh TIERSYNC OUT_DIR   (ports from $TIERSYNC_TEST_PORT)
 set -euo pipefail
 bin="$(realpath "$1")"
@@ -91,11 +93,50 @@ step "b. a clean stop removes RUNNING"
 stop_node school
 [ ! -e "$out/school/RUNNING" ] || fail "RUNNING is left after a clean stop"
 
+# rot_index DATA_MDB HEX_BYTES: flips the middle byte of every copy of those bytes in the
+# LMDB file (LMDB keeps no checksum: a reader gets the rotten bytes).
+rot_index() {
+  python3 - "$1" "$2" <<'EOF'
+import sys
+path, needle = sys.argv[1], bytes.fromhex(sys.argv[2])
+data = bytearray(open(path, "rb").read())
+at, n = data.find(needle), 0
+while at >= 0:
+    data[at + len(needle) // 2] ^= 0x20
+    n += 1
+    at = data.find(needle, at + 1)
+if n == 0:
+    sys.exit("the chunk index is not in " + path)
+open(path, "r+b").write(data)
+EOF
+}
+# rot_file PATH: the middle byte becomes '#', in place (hard links share it).
+rot_file() {
+  python3 - "$1" <<'EOF'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    data = bytearray(f.read())
+    m = len(data) // 2
+    data[m] = ord("$") if data[m] == ord("#") else ord("#")
+    f.seek(0)
+    f.write(data)
+EOF
+}
+
 step "c. node scrub with no source reachable: found, kept, exit 3 (negative control)"
+release="$out/school/releases/$(cat "$out/school/CURRENT")"
+index_id=$(awk -F'\t' 'NR == 2 { print $1 }' "$release/files.tsv")
+index_hex=$(curl -sf "$(url 1)/v1/indexes/$index_id" | python3 -c 'import sys; print(sys.stdin.buffer.read().hex())')
+[ -n "$index_hex" ] || fail "the province does not serve chunk index $index_id"
+targets=$(cd "$release/metadata" && ls | grep -E '^[0-9]+\.targets\.json$' | sort -n | tail -1)
 stop_node province
 kill "${pids[0]}"  # the hub
 wait "${pids[0]}" 2>/dev/null || true
 damaged=$(flip "$pack" 3)
+rot_index "$out/school/store/index/data.mdb" "$index_hex"
+rot_file "$release/metadata/$targets"
+cmp -s "$release/metadata/$targets" "$out/school/trusted/targets.json" ||
+  fail "the release's $targets is not trusted/targets.json (no hard link?)"
 set +e
 "$bin" --json node scrub "$out/school" >"$out/scrub-1.json" 2>"$out/scrub-1.err"
 rc=$?
@@ -106,6 +147,11 @@ cat "$out/scrub-1.err"
   fail "node scrub did not name chunk $damaged: $(cat "$out/scrub-1.json")"
 [ "$(field 'd["unrepaired"]' <"$out/scrub-1.json")" = "['$damaged']" ] ||
   fail "the chunk is not listed as unrepaired: $(cat "$out/scrub-1.json")"
+[ "$(field 'd["unrepaired_indexes"]' <"$out/scrub-1.json")" = "['$index_id']" ] ||
+  fail "the rotten chunk index is not listed: $(cat "$out/scrub-1.json")"
+[ "$(field '[p["id"] for p in d["metadata_unrepaired"]]' <"$out/scrub-1.json")" = \
+  "['releases/$(basename "$release")/metadata/$targets']" ] ||
+  fail "the rotten metadata file is not listed: $(cat "$out/scrub-1.json")"
 if "$bin" store verify -s "$out/school/store" >/dev/null 2>&1; then
   fail "store verify finds nothing wrong with the damaged store"
 fi
@@ -114,10 +160,15 @@ step "c. the province back, the hub still down: node scrub replaces it from the 
 start_node province 1
 "$bin" --json node scrub "$out/school" >"$out/scrub-2.json" ||
   fail "node scrub with the province up failed: $(cat "$out/scrub-2.json")"
-[ "$(field 'd["repaired"]' <"$out/scrub-2.json")" = 1 ] ||
-  fail "node scrub did not replace the chunk: $(cat "$out/scrub-2.json")"
+[ "$(field '(d["repaired"], d["indexes_repaired"], d["metadata_repaired"], d["remaining"])' \
+  <"$out/scrub-2.json")" = "(1, 1, 1, 0)" ] ||
+  fail "node scrub did not replace the chunk, the index and the metadata file: $(cat "$out/scrub-2.json")"
 "$bin" store verify -s "$out/school/store" >"$out/verify-c.txt" 2>&1 ||
   fail "store verify after node scrub: $(cat "$out/verify-c.txt")"
 start_node school 2
 check_files 2
+curl -sf "$(url 2)/v1/metadata/$targets" >"$out/school-targets.json"
+curl -sf "$(url 1)/v1/metadata/$targets" >"$out/province-targets.json"
+cmp -s "$out/school-targets.json" "$out/province-targets.json" ||
+  fail "the school serves other bytes than the province for $targets"
 echo "scrub test passed"
