@@ -55,6 +55,7 @@ Status RunServe(const HubArgs& a) {
   replication::ChunkStoreOptions store_options;  // read-only: publishing may run alongside
   TS_ASSIGN_OR_RETURN(auto store, replication::ChunkStore::Open(paths.store, store_options));
   hub::HubService service(Env::Default(), paths, store.get());
+  TS_RETURN_IF_ERROR(service.Open());
   node::HttpServer server(&service);
   if (tls) server.UseTls(tls);  // HTTPS only
   TS_ASSIGN_OR_RETURN(uint16_t port, server.Listen(where.first, where.second));

@@ -9,6 +9,8 @@
 //                             hub checks what it serves exactly as a node would
 //   <dir>/ingest-cache.json   media already ingested, by path and stat (so unchanged files
 //                             are not read again); only an optimisation, safe to delete
+//   <dir>/users/              what `hub serve` serves the national platform's own users, in a
+//                             node's layout (hub/hub_users.h); written by `hub serve` only
 // Private keys are never stored here.
 #ifndef TIERSYNC_HUB_HUB_DIR_H_
 #define TIERSYNC_HUB_HUB_DIR_H_

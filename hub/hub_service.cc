@@ -36,21 +36,37 @@ HubService::HubService(Env* env, const HubPaths& paths, const replication::Chunk
       // Read at each request, not from the watcher's last look: `hub publish` tags a release
       // before it signs the metadata naming it, so whoever has seen the metadata finds the
       // release in the advertisement (a cached number lagged up to a second behind).
-      git_(paths.catalog, [this] { return NewestRelease(paths_); }) {
+      git_(paths.catalog, [this] { return NewestRelease(paths_); }),
+      users_(env, paths, store) {
   notifier_.Publish(TimestampVersion(env_, paths_));
+}
+
+Status HubService::Open() {
+  TS_RETURN_IF_ERROR(users_.Open());
   watcher_ = std::thread([this] { Watch(); });
+  return Status::Ok();
 }
 
 HubService::~HubService() {
   stopping_ = true;
-  watcher_.join();
+  if (watcher_.joinable()) watcher_.join();
 }
 
 void HubService::Watch() {
+  // A release that does not verify is not served to users (logged, in status); the rest of
+  // the hub serves on, and the check is tried again.
+  uint64_t checked = TimestampVersion(env_, paths_);
+  bool failed = !users_.Resume().ok();
   for (int tick = 1; !stopping_; ++tick) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     if (tick % 4 != 0) continue;  // every second, but quick to stop
-    notifier_.Publish(TimestampVersion(env_, paths_));
+    const uint64_t version = TimestampVersion(env_, paths_);
+    notifier_.Publish(version);
+    // Each new version once; after a failure (logged and kept for status), again every 10 s.
+    if (version != checked || (failed && tick % 40 == 0)) {
+      checked = version;
+      failed = !users_.Update().ok();
+    }
   }
 }
 
@@ -59,10 +75,21 @@ node::HttpReply HubService::Handle(const node::HttpRequest& request) {
   if (target.starts_with("/v1/catalog.git/")) {
     return git_.Handle(request, target.substr(std::string_view("/v1/catalog.git").size()));
   }
-  if (target.substr(0, target.find('?')) == "/v1/events") {
-    return notifier_.Wait(node::ParseEventsQuery(target));
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/v1/events") return notifier_.Wait(node::ParseEventsQuery(target));
+  if (auto reply = users_.Handle(request)) {
+    return repo_.Count(node::UserEndpoint(target), std::move(*reply));
   }
-  return repo_.Handle(request);
+  node::HttpReply reply = repo_.Handle(request);
+  if (path == "/v1/status" && reply.status == 200) {
+    // The repository's status, with the users' side as a node's status has it.
+    nlohmann::json j = nlohmann::json::parse(reply.body, nullptr, false);
+    if (j.is_object()) {
+      j.update(users_.StatusJson());
+      reply.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+  }
+  return reply;
 }
 
 }  // namespace tiersync::hub

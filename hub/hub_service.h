@@ -2,7 +2,9 @@
 // (docs/protocol.md), from the hub's own directory: the TUF repository and chunk store
 // (node::RepositoryService), the catalog over git smart HTTP (every release tagged so far:
 // nodes check each against the signed manifest), and push (GET /v1/events) announcing each
-// new timestamp version as soon as `hub publish` writes it (checked every second).
+// new timestamp version as soon as `hub publish` writes it (checked every second); and the
+// user API and web UI a node serves, for the national platform's own users (hub/hub_users.h),
+// switched to each new release once it verifies.
 #ifndef TIERSYNC_HUB_HUB_SERVICE_H_
 #define TIERSYNC_HUB_HUB_SERVICE_H_
 
@@ -11,6 +13,7 @@
 #include <thread>
 
 #include "hub/hub_dir.h"
+#include "hub/hub_users.h"
 #include "node/git_http_service.h"
 #include "node/release_notifier.h"
 #include "node/repository_service.h"
@@ -23,6 +26,10 @@ class HubService : public node::HttpHandler {
   HubService(Env* env, const HubPaths& paths, const replication::ChunkStore* store);
   ~HubService() override;  // stops the watcher
 
+  // Sets up the users' side (hub/hub_users.h) and starts the watcher, which first verifies
+  // the newest release for users. Call once, before serving.
+  Status Open();
+
   node::HttpReply Handle(const node::HttpRequest& request) override;
 
  private:
@@ -33,6 +40,7 @@ class HubService : public node::HttpHandler {
   node::RepositoryService repo_;
   node::GitHttpService git_;
   node::ReleaseNotifier notifier_;
+  HubUsers users_;
   std::atomic<bool> stopping_{false};
   std::thread watcher_;
 };

@@ -142,6 +142,8 @@ std::string_view TierName(Tier t) {
       return "county";
     case Tier::kSchool:
       return "school";
+    case Tier::kNational:
+      return "national";
   }
   return "school";
 }

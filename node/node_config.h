@@ -76,7 +76,8 @@
 
 namespace tiersync::node {
 
-enum class Tier { kProvince, kCity, kCounty, kSchool };
+// kNational is the hub's own user API (hub/hub_users.h); node.toml names one of the others.
+enum class Tier { kProvince, kCity, kCounty, kSchool, kNational };
 std::string_view TierName(Tier t);
 Result<Tier> ParseTier(std::string_view name);
 

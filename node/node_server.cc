@@ -34,13 +34,6 @@ namespace {
 using nlohmann::json;
 
 // The /metrics endpoint label of a users' request.
-std::string UserEndpoint(std::string_view target) {
-  for (std::string_view e : {"targets", "files", "catalog", "open", "resolve", "usage"}) {
-    if (target.starts_with("/v1/" + std::string(e))) return std::string(e);
-  }
-  return "ui";
-}
-
 std::string Dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
 
 void Log(const std::string& line) { std::cerr << "tiersync node: " << line << std::endl; }

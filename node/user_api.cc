@@ -179,6 +179,13 @@ struct UserApi::Impl {
   }
 };
 
+std::string UserEndpoint(std::string_view target) {
+  for (std::string_view e : {"targets", "files", "catalog", "open", "resolve", "usage"}) {
+    if (target.starts_with("/v1/" + std::string(e))) return std::string(e);
+  }
+  return "ui";
+}
+
 UserApi::UserApi(Env* env, const NodePaths& paths, const NodeConfig& config,
                  const replication::ChunkStore* store, replication::Fetcher* fetcher,
                  replication::SourcePolicy* sources, replication::RejectionSink rejected)

@@ -29,6 +29,10 @@
 
 namespace tiersync::node {
 
+// The endpoint a users' request is counted under (tiersync_http_requests_total): "targets",
+// "files", "catalog", "open", "resolve", "usage" or "ui".
+std::string UserEndpoint(std::string_view target);
+
 class UserApi {
  public:
   // Nothing is owned; all must outlive the UserApi. `fetcher` is used for the miss policy and

@@ -123,6 +123,7 @@ Five tiers are running on loopback:
 Teachers and students: open the web UI of any node in a browser, e.g. the school's
   $(url 4)/            (中文; English: $(url 4)/?lang=en)
   $(url 4)/v1/catalog/search?q=古诗   the JSON API behind it (docs/serving.md)
+or the national platform's own, for users with no node above them: $(url 0)/
 Logs: $out/logs.
 TXT
 if [ -n "$then_script" ]; then

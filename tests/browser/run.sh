@@ -4,7 +4,8 @@
 # link) and a school node (西湖区, 330106) syncs it on loopback; then ui.test.mjs (node --test,
 # playwright-core driving Debian's chromium) runs against the school node's UI. Screenshots,
 # one per step, are kept in OUT_DIR/screenshots; logs in OUT_DIR/logs. Everything started is
-# stopped on exit.
+# stopped on exit. The same ui.test.mjs then runs against the hub's own web UI (the national
+# platform serving users directly, hub/hub_users.h).
 # Usage: run.sh TIERSYNC OUT_DIR   (ports: $TIERSYNC_TEST_PORT, default 18140, and the next)
 # Then withdrawn.test.mjs: a resource the hub retracts (hub retract) shows the withdrawal
 # notice, not a player. Then stale.test.mjs: no staleness banner on the fresh node; the node restarted with its clock
@@ -50,6 +51,14 @@ started=$SECONDS
     TIERSYNC_UI_TIER=school TIERSYNC_UI_REGION=330106 \
     timeout 150 node --test --test-timeout=90000 ui.test.mjs
 ) || fail "the browser test failed; screenshots in $out/screenshots"
+
+step "The same web UI from the national platform itself (hub serve): $(url 0)/"
+(
+  cd "$here"
+  TIERSYNC_UI_URL="$(url 0)" TIERSYNC_UI_SHOTS="$out/screenshots/hub" TIERSYNC_UI_RELEASE=r1 \
+    TIERSYNC_UI_TIER=national TIERSYNC_UI_REGION="" \
+    timeout 150 node --test --test-timeout=90000 ui.test.mjs
+) || fail "the browser test against the hub failed; screenshots in $out/screenshots/hub"
 
 step "The staleness banner: none on the fresh node; the clock 3 days ahead, one"
 ui_stale() {

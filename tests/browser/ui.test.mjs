@@ -7,8 +7,8 @@
 //   TIERSYNC_UI_URL       the node, e.g. http://127.0.0.1:18141
 //   TIERSYNC_UI_SHOTS     where screenshots go (one per step)
 //   TIERSYNC_UI_RELEASE   the release the node serves (e.g. r1)
-//   TIERSYNC_UI_TIER      the node's tier (e.g. school)
-//   TIERSYNC_UI_REGION    the node's region code (e.g. 330106)
+//   TIERSYNC_UI_TIER      the node's tier (e.g. school; national: the hub's own UI)
+//   TIERSYNC_UI_REGION    the node's region code (e.g. 330106; '' for the hub)
 //   CHROMIUM              the browser (default /usr/bin/chromium)
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -20,7 +20,7 @@ const base = process.env.TIERSYNC_UI_URL || 'http://127.0.0.1:18141';
 const shots = process.env.TIERSYNC_UI_SHOTS || 'screenshots';
 const release = process.env.TIERSYNC_UI_RELEASE || 'r1';
 const tier = process.env.TIERSYNC_UI_TIER || 'school';
-const region = process.env.TIERSYNC_UI_REGION || '330106';
+const region = process.env.TIERSYNC_UI_REGION ?? '330106';  // '' for the hub: none
 
 const VIDEO_TITLE = '第5课 古诗三首 视频';
 const PDF_TITLE = '第5课 古诗三首 课后练习';
@@ -211,10 +211,12 @@ step('the node page shows tier, region and the current release', async () => {
   await byTestId('nav-node').click();
   await byTestId('node-tier').waitFor();
   assert.equal(await byTestId('node-tier').innerText(), { school: '学校', county: '县级',
-    city: '市级', province: '省级' }[tier]);
+    city: '市级', province: '省级', national: '国家' }[tier]);
   assert.match(await byTestId('node-region').innerText(), new RegExp(region));
   assert.equal(await byTestId('node-release').innerText(), release);
-  assert.ok(await byTestId('source-row').count() >= 1, 'the upstream chain is listed');
+  // The hub has nothing above it; every node has its chain.
+  assert.equal(await byTestId('source-row').count() >= 1, tier !== 'national',
+    'the upstream chain is listed');
   await shot('node');
 });
 

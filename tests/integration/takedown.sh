@@ -13,6 +13,9 @@
 #   4. the next catalog release keeps the retraction in force; `hub retract --lift` brings the
 #      resource back;
 #   and a retraction naming nothing in the signed release (a mistyped id) is refused unsigned.
+# The hub serves its own users too (hub/hub_users.h, issue 20): search, a file and a range of it
+# before the takedown, 410 for the withdrawn file and its content URL (a direct TUF client's
+# too) right after, the file back after the lift.
 # Usage: takedown.sh TIERSYNC OUT_DIR   (ports from $TIERSYNC_TEST_PORT)
 set -euo pipefail
 bin="$(realpath "$1")"
@@ -75,6 +78,19 @@ wait_code 1 "/v1/indexes/$x_index" 200 60
 cached=$(status 2 | field 'd["serving"]["cache"]["files"]')
 [ "$cached" -ge 1 ] || fail "the proxied file is not in the school's cache"
 
+step "The national platform serves its own users: search, a file, a range"
+curl -sf "$(url 0)/v1/catalog/search?limit=500" | field '[i["id"] for i in d["items"]]' \
+  >"$out/hub-search.txt" || fail "the hub's search failed"
+grep -q "$x_id" "$out/hub-search.txt" || fail "the hub's search does not list $x_id"
+[ "$(code 0 "/v1/files/$x_id/$x_name")" = 200 ] || fail "the hub does not serve $x_path to users"
+[ "$(curl -sf -r 100-1123 "$(url 0)/v1/files/$x_id/$x_name" -o "$out/hub-range" -w '%{http_code}')" = 206 ] ||
+  fail "the hub does not answer a range with 206"
+curl -sf -r 100-1123 "$(url 2)/v1/files/$x_id/$x_name" -o "$out/school-range"
+cmp -s "$out/hub-range" "$out/school-range" || fail "the hub's range is not the school's bytes"
+[ "$(stat -c %s "$out/hub-range")" = 1024 ] || fail "the hub's range is not 1024 bytes"
+[ "$(status 0 | field 'd["tier"], d["current"]["release"]')" = "('national', 'r1')" ] ||
+  fail "the hub's status does not say national r1: $(status 0 | field 'd.get("current")')"
+
 step "0. A retraction that names nothing in the signed release (a typo) is refused"
 before=$(cat "$out/hub/tuf/metadata/timestamp.json")
 # shellcheck disable=SC2046
@@ -109,6 +125,8 @@ wait_code 2 "/v1/files/$y_id/$y_name" 410 20
 [ "$(status 2 | field 'd["serving"]["cache"]["files"]')" -lt "$cached" ] ||
   fail "the withdrawn file is still in the proxy cache"
 wait_code 1 "/v1/files/$x_id/$x_name" 410 20  # the province too
+wait_code 0 "/v1/files/$x_id/$x_name" 410 20  # and the national platform's own users
+[ "$(code 0 "$content_url")" = 410 ] || fail "the hub serves the withdrawn file's content URL"
 [ "$(status 2 | field 'd["serving"]["takedowns"]["withdrawn_resources"]')" = 1 ] ||
   fail "status: $(status 2 | field 'd["serving"]["takedowns"]')"
 
@@ -155,4 +173,5 @@ wait_release r2 2 120
 # shellcheck disable=SC2046
 "$bin" hub retract "$out/hub" $(sign_keys) --resource "$x_id" --lift >/dev/null || fail "hub retract --lift"
 wait_code 2 "/v1/files/$x_id/$x_name" 200 60
+wait_code 0 "/v1/files/$x_id/$x_name" 200 20
 echo "takedown test passed"
