@@ -1,5 +1,7 @@
 #include "node/garbage_collector.h"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 
 #include "base/bytes.h"
@@ -204,6 +206,16 @@ MetricsText GarbageCollector::Metrics() const {
     m.Gauge("tiersync_store_index_map_bytes",
             "Size of the store index's LMDB map (commits fail once it is full).",
             one(static_cast<double>(usage->map_bytes)));
+  }
+  // The disk under the node, where the store, the release directories and the proxy cache
+  // grow (alert: deploy/prometheus/tiersync-alerts.yml).
+  if (struct statvfs fs; ::statvfs(paths_.dir.c_str(), &fs) == 0 && fs.f_blocks > 0) {
+    const double unit = static_cast<double>(fs.f_frsize);
+    m.Gauge("tiersync_filesystem_size_bytes", "Size of the file system holding the node directory.",
+            one(static_cast<double>(fs.f_blocks) * unit));
+    m.Gauge("tiersync_filesystem_avail_bytes",
+            "Bytes still available to the node on the file system holding its directory.",
+            one(static_cast<double>(fs.f_bavail) * unit));
   }
   return m;
 }

@@ -74,7 +74,10 @@ class GarbageCollector {
   GcRun last() const;
   // Status "gc": the last run (absent before the first).
   nlohmann::json StatusJson() const;
-  // tiersync_gc_* counters since the process started; the store's size and its index map.
+  // tiersync_gc_* counters since the process started; the store's size and its index map;
+  // the size of the file system holding the node directory and the bytes on it still
+  // available to the node (statvfs at each call: f_blocks and f_bavail times f_frsize; left
+  // out when the directory cannot be asked, e.g. under an in-memory Env).
   MetricsText Metrics() const;
 
  private:

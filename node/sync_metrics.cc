@@ -1,5 +1,7 @@
 #include "node/sync_metrics.h"
 
+#include "catalogs/git_catalog.h"
+
 namespace tiersync::node {
 
 MetricsText SyncMetrics(const std::vector<replication::SourceHealth>& sources,
@@ -29,6 +31,12 @@ MetricsText SyncMetrics(const std::vector<replication::SourceHealth>& sources,
             std::move(rejections));
   m.Gauge("tiersync_served_release_version", "Timestamp version of the served release.",
           {{{}, static_cast<double>(current ? current->version : 0)}});
+  const uint64_t number =
+      current ? catalogs::ReleaseNumber(current->release).value_or(0) : uint64_t{0};
+  m.Gauge("tiersync_served_release_number",
+          "N of the served release rN (0 before the first): how many releases a node is "
+          "behind is the newest any tier serves minus this.",
+          {{{}, static_cast<double>(number)}});
   return m;
 }
 

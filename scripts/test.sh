@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, and runs every test — unit,
 # multi-process integration, interoperability (tuf-js, git), real clients (curl, wget, aria2c,
-# nginx) and the browser test (Debian chromium driven by playwright-core) — in one
-# AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/), so that every test also
-# checks memory and undefined behaviour. One build instead of a plain and a sanitizer one keeps
-# the whole run within CI's 40 minutes on 2 cores.
+# nginx), Prometheus scraping a federation (promtool checking its rules) and the browser test
+# (Debian chromium driven by playwright-core) — in one AddressSanitizer +
+# UndefinedBehaviorSanitizer build (build-asan/), so that every test also checks memory and
+# undefined behaviour. One build instead of a plain and a sanitizer one keeps the whole run
+# within CI's 40 minutes on 2 cores.
 # TIERSYNC_SKIP_SANITIZERS=1 runs the suite in the plain build (build/) instead. Then every fuzz
 # target runs for TIERSYNC_FUZZ_SECONDS (default 10) in its own clang build (scripts/fuzz.sh).
 set -euo pipefail
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/.."
 # The peers and clients the tests drive, beyond what building needs (a CJK font only so that
 # the browser test's screenshots show Chinese).
 ./scripts/install-deps.sh chromium fonts-wqy-microhei nginx wget aria2 strace faketime nftables iproute2 \
-  debhelper help2man lintian systemd man-db procps
+  debhelper help2man lintian systemd man-db procps prometheus
 # npm packages of the interoperability and browser tests, exactly as locked.
 npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
