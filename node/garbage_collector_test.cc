@@ -10,18 +10,11 @@
 #include <sstream>
 #include <string>
 
+#include "node/metrics_sample_for_test.h"
 #include "tests/testing/temp_dir.h"
 
 namespace tiersync::node {
 namespace {
-
-std::optional<double> Sample(const std::string& text, const std::string& series) {
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
-  }
-  return std::nullopt;
-}
 
 class GarbageCollectorMetricsTest : public ::testing::Test {
  protected:
@@ -42,8 +35,8 @@ TEST_F(GarbageCollectorMetricsTest, TheFileSystemUnderTheNodeDirectory) {
   // Asked independently (std::filesystem::space); free space moves with whatever else writes
   // to this disk meanwhile, so within 1% of its size.
   const std::filesystem::space_info space = std::filesystem::space(tmp_.Sub("node"));
-  const auto size = Sample(text, "tiersync_filesystem_size_bytes");
-  const auto avail = Sample(text, "tiersync_filesystem_avail_bytes");
+  const auto size = MetricsSample(text, "tiersync_filesystem_size_bytes");
+  const auto avail = MetricsSample(text, "tiersync_filesystem_avail_bytes");
   ASSERT_TRUE(size && avail) << text;
   EXPECT_EQ(*size, static_cast<double>(space.capacity)) << text;
   EXPECT_NEAR(*avail, static_cast<double>(space.available), 0.01 * *size) << text;
@@ -56,7 +49,7 @@ TEST_F(GarbageCollectorMetricsTest, NoFileSystemGaugesWhenTheDirectoryCannotBeAs
   GarbageCollector gc(Env::Default(), NodePaths(tmp_.Sub("missing")), store_.get());
   const std::string text = gc.Metrics().Serialize();
   EXPECT_EQ(text.find("tiersync_filesystem_"), std::string::npos) << text;
-  EXPECT_TRUE(Sample(text, "tiersync_gc_runs_total").has_value()) << text;
+  EXPECT_TRUE(MetricsSample(text, "tiersync_gc_runs_total").has_value()) << text;
 }
 
 }  // namespace
