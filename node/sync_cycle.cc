@@ -17,8 +17,7 @@ SyncCycle::SyncCycle(SyncRunner* runner, Fetcher* report_fetcher, const NodeConf
 
 TurnResult SyncCycle::Turn(uint64_t jitter, const SyncProgress& progress) {
   TurnResult t;
-  t.outcome = runner_->RunOnce(progress);
-  if (t.outcome.ok() && t.outcome->switched && on_switch_) on_switch_(*t.outcome);
+  t.outcome = runner_->RunOnce(progress, on_switch_);
   if (t.outcome.ok() && t.outcome->pending.empty() && !config_.sources.empty()) {
     // Best effort: a parent that is down hears from this node after its next cycle.
     t.report_status = SendReport(report_fetcher_, config_, make_report_(*runner_));

@@ -5,8 +5,9 @@
 // A turn:
 //   1. the cycle (SyncRunner::RunOnce: metadata, catalog, plan, fetch, switch — node_sync.h —
 //      with its bookkeeping and state.json);
-//   2. after a switch, `on_switch` with the release and its directory (the server starts
-//      serving it);
+//   2. after a switch, `on_switch` with the release (the server starts serving it), called
+//      inside the runner's cycle before the switch is recorded: /v1/status never names a
+//      release whose catalog the users cannot get yet;
 //   3. the report upward (node/upward_report.h) after every cycle that ended without error
 //      and not "not yet": what this node serves and the subscriptions of its whole subtree,
 //      so that the tiers above prefetch for it;
@@ -47,7 +48,7 @@ using ReportMaker = std::function<ChildReport(const SyncRunner& runner)>;
 
 class SyncCycle {
  public:
-  using OnSwitch = std::function<void(const SyncOutcome& outcome)>;
+  using OnSwitch = SyncRunner::OnSwitch;
 
   // Nothing is owned; all must outlive the cycle. `report_fetcher` posts the report upward
   // (short timeouts: a parent that is down must not hold the loop). `on_switch` may be empty.

@@ -104,7 +104,7 @@ void SyncRunner::Progress(const std::string& phase, uint64_t done, uint64_t tota
                {"bytes_per_second", elapsed > 0 ? done * 1'000'000 / elapsed : 0}};
 }
 
-Result<SyncOutcome> SyncRunner::RunOnce(const SyncProgress& progress) {
+Result<SyncOutcome> SyncRunner::RunOnce(const SyncProgress& progress, const OnSwitch& on_switch) {
   const catalogs::RolledUp rules = Rules();
   if (rules.dropped > 0) {
     Log("the subtree's subscriptions have " + std::to_string(rules.dropped) +
@@ -121,6 +121,7 @@ Result<SyncOutcome> SyncRunner::RunOnce(const SyncProgress& progress) {
                      if (progress) progress(phase, done, total);
                    },
                    &partial);
+  if (r.ok() && r->switched && on_switch) on_switch(*r);
   Record(r, partial, started);
   const std::vector<replication::SourceHealth> after = p_.sources->Snapshot();
   for (size_t i = 0; i < after.size() && i < before.size(); ++i) {

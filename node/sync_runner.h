@@ -35,8 +35,15 @@ class SyncRunner {
   // the rules are this node's own subscription only).
   SyncRunner(const SyncParts& parts, const ChildReports* children);
 
-  // One cycle; records it and writes state.json. `progress` (may be empty) is called as well.
-  Result<SyncOutcome> RunOnce(const SyncProgress& progress = nullptr);
+  // Called after a cycle switched releases, before the switch is recorded: whoever serves
+  // the release starts serving it there, so that status never names a release the node does
+  // not serve yet.
+  using OnSwitch = std::function<void(const SyncOutcome& outcome)>;
+
+  // One cycle; records it and writes state.json. `progress` and `on_switch` (either may be
+  // empty) are called as well.
+  Result<SyncOutcome> RunOnce(const SyncProgress& progress = nullptr,
+                              const OnSwitch& on_switch = nullptr);
 
   // What else state.json should hold (the users' side of a running node). REQUIRES: before
   // the first RunOnce.

@@ -288,12 +288,18 @@ Status SimNode::Boot() {
       std::make_unique<node::SyncRunner>(node::SyncParts{&fault_, paths_, config_, store_.get(),
                                                          &fetcher_, sources_.get(), &scheduler_},
                                          children_.get());
-  cycle_ = std::make_unique<node::SyncCycle>(runner_.get(), &fetcher_, config_,
-                                             [this](const node::SyncOutcome&) {
-                                               if (Status s = ServeCurrent(); !s.ok()) {
-                                                 service_.reset();  // serves nothing: 503
-                                               }
-                                             });
+  cycle_ = std::make_unique<node::SyncCycle>(
+      runner_.get(), &fetcher_, config_, [this](const node::SyncOutcome& o) {
+        // What /v1/status says at this moment (a
+        // re-switch to the same version differs in
+        // its files or time).
+        auto named = runner_->current();
+        if (named && node::EncodeServedRelease(*named) == node::EncodeServedRelease(o.current))
+          ++status_ahead_of_serving_;
+        if (Status s = ServeCurrent(); !s.ok()) {
+          service_.reset();  // serves nothing: 503
+        }
+      });
   if (report_maker_) cycle_->SetReportMaker(report_maker_);
   git_ = std::make_unique<node::GitHttpService>(paths_.catalog, [this] { return release_number_; });
   TS_RETURN_IF_ERROR(ServeCurrent());

@@ -154,6 +154,8 @@ class SimNode : public node::HttpHandler {
   std::string ServedRules();
   // The version of each trusted role on disk ("root", "timestamp", "snapshot", "targets").
   std::map<std::string, uint64_t> TrustedVersions();
+  // The switches whose release the node's status named before the node served it (I10).
+  int status_ahead_of_serving() const { return status_ahead_of_serving_; }
   const replication::ChunkStore* store() const { return store_.get(); }
 
  private:
@@ -179,6 +181,7 @@ class SimNode : public node::HttpHandler {
   uint64_t release_number_ = 0;  // the catalog release r<N> served
   // Every rules text a cycle planned for (the checker's record, kept across crashes).
   std::set<std::string> rules_seen_;
+  int status_ahead_of_serving_ = 0;
 };
 
 }  // namespace tiersync::sim

@@ -50,6 +50,7 @@ struct Memory {
   std::map<std::string, uint64_t> trusted;  // highest trusted version seen, by role
   uint64_t served = 0;                      // highest served version seen
   uint64_t acknowledged = 0;                // served version a switch reported durable
+  int status_ahead = 0;                     // SimNode::status_ahead_of_serving() seen
   bool in_cycle = false;
   int64_t clock_offset = 0;  // seconds
   int64_t cycle_due = -1;    // the one pending cycle event (older ones lapse)
@@ -262,6 +263,10 @@ void World::CheckState(int i, const std::string& when) {
                   std::to_string(*served) + " " + when);
   }
   m.served = std::max(m.served, *served);
+  if (n.status_ahead_of_serving() > m.status_ahead) {
+    Violation("I10", i, "its status named a release before it served it " + when);
+  }
+  m.status_ahead = n.status_ahead_of_serving();
 }
 
 void World::Restart(int i, const std::string& why, bool power_loss) {
