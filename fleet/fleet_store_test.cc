@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "tests/testing/temp_dir.h"
 
 namespace tiersync::fleet {
@@ -379,6 +382,37 @@ TEST_F(FleetStoreTest, MapGrowsFromATinyMap) {
   Put({St("school-20000", "school", "330106", "r12", 42, 102)}, 102);
   EXPECT_EQ(Names(Q("330106", "", "", 0, "school-9998", 3)),
             (std::vector<std::string>{"school-9999"}));
+}
+
+// Growing the map waits for open transactions; readers on other threads keep working.
+TEST_F(FleetStoreTest, ReadersRunWhileTheMapGrows) {
+  Reopen(Options(30, 256 << 10));
+  Put({St("first", "school", "330106", "r12", 42, 100)}, 100);
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!done) {
+        auto n = store_->Node("first");
+        auto page = store_->Nodes(Q("33", "", "", 0, "", 50));
+        if (!n.ok() || !n->has_value() || !page.ok() || page->empty()) ++failures;
+        ++reads;
+      }
+    });
+  }
+  for (int b = 0; b < 10; ++b) {
+    std::vector<NodeState> batch;
+    for (int i = 0; i < 1000; ++i) {
+      batch.push_back(St("s" + std::to_string(b * 1000 + i), "school", "330106", "r12", 42, 200));
+    }
+    Put(batch, 200);
+  }
+  done = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_GT(reads, 0);
+  EXPECT_EQ(store_->node_count(), 10'001u);
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include <lmdb.h>
 
 #include <cerrno>
-#include <mutex>
 
 #include "base/env.h"
 
@@ -120,8 +119,13 @@ Result<std::unique_ptr<LmdbTables>> LmdbTables::Open(const std::string& dir,
 
 uint64_t LmdbTables::map_bytes() const { return Info(h_->env).map; }
 
+std::shared_lock<std::shared_mutex> LmdbTables::TxnLock() const {
+  std::lock_guard gate(gate_);
+  return std::shared_lock(resize_mu_);
+}
+
 Status LmdbTables::Read(const std::function<Status(const LmdbTxn&)>& fn) const {
-  std::shared_lock lock(resize_mu_);
+  std::shared_lock lock = TxnLock();
   ScopedTxn txn(h_->env, /*write=*/false);
   if (txn.rc() != 0) return FromLmdb(txn.rc(), "begin read");
   LmdbTxn::Raw raw{txn.get(), false};
@@ -132,7 +136,7 @@ Status LmdbTables::Write(const std::function<Status(LmdbTxn&)>& fn) {
   for (;;) {
     const uint64_t seen = map_bytes();
     {
-      std::shared_lock lock(resize_mu_);
+      std::shared_lock lock = TxnLock();
       ScopedTxn txn(h_->env, /*write=*/true);
       if (txn.rc() != 0) return FromLmdb(txn.rc(), "begin write");
       LmdbTxn::Raw raw{txn.get(), true};
@@ -151,6 +155,7 @@ Status LmdbTables::Write(const std::function<Status(LmdbTxn&)>& fn) {
 }
 
 Status LmdbTables::Grow(uint64_t seen_map_bytes) {
+  std::lock_guard gate(gate_);
   std::unique_lock lock(resize_mu_);
   if (map_bytes() > seen_map_bytes) return Status::Ok();  // another writer grew it
   if (seen_map_bytes * 2 > kMaxMapBytes) {

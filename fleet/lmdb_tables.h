@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -91,8 +92,12 @@ class LmdbTables {
   // Doubles the map unless another writer already grew it past `seen_map_bytes`.
   Status Grow(uint64_t seen_map_bytes);
   std::unique_ptr<Handles> h_;
+  // A shared lock on resize_mu_, taken through gate_: a pending Grow holds gate_, so that new
+  // transactions wait behind it (glibc's rwlock prefers readers: busy readers would starve it).
+  std::shared_lock<std::shared_mutex> TxnLock() const;
   // Shared by every open transaction; exclusive while the map is resized.
   mutable std::shared_mutex resize_mu_;
+  mutable std::mutex gate_;
 };
 
 }  // namespace tiersync::fleet
