@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "base/env.h"
+#include "base/layout_version.h"
 #include "fleet/fleet_records.h"
 #include "fleet/lmdb_tables.h"
 
@@ -87,11 +89,45 @@ FleetStore::FleetStore(std::unique_ptr<LmdbTables> tables, const FleetOptions& o
     : tables_(std::move(tables)), options_(o) {}
 FleetStore::~FleetStore() = default;
 
+namespace {
+
+constexpr char kMarkerName[] = "FLEET";
+constexpr char kMarkerKind[] = "tiersync-fleet";
+constexpr char kLockName[] = "LOCK";
+
+// Creates `dir`, takes its lock and checks its marker; `fresh` says the marker is missing
+// (written after the tables, so that a half-made store is made again).
+Result<std::unique_ptr<FileLock>> LockAndCheck(Env* env, const std::string& dir, bool* fresh) {
+  TS_RETURN_IF_ERROR(CreateDirs(env, dir));
+  auto lock = env->LockFile(JoinPath(dir, kLockName));
+  if (!lock.ok()) return lock.status().WithContext("fleet store " + dir + " is open elsewhere");
+  const std::string marker = JoinPath(dir, kMarkerName);
+  Result<int> version = ReadLayoutVersion(env, marker, kMarkerKind);
+  *fresh = version.status().code() == StatusCode::kNotFound;
+  if (!*fresh) {
+    if (!version.ok()) return version.status();
+    TS_RETURN_IF_ERROR(
+        CheckLayoutVersion(*version, kFleetStoreVersion, "fleet store " + dir, marker));
+  }
+  return std::move(lock).value();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<FleetStore>> FleetStore::Open(const std::string& dir,
                                                      const FleetOptions& o) {
+  Env* env = Env::Default();  // LMDB works on the real file system
+  bool fresh = false;
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<FileLock> lock, LockAndCheck(env, dir, &fresh));
   TS_ASSIGN_OR_RETURN(std::unique_ptr<LmdbTables> tables,
                       LmdbTables::Open(dir, rec::TableNames(), o.initial_map_bytes));
-  return std::make_unique<FleetStore>(std::move(tables), o);
+  if (fresh) {
+    TS_RETURN_IF_ERROR(WriteFileAtomically(env, JoinPath(dir, kMarkerName),
+                                           AsBytes(LayoutMarker(kMarkerKind, kFleetStoreVersion))));
+  }
+  auto store = std::make_unique<FleetStore>(std::move(tables), o);
+  store->lock_ = std::move(lock);
+  return store;
 }
 
 Status FleetStore::PutStates(const std::vector<NodeState>& states, int64_t now) {

@@ -10,8 +10,8 @@
 // Every write is one LMDB write transaction: all of it or (on error) nothing of it is visible.
 //
 // Thread safety: every method may be called from any thread at any time. Reads run
-// concurrently (read transactions, MDB_NOTLS); writes are serialised. One process per
-// directory.
+// concurrently (read transactions, MDB_NOTLS); writes are serialised. One FleetStore per
+// directory at a time (dir/LOCK).
 #ifndef TIERSYNC_FLEET_FLEET_STORE_H_
 #define TIERSYNC_FLEET_FLEET_STORE_H_
 
@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "base/env.h"
 #include "base/status.h"
 #include "fleet/node_state.h"
 #include "serving/usage.h"
@@ -29,6 +30,9 @@ namespace tiersync::fleet {
 
 class LmdbTables;
 class LmdbTxn;
+
+// The store's layout version, in its marker file FLEET ("tiersync-fleet 1").
+inline constexpr int kFleetStoreVersion = 1;
 
 inline constexpr uint64_t kMaxFleetNodes = 1'000'000;
 // A resource id in usage (catalog ids are 3-64 characters; this bounds the LMDB key).
@@ -47,7 +51,9 @@ class FleetStore {
  public:
   ~FleetStore();
 
-  // Opens the store in `dir`, creating the directory and the tables if missing.
+  // Opens the store in `dir`, creating the directory, the tables and the marker FLEET if
+  // missing, and holds dir/LOCK while open: kFailedPrecondition if another FleetStore (in this
+  // or another process) has it open; kNewerFormat if FLEET names a newer layout.
   static Result<std::unique_ptr<FleetStore>> Open(const std::string& dir,
                                                   const FleetOptions& o = {});
 
@@ -179,6 +185,7 @@ class FleetStore {
 
   std::unique_ptr<LmdbTables> tables_;
   const FleetOptions options_;
+  std::unique_ptr<FileLock> lock_;
 };
 
 }  // namespace tiersync::fleet

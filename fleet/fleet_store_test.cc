@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "base/layout_version.h"
 #include "tests/testing/temp_dir.h"
 
 namespace tiersync::fleet {
@@ -364,6 +365,21 @@ TEST_F(FleetStoreTest, ReopenKeepsEverything) {
   EXPECT_EQ(AllEvents().size(), 1u);
   EXPECT_EQ(*store_->UsageByDay({}), std::vector{Day("2026-03-01", {{"a", {1, 2}}})});
   EXPECT_EQ(store_->node_count(), 1u);
+}
+
+TEST_F(FleetStoreTest, OneStorePerDirectory) {
+  auto second = FleetStore::Open(dir_.Sub("fleet"));
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  store_.reset();
+  EXPECT_TRUE(FleetStore::Open(dir_.Sub("fleet")).ok());
+}
+
+TEST_F(FleetStoreTest, RefusesANewerLayout) {
+  store_.reset();
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), dir_.Sub("fleet/FLEET"),
+                                  AsBytes(LayoutMarker("tiersync-fleet", kFleetStoreVersion + 1)))
+                  .ok());
+  EXPECT_EQ(FleetStore::Open(dir_.Sub("fleet")).status().code(), StatusCode::kNewerFormat);
 }
 
 TEST_F(FleetStoreTest, MapGrowsFromATinyMap) {
