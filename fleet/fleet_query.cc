@@ -19,23 +19,9 @@ std::optional<std::string> GroupCode(const std::string& region, size_t prefix_le
 void Count(RegionGroup* g, const NodeState& s, int64_t now, uint64_t latest_version) {
   ++g->nodes;
   if (s.version >= latest_version) ++g->latest;
-  switch (JudgeHealth(s, now, latest_version).health) {
-    case Health::kOk:
-      ++g->ok;
-      break;
-    case Health::kLagging:
-      ++g->lagging;
-      break;
-    case Health::kFailing:
-      ++g->failing;
-      break;
-    case Health::kRejecting:
-      ++g->rejecting;
-      break;
-    case Health::kDown:
-      ++g->down;
-      break;
-  }
+  // In the order of enum Health.
+  uint64_t* const by_health[] = {&g->ok, &g->lagging, &g->failing, &g->rejecting, &g->down};
+  ++*by_health[static_cast<size_t>(JudgeHealth(s, now, latest_version).health)];
   g->store_bytes += s.store_bytes;
   g->quota_bytes += s.quota_bytes;
   g->fs_size_bytes += s.fs_size_bytes;

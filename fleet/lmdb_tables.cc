@@ -30,28 +30,21 @@ Status FromLmdb(int rc, const std::string& what) {
 MDB_val Val(std::string_view b) { return MDB_val{b.size(), const_cast<char*>(b.data())}; }
 std::string_view View(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
 
-// A transaction that aborts unless committed.
-class ScopedTxn {
- public:
-  ScopedTxn(MDB_env* env, bool write) {
-    rc_ = mdb_txn_begin(env, nullptr, write ? 0 : MDB_RDONLY, &txn_);
-    if (rc_ != 0) txn_ = nullptr;
-  }
-  ~ScopedTxn() {
-    if (txn_ != nullptr) mdb_txn_abort(txn_);
-  }
-  int rc() const { return rc_; }
-  MDB_txn* get() const { return txn_; }
-  int Commit() {
-    int rc = mdb_txn_commit(txn_);
-    txn_ = nullptr;
-    return rc;
-  }
-
- private:
-  MDB_txn* txn_ = nullptr;
-  int rc_ = 0;
+// A transaction aborted when it goes out of scope unless committed (Commit releases it).
+struct TxnAbort {
+  void operator()(MDB_txn* t) const { mdb_txn_abort(t); }
 };
+using TxnPtr = std::unique_ptr<MDB_txn, TxnAbort>;
+
+Result<TxnPtr> Begin(MDB_env* env, bool write) {
+  MDB_txn* txn = nullptr;
+  if (int rc = mdb_txn_begin(env, nullptr, write ? 0 : MDB_RDONLY, &txn); rc != 0) {
+    return FromLmdb(rc, write ? "begin write" : "begin read");
+  }
+  return TxnPtr(txn);
+}
+
+int Commit(TxnPtr txn) { return mdb_txn_commit(txn.release()); }
 
 struct MapInfo {
   uint64_t used = 0, map = 0;
@@ -104,8 +97,7 @@ Result<std::unique_ptr<LmdbTables>> LmdbTables::Open(const std::string& dir,
       return FromLmdb(rc, "grow the map of " + dir);
     }
   }
-  ScopedTxn txn(h->env, /*write=*/true);
-  if (txn.rc() != 0) return FromLmdb(txn.rc(), "begin");
+  TS_ASSIGN_OR_RETURN(TxnPtr txn, Begin(h->env, /*write=*/true));
   for (const std::string& name : names) {
     MDB_dbi dbi = 0;
     if (int rc = mdb_dbi_open(txn.get(), name.c_str(), MDB_CREATE, &dbi); rc != 0) {
@@ -113,7 +105,7 @@ Result<std::unique_ptr<LmdbTables>> LmdbTables::Open(const std::string& dir,
     }
     h->dbis.push_back(dbi);
   }
-  if (int rc = txn.Commit(); rc != 0) return FromLmdb(rc, "commit");
+  if (int rc = Commit(std::move(txn)); rc != 0) return FromLmdb(rc, "commit");
   return std::make_unique<LmdbTables>(std::move(h));
 }
 
@@ -126,8 +118,7 @@ std::shared_lock<std::shared_mutex> LmdbTables::TxnLock() const {
 
 Status LmdbTables::Read(const std::function<Status(const LmdbTxn&)>& fn) const {
   std::shared_lock lock = TxnLock();
-  ScopedTxn txn(h_->env, /*write=*/false);
-  if (txn.rc() != 0) return FromLmdb(txn.rc(), "begin read");
+  TS_ASSIGN_OR_RETURN(TxnPtr txn, Begin(h_->env, /*write=*/false));
   LmdbTxn::Raw raw{txn.get(), false};
   return fn(LmdbTxn(this, &raw));
 }
@@ -137,15 +128,13 @@ Status LmdbTables::Write(const std::function<Status(LmdbTxn&)>& fn) {
     const uint64_t seen = map_bytes();
     {
       std::shared_lock lock = TxnLock();
-      ScopedTxn txn(h_->env, /*write=*/true);
-      if (txn.rc() != 0) return FromLmdb(txn.rc(), "begin write");
+      TS_ASSIGN_OR_RETURN(TxnPtr txn, Begin(h_->env, /*write=*/true));
       LmdbTxn::Raw raw{txn.get(), true};
       LmdbTxn t(this, &raw);
       Status s = fn(t);
-      int rc = MDB_MAP_FULL;
       if (!raw.map_full) {
         if (!s.ok()) return s;
-        rc = txn.Commit();
+        const int rc = Commit(std::move(txn));
         if (rc == 0) return Status::Ok();
         if (rc != MDB_MAP_FULL) return FromLmdb(rc, "commit");
       }

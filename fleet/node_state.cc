@@ -1,6 +1,8 @@
 #include "fleet/node_state.h"
 
 #include <array>
+#include <functional>
+#include <iterator>
 #include <limits>
 
 #include "catalogs/git_catalog.h"
@@ -26,38 +28,20 @@ class MemberReader {
   MemberReader(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
 
   Status String(const char* key, size_t max_bytes, std::string* out) const {
-    const json* v = Find(key);
-    if (v == nullptr) return Status::Ok();
-    if (!v->is_string()) return Bad(key, "not a string");
-    const auto& s = v->get_ref<const std::string&>();
-    if (s.size() > max_bytes) {
+    TS_RETURN_IF_ERROR(Read(key, &json::is_string, "not a string", out));
+    if (out->size() > max_bytes) {
       return Bad(key, "longer than " + std::to_string(max_bytes) + " bytes");
     }
-    *out = s;
     return Status::Ok();
   }
   Status Unsigned(const char* key, uint64_t* out) const {
-    const json* v = Find(key);
-    if (v == nullptr) return Status::Ok();
-    if (!v->is_number_unsigned()) return Bad(key, "not a non-negative integer");
-    *out = v->get<uint64_t>();
-    return Status::Ok();
+    return Read(key, &json::is_number_unsigned, "not a non-negative integer", out);
   }
   Status Signed(const char* key, int64_t* out) const {
-    const json* v = Find(key);
-    if (v == nullptr) return Status::Ok();
-    const bool too_big = v->is_number_unsigned() &&
-                         v->get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()};
-    if (!v->is_number_integer() || too_big) return Bad(key, "not a 64-bit integer");
-    *out = v->get<int64_t>();
-    return Status::Ok();
+    return Read(key, &IsInt64, "not a 64-bit integer", out);
   }
   Status Bool(const char* key, bool* out) const {
-    const json* v = Find(key);
-    if (v == nullptr) return Status::Ok();
-    if (!v->is_boolean()) return Bad(key, "not true or false");
-    *out = v->get<bool>();
-    return Status::Ok();
+    return Read(key, &json::is_boolean, "not true or false", out);
   }
   const json* Find(const char* key) const {
     auto it = j_.find(key);
@@ -68,6 +52,21 @@ class MemberReader {
   }
 
  private:
+  // Sets *out to member `key` if it is there and `is` holds for it; `problem` otherwise.
+  template <class T, class Is>
+  Status Read(const char* key, Is is, const char* problem, T* out) const {
+    const json* v = Find(key);
+    if (v == nullptr) return Status::Ok();
+    if (!std::invoke(is, *v)) return Bad(key, problem);
+    *out = v->get<T>();
+    return Status::Ok();
+  }
+  static bool IsInt64(const json& v) {
+    return v.is_number_integer() &&
+           !(v.is_number_unsigned() &&
+             v.get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()});
+  }
+
   const json& j_;
   std::string where_;
 };
@@ -231,19 +230,9 @@ std::string RegionPrefix(std::string_view code) {
 }
 
 std::string_view HealthName(Health h) {
-  switch (h) {
-    case Health::kOk:
-      return "ok";
-    case Health::kLagging:
-      return "lagging";
-    case Health::kFailing:
-      return "failing";
-    case Health::kRejecting:
-      return "rejecting";
-    case Health::kDown:
-      return "down";
-  }
-  return "unknown";
+  constexpr std::string_view kNames[] = {"ok", "lagging", "failing", "rejecting", "down"};
+  const auto i = static_cast<size_t>(h);
+  return i < std::size(kNames) ? kNames[i] : "unknown";
 }
 
 namespace {

@@ -107,15 +107,13 @@ TEST(NodeStateCodec, NotAnObjectOrNotJson) {
   EXPECT_EQ(DecodeNodeState("{\"name\":").status().code(), StatusCode::kInvalidArgument);
 }
 
+// FullState, serving r12 (version 42) with nothing wrong, last seen at 1000.
 NodeState Healthy() {
-  NodeState s;
-  s.name = "n";
-  s.tier = "county";
-  s.region = "330106";
-  s.release = "r12";
-  s.version = 42;
+  NodeState s = FullState();
+  s.sync_ok = true;
+  s.rejections = 0;
+  s.last_rejection.clear();
   s.seen_at = 1000;
-  s.stale_after = 180;
   return s;
 }
 
