@@ -647,6 +647,7 @@
     if (top.length === 0) { noChart(id, '暂无数据', 'No data'); return; }
     draw(c, {
       ...baseOption(),
+      grid: { left: 8, right: 28, top: 32, bottom: 8, containLabel: true },  // room for the last label
       xAxis: { type: 'value', minInterval: 1 },
       yAxis: { type: 'category', data: top.map(usageName),
         axisLabel: { width: 140, overflow: 'truncate', fontSize: 11 } },
