@@ -1,13 +1,21 @@
-// The node's web UI (webui/index.html, app.js, app.css), embedded in the binary at build time
-// so that a node serves it with no files beside it and nothing from the internet
-// (docs/serving.md, "Web UI"). webui/embed.cmake turns the three files into
-// assets_data.cc (generated in the build tree) whenever one of them changes.
+// The node's web UI (webui/index.html, app.js, app.css) and the federation dashboard
+// (webui/federation/, with Apache ECharts vendored in webui/vendor/echarts/), embedded in the
+// binary at build time so that a node serves them with no files beside it and nothing from
+// the internet (docs/serving.md, "Web UI"; docs/operators/monitoring.md, "The federation
+// dashboard"). webui/embed.cmake turns the files into assets_data.cc (generated in the build
+// tree) whenever one of them changes.
 //
 // Paths served (the request path, query string already removed):
-//   "/"           index.html  text/html; charset=utf-8
-//   "/ui/app.js"  app.js      text/javascript; charset=utf-8
-//   "/ui/app.css" app.css     text/css; charset=utf-8
-// Every other path, "/index.html" and "/ui/" included, is unknown.
+//   "/"                          index.html                     text/html; charset=utf-8
+//   "/ui/app.js"                 app.js                         text/javascript; charset=utf-8
+//   "/ui/app.css"                app.css                        text/css; charset=utf-8
+//   "/federation/"               federation/index.html          text/html; charset=utf-8
+//   "/federation/app.js"         federation/app.js              text/javascript; charset=utf-8
+//   "/federation/app.css"        federation/app.css             text/css; charset=utf-8
+//   "/federation/echarts.min.js" vendor/echarts/echarts.min.js  text/javascript; charset=utf-8
+// Every other path, "/index.html", "/ui/", "/federation" and "/federation/index.html"
+// included, is unknown. The dashboard reads /v1/federation/* (summary, nodes, propagation,
+// usage) from the same origin; those are not assets.
 //
 // The caller serves `body` with `content_type` and `etag` (a quoted SHA-256 of the body, in
 // lowercase hex, computed at build time), answers If-None-Match with 304, and sends

@@ -1,16 +1,22 @@
-# Generates the C++ source that embeds the web UI (webui/assets.h), at build time:
+# Generates the C++ source that embeds the web UI and the federation dashboard
+# (webui/assets.h), at build time:
 #   cmake -DSOURCE_DIR=<webui> -DOUTPUT=<file.cc> -P embed.cmake
 # Each file becomes a string literal of \xNN escapes (any bytes, no delimiter to collide
 # with) and an ETag: the quoted SHA-256 of its bytes. The build runs it when one of the
-# files or this script changes (webui/CMakeLists.txt).
+# files or this script changes (webui/CMakeLists.txt). The largest file, the vendored ECharts
+# (about 1 MB), takes 1-2 s here: string(REGEX) is linear in the size, no need to slice it.
 cmake_minimum_required(VERSION 3.25)
 
-# path served | file | media type, all UTF-8 (the only place these are listed; assets.h says
-# the same)
+# path served | file (below webui/) | media type, all UTF-8 (the only place these are listed;
+# assets.h says the same, and webui/CMakeLists.txt lists the files for the build's dependencies)
 set(assets
   "/|index.html|text/html"
   "/ui/app.js|app.js|text/javascript"
-  "/ui/app.css|app.css|text/css")
+  "/ui/app.css|app.css|text/css"
+  "/federation/|federation/index.html|text/html"
+  "/federation/app.js|federation/app.js|text/javascript"
+  "/federation/app.css|federation/app.css|text/css"
+  "/federation/echarts.min.js|vendor/echarts/echarts.min.js|text/javascript")
 
 string(REPEAT "." 128 line_of_32_bytes)  # 32 bytes are 128 characters once escaped
 set(data "")

@@ -13,8 +13,9 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
+import { stepper } from './steps.mjs';
 
 const base = process.env.TIERSYNC_UI_URL || 'http://127.0.0.1:18141';
 const shots = process.env.TIERSYNC_UI_SHOTS || 'screenshots';
@@ -60,24 +61,7 @@ async function shot(name, fullPage = true) {
 
 const byTestId = (id) => page.locator(`[data-testid="${id}"]`);
 
-// The steps build on each other: once one fails, the rest are skipped (not left to time out),
-// and the page as it was at the failure is kept as a screenshot.
-let failed = false;
-function step(name, fn) {
-  test(name, async (t) => {
-    if (failed) {
-      t.skip('an earlier step failed');
-      return;
-    }
-    try {
-      await fn();
-    } catch (e) {
-      failed = true;
-      await page.screenshot({ path: join(shots, 'FAILED.png'), fullPage: true }).catch(() => {});
-      throw e;
-    }
-  });
-}
+const step = stepper(shots, () => page);
 
 step('home shows the taxonomy tree with counts', async () => {
   await page.goto(base + '/?lang=zh');
