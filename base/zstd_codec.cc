@@ -34,6 +34,15 @@ bool ZstdCodec::CompressIfSmaller(std::span<const uint8_t> src, std::vector<uint
   return true;
 }
 
+Result<size_t> ZstdCodec::DeclaredSize(std::span<const uint8_t> src) {
+  unsigned long long declared = ZSTD_getFrameContentSize(src.data(), src.size());
+  if (declared == ZSTD_CONTENTSIZE_ERROR) return CorruptionError("not a zstd frame");
+  if (declared == ZSTD_CONTENTSIZE_UNKNOWN) {
+    return CorruptionError("the zstd frame does not declare its size");
+  }
+  return static_cast<size_t>(declared);
+}
+
 Result<std::vector<uint8_t>> ZstdCodec::Decompress(std::span<const uint8_t> src,
                                                    size_t expected_size, size_t max_size) {
   if (expected_size > max_size) {

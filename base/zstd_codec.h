@@ -33,6 +33,11 @@ class ZstdCodec {
   Result<std::vector<uint8_t>> Decompress(std::span<const uint8_t> src, size_t expected_size,
                                           size_t max_size);
 
+  // The size one zstd frame declares it expands to (frames this class writes declare it):
+  // kCorruption if `src` is not a frame or declares no size. Pair it with Decompress, which
+  // checks the declaration against the bytes.
+  static Result<size_t> DeclaredSize(std::span<const uint8_t> src);
+
  private:
   struct Ctx;
   std::unique_ptr<Ctx> ctx_;

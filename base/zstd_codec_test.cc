@@ -28,6 +28,16 @@ TEST(ZstdCodecTest, RoundTripCompressible) {
   EXPECT_EQ(*back, src);
 }
 
+TEST(ZstdCodecTest, AFrameDeclaresItsSizeAndGarbageDeclaresNone) {
+  ZstdCodec codec;
+  std::vector<uint8_t> src = TextLike(10000), frame;
+  ASSERT_TRUE(codec.CompressIfSmaller(src, &frame));
+  auto size = ZstdCodec::DeclaredSize(frame);
+  ASSERT_TRUE(size.ok()) << size.status().ToString();
+  EXPECT_EQ(*size, src.size());
+  EXPECT_EQ(ZstdCodec::DeclaredSize(src).status().code(), StatusCode::kCorruption);
+}
+
 TEST(ZstdCodecTest, IncompressibleIsNotCompressed) {
   ZstdCodec codec;
   std::vector<uint8_t> src(65536), frame;

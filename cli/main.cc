@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "base/version.h"
 #include "cli/bundle_commands.h"
 #include "cli/catalog_commands.h"
 #include "cli/command_context.h"
@@ -24,7 +25,7 @@ int main(int argc, char** argv) {
   CLI::App app{"tiersync: national education resources, carried down five tiers", "tiersync"};
   app.require_subcommand(1);
   app.add_flag("--json", ctx.json, "Machine-readable output on standard output");
-  app.set_version_flag("--version", "tiersync 0.1.0");
+  app.set_version_flag("--version", "tiersync " + std::string(tiersync::kTiersyncVersion));
   RegisterStoreCommands(&app, &ctx);
   RegisterDemoCommands(&app, &ctx);
   RegisterKeyCommands(&app, &ctx);

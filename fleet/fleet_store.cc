@@ -26,8 +26,11 @@ Status CheckState(const NodeState& s) {
   return Status::Ok();
 }
 
+// `a` replaces `b`: a later report, or the same report with a newer verdict of the tier that
+// forwards it (stale_after: vouched alive, or judged down; node/upward_report.h).
 bool Newer(const NodeState& a, const NodeState& b) {
-  return std::tie(a.reported_at, a.seen_at) > std::tie(b.reported_at, b.seen_at);
+  const auto ta = std::tie(a.reported_at, a.seen_at), tb = std::tie(b.reported_at, b.seen_at);
+  return ta > tb || (ta == tb && !(a == b));
 }
 
 bool IsDown(const NodeState& s, int64_t now) {

@@ -60,8 +60,9 @@ class FleetStore {
   // ---- Latest state per node ----
 
   // Upserts the latest state per node name, in one write transaction for the whole batch.
-  // A state whose (reported_at, seen_at) is not newer than the stored one for its name is
-  // ignored (a late retry never overwrites newer news; an exact repeat changes nothing). A
+  // A state whose (reported_at, seen_at) is older than the stored one for its name is ignored
+  // (a late retry never overwrites newer news), and so is an exact repeat; the same report
+  // with other contents (a forwarding tier's newer verdict: its stale_after) replaces it. A
   // stored state keeps `now` as its stored_at. When release, version, sync_ok, rejections or
   // "down" (JudgeHealth at `now`) differ from the stored record, or the node is new, a history
   // event is appended at the state's seen_at (`now` if 0); a node that comes back from down

@@ -1,6 +1,7 @@
 #include "hub/hub_service.h"
 
 #include <chrono>
+#include <iostream>
 
 #include "catalogs/git_catalog.h"
 #include "protocol/tuf_metadata.h"
@@ -27,6 +28,9 @@ uint64_t NewestRelease(const HubPaths& paths) {
   return releases.ok() && !releases->empty() ? releases->back().number : 0;
 }
 
+// The region code of the national platform's own rows in the fleet store.
+constexpr char kNationalRegion[] = "000000";
+
 }  // namespace
 
 HubService::HubService(Env* env, const HubPaths& paths, const replication::ChunkStore* store)
@@ -37,12 +41,28 @@ HubService::HubService(Env* env, const HubPaths& paths, const replication::Chunk
       // before it signs the metadata naming it, so whoever has seen the metadata finds the
       // release in the advertisement (a cached number lagged up to a second behind).
       git_(paths.catalog, [this] { return NewestRelease(paths_); }),
-      users_(env, paths, store) {
+      users_(env, paths, store),
+      report_paths_(paths.dir),
+      children_(env, report_paths_) {
   notifier_.Publish(TimestampVersion(env_, paths_));
 }
 
 Status HubService::Open() {
   TS_RETURN_IF_ERROR(users_.Open());
+  children_.Load();
+  TS_ASSIGN_OR_RETURN(fleet_, fleet::FleetStore::Open(report_paths_.fleet));
+  intake_ = std::make_unique<node::ReportIntake>(env_, &children_, fleet_.get(), users_.name(), "");
+  federation_ = std::make_unique<node::FederationApi>(
+      env_, fleet_.get(), node::FederationApi::Self{users_.name(), "national", ""},
+      [this] {
+        auto [release, version] = users_.ServedRelease();
+        return node::FederationApi::Latest{release, version};
+      },
+      [this](const std::string& id) -> std::optional<node::FederationApi::ResourceInfo> {
+        auto tp = users_.TitleAndProvider(id);
+        if (!tp) return std::nullopt;
+        return node::FederationApi::ResourceInfo{tp->first, tp->second};
+      });
   watcher_ = std::thread([this] { Watch(); });
   return Status::Ok();
 }
@@ -67,6 +87,20 @@ void HubService::Watch() {
       checked = version;
       failed = !users_.Update().ok();
     }
+    if (tick % 40 == 0) RecordOwnUsage();
+  }
+}
+
+void HubService::RecordOwnUsage() {
+  const int64_t now = static_cast<int64_t>(env_->NowMicros() / 1'000'000);
+  if (Status s = fleet_->PutUsage(users_.name(), kNationalRegion, users_.RecentUsage(), now);
+      !s.ok()) {
+    std::cerr << "tiersync hub: the users' usage is not in the federation view: " << s.ToString()
+              << std::endl;
+  }
+  if (now - expired_at_ >= 3600) {
+    expired_at_ = now;
+    fleet_->Expire(now).IgnoreError();
   }
 }
 
@@ -77,8 +111,18 @@ node::HttpReply HubService::Handle(const node::HttpRequest& request) {
   }
   const std::string_view path = target.substr(0, target.find('?'));
   if (path == "/v1/events") return notifier_.Wait(node::ParseEventsQuery(target));
+  if (path == "/v1/reports") return intake_->Accept(request);
+  if (path.starts_with("/v1/federation/") || path.starts_with("/federation")) {
+    if (path.starts_with("/v1/federation/usage")) RecordOwnUsage();  // counts up to now
+    if (auto reply = federation_->Handle(request)) return std::move(*reply);
+  }
   if (auto reply = users_.Handle(request)) {
     return repo_.Count(node::UserEndpoint(target), std::move(*reply));
+  }
+  if (path == "/metrics") {
+    node::MetricsText m = repo_.Metrics();
+    m.Append(federation_->Metrics());
+    return node::MetricsReply(m);
   }
   node::HttpReply reply = repo_.Handle(request);
   if (path == "/v1/status" && reply.status == 200) {

@@ -4,7 +4,9 @@
 // nodes check each against the signed manifest), and push (GET /v1/events) announcing each
 // new timestamp version as soon as `hub publish` writes it (checked every second); and the
 // user API and web UI a node serves, for the national platform's own users (hub/hub_users.h),
-// switched to each new release once it verifies.
+// switched to each new release once it verifies; and the provinces' reports (POST /v1/reports,
+// node/report_intake.h) into <hub>/fleet, which the federation view and dashboard read
+// (GET /v1/federation/..., /federation/; node/federation_api.h).
 #ifndef TIERSYNC_HUB_HUB_SERVICE_H_
 #define TIERSYNC_HUB_HUB_SERVICE_H_
 
@@ -12,10 +14,14 @@
 #include <memory>
 #include <thread>
 
+#include "fleet/fleet_store.h"
 #include "hub/hub_dir.h"
 #include "hub/hub_users.h"
+#include "node/child_reports.h"
+#include "node/federation_api.h"
 #include "node/git_http_service.h"
 #include "node/release_notifier.h"
+#include "node/report_intake.h"
 #include "node/repository_service.h"
 
 namespace tiersync::hub {
@@ -34,6 +40,9 @@ class HubService : public node::HttpHandler {
 
  private:
   void Watch();
+  // The users' usage of the last days into the fleet store (the hub's own row of the view);
+  // and the store's retention, hourly.
+  void RecordOwnUsage();
 
   Env* env_;
   HubPaths paths_;
@@ -41,6 +50,12 @@ class HubService : public node::HttpHandler {
   node::GitHttpService git_;
   node::ReleaseNotifier notifier_;
   HubUsers users_;
+  node::NodePaths report_paths_;  // <hub>/children: the children's roll-up parts
+  node::ChildReports children_;
+  std::unique_ptr<fleet::FleetStore> fleet_;  // made by Open()
+  std::unique_ptr<node::ReportIntake> intake_;
+  std::unique_ptr<node::FederationApi> federation_;
+  std::atomic<int64_t> expired_at_{0};
   std::atomic<bool> stopping_{false};
   std::thread watcher_;
 };

@@ -157,6 +157,11 @@ std::optional<node::HttpReply> HubUsers::Handle(const node::HttpRequest& request
   return users_->Handle(request);
 }
 
+std::pair<std::string, uint64_t> HubUsers::ServedRelease() const {
+  MutexLock l(&mu_);
+  return {served_release_, served_version_};
+}
+
 nlohmann::json HubUsers::StatusJson() {
   nlohmann::json j = users_->StatusJson();
   // Who answers, as a node's status says it (the web UI's node page and footer).

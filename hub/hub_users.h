@@ -71,6 +71,15 @@ class HubUsers {
   // "users_release": the release served and the last check's error.
   nlohmann::json StatusJson();
 
+  // Who serves the users ("国家智慧教育平台"), the release they get, their recent usage, and a
+  // resource's title and provider: what the federation view (node/federation_api.h) needs.
+  const std::string& name() const { return config_.name; }
+  std::pair<std::string, uint64_t> ServedRelease() const;
+  std::vector<serving::UsageDay> RecentUsage() { return users_->RecentUsage(); }
+  std::optional<std::pair<std::string, std::string>> TitleAndProvider(const std::string& id) {
+    return users_->TitleAndProvider(id);
+  }
+
  private:
   Env* const env_;
   const HubPaths hub_;

@@ -36,6 +36,7 @@ std::string EncodeChildReport(const ChildReport& r) {
             {"rolled_up", r.rolled_up}};
   if (!r.release.empty()) j["release"] = r.release, j["version"] = r.version;
   if (r.received_at != 0) j["received_at"] = r.received_at;
+  if (r.seq != 0) j["seq"] = r.seq;
   return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
@@ -69,6 +70,7 @@ Result<ChildReport> DecodeChildReport(std::string_view text) {
   if (j.contains("received_at") && j["received_at"].is_number_integer()) {
     r.received_at = j["received_at"].get<int64_t>();
   }
+  if (j.contains("seq") && j["seq"].is_number_unsigned()) r.seq = j["seq"].get<uint64_t>();
   if (r.name.empty()) return InvalidArgumentError("a report names its node");
   return r;
 }
@@ -94,36 +96,61 @@ void ChildReports::Load() {
   reports_ = std::move(loaded);
 }
 
+Status ChildReports::Check(const ChildReport& r) {
+  for (auto [text, field] :
+       {std::pair{&r.subscription, "subscription"}, std::pair{&r.rolled_up, "rolled_up"}}) {
+    TS_RETURN_IF_ERROR(CheckSubscription(*text, field));
+  }
+  return Status::Ok();
+}
+
 HttpReply ChildReports::Accept(const HttpRequest& request) {
   if (request.method != "POST") return HttpReply::Text(405, "POST a report");
   auto r = DecodeChildReport(request.body);
   if (!r.ok()) return HttpReply::Text(400, r.status().message());
-  for (auto [text, field] :
-       {std::pair{&r->subscription, "subscription"}, std::pair{&r->rolled_up, "rolled_up"}}) {
-    if (Status s = CheckSubscription(*text, field); !s.ok()) {
-      return HttpReply::Text(400, s.message());
-    }
+  if (Status s = Check(*r); !s.ok()) return HttpReply::Text(400, s.message());
+  auto stored = Put(std::move(r).value());
+  if (!stored.ok()) {
+    const StatusCode code = stored.status().code();
+    return HttpReply::Text(code == StatusCode::kResourceExhausted    ? 503
+                           : code == StatusCode::kFailedPrecondition ? 409
+                                                                     : 500,
+                           stored.status().message());
   }
-  r->received_at = static_cast<int64_t>(env_->NowMicros() / 1000000);
-  const std::string file = FileNameOf(r->name);
+  return HttpReply::Json("{\"ok\": true}");
+}
+
+Result<bool> ChildReports::Put(ChildReport r) {
+  r.received_at = static_cast<int64_t>(env_->NowMicros() / 1000000);
+  const std::string file = FileNameOf(r.name);
   MutexLock serial(&write_mu_);
   {
     MutexLock lock(&mu_);
-    if (!reports_.count(file) && reports_.size() >= kMaxChildren) {
-      return HttpReply::Text(503, "too many children");
+    auto it = reports_.find(file);
+    if (it == reports_.end() && reports_.size() >= kMaxChildren) {
+      return ResourceExhaustedError("too many children (" + std::to_string(kMaxChildren) + ")");
+    }
+    if (it != reports_.end() && r.seq != 0 && it->second.seq != 0) {
+      if (r.seq < it->second.seq) {
+        return FailedPreconditionError("report " + std::to_string(r.seq) + " of " + r.name +
+                                       " is older than the last one accepted (" +
+                                       std::to_string(it->second.seq) + "): a replay");
+      }
+      if (r.seq == it->second.seq) return false;
     }
   }
-  if (Status s = CreateDirs(env_, paths_.children); !s.ok()) {
-    return HttpReply::Text(500, s.ToString());
-  }
-  Status s = WriteFileAtomically(env_, JoinPath(paths_.children, file),
-                                 AsBytes(EncodeChildReportFile(*r)));
-  if (!s.ok()) return HttpReply::Text(500, s.ToString());
-  {
-    MutexLock lock(&mu_);
-    reports_[file] = std::move(r).value();
-  }
-  return HttpReply::Json("{\"ok\": true}");
+  TS_RETURN_IF_ERROR(CreateDirs(env_, paths_.children));
+  TS_RETURN_IF_ERROR(WriteFileAtomically(env_, JoinPath(paths_.children, file),
+                                         AsBytes(EncodeChildReportFile(r))));
+  MutexLock lock(&mu_);
+  reports_[file] = std::move(r);
+  return true;
+}
+
+uint64_t ChildReports::LastSeq(const std::string& name) const {
+  MutexLock lock(&mu_);
+  auto it = reports_.find(FileNameOf(name));
+  return it == reports_.end() ? 0 : it->second.seq;
 }
 
 std::vector<std::string> ChildReports::Subscriptions() const {

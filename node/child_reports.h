@@ -33,6 +33,7 @@ struct ChildReport {
   std::string subscription;  // the child's own
   std::string rolled_up;     // its subtree's union (its own included)
   int64_t received_at = 0;   // seconds since the epoch
+  uint64_t seq = 0;          // format 2 reports (node/fleet_report.h); 0: format 1
 };
 
 class ChildReports {
@@ -43,8 +44,18 @@ class ChildReports {
   // Reads the reports saved under children/ (unreadable ones are skipped).
   void Load();
 
-  // The reply to POST /v1/reports.
+  // The reply to POST /v1/reports for a format 1 report (node/report_intake.h takes both).
   HttpReply Accept(const HttpRequest& request);
+
+  // Checks `r`'s subscriptions (kInvalidArgument naming the field).
+  static Status Check(const ChildReport& r);
+  // Stores `r` (received now) as its child's latest report: true. False if `r` repeats the
+  // seq of the last one stored for that child (a retry: nothing is written again).
+  // kFailedPrecondition if its seq is below that one (a replay of an older report);
+  // kResourceExhausted for a new child beyond kMaxChildren; kIOError if it cannot be written.
+  Result<bool> Put(ChildReport r);
+  // The seq of the last report stored for child `name` (0: none, or format 1).
+  uint64_t LastSeq(const std::string& name) const;
 
   // The subtrees' subscriptions, one text per child (rolled_up, or the subscription of a child
   // too old to roll up), in name order.

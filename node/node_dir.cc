@@ -24,6 +24,7 @@ NodePaths::NodePaths(std::string dir_in) : dir(std::move(dir_in)) {
   downloads = JoinPath(dir, "downloads");
   releases = JoinPath(dir, "releases");
   current = JoinPath(dir, "CURRENT");
+  fleet = JoinPath(dir, "fleet");
   state = JoinPath(dir, "state.json");
   scrub = JoinPath(dir, "scrub.json");
   gc = JoinPath(dir, "gc.json");

@@ -47,7 +47,7 @@ inline constexpr std::string_view kServedReleaseFormat = "tiersync-release 1";
 struct NodePaths {
   explicit NodePaths(std::string dir_in);
   std::string dir, marker, config, root, lock, running, store, catalog, trusted, downloads,
-      releases, current, state, scrub, gc, children;
+      releases, current, state, scrub, gc, children, fleet;
 };
 
 // Creates a node in `dir` (created if missing; kAlreadyExists if it holds a node): marker,

@@ -1,5 +1,6 @@
 #include "node/node_server.h"
 
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "node/child_reports.h"
 #include "node/children_throttle.h"
 #include "node/config_reload.h"
+#include "node/federation_api.h"
 #include "node/garbage_collector.h"
 #include "node/git_http_service.h"
 #include "node/http_fetcher.h"
@@ -20,12 +22,14 @@
 #include "node/push_listener.h"
 #include "node/rate_limiter.h"
 #include "node/release_notifier.h"
+#include "node/report_intake.h"
 #include "node/repository_service.h"
 #include "node/scrubber.h"
 #include "node/sync_cycle.h"
 #include "node/sync_metrics.h"
 #include "node/sync_runner.h"
 #include "node/tls_context.h"
+#include "node/upward_report.h"
 #include "node/user_api.h"
 
 namespace tiersync::node {
@@ -56,6 +60,11 @@ struct NodeServer::Impl : public HttpHandler {
   std::unique_ptr<ChildrenThrottle> pace;     // what children pull ([children]; reloaded)
   std::unique_ptr<HttpFetcher> user_fetcher;  // the miss policy and /v1/resolve: short timeouts
   std::unique_ptr<ChildReports> children;
+  std::unique_ptr<fleet::FleetStore> fleet;  // the subtree's states and usage (reports)
+  std::unique_ptr<ReportIntake> intake;
+  std::unique_ptr<UpwardReporter> reporter;
+  std::unique_ptr<FederationApi> federation;
+  int64_t expired_at = 0;  // the fleet store's last retention pass (sync loop)
   std::unique_ptr<SyncRunner> sync;
   std::unique_ptr<SyncCycle> cycle;  // the orchestrator the sync loop turns
   std::unique_ptr<UserApi> users;    // after sync: its miss threads report rejections to it
@@ -99,7 +108,8 @@ struct NodeServer::Impl : public HttpHandler {
     }
     std::string_view path = target.substr(0, target.find('?'));
     if (path == "/v1/events") return notifier.Wait(ParseEventsQuery(target));
-    if (path == "/v1/reports") return children->Accept(request);
+    if (path == "/v1/reports") return intake->Accept(request);
+    if (auto reply = federation->Handle(request)) return std::move(*reply);
     if (path == "/v1/status") {
       HttpReply r = HttpReply::Json(Dump(StatusJson()));
       r.headers.emplace_back("Cache-Control", "no-cache");
@@ -111,6 +121,7 @@ struct NodeServer::Impl : public HttpHandler {
                            sync->PlannedBytesTotal(), sync->current()));
       m.Append(scrubber->Metrics());
       m.Append(gc->Metrics());
+      m.Append(federation->Metrics());
       return MetricsReply(m);
     }
     HttpReply reply = repo->Handle(request);
@@ -141,6 +152,8 @@ struct NodeServer::Impl : public HttpHandler {
     for (;;) {
       if (scrubber->RepairPending()) Repair();
       TurnResult t = cycle->Turn(rng.Next());
+      if (!t.report_status.ok()) Log("report upward: " + t.report_status.ToString());
+      ExpireFleet();
       const bool ok = t.outcome.ok();
       if (ok && t.outcome->switched && config.gc) Collect();
       // After a failure the backoff holds even when push announces a release: a source
@@ -178,6 +191,28 @@ struct NodeServer::Impl : public HttpHandler {
         std::to_string(run.indexes_repaired) + " of " + std::to_string(run.damaged_indexes.size()) +
         " chunk index(es) and " + std::to_string(run.metadata_repaired) +
         " metadata file(s) replaced" + (s.ok() ? "" : "; " + s.ToString()));
+  }
+
+  // The fleet store's retention, at most hourly (fleet/fleet_store.h).
+  void ExpireFleet() {
+    const int64_t now = static_cast<int64_t>(env->NowMicros() / 1'000'000);
+    if (now - expired_at < 3600) return;
+    expired_at = now;
+    auto e = fleet->Expire(now);
+    if (!e.ok()) {
+      Log("fleet store retention: " + e.status().ToString());
+    } else if (e->events + e->usage_days + e->nodes > 0) {
+      Log("fleet store retention: dropped " + std::to_string(e->events) + " event(s), " +
+          std::to_string(e->usage_days) + " usage day(s), " + std::to_string(e->nodes) +
+          " node(s) not heard of for long");
+    }
+  }
+
+  // This node's own state for the federation view.
+  fleet::NodeState OwnState() {
+    std::error_code ec;
+    const std::filesystem::space_info space = std::filesystem::space(paths.dir, ec);
+    return NodeStateFromStatus(StatusJson(), ec ? 0 : space.capacity, ec ? 0 : space.available);
   }
 
   // What the releases kept no longer need, forgotten (node/garbage_collector.h).
@@ -338,6 +373,9 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   impl->user_fetcher = std::make_unique<HttpFetcher>(user_options);
   impl->children = std::make_unique<ChildReports>(impl->env, impl->paths);
   impl->children->Load();
+  TS_ASSIGN_OR_RETURN(impl->fleet, fleet::FleetStore::Open(impl->paths.fleet));
+  impl->intake = std::make_unique<ReportIntake>(impl->env, impl->children.get(), impl->fleet.get(),
+                                                impl->config.name, impl->config.region);
   impl->sync = std::make_unique<SyncRunner>(
       SyncParts{impl->env, impl->paths, impl->config, impl->store.get(), impl->fetcher.get(),
                 impl->policy.get(), nullptr,
@@ -358,6 +396,23 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
         auto dir = CurrentReleaseDir(raw->env, raw->paths);  // just written by the sync
         raw->SetCurrent(o.current, dir.ok() ? *dir : "");
         ReturnFreedHeap();  // the previous release's catalog
+      });
+  impl->reporter = std::make_unique<UpwardReporter>(
+      impl->env, impl->config, impl->fleet.get(), impl->report_fetcher.get(),
+      [raw] { return raw->OwnState(); }, [raw] { return raw->users->RecentUsage(); });
+  impl->cycle->SetReportSender([raw](const ChildReport& r) { return raw->reporter->Send(r); });
+  impl->federation = std::make_unique<FederationApi>(
+      impl->env, impl->fleet.get(),
+      FederationApi::Self{impl->config.name, std::string(TierName(impl->config.tier)),
+                          impl->config.region},
+      [raw] {
+        auto c = raw->sync->current();
+        return c ? FederationApi::Latest{c->release, c->version} : FederationApi::Latest{};
+      },
+      [raw](const std::string& id) -> std::optional<FederationApi::ResourceInfo> {
+        auto tp = raw->users->TitleAndProvider(id);
+        if (!tp) return std::nullopt;
+        return FederationApi::ResourceInfo{tp->first, tp->second};
       });
   impl->git = std::make_unique<GitHttpService>(impl->paths.catalog,
                                                [raw] { return raw->served_release.load(); });

@@ -13,14 +13,17 @@ SyncCycle::SyncCycle(SyncRunner* runner, Fetcher* report_fetcher, const NodeConf
       config_(config),
       on_switch_(std::move(on_switch)),
       make_report_(
-          [&config](const SyncRunner& r) { return OwnReport(config, r.current(), r.Rules()); }) {}
+          [&config](const SyncRunner& r) { return OwnReport(config, r.current(), r.Rules()); }),
+      send_report_(
+          [this](const ChildReport& r) { return SendReport(report_fetcher_, config_, r); }) {}
 
 TurnResult SyncCycle::Turn(uint64_t jitter, const SyncProgress& progress) {
   TurnResult t;
   t.outcome = runner_->RunOnce(progress, on_switch_);
-  if (t.outcome.ok() && t.outcome->pending.empty() && !config_.sources.empty()) {
-    // Best effort: a parent that is down hears from this node after its next cycle.
-    t.report_status = SendReport(report_fetcher_, config_, make_report_(*runner_));
+  if (!config_.AllSources().empty()) {
+    // Best effort: a parent that is down hears from this node after its next cycle. After a
+    // failed cycle too: the tiers above see the failure and its reason (the federation view).
+    t.report_status = send_report_(make_report_(*runner_));
     t.reported = t.report_status.ok();
   }
   t.next_delay_ms =

@@ -8,9 +8,9 @@
 //   2. after a switch, `on_switch` with the release (the server starts serving it), called
 //      inside the runner's cycle before the switch is recorded: /v1/status never names a
 //      release whose catalog the users cannot get yet;
-//   3. the report upward (node/upward_report.h) after every cycle that ended without error
-//      and not "not yet": what this node serves and the subscriptions of its whole subtree,
-//      so that the tiers above prefetch for it;
+//   3. the report upward (node/upward_report.h) after every cycle, failed ones included:
+//      what this node serves and the subscriptions of its whole subtree, so that the tiers
+//      above prefetch for it, and (format 2) its state, its subtree's and their usage;
 //   4. when to start the next turn (NextSyncDelayMs): the poll interval, sooner after "not
 //      yet", backing off after failures.
 // Time and randomness come in as arguments; the I/O is the runner's Env and Fetchers.
@@ -45,6 +45,9 @@ struct TurnResult {
 
 // The report this node sends upward (the production one: OwnReport with the roll-up).
 using ReportMaker = std::function<ChildReport(const SyncRunner& runner)>;
+// How the report goes up (the production one: UpwardReporter::Send, format 2 with state,
+// subtree and usage; the default: SendReport, format 1).
+using ReportSender = std::function<Status(const ChildReport& report)>;
 
 class SyncCycle {
  public:
@@ -62,6 +65,7 @@ class SyncCycle {
   // Replaces how the report is made (the simulation's negative control breaks the roll-up
   // with it); the default is OwnReport(config, current release, runner.Rules()).
   void SetReportMaker(ReportMaker maker) { make_report_ = std::move(maker); }
+  void SetReportSender(ReportSender sender) { send_report_ = std::move(sender); }
 
  private:
   SyncRunner* runner_;
@@ -69,6 +73,7 @@ class SyncCycle {
   const NodeConfig& config_;
   OnSwitch on_switch_;
   ReportMaker make_report_;
+  ReportSender send_report_;
 };
 
 // When to start the next turn after `outcome`: `poll_seconds` after a cycle that finished,

@@ -174,6 +174,7 @@ void SyncRunner::Record(const Result<SyncOutcome>& r, const SyncOutcome& partial
   // (switched or failed); it is shown as last_check.
   if (!r.ok() || r->switched || !last_sync_.value("ok", false)) last_sync_ = s;
   last_check_ = {{"at", s["finished_at"]}, {"ok", r.ok()}, {"source", partial.metadata_source}};
+  if (!partial.rejected.empty()) last_check_["rejected"] = partial.rejected;  // this cycle's
   if (r.ok() && !r->pending.empty()) last_check_["pending"] = r->pending;
   if (r.ok() && !r->quota_exceeded.empty()) last_check_["quota_exceeded"] = r->quota_exceeded;
   planned_bytes_total_ += partial.planned_bytes;

@@ -6,11 +6,16 @@
 #ifndef TIERSYNC_NODE_UPWARD_REPORT_H_
 #define TIERSYNC_NODE_UPWARD_REPORT_H_
 
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/fetcher.h"
 #include "catalogs/subscription_rollup.h"
+#include "fleet/fleet_store.h"
 #include "node/child_reports.h"
 #include "node/node_config.h"
 #include "node/node_dir.h"
@@ -21,8 +26,79 @@ namespace tiersync::node {
 ChildReport OwnReport(const NodeConfig& config, const std::optional<ServedRelease>& current,
                       const catalogs::RolledUp& rules);
 
-// Sends `report` to the parent (the first configured source); OK if it was accepted.
+// This node's state for the federation view, read off its /v1/status JSON (NodeStatusJson:
+// current, last_check/last_sync, recent_rejections, sources, storage) and the free space of
+// the file system holding it.
+fleet::NodeState NodeStateFromStatus(const nlohmann::json& status, uint64_t fs_size_bytes,
+                                     uint64_t fs_avail_bytes);
+
+// Sends `report` to the parent (the first configured source, or national for a node that has
+// none but national); OK if it was accepted. Format 1:
+// the roll-up part only (what the federation simulation sends).
 Status SendReport(Fetcher* fetcher, const NodeConfig& config, const ChildReport& report);
+
+// The format 2 report of a running node (node/fleet_report.h): the roll-up part, the node's own
+// state and usage, and what its FleetStore learnt of its subtree since the destination last
+// accepted a report (all of it the first time, or when the destination asks for it).
+//
+// Usage goes to the parent only (the first source), whole days that replace what the node said
+// of them before: if it went to another tier while the parent is down, that tier would count it
+// beside the parent's own later sum of the same day. A parent that is down delays the usage of
+// its subtree until it is back; the counts are kept meanwhile.
+//
+// Destinations: the configured sources in order, then national — the first that accepts the
+// report gets it, so a node whose parent is down reports to the tier above it, as it syncs
+// from there (the federation view then still sees it). Bodies over 64 KiB go as zstd frames;
+// more than kMaxReportSubtree states go in several pages, each with its own seq.
+//
+// What of the subtree goes up (bounded intake): a state the destination has not been sent
+// yet, whose content changed since (its release, health, errors, storage...), that this node
+// now judges down, or that was last sent a refresh ago (max(kMinRefreshSeconds, 10 polls)).
+// This node vouches for the states it forwards alive: they go with stale_after stretched to
+// two refreshes from now, so the tiers above take them as up until this node says otherwise —
+// or itself goes silent for that long. A state forwarded down keeps its own stale_after (its
+// time is up wherever it arrives). So a node that stops is shown down by its parent after
+// 3 report periods, and by each tier above one report period later.
+//
+// Not thread-safe: the sync loop calls Send.
+inline constexpr int64_t kMinRefreshSeconds = 3600;
+
+class UpwardReporter {
+ public:
+  using StateFn = std::function<fleet::NodeState()>;
+  using UsageFn = std::function<std::vector<serving::UsageDay>()>;
+
+  // Nothing is owned; all outlive the reporter. `state` gives this node's own state now
+  // (seen_at and stale_after are filled here); `usage` its own recent usage days.
+  UpwardReporter(Env* env, const NodeConfig& config, fleet::FleetStore* store, Fetcher* fetcher,
+                 StateFn state, UsageFn usage);
+
+  // Records the node's own state and usage in its store (its own view shows it), then sends.
+  // The error of the last destination tried when none accepted it.
+  Status Send(const ChildReport& rollup);
+
+ private:
+  struct Sent {
+    uint64_t print = 0;  // a hash of what was sent (times left out) and whether it was down
+    int64_t at = 0;
+  };
+  Status SendTo(const std::string& url, const ChildReport& rollup, const fleet::NodeState& self,
+                int64_t now, bool with_usage);
+  // The subtree states `url` is to get now; `sent` receives what it will then have.
+  std::vector<fleet::NodeState> Changed(const std::string& url, const std::string& self,
+                                        int64_t now, std::map<std::string, Sent>* sent);
+
+  Env* env_;
+  const NodeConfig& config_;
+  fleet::FleetStore* store_;
+  Fetcher* fetcher_;
+  StateFn state_;
+  UsageFn usage_;
+  uint64_t last_seq_ = 0;
+  // By destination URL: what it was last sent of each subtree node (none: everything).
+  std::map<std::string, std::map<std::string, Sent>> forwarded_;
+  int64_t usage_since_ = 0;  // the store time from which the parent lacks usage (0: all)
+};
 
 }  // namespace tiersync::node
 

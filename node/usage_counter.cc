@@ -89,6 +89,16 @@ serving::UsageDay UsageCounter::DayOf(const std::string& date) {
   return day.ok() ? *day : serving::UsageDay{date, {}};
 }
 
+std::vector<serving::UsageDay> UsageCounter::RecentDays(int days) {
+  const int64_t now = NowSeconds(env_);
+  std::vector<serving::UsageDay> out;
+  for (int d = 0; d < days; ++d) {
+    serving::UsageDay day = DayOf(serving::UtcDate(now - int64_t{d} * 86400));
+    if (!day.resources.empty()) out.push_back(std::move(day));
+  }
+  return out;
+}
+
 HttpReply UsageCounter::Reply(const HttpRequest& request) {
   auto q = serving::QueryParameters(request.target);
   int days = 7;

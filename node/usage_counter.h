@@ -38,6 +38,8 @@ class UsageCounter {
   void Record(const std::string& id, serving::UsageKind kind);
   // Writes the changed days now; the first failure (those days are tried again later).
   Status Flush();
+  // The last `days` days (today first), each with its counts; days without any are left out.
+  std::vector<serving::UsageDay> RecentDays(int days);
   // GET /v1/usage?days=N.
   HttpReply Reply(const HttpRequest& request);
   // "usage" of /v1/status: today, the last 7 days, the top resources (titles from `catalog`,

@@ -36,23 +36,8 @@ void Log(const std::string& line) { std::cerr << "tiersync node: " << line << st
 
 // The web UI's files (webui/), compiled in.
 HttpReply WebUi(const HttpRequest& request) {
-  const std::string_view path =
-      std::string_view(request.target)
-          .substr(0, std::min(request.target.find('?'), request.target.size()));
-  const webui::Asset* asset = webui::FindAsset(path);
-  if (asset == nullptr) return UserError(request, 404, "not found");
-  HttpReply r;
-  r.headers.emplace_back("ETag", std::string(asset->etag));
-  r.headers.emplace_back("Cache-Control", "no-cache");
-  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  r.content_type = std::string(asset->content_type);
-  const std::string* inm = request.Header("if-none-match");
-  if (inm != nullptr && serving::NoneMatchHits(*inm, asset->etag)) {
-    r.status = 304;
-    return r;
-  }
-  r.body = std::string(asset->body);
-  return r;
+  if (std::optional<HttpReply> r = WebAssetReply(request)) return std::move(*r);
+  return UserError(request, 404, "not found");
 }
 
 }  // namespace
@@ -179,6 +164,26 @@ struct UserApi::Impl {
   }
 };
 
+std::optional<HttpReply> WebAssetReply(const HttpRequest& request) {
+  const std::string_view path =
+      std::string_view(request.target)
+          .substr(0, std::min(request.target.find('?'), request.target.size()));
+  const webui::Asset* asset = webui::FindAsset(path);
+  if (asset == nullptr) return std::nullopt;
+  HttpReply r;
+  r.headers.emplace_back("ETag", std::string(asset->etag));
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.content_type = std::string(asset->content_type);
+  const std::string* inm = request.Header("if-none-match");
+  if (inm != nullptr && serving::NoneMatchHits(*inm, asset->etag)) {
+    r.status = 304;
+    return r;
+  }
+  r.body = std::string(asset->body);
+  return r;
+}
+
 std::string UserEndpoint(std::string_view target) {
   for (std::string_view e : {"targets", "files", "catalog", "open", "resolve", "usage"}) {
     if (target.starts_with("/v1/" + std::string(e))) return std::string(e);
@@ -203,6 +208,19 @@ Status UserApi::Open() {
   impl_->files = std::make_unique<UserFilesApi>(impl_->config, impl_->store, impl_->up,
                                                 std::move(cache), &impl_->usage);
   return impl_->usage.Open();
+}
+
+std::vector<serving::UsageDay> UserApi::RecentUsage() {
+  return impl_->usage.RecentDays(kUsageDaysInMemory);
+}
+
+std::optional<std::pair<std::string, std::string>> UserApi::TitleAndProvider(
+    const std::string& id) {
+  std::shared_ptr<const UserSnapshot> s = impl_->Current();
+  if (!s || !s->catalog) return std::nullopt;
+  const Resource* r = s->catalog->Find(id);
+  if (r == nullptr) return std::nullopt;
+  return std::pair{r->title, r->provider};
 }
 
 Status UserApi::SetRelease(const std::string& release_dir) {

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/env.h"
@@ -26,8 +27,13 @@
 #include "replication/fetcher.h"
 #include "replication/source_policy.h"
 #include "replication/source_walk.h"
+#include "serving/usage.h"
 
 namespace tiersync::node {
+
+// The embedded web asset at the request's path (webui/assets.h), with its ETag, answering
+// If-None-Match with 304; nullopt if there is none.
+std::optional<HttpReply> WebAssetReply(const HttpRequest& request);
 
 // The endpoint a users' request is counted under (tiersync_http_requests_total): "targets",
 // "files", "catalog", "open", "resolve", "usage" or "ui".
@@ -65,6 +71,11 @@ class UserApi {
 
   // Writes changed usage days now.
   Status FlushUsage();
+
+  // The usage of the last kUsageDaysInMemory days (node/usage_counter.h), for the report upward.
+  std::vector<serving::UsageDay> RecentUsage();
+  // The title and provider of resource `id` in the served catalog; nullopt if it has none.
+  std::optional<std::pair<std::string, std::string>> TitleAndProvider(const std::string& id);
 
   struct Impl;
 

@@ -6,10 +6,13 @@
 # one per step, are kept in OUT_DIR/screenshots; logs in OUT_DIR/logs. Everything started is
 # stopped on exit. The same ui.test.mjs then runs against the hub's own web UI (the national
 # platform serving users directly, hub/hub_users.h).
-# Usage: run.sh TIERSYNC OUT_DIR   (ports: $TIERSYNC_TEST_PORT, default 18140, and the next)
-# Then withdrawn.test.mjs: a resource the hub retracts (hub retract) shows the withdrawal
-# notice, not a player. Then stale.test.mjs: no staleness banner on the fresh node; the node restarted with its clock
-# 3 days ahead (libfaketime; the root signs a 30-day offline grace) shows one naming the expiry.
+# Then, against the school: stale.test.mjs (no staleness banner on the fresh node) and
+# withdrawn.test.mjs (a resource the hub retracts shows the withdrawal notice, not a player).
+# Then dashboard.test.mjs: the hub's federation dashboard (/federation/) with a province, a
+# city, two counties (one stopped: down) and a school below them; clicks on the map drill down
+# to the school. Last, the school restarted with its clock 3 days ahead (libfaketime; the root
+# signs a 30-day offline grace) shows a staleness banner naming the expiry.
+# Usage: run.sh TIERSYNC OUT_DIR   (ports: $TIERSYNC_TEST_PORT, default 18140, and the next 6)
 # Needs: npm ci --prefix tests/browser (playwright-core), /usr/bin/chromium (or $CHROMIUM).
 set -euo pipefail
 bin="$(realpath "$1")"
@@ -80,6 +83,37 @@ for _ in $(seq 1 200); do
 done
 (cd "$here" && TIERSYNC_UI_URL="$(url 1)" TIERSYNC_UI_SHOTS="$out/screenshots"   TIERSYNC_UI_WITHDRAWN_ID="$withdrawn_id" TIERSYNC_UI_WITHDRAWN_REASON="$reason"   timeout 60 node --test --test-timeout=45000 withdrawn.test.mjs) ||
   fail "the withdrawn-resource test failed; screenshots in $out/screenshots"
+step "The federation dashboard of the hub: 浙江省, 杭州市, two counties (上城区 stopped), a school"
+make_node province 2 province 330000 "" "$(url 0)" "$(url 0)"
+make_node city 3 city 330100 "" "$(url 0)" "$(url 2)"
+make_node county 4 county 330106 "" "$(url 0)" "$(url 3)"
+make_node county-b 5 county 330102 "" "$(url 0)" "$(url 3)"
+make_node school-b 6 school 330106 'platform = k12' "$(url 0)" "$(url 4)"
+for n in "province 2" "city 3" "county 4" "county-b 5" "school-b 6"; do
+  # shellcheck disable=SC2086
+  start_node $n
+done
+wait_release r1 6 60
+federation() { curl -sf "$(url 0)/v1/federation/$1"; }
+until [ "$(federation 'nodes?limit=100' | field 'len(d["nodes"])')" = 6 ]; do
+  [ $SECONDS -lt $((started + 600)) ] || fail "the hub does not list 6 nodes: $(federation nodes)"
+  sleep 1
+done
+stop_node county-b
+deadline=$((SECONDS + 90))
+until [ "$(federation 'nodes?health=down' | field '[n["name"] for n in d["nodes"]]')" = "['county-b']" ]; do
+  [ $SECONDS -lt $deadline ] || fail "the hub does not show county-b down: $(federation 'nodes?health=down')"
+  sleep 1
+done
+(
+  cd "$here"
+  TIERSYNC_DASH_URL="$(url 0)" TIERSYNC_DASH_SHOTS="$out/screenshots/dashboard" \
+    TIERSYNC_DASH_PATH='[{"region":"33"},{"region":"3301"},{"region":"330106"},{"node":"school-b"}]' \
+    TIERSYNC_DASH_EXPECT="{\"release\":\"$(federation summary | field 'd["latest"]["release"]')\",\"nodes\":6,\"down\":[\"county-b\"]}" \
+    timeout 150 node --test --test-timeout=90000 dashboard.test.mjs
+) || fail "the dashboard test failed; screenshots in $out/screenshots/dashboard"
+for n in province city county school-b; do stop_node $n; done
+
 stop_node school
 libfaketime=$(find /usr/lib -name libfaketime.so.1 -path '*faketime*' | head -n 1)
 [ -n "$libfaketime" ] || fail "libfaketime.so.1 is not installed"
