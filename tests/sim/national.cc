@@ -9,6 +9,7 @@
 
 #include "base/random.h"
 #include "catalogs/region_table.h"
+#include "node/upward_report.h"
 #include "replication/cycle_machine.h"
 #include "replication/source_policy.h"
 
@@ -31,6 +32,14 @@ struct Node {
   bool busy = false;  // fetching
   int64_t next_poll = -1;
   int64_t switched_at = -1;
+  // Reports (node/upward_report.h's rule, counted where they land): the tier it last reported
+  // to, whether its own state changed since, the subtree states it has to forward (changed ones
+  // its children reported), its subtree's size and the hourly refresh of it not sent yet.
+  int last_dest = -1;
+  bool changed = false;
+  int64_t pending = 0;
+  int64_t subtree = 0;
+  double refresh_due = 0;
   std::unique_ptr<replication::SourcePolicy> policy;
 };
 
@@ -88,6 +97,7 @@ class National {
   void Cycle(int i, int64_t now_ms);
   void Switch(int i, int version, bool partial, int64_t now_ms);
   bool CountHubSync(int64_t now_ms);
+  void Report(int i, int64_t now_ms);
   // Node n asks its source k at *t: false if it is down (*t moves past the connect timeout) or
   // is the hub refusing (503), either recorded as a failure in the node's policy.
   bool Reach(Node& n, size_t k, int64_t* t);
@@ -99,6 +109,7 @@ class National {
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   uint64_t seq_ = 0;
   std::map<int64_t, int64_t> hub_per_second_, hub_per_minute_;
+  std::map<int64_t, int64_t> hub_reports_per_minute_, hub_states_per_minute_;
   NationalReport report_;
   std::vector<int64_t> school_times_, emergency_times_;
   int64_t schools_current_ = 0;
@@ -152,6 +163,11 @@ void National::Build() {
                   : 1.0 - std::pow(1.0 - o_.school_share, static_cast<double>(below[i]));
     if (n.tier == Tier::kSchool) n.share = o_.school_share;
   }
+  // Before the release every node has been reporting to its parent for a while.
+  for (int i = static_cast<int>(nodes_.size()) - 1; i > 0; --i) {
+    nodes_[i].last_dest = nodes_[i].parent;
+    if (nodes_[i].parent > 0) nodes_[nodes_[i].parent].subtree += 1 + nodes_[i].subtree;
+  }
   if (o_.dark_province >= 0) {
     // The provincial, city and county nodes of that province are down.
     int seen = -1;
@@ -184,6 +200,39 @@ bool National::Reach(Node& n, size_t k, int64_t* t) {
   }
   n.policy->Succeeded(k, 0, *t);
   return true;
+}
+
+void National::Report(int i, int64_t now_ms) {
+  Node& n = nodes_[i];
+  int dest = -1;
+  for (int s : n.sources) {
+    if (nodes_[s].up) {
+      dest = s;  // past a parent that is down, as the real reporter goes
+      break;
+    }
+  }
+  if (dest < 0) return;
+  int64_t states = 1;  // its own
+  if (dest != n.last_dest) {
+    states += n.subtree;  // a destination it never reported to gets the whole subtree
+  } else {
+    states += n.pending;
+    const int64_t refresh = std::max<int64_t>(node::kMinRefreshSeconds, 10 * o_.poll_seconds);
+    n.refresh_due += static_cast<double>(n.subtree) * static_cast<double>(o_.poll_seconds) /
+                     static_cast<double>(refresh);
+    const auto r = static_cast<int64_t>(n.refresh_due);
+    n.refresh_due -= static_cast<double>(r);
+    states += r;
+  }
+  // The receiver forwards what changed; refreshes it does on its own clock.
+  nodes_[dest].pending += (n.changed ? 1 : 0) + n.pending;
+  n.pending = 0;
+  n.changed = false;
+  n.last_dest = dest;
+  if (dest == 0) {
+    ++hub_reports_per_minute_[now_ms / 60'000];
+    hub_states_per_minute_[now_ms / 60'000] += states;
+  }
 }
 
 bool National::CountHubSync(int64_t now_ms) {
@@ -272,6 +321,7 @@ void National::Cycle(int i, int64_t now_ms) {
     Schedule(t + transfer_ms + 500, i, src.version, partial);
     return;
   }
+  Report(i, t);
   SchedulePoll(i, t, waiting);
 }
 
@@ -282,6 +332,7 @@ void National::Switch(int i, int version, bool partial, int64_t now_ms) {
     n.version = version;
     n.deferred = partial;
     n.switched_at = now_ms;
+    n.changed = true;
     if (n.tier == Tier::kSchool) {
       if (!n.emergency && (o_.emergency_priority || !partial)) {
         n.emergency = true;
@@ -298,6 +349,7 @@ void National::Switch(int i, int version, bool partial, int64_t now_ms) {
       }
     }
   }
+  Report(i, now_ms);
   SchedulePoll(i, now_ms);
 }
 
@@ -325,10 +377,13 @@ NationalReport National::Run() {
     }
   }
   const int64_t horizon_ms = o_.horizon_seconds * 1000;
-  while (!events_.empty() && schools_current_ < report_.schools) {
+  // On until every school is current, and the report intake has been watched for its window.
+  const int64_t intake_ms = o_.intake_window_seconds * 1000;
+  while (!events_.empty()) {
     Event e = events_.top();
     events_.pop();
     if (e.at_ms > horizon_ms) break;
+    if (schools_current_ == report_.schools && e.at_ms >= intake_ms) break;
     if (e.switch_to > 0) {
       Switch(e.node, e.switch_to, e.partial, e.at_ms);
     } else if (e.switch_to < 0 || e.at_ms == nodes_[e.node].next_poll) {
@@ -351,6 +406,18 @@ NationalReport National::Run() {
   for (const auto& [minute, n] : hub_per_minute_) {
     report_.hub_peak_syncs_per_minute = std::max(report_.hub_peak_syncs_per_minute, n);
   }
+  int64_t states = 0;
+  const int64_t minutes = std::max<int64_t>(1, o_.intake_window_seconds / 60);
+  for (const auto& [minute, n] : hub_states_per_minute_) {
+    report_.hub_peak_states_per_minute = std::max(report_.hub_peak_states_per_minute, n);
+    if (minute < minutes) states += n;
+  }
+  for (const auto& [minute, n] : hub_reports_per_minute_) {
+    report_.hub_peak_reports_per_minute = std::max(report_.hub_peak_reports_per_minute, n);
+  }
+  report_.hub_mean_states_per_minute = minutes > 0 ? states / minutes : 0;
+  const auto nodes = static_cast<int64_t>(nodes_.size()) - 1;
+  report_.raw_reports_per_minute = nodes * 60 / std::max<int64_t>(o_.poll_seconds, 1);
   return report_;
 }
 
@@ -367,7 +434,11 @@ std::string NationalReport::Summary() const {
     << hub_bytes / (1 << 20) << " MiB of " << all_bytes / (1 << 20) << " MiB moved ("
     << (all_bytes ? 100.0 * static_cast<double>(hub_bytes) / static_cast<double>(all_bytes) : 0)
     << "%); hub peak " << hub_peak_syncs_per_minute << " syncs/min, " << hub_refused
-    << " refused over capacity";
+    << " refused over capacity; report intake at the hub: peak " << hub_peak_reports_per_minute
+    << " reports and " << hub_peak_states_per_minute << " node states/min (~"
+    << hub_peak_states_per_minute * kReportStateBytes / 1024 << " KiB), mean "
+    << hub_mean_states_per_minute << " states/min over the first hour, against "
+    << raw_reports_per_minute << " reports/min if every node's report reached it";
   if (emergency_bytes > 0) {
     s << "; emergency package of " << emergency_bytes / 1'000'000 << " MB"
       << (emergency_priority ? " (priority)" : " (not priority: ordinary content)")

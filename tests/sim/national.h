@@ -56,7 +56,13 @@ struct NationalOptions {
   // stays open to the horizon. 0: no windows (always open).
   int64_t window_opens_seconds = 0;
   int64_t horizon_seconds = 6 * 3600;
+  // The hub's report intake is watched at least this long from the publish (the mean is over
+  // it), so that its steady state (refreshes, polls) is in it beside the release's burst.
+  int64_t intake_window_seconds = 3600;
 };
+
+// A node state in a report is about this large as JSON (node/fleet_report.h; two sources).
+inline constexpr int64_t kReportStateBytes = 750;
 
 struct NationalReport {
   int64_t provinces = 0, cities = 0, counties = 0, schools = 0;
@@ -67,6 +73,13 @@ struct NationalReport {
   // dark would be the same run with dark_province = -1.
   int64_t hub_peak_syncs_per_minute = 0;
   int64_t hub_refused = 0;  // 503s: over capacity
+  // The reports the hub takes in (node/upward_report.h: each tier forwards what changed in its
+  // subtree plus an hourly refresh; a node whose tiers above are all down reports to the hub
+  // itself), per minute over intake_window_seconds from the publish: reports, node states in
+  // them (peak, and mean over the window), and, to compare, the reports per minute if every
+  // node's reached the hub.
+  int64_t hub_peak_reports_per_minute = 0, hub_peak_states_per_minute = 0;
+  int64_t hub_mean_states_per_minute = 0, raw_reports_per_minute = 0;
   int64_t dark_schools = 0;
   std::string dark_province;
   // With an emergency package: publish -> the last school serves it (-1: not every school by

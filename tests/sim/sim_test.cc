@@ -278,6 +278,13 @@ TEST(NationalSimTest, AReleaseReachesEverySchoolAndTheHubStaysBounded) {
   EXPECT_GE(dark.converge_seconds, 0) << dark.Summary();
   EXPECT_GT(dark.hub_bytes, normal.hub_bytes) << "the dark province's schools did not fall back";
   EXPECT_LE(dark.hub_peak_syncs_per_minute, o.hub_syncs_per_second * 60) << dark.Summary();
+  // Report intake: the tiers forward changes, so the hub takes in a fraction of what every
+  // node's report would be; a dark province's schools report to it themselves.
+  EXPECT_GT(normal.hub_mean_states_per_minute, 0) << normal.Summary();
+  EXPECT_LT(normal.hub_mean_states_per_minute * 2, normal.raw_reports_per_minute)
+      << normal.Summary();
+  EXPECT_LT(normal.hub_peak_reports_per_minute, 31 * 2) << normal.Summary();
+  EXPECT_GT(dark.hub_peak_reports_per_minute, normal.hub_peak_reports_per_minute) << dark.Summary();
   std::printf("national: %s\nnational, one province dark: %s\n", normal.Summary().c_str(),
               dark.Summary().c_str());
 
