@@ -131,7 +131,8 @@ std::optional<HttpReply> FederationApi::Handle(const HttpRequest& request) {
   if (what == "nodes") return Nodes(q);
   if (what == "propagation") return Propagation(q);
   if (what == "usage") return Usage(q);
-  return Problem(404, "no such view: summary, nodes, propagation, usage");
+  if (what == "history") return History(q);
+  return Problem(404, "no such view: summary, nodes, propagation, usage, history");
 }
 
 Result<std::vector<fleet::FleetStore::StoredNode>> FederationApi::All(
@@ -265,6 +266,32 @@ HttpReply FederationApi::Propagation(const std::map<std::string, std::string>& q
   json list = json::array();
   for (const auto& p : *points) list.push_back({{"at", p.at}, {"nodes", p.nodes}});
   return JsonReply({{"release", release}, {"total", all->size()}, {"points", std::move(list)}});
+}
+
+HttpReply FederationApi::History(const std::map<std::string, std::string>& q) {
+  const int64_t now = Now();
+  auto number = [&](const char* key, int64_t otherwise) {
+    const std::string v = Param(q, key);
+    return v.empty() ? otherwise : std::strtoll(v.c_str(), nullptr, 10);
+  };
+  const int64_t to = number("to", now);
+  const int64_t from = number("from", to - 86'400);
+  const auto limit = static_cast<size_t>(std::clamp<int64_t>(number("limit", 1000), 1, 10'000));
+  auto events = store_->History(from, to, Param(q, "region"), limit);
+  if (!events.ok()) return Problem(500, events.status().ToString());
+  json list = json::array();
+  for (const auto& e : *events) {
+    list.push_back({{"at", e.at},
+                    {"name", e.name},
+                    {"tier", e.tier},
+                    {"region", e.region},
+                    {"release", e.release},
+                    {"version", e.version},
+                    {"sync_ok", e.sync_ok},
+                    {"health", e.health},
+                    {"why", e.why}});
+  }
+  return JsonReply({{"from", from}, {"to", to}, {"events", std::move(list)}});
 }
 
 HttpReply FederationApi::Usage(const std::map<std::string, std::string>& q) {

@@ -10,6 +10,9 @@
 //                                            nodes serving a release (or later) over time
 //   GET /v1/federation/usage?from=&to=&region=&by=resource|provider|region|day
 //                                            views and downloads of the subtree
+//   GET /v1/federation/history?from=&to=&region=&limit=
+//                                            state changes (release, health) in a time range
+//                                            (unix seconds; default the last day)
 //   GET /federation/...                      the dashboard page (webui/federation/)
 // A region outside this node's own is refused (403): a province sees its province only.
 // Health is judged at request time against the newest release this node knows.
@@ -62,6 +65,7 @@ class FederationApi {
   HttpReply Nodes(const std::map<std::string, std::string>& q);
   HttpReply Propagation(const std::map<std::string, std::string>& q);
   HttpReply Usage(const std::map<std::string, std::string>& q);
+  HttpReply History(const std::map<std::string, std::string>& q);
   // The whole subtree under `prefix` (at most kMaxViewNodes).
   Result<std::vector<fleet::FleetStore::StoredNode>> All(const std::string& prefix) const;
   int64_t Now() const;

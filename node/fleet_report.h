@@ -38,9 +38,11 @@ inline constexpr int kReportFormat = 2;
 // A report body (one page of it) is at most this large; a subtree larger than a page goes up in
 // several pages (FleetReport::subtree is then partial and subtree_full false).
 inline constexpr size_t kMaxReportBodyBytes = 32 << 20;
-inline constexpr size_t kMaxReportSubtree = 20'000;  // node states per report page
+// Per report page, so that one compresses to well under the HTTP server's 1 MiB body cap
+// (a node state is about 750 bytes of JSON, a usage count about 45).
+inline constexpr size_t kMaxReportSubtree = 5'000;  // node states per report page
 inline constexpr size_t kMaxReportUsageDays = 32;
-inline constexpr size_t kMaxReportUsageRows = 200'000;  // (day, resource) pairs per report
+inline constexpr size_t kMaxReportUsageRows = 100'000;  // (day, resource) pairs per report
 
 struct FleetReport {
   ChildReport rollup;          // name, tier, region, release, version, subscription, rolled_up

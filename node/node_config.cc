@@ -11,6 +11,7 @@
 #include "catalogs/region_table.h"
 #include "catalogs/subscription.h"
 #include "catalogs/taxonomy.h"
+#include "fleet/node_state.h"
 #include "node/http_url.h"
 
 namespace tiersync::node {
@@ -191,6 +192,8 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, const std::string& whe
   TS_RETURN_IF_ERROR(node.Get("listen", &listen));
   TS_RETURN_IF_ERROR(node.CheckNoOtherKeys());
   if (c.name.empty()) return node.Error("name", "is required");
+  // Reported upward and shown at every tier above (fleet/node_state.h).
+  if (Status s = fleet::CheckNodeName(c.name); !s.ok()) return node.Error("name", s.message());
   auto t = ParseTier(tier);
   if (!t.ok()) return node.Error("tier", t.status().message());
   c.tier = *t;

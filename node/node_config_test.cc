@@ -77,6 +77,7 @@ TEST(NodeConfigTest, MistakesAreNamed) {
     return s;
   };
   expect(with("tier = \"county\"", "tier = \"village\""), "[node]: tier");
+  expect(with("西湖区教育局", std::string(129, 'x')), "[node]: name: node name longer than 128");
   expect(with("region = \"330106\"", "region = \"339999\""), "not a GB/T 2260 region code");
   expect(with("parallel = 8", "paralel = 8"), "[sync]: unknown key paralel");
   expect(with("parallel = 8", "parallel = 0"), "[sync]: parallel: must be 1..64");

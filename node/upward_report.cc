@@ -115,16 +115,18 @@ Status UpwardReporter::Send(const ChildReport& rollup) {
   self.reported_at = now;
   self.seen_at = now;
   self.stale_after = 3 * static_cast<int64_t>(config_.poll_seconds) + kReportSlackSeconds;
-  TS_RETURN_IF_ERROR(store_->PutStates({self}, now));
-  TS_RETURN_IF_ERROR(store_->PutUsage(self.name, self.region, usage_(), now));
+  // The report goes up even if the node's own view cannot take its state: the tiers above plan
+  // for the roll-up it carries.
+  Status stored = store_->PutStates({self}, now);
+  if (stored.ok()) stored = store_->PutUsage(self.name, self.region, usage_(), now);
   const std::vector<std::string> destinations = config_.AllSources();
-  if (destinations.empty()) return Status::Ok();  // the top of the tree reports to nobody
   Status last;
   for (const std::string& url : destinations) {
     last = SendTo(url, rollup, self, now, /*with_usage=*/url == destinations.front());
-    if (last.ok()) return last;
+    if (last.ok()) break;
   }
-  return last;
+  if (!last.ok()) return last;
+  return stored.ok() ? stored : stored.WithContext("this node's own state is not in its view");
 }
 
 std::vector<fleet::NodeState> UpwardReporter::Changed(const std::string& url,
@@ -171,15 +173,38 @@ Status UpwardReporter::SendTo(const std::string& url, const ChildReport& rollup,
   r.state = self;
   r.state.seen_at = r.state.stale_after = 0;
   r.subtree_full = !forwarded_.count(url);
+  std::vector<serving::UsageDay> usage;
   if (with_usage) {
-    TS_ASSIGN_OR_RETURN(r.usage, store_->UsageChangedSince(usage_since_));
+    TS_ASSIGN_OR_RETURN(usage, store_->UsageChangedSince(usage_since_));
+    if (usage_since_ == 0) {  // after a start: the last weeks, not the whole retention
+      const std::string oldest = serving::UtcDate(now - kUsageResendDays * 86'400);
+      std::erase_if(usage, [&](const serving::UsageDay& d) { return d.date < oldest; });
+    }
+  }
+  // Pages: at most kMaxReportSubtree states, kMaxReportUsageDays days and kMaxReportUsageRows
+  // counts each (a day is never split: it replaces).
+  std::vector<std::vector<serving::UsageDay>> usage_pages;
+  size_t rows = 0;
+  for (serving::UsageDay& day : usage) {
+    if (usage_pages.empty() || usage_pages.back().size() == kMaxReportUsageDays ||
+        rows + day.resources.size() > kMaxReportUsageRows) {
+      usage_pages.emplace_back();
+      rows = 0;
+    }
+    rows += day.resources.size();
+    usage_pages.back().push_back(std::move(day));
   }
   std::map<std::string, Sent> sent;
   const std::vector<fleet::NodeState> changed = Changed(url, self.name, now, &sent);
+  const size_t pages = std::max<size_t>(
+      {1, (changed.size() + kMaxReportSubtree - 1) / kMaxReportSubtree, usage_pages.size()});
   bool full_asked = false;
-  for (size_t at = 0; at == 0 || at < changed.size(); at += kMaxReportSubtree) {
+  for (size_t page = 0; page < pages; ++page) {
+    const size_t at = std::min(changed.size(), page * kMaxReportSubtree);
     const size_t end = std::min(changed.size(), at + kMaxReportSubtree);
     r.subtree.assign(changed.begin() + at, changed.begin() + end);
+    r.usage =
+        page < usage_pages.size() ? std::move(usage_pages[page]) : std::vector<serving::UsageDay>();
     r.seq = last_seq_ = std::max(last_seq_ + 1, env_->NowMicros());
     const std::string body = EncodeFleetReport(r);
     std::vector<uint8_t> frame;
@@ -191,7 +216,6 @@ Status UpwardReporter::SendTo(const std::string& url, const ChildReport& rollup,
              : fetcher_->Post(url + "/v1/reports", "application/json", AsBytes(body), 4096));
     auto j = nlohmann::json::parse(reply.begin(), reply.end(), nullptr, false);
     full_asked = full_asked || (j.is_object() && j.value("full", false));
-    r.usage.clear();
   }
   // All of it reached `url`: what changes from now on goes next time.
   if (full_asked) {

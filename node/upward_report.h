@@ -49,7 +49,8 @@ Status SendReport(Fetcher* fetcher, const NodeConfig& config, const ChildReport&
 // Destinations: the configured sources in order, then national — the first that accepts the
 // report gets it, so a node whose parent is down reports to the tier above it, as it syncs
 // from there (the federation view then still sees it). Bodies over 64 KiB go as zstd frames;
-// more than kMaxReportSubtree states go in several pages, each with its own seq.
+// more than kMaxReportSubtree states, kMaxReportUsageDays days or kMaxReportUsageRows counts go
+// in several pages, each with its own seq (node/fleet_report.h).
 //
 // What of the subtree goes up (bounded intake): a state the destination has not been sent
 // yet, whose content changed since (its release, health, errors, storage...), that this node
@@ -62,6 +63,9 @@ Status SendReport(Fetcher* fetcher, const NodeConfig& config, const ChildReport&
 //
 // Not thread-safe: the sync loop calls Send.
 inline constexpr int64_t kMinRefreshSeconds = 3600;
+// After a start the parent gets the usage days of this many days back (not the whole
+// retention); later, the days that changed.
+inline constexpr int64_t kUsageResendDays = 31;
 
 class UpwardReporter {
  public:

@@ -131,6 +131,8 @@ done
 echo "上城区 down at the hub, 浙江省 and 杭州市 after $((SECONDS - started)) s:"
 fed 0 'nodes?name=shangcheng' | field 'd["nodes"][0]["why"], d["nodes"][0]["why_zh"]'
 [ -z "$(down_at 2)" ] || fail "江苏省 shows down: $(down_at 2)"
+fed 0 'history?region=330102' | field '[(e["name"], e["health"]) for e in d["events"]]' |
+  grep -q "('shangcheng', 'down')" || fail "the hub's history of 上城区 has no down: $(fed 0 'history?region=330102')"
 [ "$(fed 0 'nodes?name=school-c' | field 'd["nodes"][0]["health"]')" = ok ] ||
   fail "school c, below the stopped county, is not ok at the hub: $(fed 0 'nodes?name=school-c')"
 [ "$(fed 0 summary | field '[(g["region"], g["down"]) for g in d["groups"]]')" = \
