@@ -82,17 +82,7 @@ std::vector<std::pair<Table, std::string>> NodeIndexKeys(const FleetStore::Store
 
 std::string EventKey(const FleetStore::Event& e) { return TimeKey(e.at) + e.name; }
 
-std::string EncodeEvent(const FleetStore::Event& e) {
-  return Dump({{"at", e.at},
-               {"name", e.name},
-               {"tier", e.tier},
-               {"region", e.region},
-               {"release", e.release},
-               {"version", e.version},
-               {"sync_ok", e.sync_ok},
-               {"health", e.health},
-               {"why", e.why}});
-}
+std::string EncodeEvent(const FleetStore::Event& e) { return Dump(EventJson(e)); }
 
 Result<FleetStore::Event> DecodeEvent(std::string_view value) {
   TS_ASSIGN_OR_RETURN(json j, ParseObject(value, "event"));

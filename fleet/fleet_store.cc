@@ -281,4 +281,10 @@ Result<FleetStore::Expired> FleetStore::Expire(int64_t now) {
   return out;
 }
 
+nlohmann::json EventJson(const FleetStore::Event& e) {
+  return {{"at", e.at},           {"name", e.name},       {"tier", e.tier},
+          {"region", e.region},   {"release", e.release}, {"version", e.version},
+          {"sync_ok", e.sync_ok}, {"health", e.health},   {"why", e.why}};
+}
+
 }  // namespace tiersync::fleet

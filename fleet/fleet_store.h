@@ -189,6 +189,10 @@ class FleetStore {
   std::unique_ptr<FileLock> lock_;
 };
 
+// An event as JSON: {"at", "name", "tier", "region", "release", "version", "sync_ok",
+// "health", "why"} (how the store keeps it, and how the federation view shows it).
+nlohmann::json EventJson(const FleetStore::Event& e);
+
 }  // namespace tiersync::fleet
 
 #endif  // TIERSYNC_FLEET_FLEET_STORE_H_

@@ -280,17 +280,7 @@ HttpReply FederationApi::History(const std::map<std::string, std::string>& q) {
   auto events = store_->History(from, to, Param(q, "region"), limit);
   if (!events.ok()) return Problem(500, events.status().ToString());
   json list = json::array();
-  for (const auto& e : *events) {
-    list.push_back({{"at", e.at},
-                    {"name", e.name},
-                    {"tier", e.tier},
-                    {"region", e.region},
-                    {"release", e.release},
-                    {"version", e.version},
-                    {"sync_ok", e.sync_ok},
-                    {"health", e.health},
-                    {"why", e.why}});
-  }
+  for (const auto& e : *events) list.push_back(fleet::EventJson(e));
   return JsonReply({{"from", from}, {"to", to}, {"events", std::move(list)}});
 }
 
