@@ -22,6 +22,8 @@
 #include "node/sync_cycle.h"
 #include "node/sync_runner.h"
 #include "node/tls_context.h"
+#include "node/upward_report.h"
+#include "node/usage_counter.h"
 
 namespace tiersync::cli {
 namespace {
@@ -180,6 +182,19 @@ Status RunSync(const NodeArgs& a, CommandContext* ctx) {
   // The same orchestrator as `node serve`'s loop: the cycle, then the report upward (what
   // this node now serves and needs).
   node::SyncCycle cycle(&runner, &fetcher, config, nullptr);
+  // The report is the running node's (format 2: its state, what changed below it, its usage):
+  // a node synced by a timer shows in the federation view like one that serves.
+  TS_ASSIGN_OR_RETURN(auto fleet, fleet::FleetStore::Open(paths.fleet));
+  node::UsageCounter usage(env, JoinPath(paths.dir, "usage"));
+  TS_RETURN_IF_ERROR(usage.Open());
+  node::UpwardReporter reporter(
+      env, config, fleet.get(), &fetcher,
+      [&] {
+        return node::NodeStateFromStatus(
+            node::NodeStatusJson(env, config, runner, policy, children.size(), json()), a.dir);
+      },
+      [&] { return usage.RecentDays(node::kUsageDaysInMemory); });
+  cycle.SetReportSender([&](const node::ChildReport& r) { return reporter.Send(r); });
   node::TurnResult t = cycle.Turn(0, progress);
   // "Not yet": a source announced metadata a moment before its catalog. Ask again a few
   // times before saying so.
@@ -189,6 +204,9 @@ Status RunSync(const NodeArgs& a, CommandContext* ctx) {
     t = cycle.Turn(0, progress);
   }
   bar.Finish();
+  if (!t.report_status.ok()) {
+    std::cerr << "tiersync: report upward: " << t.report_status.ToString() << std::endl;
+  }
   auto& r = t.outcome;
   if (!r.ok()) return r.status();
   if (!r->pending.empty()) return UnavailableError(r->pending);

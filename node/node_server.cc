@@ -1,6 +1,5 @@
 #include "node/node_server.h"
 
-#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -209,11 +208,7 @@ struct NodeServer::Impl : public HttpHandler {
   }
 
   // This node's own state for the federation view.
-  fleet::NodeState OwnState() {
-    std::error_code ec;
-    const std::filesystem::space_info space = std::filesystem::space(paths.dir, ec);
-    return NodeStateFromStatus(StatusJson(), ec ? 0 : space.capacity, ec ? 0 : space.available);
-  }
+  fleet::NodeState OwnState() { return NodeStateFromStatus(StatusJson(), paths.dir); }
 
   // What the releases kept no longer need, forgotten (node/garbage_collector.h).
   void Collect() {

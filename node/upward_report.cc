@@ -1,5 +1,6 @@
 #include "node/upward_report.h"
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "base/bytes.h"
@@ -38,8 +39,7 @@ std::string Clip(std::string s, size_t max = 1024) {
 
 }  // namespace
 
-fleet::NodeState NodeStateFromStatus(const nlohmann::json& status, uint64_t fs_size_bytes,
-                                     uint64_t fs_avail_bytes) {
+fleet::NodeState NodeStateFromStatus(const nlohmann::json& status, const std::string& dir) {
   using nlohmann::json;
   auto str = [](const json& j, const char* key) {
     return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
@@ -86,8 +86,10 @@ fleet::NodeState NodeStateFromStatus(const nlohmann::json& status, uint64_t fs_s
     n.store_bytes = num(st, "stored_bytes");
     n.quota_bytes = num(st, "quota_bytes");
   }
-  n.fs_size_bytes = fs_size_bytes;
-  n.fs_avail_bytes = fs_avail_bytes;
+  std::error_code ec;
+  const std::filesystem::space_info space = std::filesystem::space(dir, ec);
+  n.fs_size_bytes = ec ? 0 : space.capacity;
+  n.fs_avail_bytes = ec ? 0 : space.available;
   n.software = std::string(kTiersyncVersion);
   return n;
 }

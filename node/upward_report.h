@@ -27,10 +27,9 @@ ChildReport OwnReport(const NodeConfig& config, const std::optional<ServedReleas
                       const catalogs::RolledUp& rules);
 
 // This node's state for the federation view, read off its /v1/status JSON (NodeStatusJson:
-// current, last_check/last_sync, recent_rejections, sources, storage) and the free space of
-// the file system holding it.
-fleet::NodeState NodeStateFromStatus(const nlohmann::json& status, uint64_t fs_size_bytes,
-                                     uint64_t fs_avail_bytes);
+// current, last_check (what its last cycle rejected)/last_sync, sources, storage) and the size
+// and free space of the file system holding `dir` (the node's directory).
+fleet::NodeState NodeStateFromStatus(const nlohmann::json& status, const std::string& dir);
 
 // Sends `report` to the parent (the first configured source, or national for a node that has
 // none but national); OK if it was accepted. Format 1:

@@ -6,6 +6,7 @@
 # Upper tiers subscribe to nothing of their own. Every node reports every 5 s.
 #  1. the hub's federation API lists every node with its release and health "ok", and each
 #     province lists its own subtree only;
+#     a school synced by one-shot `node sync` commands (no server) shows there too;
 #  2. views and downloads made at the schools add up exactly at the hub, per resource and day,
 #     and still do after a county and a province restart and after reports are retried;
 #  3. a county stopped is shown down at the hub, at its province and at its city, and nowhere
@@ -64,6 +65,19 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$(url 2)/v1/federation/nodes?regi
   "('county', ['3301', '330102', '330106'])" ] || fail "杭州市's summary: $(fed 3 summary)"
 curl -sf "$(url 0)/metrics" | grep -q 'tiersync_federation_nodes{health="ok",tier="school"} 4' ||
   fail "the hub's /metrics lacks the per-tier aggregate: $(curl -sf "$(url 0)/metrics" | grep federation_nodes)"
+
+step "1b. A school synced by one-shot commands (a timer, no server) shows at the hub too"
+make_node school-e 12 school 320102 "$k12" "$(url 0)" "$(url 10)"
+set_toml school-e sync poll_seconds 3600  # its timer's period: not down during this test
+"$bin" node sync "$out/school-e" >>"$out/logs/school-e.log" 2>&1 || fail "node sync school-e"
+"$bin" node sync "$out/school-e" >>"$out/logs/school-e.log" 2>&1 || fail "node sync school-e, again"
+deadline=$((SECONDS + 60))
+until [ "$(fed 0 'nodes?name=school-e' | field '[(n["release"], n["health"], n["parent"]) for n in d["nodes"]]')" = \
+  "[('r1', 'ok', 'xuanwu')]" ]; do
+  [ $SECONDS -lt $deadline ] || fail "the hub does not list school-e on r1: $(fed 0 'nodes?name=school-e')"
+  sleep 1
+done
+echo "school-e, synced twice by 'tiersync node sync', is at the hub on r1 (via 玄武区)"
 
 step "2. Views and downloads at the schools add up exactly at the hub"
 today=$(date -u +%F)

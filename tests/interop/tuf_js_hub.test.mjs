@@ -78,6 +78,12 @@ test('tuf-js downloads a chunk-served media target from a live hub', async (t) =
     const got = await updater.downloadTarget(manifest, path.join(targetDir, 'manifest.txt'));
     assert.match(fs.readFileSync(got, 'utf8'), /^[0-9a-f]{64}  README\.md\n/);
   } finally {
-    child.kill('SIGTERM');
+    // Wait for it to exit: the directory is removed next, and a hub still stopping writes
+    // into it (its users' usage, its fleet store).
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
   }
 });
