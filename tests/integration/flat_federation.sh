@@ -5,9 +5,10 @@
 #   1. roll-up: every ancestor holds the union of its subtree's subscriptions (a county its
 #      school's files, the city and the province both schools'), so that after the first
 #      release everything below the province is fed by its parent, not by national;
-#   2. a quiet federation: FLAT_IDLE_SECONDS (default 600) with nothing published — no error,
-#      failure, rejection or demotion anywhere, push included (long-polls that end quietly are
-#      not failures);
+#   2. a quiet federation: FLAT_IDLE_SECONDS (default 300: twelve push long-polls, twenty
+#      keep-alive timeouts, many poll cycles) with nothing published — no error, failure,
+#      rejection or demotion anywhere, push included (long-polls that end quietly are not
+#      failures);
 #   3. a release published then reaches both schools through the tree (no chunk byte of it
 #      from national below the province), and a one-shot `node sync` right after
 #      `hub publish` takes that release (the hub never announces a release whose catalog it
@@ -18,7 +19,7 @@ set -euo pipefail
 bin="$(realpath "$1")"
 out="$2"
 port="${TIERSYNC_TEST_PORT:-18200}"
-idle="${FLAT_IDLE_SECONDS:-600}"
+idle="${FLAT_IDLE_SECONDS:-300}"
 rm -rf "$out"
 mkdir -p "$out/logs"
 # shellcheck source=tests/integration/nodes_lib.sh

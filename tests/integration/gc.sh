@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Retention and garbage collection on real processes (issue 22): a hub, a province that
 # subscribes to nothing of its own, and two schools under it.
-#   a. 60 releases with churn (each gives a quarter of the videos new bytes): every one
+#   a. 20 releases with churn (each gives a quarter of the videos new bytes): every one
 #      reaches both schools; school A collects after every switch, school B has [retention]
 #      collect = false (the negative control).
 #   b. A's pack files stay within the stated bound of what it keeps and of its current
@@ -13,7 +13,7 @@ set -euo pipefail
 bin="$(realpath "$1")"
 out="$2"
 port="${TIERSYNC_TEST_PORT:-18580}"
-releases="${GC_TEST_RELEASES:-60}"
+releases="${GC_TEST_RELEASES:-20}"
 # shellcheck source=tests/integration/nodes_lib.sh
 source "$(dirname "$0")/nodes_lib.sh"
 rm -rf "$out"
