@@ -43,9 +43,9 @@ class OperatorRegistry {
  public:
   // Reads the registry at `path`; a missing file is an empty registry (the file is created by
   // the first change). `env` must outlive the registry.
-  // Errors, each naming the file: kCorruption (not JSON, wrong format or version, a bad
-  // operator, a repeated name), kResourceExhausted (over the size or count limits), and the
-  // Env's errors reading it.
+  // Errors, each naming the file: kCorruption (not JSON, another format, a bad operator, a
+  // repeated name), kNotSupported (a newer version), kResourceExhausted (over the size or
+  // count limits), and the Env's errors reading it.
   static Result<std::unique_ptr<OperatorRegistry>> Open(Env* env, std::string path);
 
   // Adds the first operator of an empty registry (added_by "(bootstrap)", added_at `now`).
