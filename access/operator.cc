@@ -34,7 +34,7 @@ Status CheckOperatorName(std::string_view name) {
 
 Status CheckOperator(const Operator& op) {
   TS_RETURN_IF_ERROR(CheckOperatorName(op.name));
-  TS_RETURN_IF_ERROR(CheckRegion(op.scope).WithContext("scope"));
+  TS_RETURN_IF_ERROR(CheckRegionCode(op.scope).WithContext("scope"));
   if (!op.added_by.empty()) {
     if (Status s = CheckOperatorName(op.added_by); !s.ok() && op.added_by != "(bootstrap)") {
       return s.WithContext("added_by");

@@ -73,27 +73,8 @@ Reach AllowedReach(Role role, Action action) {
   return Reach::kNone;
 }
 
-Status CheckRegion(std::string_view scope) {
-  if (scope.size() != 6 || scope.find_first_not_of("0123456789") != std::string_view::npos) {
-    return InvalidArgumentError("not a 6-digit region code");
-  }
-  return Status::Ok();
-}
-
-std::string RegionPrefixOf(std::string_view code) {
-  if (!CheckRegion(code).ok()) return std::string(code);
-  // Trailing "00" pairs stand for "every city" / "every county": 330000 -> 33, 330100 -> 3301.
-  size_t keep = code.size();
-  while (keep > 2 && code.substr(keep - 2, 2) == "00") keep -= 2;
-  return std::string(code.substr(0, keep));
-}
-
-bool RegionInside(std::string_view region, std::string_view scope) {
-  return region.starts_with(RegionPrefixOf(scope));
-}
-
 Status Authorize(const Operator& who, Action action, std::string_view target_region) {
-  if (Status s = CheckRegion(target_region); !s.ok()) {
+  if (Status s = CheckRegionCode(target_region); !s.ok()) {
     return s.WithContext("target region '" + std::string(target_region) + "'");
   }
   bool allowed = false;
@@ -104,7 +85,7 @@ Status Authorize(const Operator& who, Action action, std::string_view target_reg
       allowed = target_region == who.scope;
       break;
     case Reach::kInsidePrefix:
-      allowed = CheckRegion(who.scope).ok() && RegionInside(target_region, who.scope);
+      allowed = RegionCovers(who.scope, target_region);
       break;
     case Reach::kAnywhere:
       allowed = true;

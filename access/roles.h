@@ -36,6 +36,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/region_code.h"
 #include "base/status.h"
 
 namespace tiersync::access {
@@ -87,13 +88,8 @@ enum class Reach { kNone, kOwnRegion, kInsidePrefix, kAnywhere };
 // The table above, one cell.
 Reach AllowedReach(Role role, Action action);
 
-// OK if `scope` is a 6-digit region code, else kInvalidArgument ("not a 6-digit region code").
-Status CheckRegion(std::string_view scope);
-// The prefix a region code stands for: "330000" -> "33", "330100" -> "3301", "330106" ->
-// "330106" (the rule of fleet/node_state.h, which this library cannot link).
-std::string RegionPrefixOf(std::string_view code);
-// True if `region` lies inside what `scope` stands for (starts with its prefix).
-bool RegionInside(std::string_view region, std::string_view scope);
+// A scope and a target are region codes (CheckRegionCode); "inside" is RegionCovers(scope,
+// region) (base/region_code.h).
 
 struct Operator;  // access/operator.h
 

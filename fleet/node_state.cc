@@ -156,13 +156,6 @@ Status CheckNodeName(std::string_view name) {
   return Status::Ok();
 }
 
-Status CheckRegionCode(std::string_view code) {
-  bool digits = code.size() == 6;
-  for (char c : code) digits = digits && c >= '0' && c <= '9';
-  if (!digits) return InvalidArgumentError("not a 6-digit region code");
-  return Status::Ok();
-}
-
 bool IsTierName(std::string_view tier) {
   for (std::string_view t : kTiers) {
     if (t == tier) return true;
@@ -219,14 +212,6 @@ Result<NodeState> DecodeNodeState(std::string_view text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return InvalidArgumentError("node state: not JSON");
   return NodeStateFromJson(j);
-}
-
-std::string RegionPrefix(std::string_view code) {
-  if (CheckRegionCode(code).ok()) {
-    if (code.ends_with("0000")) return std::string(code.substr(0, 2));
-    if (code.ends_with("00")) return std::string(code.substr(0, 4));
-  }
-  return std::string(code);
 }
 
 std::string_view HealthName(Health h) {

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/region_code.h"
 #include "base/status.h"
 
 namespace tiersync::fleet {
@@ -80,7 +81,7 @@ Result<NodeState> DecodeNodeState(std::string_view text);
 // The checks NodeStateFromJson applies to single members, for callers that build records
 // themselves. OK or kInvalidArgument naming the problem.
 Status CheckNodeName(std::string_view name);
-Status CheckRegionCode(std::string_view code);
+using ::tiersync::CheckRegionCode;  // base/region_code.h
 bool IsTierName(std::string_view tier);
 
 enum class Health { kOk, kLagging, kFailing, kRejecting, kDown };
@@ -108,15 +109,9 @@ struct HealthVerdict {
 HealthVerdict JudgeHealth(const NodeState& s, int64_t now, uint64_t latest_version,
                           std::string_view latest_release = "");
 
-// The prefix a region code stands for: "330000" -> "33", "330100" -> "3301",
-// "330106" -> "330106" ("110100", 北京's 市辖区 -> "1101"). Anything that is not 6 digits is
-// returned unchanged.
-std::string RegionPrefix(std::string_view code);
-
-// True if the node's 6-digit `region` lies under `prefix` (it starts with it; "" matches all).
-inline bool RegionMatches(std::string_view region, std::string_view prefix) {
-  return region.starts_with(prefix);
-}
+// Region codes and the part of the country each stands for: base/region_code.h.
+using ::tiersync::RegionMatches;
+using ::tiersync::RegionPrefix;
 
 }  // namespace tiersync::fleet
 

@@ -176,16 +176,5 @@ TEST(JudgeHealth, Lagging) {
   EXPECT_EQ(JudgeHealth(s, 1100, 42).why, "has no release yet");
 }
 
-TEST(RegionPrefix, StandsForTheLevel) {
-  EXPECT_EQ(RegionPrefix("330000"), "33");
-  EXPECT_EQ(RegionPrefix("330100"), "3301");
-  EXPECT_EQ(RegionPrefix("330106"), "330106");
-  EXPECT_EQ(RegionPrefix("110100"), "1101");
-  EXPECT_EQ(RegionPrefix("33"), "33");
-  EXPECT_TRUE(RegionMatches("330106", RegionPrefix("330100")));
-  EXPECT_FALSE(RegionMatches("330206", RegionPrefix("330100")));
-  EXPECT_TRUE(RegionMatches("330206", ""));
-}
-
 }  // namespace
 }  // namespace tiersync::fleet

@@ -8,14 +8,6 @@ namespace {
 constexpr std::array<std::string_view, 5> kTiers = {"national", "province", "city", "county",
                                                     "school"};
 
-bool SixDigits(std::string_view code) {
-  if (code.size() != 6) return false;
-  for (char c : code) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
 // Counts UTF-8 characters (lead bytes); refuses control characters (C0 and DEL).
 std::optional<size_t> CountNameChars(std::string_view name) {
   size_t chars = 0;
@@ -27,7 +19,7 @@ std::optional<size_t> CountNameChars(std::string_view name) {
 }
 
 Status CheckRegionForTier(std::string_view tier, std::string_view region) {
-  if (!SixDigits(region)) return InvalidArgumentError("region: not a 6-digit region code");
+  TS_RETURN_IF_ERROR(CheckRegionCode(region).WithContext("region"));
   const bool national_code = region == kNationalRegion;
   if (tier == "national") {
     return national_code ? Status::Ok()
@@ -41,14 +33,6 @@ Status CheckRegionForTier(std::string_view tier, std::string_view region) {
     return InvalidArgumentError("region: a city's region ends in 00 (not 0000)");
   }
   return Status::Ok();
-}
-
-// fleet::RegionPrefix, with "000000" standing for everything.
-std::string_view CoveredPrefix(std::string_view region) {
-  if (region == kNationalRegion) return "";
-  if (region.ends_with("0000")) return region.substr(0, 2);
-  if (region.ends_with("00")) return region.substr(0, 4);
-  return region;
 }
 
 }  // namespace
@@ -76,11 +60,6 @@ Status CheckIdentity(const NodeIdentity& id) {
                                 " characters");
   }
   return Status::Ok();
-}
-
-bool RegionCovers(std::string_view issuer_region, std::string_view region) {
-  return SixDigits(issuer_region) && SixDigits(region) &&
-         region.starts_with(CoveredPrefix(issuer_region));
 }
 
 Status CheckScope(const NodeIdentity& issuer, const NodeIdentity& subject) {

@@ -28,11 +28,11 @@
 #include <string>
 #include <string_view>
 
+#include "base/region_code.h"
 #include "base/status.h"
 
 namespace tiersync::identity {
 
-inline constexpr std::string_view kNationalRegion = "000000";
 // A commonName holds at most 64 characters (RFC 5280, ub-common-name).
 inline constexpr size_t kMaxNameChars = 64;
 
@@ -54,9 +54,7 @@ bool IsIssuingTier(std::string_view tier);
 // province's region ends in 0000", "name: longer than 64 characters").
 Status CheckIdentity(const NodeIdentity& id);
 
-// True if `region` lies inside the region of an issuer at `issuer_region` ("000000" covers
-// every region). Both are 6-digit codes; false if either is not.
-bool RegionCovers(std::string_view issuer_region, std::string_view region);
+// kNationalRegion, RegionCovers (whether a region lies inside an issuer's): base/region_code.h.
 
 // The rule every issuer->subject pair obeys: both identities well-formed, the subject's tier
 // strictly below the issuer's, the subject's region inside the issuer's. OK or

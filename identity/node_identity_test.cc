@@ -39,16 +39,6 @@ TEST(NodeIdentityTest, MalformedIdentities) {
   EXPECT_TRUE(CheckIdentity({"school", "330106", chinese}).ok());  // 64 characters, 192 bytes
 }
 
-TEST(NodeIdentityTest, RegionCovers) {
-  EXPECT_TRUE(RegionCovers("000000", "330106"));
-  EXPECT_TRUE(RegionCovers("330000", "330106"));
-  EXPECT_TRUE(RegionCovers("330100", "330106"));
-  EXPECT_TRUE(RegionCovers("330106", "330106"));
-  EXPECT_FALSE(RegionCovers("320000", "330106"));
-  EXPECT_FALSE(RegionCovers("330200", "330106"));
-  EXPECT_FALSE(RegionCovers("330105", "330106"));
-  EXPECT_FALSE(RegionCovers("33", "330106"));
-}
 
 TEST(NodeIdentityTest, ScopeAllowsTheTreeDownwards) {
   EXPECT_TRUE(CheckScope(kNational, kZhejiang).ok());
