@@ -5,8 +5,9 @@
 #     a user's file (the published SHA-256), its usage counts, its child's report; its trusted
 #     TUF state is untouched and a sync against the (also layout-1) hub succeeds with it. The
 #     fixture's metadata expire a day after it was made, so this part runs with the clock at the
-#     fixture's making (faketime); then, on today's clock, the node still serves its last good
-#     release offline;
+#     fixture's making (faketime), and so does serving it offline with the hub gone; on today's
+#     clock (past that expiry; the fixture's root sets no offline grace) the node keeps its
+#     release but refuses content with 503, saying why;
 #   - a layout "from the future" (NODE 3, HUB 2, STORE 2) is refused by `node serve`, `node
 #     sync`, `node status`, `hub serve` and `hub publish` with exit 8 and "upgrade tiersync",
 #     and nothing in the directory changes.
@@ -100,16 +101,31 @@ done
 [ -n "$usage_before" ] || fail "the fixture holds no usage"
 grep -q "$file_id" "$out/v1/node/usage/"*.json || fail "the usage file lost the resource"
 
-step "On today's clock (the fixture's metadata expired): still served offline"
+step "The hub gone, its metadata still valid: the migrated node serves offline"
 kill "${pids[0]}" 2>/dev/null || true # the hub
+"${at_fixture_time[@]}" "$bin" node serve "$out/v1/node" >>"$out/logs/node-offline.log" 2>&1 &
+node_pid[node]=$!
+pids+=($!)
+wait_http 1
+[ "$(served_release 1)" = r1 ] || fail "the node does not serve r1 offline"
+[ "$(curl -sf "$(url 1)$file_url" | sha256sum | cut -d' ' -f1)" = "$file_sha" ] ||
+  fail "the user's file is not served offline"
+grep -q "migrating" "$out/logs/node-offline.log" && fail "a migrated node was migrated again"
+stop_node node
+
+step "On today's clock (the fixture's timestamp expired, its root allows no grace): no content"
+# The fixture's timestamp expires a day after it was made and its root sets no offline grace,
+# so from then on the node keeps its release but refuses content, saying why.
 "$bin" node serve "$out/v1/node" >>"$out/logs/node-today.log" 2>&1 &
 node_pid[node]=$!
 pids+=($!)
 wait_http 1
-[ "$(served_release 1)" = r1 ] || fail "the node does not serve r1 today"
-[ "$(curl -sf "$(url 1)$file_url" | sha256sum | cut -d' ' -f1)" = "$file_sha" ] ||
-  fail "the user's file is not served today"
-grep -q "migrating" "$out/logs/node-today.log" && fail "a migrated node was migrated again"
+[ "$(served_release 1)" = r1 ] || fail "the node does not keep r1 today"
+answer=$(curl -s -w ' %{http_code}' "$(url 1)$file_url")
+case "$answer" in
+  *"expired at"*"serves no content until it syncs or imports a bundle"*" 503") ;;
+  *) fail "past the expiry without grace the file should be refused (503), got: $answer" ;;
+esac
 stop_node node
 
 # refused WHAT DIR COMMAND...: exits 8 saying "upgrade tiersync", and DIR is unchanged.
