@@ -18,7 +18,7 @@ export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 # The peers and clients the tests drive, beyond what building needs (a CJK font only so that
 # the browser test's screenshots show Chinese).
 ./scripts/install-deps.sh chromium fonts-wqy-microhei nginx wget aria2 strace faketime nftables iproute2 \
-  debhelper help2man lintian systemd man-db procps prometheus
+  debhelper help2man lintian systemd man-db procps prometheus lld
 # npm packages of the interoperability and browser tests, exactly as locked.
 npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
