@@ -10,11 +10,6 @@
 # target runs for TIERSYNC_FUZZ_SECONDS (default 10) in its own clang build (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The tests run the Debian packages installed below: the system's directories come first on
-# PATH, so that a version manager's shims or a user's own builds do not change what is tested
-# (nor its cost: pyenv's python3 shim takes half a CPU-second a call, and the multi-process
-# tests call python3 thousands of times).
-export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 # The peers and clients the tests drive, beyond what building needs (a CJK font only so that
 # the browser test's screenshots show Chinese).
 ./scripts/install-deps.sh chromium fonts-wqy-microhei nginx wget aria2 strace faketime nftables iproute2 \
