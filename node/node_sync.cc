@@ -61,8 +61,27 @@ std::string ReleaseDirName(uint64_t version, const std::string& rules) {
   return std::to_string(version) + "-" + ToHex(Sha256(AsBytes(key))).substr(0, 8);
 }
 
-NodeSync::NodeSync(const SyncParts& parts, std::string rules)
-    : p_(parts), rules_(std::move(rules)) {}
+bool QuietCycleAllowed(const QuietMark& mark, uint64_t root_version, uint64_t timestamp_version,
+                       uint64_t snapshot_version, const std::string& rules,
+                       const std::string& served_dir, int64_t now) {
+  return mark.root_version == root_version && mark.timestamp_version == timestamp_version &&
+         mark.snapshot_version == snapshot_version && mark.rules == rules && !served_dir.empty() &&
+         mark.served_dir == served_dir && now < mark.roles_expire && now >= mark.verified_at &&
+         now - mark.verified_at < kQuietMarkSeconds;
+}
+
+NodeSync::NodeSync(const SyncParts& parts, std::string rules, const QuietMark* quiet)
+    : p_(parts), rules_(std::move(rules)), quiet_(quiet) {}
+
+bool NodeSync::Quiet(const tuf::TrustedSet& trusted) const {
+  if (quiet_ == nullptr || trusted.timestamp() == nullptr || trusted.snapshot() == nullptr) {
+    return false;
+  }
+  auto served = CurrentReleaseDir(p_.env, p_.paths);
+  return served.ok() &&
+         QuietCycleAllowed(*quiet_, trusted.root().version, trusted.timestamp()->version,
+                           trusted.snapshot()->version, rules_, *served, trusted.reference_time());
+}
 
 // The driver of the cycle's decisions (replication/cycle_machine.h): each step runs the I/O
 // and hands what it found to the machine, which says what comes next.
@@ -84,6 +103,15 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
       case CycleStep::kRefreshMetadata: {
         report("metadata");
         auto refreshed = RefreshStep(&out);
+        if (refreshed.ok() && !refreshed->metadata.listed) {  // quiet: the mark's metadata
+          out.quiet = true;
+          out.wanted_files = quiet_->wanted_files;
+          out.mark = *quiet_;
+          TS_ASSIGN_OR_RETURN(auto current, ReadCurrent(p_.env, p_.paths));
+          if (current) out.current = *current;
+          machine.OnUnchangedMetadata();
+          break;
+        }
         if (refreshed.ok()) {
           meta = std::move(refreshed).value();
           if (auto local = ReadLocalCatalog(*meta); local.ok()) content = std::move(local).value();
@@ -119,6 +147,20 @@ Result<SyncOutcome> NodeSync::Run(const SyncProgress& progress, SyncOutcome* par
       case CycleStep::kDone:
         if (machine.outcome() == CycleOutcome::kFailed) return machine.status();
         if (machine.outcome() == CycleOutcome::kNotYet) out.pending = machine.pending();
+        // The plan's whole release is served: the next cycles may be quiet.
+        if (!out.quiet && plan && meta && meta->metadata.updater &&
+            (machine.outcome() == CycleOutcome::kUpToDate ||
+             (machine.outcome() == CycleOutcome::kSwitched && plan->deferred.empty()))) {
+          const tuf::TrustedSet& t = *meta->metadata.updater->trusted();
+          out.mark = QuietMark{t.root().version,
+                               t.timestamp()->version,
+                               t.snapshot()->version,
+                               rules_,
+                               plan->name,
+                               t.EarliestTargetsExpiry(),
+                               t.reference_time(),
+                               plan->files.size()};
+        }
         return out;
     }
   }
@@ -134,7 +176,8 @@ Result<NodeSync::Refreshed> NodeSync::RefreshStep(SyncOutcome* out) {
                             TS_ASSIGN_OR_RETURN(r.release, SignedCatalogRelease(p_.env, m));
                             return Status::Ok();
                           },
-                          &out->rejected, p_.config.parallel));
+                          &out->rejected, p_.config.parallel,
+                          [this](const tuf::TrustedSet& t) { return Quiet(t); }));
   out->metadata_source = p_.sources->source(r.metadata.source).name;
   return r;
 }

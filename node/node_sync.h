@@ -21,6 +21,12 @@
 // and completed in the next cycle inside a window. A partial release has a directory of its
 // own ("<name>-d<deferred>"): the complete one never replaces it in place.
 // A failed cycle keeps everything it stored; the next one fetches only what is still missing.
+// Quiet cycles: a cycle that ends with its plan's whole release served leaves a QuietMark; the
+// next cycle still refreshes the top-level metadata from its sources (root, timestamp,
+// snapshot, top-level targets: verified and fresh, as always), and when that is the metadata
+// the mark names, under the same rules, with CURRENT unchanged and no delegated role past its
+// expiry, it reads neither the delegated roles, nor the catalog, nor plans again: nothing
+// they hold can have changed. A full cycle runs at least every kQuietMarkSeconds all the same.
 #ifndef TIERSYNC_NODE_NODE_SYNC_H_
 #define TIERSYNC_NODE_NODE_SYNC_H_
 
@@ -41,8 +47,35 @@
 namespace tiersync::replication {
 struct VerifiedMetadata;  // replication/release_sync.h
 }  // namespace tiersync::replication
+namespace tiersync::protocol::tuf {
+class TrustedSet;  // protocol/tuf_trusted_set.h
+}  // namespace tiersync::protocol::tuf
 
 namespace tiersync::node {
+
+// What a cycle that ended with its plan's whole release served (switched or up to date,
+// nothing deferred) leaves for the next ones (see "Quiet cycles" above).
+struct QuietMark {
+  uint64_t root_version = 0;
+  uint64_t timestamp_version = 0;
+  uint64_t snapshot_version = 0;
+  std::string rules;
+  std::string served_dir;     // CURRENT after that cycle
+  int64_t roles_expire = 0;   // the earliest expiry of every targets role it loaded
+  int64_t verified_at = 0;    // when it ran (seconds since the epoch)
+  uint64_t wanted_files = 0;  // what it planned
+};
+
+// A full cycle at least this often, however quiet: a damaged catalog or a CURRENT replaced
+// by hand is noticed within this time.
+inline constexpr int64_t kQuietMarkSeconds = 600;
+
+// Whether a refresh that verified root `root_version`, timestamp `timestamp_version` and
+// snapshot `snapshot_version` at time `now`, for `rules`, with `served_dir` current, is the
+// metadata `mark` names and may skip the rest of the cycle.
+bool QuietCycleAllowed(const QuietMark& mark, uint64_t root_version, uint64_t timestamp_version,
+                       uint64_t snapshot_version, const std::string& rules,
+                       const std::string& served_dir, int64_t now);
 
 struct SyncOutcome {
   bool switched = false;  // a new release (or a new plan of it) became current
@@ -63,6 +96,9 @@ struct SyncOutcome {
   std::string metadata_source;
   std::string catalog_source;         // empty if the release was already in the local catalog
   std::vector<std::string> rejected;  // answers that failed verification, by source
+  bool quiet = false;                 // a quiet cycle: the metadata was the mark's
+  // Set by a cycle after which the plan's whole release is served: for the next cycles.
+  std::optional<QuietMark> mark;
 };
 
 // Progress: phase ("metadata", "catalog", "plan", "chunks", "switch"), bytes done and total.
@@ -95,7 +131,8 @@ struct SyncParts {
 class NodeSync {
  public:
   // `rules`: the subscription to plan for (this node's own rolled up with its children's).
-  NodeSync(const SyncParts& parts, std::string rules);
+  // `quiet`: the mark the last cycle left (SyncOutcome::mark), or null for a full cycle.
+  NodeSync(const SyncParts& parts, std::string rules, const QuietMark* quiet = nullptr);
 
   // One cycle. On error, `partial` (if given) receives what the cycle did get done
   // (sources used, rejections, bytes fetched) for status reporting.
@@ -118,8 +155,12 @@ class NodeSync {
   Status SwitchStep(const Refreshed& meta, const Plan& plan, const std::string& name,
                     SyncOutcome* out);
 
+  // Whether the refreshed top-level metadata `trusted` is quiet_'s (QuietCycleAllowed).
+  bool Quiet(const protocol::tuf::TrustedSet& trusted) const;
+
   const SyncParts p_;
   std::string rules_;
+  const QuietMark* quiet_;
 };
 
 }  // namespace tiersync::node

@@ -114,7 +114,7 @@ Result<SyncOutcome> SyncRunner::RunOnce(const SyncProgress& progress, const OnSw
   SyncOutcome partial;
   const int64_t started = NowSeconds(p_.env);
   const std::vector<replication::SourceHealth> before = p_.sources->Snapshot();
-  auto r = NodeSync(p_, rules.text)
+  auto r = NodeSync(p_, rules.text, quiet_mark_ ? &*quiet_mark_ : nullptr)
                .Run(
                    [&](const std::string& phase, uint64_t done, uint64_t total) {
                      Progress(phase, done, total);
@@ -122,6 +122,7 @@ Result<SyncOutcome> SyncRunner::RunOnce(const SyncProgress& progress, const OnSw
                    },
                    &partial);
   if (r.ok() && r->switched && on_switch) on_switch(*r);
+  quiet_mark_ = r.ok() ? r->mark : std::nullopt;
   Record(r, partial, started);
   const std::vector<replication::SourceHealth> after = p_.sources->Snapshot();
   for (size_t i = 0; i < after.size() && i < before.size(); ++i) {
@@ -174,6 +175,8 @@ void SyncRunner::Record(const Result<SyncOutcome>& r, const SyncOutcome& partial
   // (switched or failed); it is shown as last_check.
   if (!r.ok() || r->switched || !last_sync_.value("ok", false)) last_sync_ = s;
   last_check_ = {{"at", s["finished_at"]}, {"ok", r.ok()}, {"source", partial.metadata_source}};
+  // A quiet cycle: the last full cycle's metadata again, nothing else read.
+  if (r.ok() && r->quiet) last_check_["quiet"] = true;
   if (!partial.rejected.empty()) last_check_["rejected"] = partial.rejected;  // this cycle's
   if (r.ok() && !r->pending.empty()) last_check_["pending"] = r->pending;
   if (r.ok() && !r->quota_exceeded.empty()) last_check_["quota_exceeded"] = r->quota_exceeded;

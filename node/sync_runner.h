@@ -90,6 +90,8 @@ class SyncRunner {
   uint64_t planned_bytes_total_ GUARDED_BY(mu_) = 0;
   int consecutive_failures_ GUARDED_BY(mu_) = 0;
   uint64_t progress_started_us_ GUARDED_BY(mu_) = 0;
+  // The last full cycle's mark (NodeSync's quiet cycles); only RunOnce's thread uses it.
+  std::optional<QuietMark> quiet_mark_;
 };
 
 // Gives the pages of freed heap memory back to the system. A sync cycle and a catalog switch

@@ -1,5 +1,8 @@
 #include "protocol/tuf_trusted_set.h"
 
+#include <algorithm>
+#include <limits>
+
 #include "protocol/tuf_time.h"
 #include "protocol/tuf_verify.h"
 
@@ -158,6 +161,12 @@ Status TrustedSet::UpdateDelegatedTargets(std::span<const uint8_t> bytes, const 
 const Targets* TrustedSet::targets(const std::string& role, const std::string& delegator) const {
   auto it = targets_.find({delegator, role});
   return it == targets_.end() ? nullptr : &it->second;
+}
+
+int64_t TrustedSet::EarliestTargetsExpiry() const {
+  int64_t earliest = std::numeric_limits<int64_t>::max();
+  for (const auto& [key, t] : targets_) earliest = std::min(earliest, t.expires);
+  return earliest;
 }
 
 }  // namespace tiersync::protocol::tuf

@@ -73,6 +73,8 @@ class TrustedSet {
   const Snapshot* snapshot() const { return snapshot_ ? &*snapshot_ : nullptr; }
   // The targets role `role` as loaded through `delegator`, or null.
   const Targets* targets(const std::string& role, const std::string& delegator) const;
+  // The earliest expiry of the targets roles loaded so far (INT64_MAX before the first).
+  int64_t EarliestTargetsExpiry() const;
   int64_t reference_time() const { return reference_time_; }
 
  private:

@@ -23,6 +23,11 @@ void CycleMachine::OnMetadata(const Status& verified, bool catalog_local) {
   step_ = catalog_local ? CycleStep::kPlan : CycleStep::kFetchCatalog;
 }
 
+void CycleMachine::OnUnchangedMetadata() {
+  if (step_ != CycleStep::kRefreshMetadata) return;
+  Finish(CycleOutcome::kUpToDate);
+}
+
 void CycleMachine::OnCatalog(const Status& fetched, const std::string& release) {
   if (step_ != CycleStep::kFetchCatalog) return;
   if (fetched.ok()) {

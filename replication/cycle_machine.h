@@ -9,6 +9,7 @@
 //
 // Decisions owned here:
 //   - a catalog release no source serves yet is "not yet" (retry shortly), never a failure;
+//   - metadata unchanged since a cycle that served its whole plan is up to date at once;
 //   - a plan whose directory is the one served is up to date; one served partially (ordinary
 //     files deferred) is up to date while no window is open and fetched again when one is;
 //   - a release is switched to only after a fetch that left nothing but window-deferred
@@ -55,6 +56,9 @@ class CycleMachine {
 
   // The refresh's result; `catalog_local`: the signed release is in the local catalog already.
   void OnMetadata(const Status& verified, bool catalog_local);
+  // Instead of OnMetadata: the refresh verified the very metadata that a cycle which served
+  // its whole plan acted on, under the same rules (the driver's quiet mark): up to date.
+  void OnUnchangedMetadata();
   // The catalog fetch: OK, kNotFound from every source (not yet), or a failure.
   // `release` names it in messages.
   void OnCatalog(const Status& fetched, const std::string& release);

@@ -28,6 +28,18 @@ TEST(CycleMachineTest, ACatalogInTheLocalRepositoryIsNotFetched) {
   EXPECT_EQ(m.Next(), CycleStep::kPlan);
 }
 
+TEST(CycleMachineTest, UnchangedMetadataIsUpToDateWithoutReadingFurther) {
+  CycleMachine m;
+  m.OnUnchangedMetadata();
+  EXPECT_EQ(m.Next(), CycleStep::kDone);
+  EXPECT_EQ(m.outcome(), CycleOutcome::kUpToDate);
+  // Once the metadata step is past, the event is ignored like any other out of order.
+  CycleMachine later;
+  later.OnMetadata(Status::Ok(), /*catalog_local=*/true);
+  later.OnUnchangedMetadata();
+  EXPECT_EQ(later.Next(), CycleStep::kPlan);
+}
+
 TEST(CycleMachineTest, ACatalogNoSourceServesYetIsNotYetNeverFailed) {
   CycleMachine m;
   m.OnMetadata(Status::Ok(), false);

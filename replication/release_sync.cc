@@ -12,16 +12,21 @@ namespace {
 namespace tuf = protocol::tuf;
 
 Result<VerifiedMetadata> RefreshFrom(Env* env, Fetcher* fetcher, const MetadataDirs& dirs,
-                                     const std::string& url, int parallel_fetches) {
+                                     const std::string& url, int parallel_fetches,
+                                     const SkipListing& skip) {
   VerifiedMetadata m;
   m.updater = std::make_unique<Updater>(
       env, fetcher,
       UpdaterOptions{dirs.trusted, url + "/v1/metadata", url + "/v1/targets", dirs.downloads,
                      /*keep_root_history=*/true, parallel_fetches});
   TS_RETURN_IF_ERROR(m.updater->Refresh());
+  m.version = m.updater->trusted()->timestamp()->version;
+  if (skip && skip(*m.updater->trusted())) {
+    m.listed = false;
+    return m;
+  }
   TS_ASSIGN_OR_RETURN(m.targets, m.updater->ListAllTrustedTargets());
   m.retractions = m.updater->retractions();
-  m.version = m.updater->trusted()->timestamp()->version;
   return m;
 }
 
@@ -29,15 +34,16 @@ Result<VerifiedMetadata> RefreshFrom(Env* env, Fetcher* fetcher, const MetadataD
 
 Result<VerifiedMetadata> RefreshMetadata(Env* env, Fetcher* fetcher, SourcePolicy* sources,
                                          const MetadataDirs& dirs, const AcceptMetadata& accept,
-                                         std::vector<std::string>* rejected, int parallel_fetches) {
+                                         std::vector<std::string>* rejected, int parallel_fetches,
+                                         const SkipListing& skip) {
   std::optional<VerifiedMetadata> verified;
   auto got = AskSources(
       sources, env,
       [&](size_t i, const Source& src) -> SourceAnswer {
-        auto m = RefreshFrom(env, fetcher, dirs, src.url, parallel_fetches);
+        auto m = RefreshFrom(env, fetcher, dirs, src.url, parallel_fetches, skip);
         if (!m.ok()) return {m.status()};
         m->source = i;
-        if (accept) {
+        if (accept && m->listed) {
           if (Status s = accept(*m); !s.ok()) return {s};
         }
         verified = std::move(m).value();

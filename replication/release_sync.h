@@ -40,6 +40,10 @@ struct VerifiedMetadata {
   std::vector<RoleRetraction> retractions;
   uint64_t version = 0;  // timestamp version
   size_t source = 0;     // index in the SourcePolicy
+  // False when the caller's SkipListing said the top-level refresh is the metadata it acted on
+  // already: `targets` and `retractions` are empty (no delegated role was read) and the
+  // caller's AcceptMetadata was not called.
+  bool listed = true;
 };
 
 struct MetadataDirs {
@@ -51,17 +55,24 @@ struct MetadataDirs {
 // (kVerificationFailed counts as an attack on it) and the next source is tried.
 using AcceptMetadata = std::function<Status(VerifiedMetadata&)>;
 
+// Called after a source's top-level refresh (root, timestamp, snapshot, top-level targets:
+// verified, fresh) and before any delegated role is read; true: the caller has acted on this
+// very metadata already, so the delegated roles are not loaded (VerifiedMetadata::listed).
+using SkipListing = std::function<bool(const protocol::tuf::TrustedSet&)>;
+
 // The first source (in `sources`' order) that gives a verified refresh accepted by `accept`
 // (which may be empty). Failures and rejections are reported to `sources`; each rejection is
 // appended to `rejected` as "<source name>: <reason>". kUnavailable-or-worse with the last
 // source's error if none does. An error of the node's own disk (a local() Status, e.g. EIO or
 // ENOSPC) while the updater persists what it verified stops the refresh at once, blaming no
 // source (replication/source_walk.h).
-// `parallel_fetches`: delegated targets roles fetched at once (UpdaterOptions).
+// `parallel_fetches`: delegated targets roles fetched at once (UpdaterOptions). `skip` (may
+// be empty): see SkipListing.
 Result<VerifiedMetadata> RefreshMetadata(Env* env, Fetcher* fetcher, SourcePolicy* sources,
                                          const MetadataDirs& dirs, const AcceptMetadata& accept,
                                          std::vector<std::string>* rejected,
-                                         int parallel_fetches = 1);
+                                         int parallel_fetches = 1,
+                                         const SkipListing& skip = nullptr);
 
 // The file to fetch for the signed target `path`: kVerificationFailed if the entry lacks its
 // sha256 or its chunk_index custom field.

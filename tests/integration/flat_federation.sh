@@ -8,7 +8,7 @@
 #   2. a quiet federation: FLAT_IDLE_SECONDS (default 300: twelve push long-polls, twenty
 #      keep-alive timeouts, many poll cycles) with nothing published — no error, failure,
 #      rejection or demotion anywhere, push included (long-polls that end quietly are not
-#      failures);
+#      failures), and its cycles quiet (the top-level metadata verified, nothing else read);
 #   3. a release published then reaches both schools through the tree (no chunk byte of it
 #      from national below the province), and a one-shot `node sync` right after
 #      `hub publish` takes that release (the hub never announces a release whose catalog it
@@ -101,6 +101,10 @@ for n in "${nodes[@]}"; do
   echo "$s" | field 'all(x["healthy"] for x in d["sources"])' | grep -q True ||
     fail "$n has a demoted source after idling: $(echo "$s" | field '[(x["name"], x["last_error"]) for x in d["sources"]]')"
   echo "$s" | field 'd["last_sync"]["ok"]' | grep -q True || fail "$n: last sync failed: $(echo "$s" | field 'd["last_sync"]')"
+  # With nothing published, a cycle verifies the top-level metadata and stops there (a quiet
+  # cycle: node/node_sync.h) instead of reading every role and the catalog and planning again.
+  echo "$s" | field 'd["last_check"].get("quiet", False)' | grep -q True ||
+    fail "$n: the idle federation's last check was not quiet: $(echo "$s" | field 'd["last_check"]')"
   errs="$(echo "$s" | field '[x["last_error"] for x in d["sources"] if x["last_error"]]')"
   [ "$errs" = "[]" ] || echo "   note: $n carries errors from before the idle period: $errs"
 done
