@@ -259,11 +259,11 @@ Status CheckIdentityCaPem(std::string_view pem) {
   auto space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
   while (!pem.empty() && space(pem.front())) pem.remove_prefix(1);
   while (!pem.empty() && space(pem.back())) pem.remove_suffix(1);
-  if (!pem.starts_with(kBegin) || !pem.ends_with(kEnd) || pem.size() < kBegin.size() + kEnd.size()) {
+  if (!pem.starts_with(kBegin) || !pem.ends_with(kEnd) ||
+      pem.size() < kBegin.size() + kEnd.size()) {
     return InvalidArgumentError("is not one PEM certificate (\"" + std::string(kBegin) + "\")");
   }
-  const std::string_view body =
-      pem.substr(kBegin.size(), pem.size() - kBegin.size() - kEnd.size());
+  const std::string_view body = pem.substr(kBegin.size(), pem.size() - kBegin.size() - kEnd.size());
   if (body.find("-----") != std::string_view::npos) {
     return InvalidArgumentError("holds more than one PEM block");
   }

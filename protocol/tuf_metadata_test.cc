@@ -87,8 +87,10 @@ TEST(TufMetadataTest, RootIdentityCasRoundTripAndAreStrict) {
   auto plain = ParseRoot(ToJson(root));
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   EXPECT_TRUE(plain->identity_cas.empty());
-  const std::string ca1 = "-----BEGIN CERTIFICATE-----\nMIIBazCCAR2gAwIBAgIQ\n-----END CERTIFICATE-----\n";
-  const std::string ca2 = "-----BEGIN CERTIFICATE-----\nMIIBbzCCASGgAwIBAgIQ\n-----END CERTIFICATE-----\n";
+  const std::string ca1 =
+      "-----BEGIN CERTIFICATE-----\nMIIBazCCAR2gAwIBAgIQ\n-----END CERTIFICATE-----\n";
+  const std::string ca2 =
+      "-----BEGIN CERTIFICATE-----\nMIIBbzCCASGgAwIBAgIQ\n-----END CERTIFICATE-----\n";
   root.identity_cas = {ca1, ca2};
   auto with = ParseRoot(ToJson(root));
   ASSERT_TRUE(with.ok()) << with.status().ToString();
@@ -105,12 +107,12 @@ TEST(TufMetadataTest, RootIdentityCasRoundTripAndAreStrict) {
     for (auto& p : pems) a.Push(Json(p));
     return a;
   };
-  EXPECT_TRUE(refused(Json::Array()));                       // empty
+  EXPECT_TRUE(refused(Json::Array()));                                         // empty
   EXPECT_TRUE(refused(list({ca1, ca2, ca1 + " ", ca2 + " ", ca1 + "\n\n"})));  // five
-  EXPECT_TRUE(refused(list({ca1, ca1})));                    // twice
-  EXPECT_TRUE(refused(Json(ca1)));                           // not a list
+  EXPECT_TRUE(refused(list({ca1, ca1})));                                      // twice
+  EXPECT_TRUE(refused(Json(ca1)));                                             // not a list
   EXPECT_TRUE(refused(list({"not a certificate"})));
-  EXPECT_TRUE(refused(list({ca1 + ca2})));                   // two blocks in one
+  EXPECT_TRUE(refused(list({ca1 + ca2})));  // two blocks in one
   EXPECT_TRUE(refused(list({"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"})));
   EXPECT_TRUE(refused(list({"-----BEGIN CERTIFICATE-----\nMII?\n-----END CERTIFICATE-----"})));
   const std::string big = "-----BEGIN CERTIFICATE-----\n" +
