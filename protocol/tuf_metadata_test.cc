@@ -48,9 +48,8 @@ TEST(TufMetadataTest, SerialisationRoundTrips) {
   EXPECT_EQ(*again, *ts);
 }
 
-// The root's offline grace (an extension field) survives a round trip, is absent by default,
-// and a grace over a year is refused.
-TEST(TufMetadataTest, RootOfflineGraceRoundTripsAndIsBounded) {
+// A root whose four roles share one (made-up) key.
+Root OneKeyRoot() {
   Root root;
   Key key = MakeKey("ed25519", "ed25519", std::string(64, 'a'));
   const std::string id = KeyId(key);
@@ -58,6 +57,13 @@ TEST(TufMetadataTest, RootOfflineGraceRoundTripsAndIsBounded) {
   for (const char* role : {"root", "targets", "snapshot", "timestamp"}) {
     root.roles[role] = Role{{id}, 1};
   }
+  return root;
+}
+
+// The root's offline grace (an extension field) survives a round trip, is absent by default,
+// and a grace over a year is refused.
+TEST(TufMetadataTest, RootOfflineGraceRoundTripsAndIsBounded) {
+  Root root = OneKeyRoot();
   auto plain = ParseRoot(ToJson(root));
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   EXPECT_FALSE(plain->offline_grace_seconds.has_value());
@@ -76,13 +82,7 @@ TEST(TufMetadataTest, RootOfflineGraceRoundTripsAndIsBounded) {
 // The root's identity CAs (an extension field): absent by default, round-trip when present,
 // and only 1..4 single PEM certificates of bounded size, none twice, are accepted.
 TEST(TufMetadataTest, RootIdentityCasRoundTripAndAreStrict) {
-  Root root;
-  Key key = MakeKey("ed25519", "ed25519", std::string(64, 'a'));
-  const std::string id = KeyId(key);
-  root.keys[id] = key;
-  for (const char* role : {"root", "targets", "snapshot", "timestamp"}) {
-    root.roles[role] = Role{{id}, 1};
-  }
+  Root root = OneKeyRoot();
   EXPECT_FALSE(ToJson(root).Find(kIdentityCaField));
   auto plain = ParseRoot(ToJson(root));
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
