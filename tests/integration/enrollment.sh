@@ -176,6 +176,10 @@ step "e. A CA rollover: root v2 lists the old and the new CA"
 "$bin" identity ca-init --key "$out/keys/ca2.key" --out "$out/ca2.pem" --name "教育部 节点身份CA 2" \
   >/dev/null
 # shellcheck disable=SC2046
+refused "a province's certificate as an identity CA" 2 "not a national identity CA" \
+  "$bin" repo rotate-root "$out/hub/tuf" --identity-ca "$out/prov.crt" -k "$out/keys/root.key" \
+  $(sign_keys)
+# shellcheck disable=SC2046
 "$bin" repo rotate-root "$out/hub/tuf" --identity-ca "$out/ca.pem" --identity-ca "$out/ca2.pem" \
   -k "$out/keys/root.key" $(sign_keys) >/dev/null || fail "repo rotate-root --identity-ca"
 "$bin" identity issue --ca-key "$out/keys/ca2.key" --ca-cert "$out/ca2.pem" \
