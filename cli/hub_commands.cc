@@ -293,6 +293,9 @@ void RegisterHubCommands(CLI::App* app, CommandContext* ctx) {
   init->add_option("--offline-grace-days", a->root.offline_grace_days,
                    "Days past metadata expiry a node that cannot update keeps serving, saying "
                    "it is stale (signed in the root; default: none)");
+  init->add_option("--identity-ca", a->root.identity_cas,
+                   "PEM national identity CA (tiersync identity ca-init) that the root carries "
+                   "as x-tiersync-identity-ca (repeat, up to 4)");
   init->add_option("--timestamp-key", a->root.timestamp, "Timestamp public key");
   init->add_option("--snapshot-key", a->root.snapshot, "Snapshot public key");
   init->add_option("--targets-key", a->root.targets, "Targets public key");

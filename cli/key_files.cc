@@ -1,6 +1,9 @@
 #include "cli/key_files.h"
 
+#include <algorithm>
+
 #include "base/env.h"
+#include "identity/node_certificate.h"
 #include "protocol/json.h"
 
 namespace tiersync::cli {
@@ -91,6 +94,7 @@ Result<protocol::tuf::Root> RootFromKeyFiles(const RootKeyFiles& files) {
   TS_RETURN_IF_ERROR(AddRoleKeyFiles(&root, "targets", files.targets, 1));
   if (files.offline_grace_days)
     TS_RETURN_IF_ERROR(SetOfflineGrace(&root, *files.offline_grace_days));
+  if (!files.identity_cas.empty()) TS_RETURN_IF_ERROR(SetIdentityCas(&root, files.identity_cas));
   return root;
 }
 
@@ -100,6 +104,35 @@ Status SetOfflineGrace(protocol::tuf::Root* root, uint32_t days) {
     return InvalidArgumentError("--offline-grace-days: at most 366");
   }
   root->offline_grace_seconds = seconds;
+  return Status::Ok();
+}
+
+Status SetIdentityCas(protocol::tuf::Root* root, const std::vector<std::string>& files) {
+  if (files.size() > protocol::tuf::kMaxIdentityCas) {
+    return InvalidArgumentError("--identity-ca: at most " +
+                                std::to_string(protocol::tuf::kMaxIdentityCas) + " certificates");
+  }
+  std::vector<std::string> pems;
+  for (const std::string& file : files) {
+    TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(Env::Default(), file,
+                                                    protocol::tuf::kMaxIdentityCaPemBytes + 1));
+    const std::string text(bytes.begin(), bytes.end());
+    auto ca = identity::NodeCertificate::FromPem(text);
+    if (!ca.ok()) return InvalidArgumentError(file + ": " + ca.status().message());
+    if (ca->identity().tier != "national" || ca->issuer() != ca->identity()) {
+      return InvalidArgumentError(file + ": not a national identity CA (it is " +
+                                  identity::Describe(ca->identity()) + ")");
+    }
+    const std::string pem = ca->ToPem();
+    if (Status s = protocol::tuf::CheckIdentityCaPem(pem); !s.ok()) {
+      return InvalidArgumentError(file + ": " + s.message());
+    }
+    if (std::find(pems.begin(), pems.end(), pem) != pems.end()) {
+      return InvalidArgumentError(file + ": the same CA is given twice");
+    }
+    pems.push_back(pem);
+  }
+  root->identity_cas = std::move(pems);
   return Status::Ok();
 }
 

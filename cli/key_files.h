@@ -31,7 +31,14 @@ struct RootKeyFiles {
   std::vector<std::string> timestamp, snapshot, targets;
   // The root's signed offline grace (protocol/tuf_metadata.h), in days; none when unset.
   std::optional<uint32_t> offline_grace_days;
+  // PEM files of national identity CAs for the root's x-tiersync-identity-ca; none when empty.
+  std::vector<std::string> identity_cas;
 };
+// Sets the root's identity CAs (protocol/tuf_metadata.h kIdentityCaField) to the certificates
+// in `files` (replacing the list): each must be a self-signed national identity CA
+// (identity/node_certificate.h); kInvalidArgument naming the file otherwise, or for more than
+// kMaxIdentityCas.
+Status SetIdentityCas(protocol::tuf::Root* root, const std::vector<std::string>& files);
 // Sets the root's offline grace from a day count given on a command line (kInvalidArgument
 // past kMaxOfflineGraceSeconds).
 Status SetOfflineGrace(protocol::tuf::Root* root, uint32_t days);

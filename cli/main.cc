@@ -9,6 +9,7 @@
 #include "cli/command_context.h"
 #include "cli/demo_commands.h"
 #include "cli/hub_commands.h"
+#include "cli/identity_commands.h"
 #include "cli/node_commands.h"
 #include "cli/retract_commands.h"
 #include "cli/store_commands.h"
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
   RegisterHubCommands(&app, &ctx);
   RegisterRetractCommands(&app, &ctx);
   RegisterNodeCommands(&app, &ctx);
+  RegisterIdentityCommands(&app, &ctx);
   RegisterCatalogCommands(&app, &ctx);
   RegisterBundleCommands(&app, &ctx);
   try {

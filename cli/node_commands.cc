@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "base/bytes.h"
+#include "cli/identity_commands.h"
+#include "cli/key_files.h"
 #include "cli/node_maintenance.h"
 #include "cli/package_layout.h"
 #include "cli/progress.h"
@@ -18,6 +20,7 @@
 #include "node/node_dir.h"
 #include "node/node_server.h"
 #include "node/node_sources.h"
+#include "node/own_identity.h"
 #include "node/rate_limiter.h"
 #include "node/sync_cycle.h"
 #include "node/sync_runner.h"
@@ -382,6 +385,18 @@ void Describe(json j, bool live) {
               << " downloads; last 7 days: " << u["last_7_days"].value("views", uint64_t{0})
               << " views, " << u["last_7_days"].value("downloads", uint64_t{0}) << " downloads\n";
   }
+  if (j["identity"].is_object()) {
+    const json& id = j["identity"];
+    if (id.value("enrolled", false)) {
+      std::cout << "  identity: " << id.value("tier", "?") << " '" << id.value("name", "?") << "' ("
+                << id.value("region", "?") << "), certified by " << id.value("issuer", "?")
+                << " until " << id.value("expires_at", "?");
+      if (id.contains("error")) std::cout << " — NOT VALID: " << id.value("error", "");
+      std::cout << "\n";
+    } else {
+      std::cout << "  identity: not enrolled (tiersync node enroll, or node identity request)\n";
+    }
+  }
   std::cout << "  children reporting: " << j.value("children_reports", 0) << std::endl;
 }
 
@@ -428,6 +443,9 @@ Status RunStatus(const NodeArgs& a, CommandContext* ctx) {
     }
   }
   if (!j.is_object()) return CorruptionError("node status is not JSON");
+  if (!live.ok()) {  // what the files say now (a running node says it itself)
+    j["identity"] = node::IdentityStatusJson(Env::Default(), paths, config, NowSeconds());
+  }
   if (ctx->json) {
     std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << std::endl;
   } else {
@@ -522,6 +540,8 @@ void RegisterNodeCommands(CLI::App* app, CommandContext* ctx) {
   status->callback([a, ctx] {
     if (Status s = RunStatus(*a, ctx); !s.ok()) ctx->Fail("node status", s);
   });
+
+  RegisterNodeIdentityCommands(node, ctx);
 }
 
 }  // namespace tiersync::cli

@@ -64,6 +64,7 @@ struct RepoArgs {
   std::vector<std::string> root_keys, timestamp_keys, snapshot_keys, targets_keys;  // public
   uint32_t root_threshold = 1, threshold = 1;
   std::optional<uint32_t> offline_grace_days;
+  std::vector<std::string> identity_cas;  // PEM files of national identity CAs
   std::string role = "targets";
   std::string prefix;
   std::string custom;  // JSON object for the targets' "custom" field
@@ -75,8 +76,8 @@ struct RepoArgs {
 };
 
 RootKeyFiles RootKeysOf(const RepoArgs& a) {
-  return {a.root_keys,     a.root_threshold, a.timestamp_keys,
-          a.snapshot_keys, a.targets_keys,   a.offline_grace_days};
+  return {a.root_keys,    a.root_threshold,     a.timestamp_keys, a.snapshot_keys,
+          a.targets_keys, a.offline_grace_days, a.identity_cas};
 }
 
 Status RepoInit(const RepoArgs& a) {
@@ -163,6 +164,7 @@ Status RepoRotateRoot(const RepoArgs& a) {
     if (a.offline_grace_days) {
       TS_RETURN_IF_ERROR(SetOfflineGrace(&root, *a.offline_grace_days));
     }
+    if (!a.identity_cas.empty()) TS_RETURN_IF_ERROR(SetIdentityCas(&root, a.identity_cas));
     // Drop keys no role uses any more.
     std::set<std::string> used;
     for (const auto& [name, role] : root.roles) used.insert(role.keyids.begin(), role.keyids.end());
@@ -273,6 +275,9 @@ void RegisterRepoCommands(CLI::App* app, CommandContext* ctx) {
     c->add_option("--offline-grace-days", a->offline_grace_days,
                   "Days past metadata expiry a node that cannot update keeps serving, saying it "
                   "is stale (signed in the root; rotate-root: changes it)");
+    c->add_option("--identity-ca", a->identity_cas,
+                  "PEM national identity CA for the root's x-tiersync-identity-ca (repeat, up to "
+                  "4, e.g. old and new CA during a rollover; rotate-root: replaces the list)");
   };
   CLI::App* init = repo->add_subcommand("init", "Create a repository with root version 1");
   common(init);

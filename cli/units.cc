@@ -5,6 +5,41 @@
 
 namespace tiersync::cli {
 
+Result<int64_t> ParseDuration(std::string_view text) {
+  auto bad = [&] {
+    return InvalidArgumentError("'" + std::string(text) +
+                                "' is not a duration (e.g. 72h, 30m, 7d)");
+  };
+  constexpr int64_t kMax = 10 * 366 * 86400;
+  if (text.size() < 2) return bad();
+  int64_t unit = 0;
+  switch (text.back()) {
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    default:
+      return bad();
+  }
+  int64_t v = 0;
+  for (char c : text.substr(0, text.size() - 1)) {
+    if (c < '0' || c > '9') return bad();
+    v = v * 10 + (c - '0');
+    if (v * unit > kMax)
+      return InvalidArgumentError("'" + std::string(text) + "': at most 10 years");
+  }
+  if (v == 0) return bad();
+  return v * unit;
+}
+
 Result<uint64_t> ParseSize(std::string_view text) {
   auto bad = [&] { return InvalidArgumentError("'" + std::string(text) + "' is not a size"); };
   size_t i = 0;

@@ -21,6 +21,17 @@ TEST(ParseSizeTest, Rejects) {
   }
 }
 
+TEST(ParseDurationTest, UnitsAndRefusals) {
+  EXPECT_EQ(*ParseDuration("1s"), 1);
+  EXPECT_EQ(*ParseDuration("30m"), 1800);
+  EXPECT_EQ(*ParseDuration("72h"), 72 * 3600);
+  EXPECT_EQ(*ParseDuration("7d"), 7 * 86400);
+  for (const char* bad :
+       {"", "h", "72", "0h", "-1h", "1.5h", "1w", "h1", "99999999999999999999d", "4000d"}) {
+    EXPECT_FALSE(ParseDuration(bad).ok()) << bad;
+  }
+}
+
 TEST(UnitsTest, FormatBytesForPeople) {
   EXPECT_EQ(FormatBytes(0), "0 B");
   EXPECT_EQ(FormatBytes(1023), "1023 B");

@@ -48,7 +48,7 @@ class MemoryChunks : public ChunkSource {
 const FileInfo kInfo{"video/mp4", "\"abc\"", "no-cache"};
 
 HttpRequest Get(std::vector<std::pair<std::string, std::string>> headers = {}) {
-  HttpRequest r{"GET", "/v1/files/x/y.mp4", "", {}};
+  HttpRequest r{"GET", "/v1/files/x/y.mp4", "", {}, ""};
   for (auto& [k, v] : headers) r.headers[k] = v;
   return r;
 }

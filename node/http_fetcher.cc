@@ -25,10 +25,8 @@ using Clock = std::chrono::steady_clock;
 
 // ": <the text>" of a short plain-text error answer (e.g. "this port speaks HTTPS only"), in
 // printable ASCII and at most 120 characters; "" otherwise.
-std::string Reason(const http::response<http::vector_body<uint8_t>>& res) {
-  const auto& body = res.body();
-  if (!res[http::field::content_type].starts_with("text/plain") || body.empty() ||
-      body.size() > 512) {
+std::string Reason(std::string_view content_type, const std::vector<uint8_t>& body) {
+  if (!content_type.starts_with("text/plain") || body.empty() || body.size() > 512) {
     return "";
   }
   std::string text;
@@ -252,10 +250,33 @@ Result<std::vector<uint8_t>> HttpFetcher::Post(const std::string& url,
   return Remote(Exchange(url, content_type, &body, max_bytes));
 }
 
+Result<HttpAnswer> HttpFetcher::PostForAnswer(const std::string& url, std::string_view content_type,
+                                              std::span<const uint8_t> body, size_t max_bytes) {
+  auto answer = Answer(url, content_type, &body, max_bytes);
+  if (!answer.ok()) return answer.status().AsRemote();
+  return answer;
+}
+
 Result<std::vector<uint8_t>> HttpFetcher::Exchange(const std::string& url,
                                                    std::string_view content_type,
                                                    const std::span<const uint8_t>* body,
                                                    size_t max_bytes) {
+  TS_ASSIGN_OR_RETURN(HttpAnswer res, Answer(url, content_type, body, max_bytes));
+  const unsigned status = res.status;
+  if (status == 404 || status == 403)
+    return NotFoundError(url + ": HTTP " + std::to_string(status));
+  if (status >= 300 && status < 400) {
+    return UnavailableError(url + ": redirect to " + res.location + " not followed");
+  }
+  if (status != 200) {
+    return UnavailableError(url + ": HTTP " + std::to_string(status) +
+                            Reason(res.content_type, res.body));
+  }
+  return std::move(res.body);
+}
+
+Result<HttpAnswer> HttpFetcher::Answer(const std::string& url, std::string_view content_type,
+                                       const std::span<const uint8_t>* body, size_t max_bytes) {
   TS_ASSIGN_OR_RETURN(HttpUrl u, ParseHttpUrl(url));
   std::shared_ptr<const TlsClientContext> tls = options_.tls;
   if (u.https && !tls) {
@@ -288,17 +309,8 @@ Result<std::vector<uint8_t>> HttpFetcher::Exchange(const std::string& url,
   }
   if (ec) return ToStatus(ec, x.step() + " " + url);
   auto& res = x.response();
-  unsigned status = res.result_int();
-  if (status == 404 || status == 403)
-    return NotFoundError(url + ": HTTP " + std::to_string(status));
-  if (status >= 300 && status < 400) {
-    return UnavailableError(url + ": redirect to " + std::string(res[http::field::location]) +
-                            " not followed");
-  }
-  if (status != 200) {
-    return UnavailableError(url + ": HTTP " + std::to_string(status) + Reason(res));
-  }
-  return std::move(res.body());
+  return HttpAnswer{res.result_int(), std::string(res[http::field::content_type]),
+                    std::string(res[http::field::location]), std::move(res.body())};
 }
 
 }  // namespace tiersync::node

@@ -41,6 +41,14 @@ struct HttpFetcherOptions {
   std::shared_ptr<RateLimiter> limiter;
 };
 
+// A reply as it came, whatever its status (HttpFetcher::PostForAnswer).
+struct HttpAnswer {
+  unsigned status = 0;
+  std::string content_type;
+  std::string location;  // of a redirect; "" otherwise
+  std::vector<uint8_t> body;
+};
+
 class HttpFetcher : public replication::Fetcher {
  public:
   static constexpr size_t kMaxHeaderBytes = 16 * 1024;
@@ -54,9 +62,17 @@ class HttpFetcher : public replication::Fetcher {
   Result<std::vector<uint8_t>> Post(const std::string& url, std::string_view content_type,
                                     std::span<const uint8_t> body, size_t max_bytes) override;
 
+  // POST returning the reply of any status with its body (for a caller that reads the JSON
+  // error of a 4xx, e.g. `node enroll`); errors only for what kept a reply from arriving
+  // (connection, TLS, timeouts, a body over max_bytes), as Post's.
+  Result<HttpAnswer> PostForAnswer(const std::string& url, std::string_view content_type,
+                                   std::span<const uint8_t> body, size_t max_bytes);
+
   const HttpFetcherOptions& options() const { return options_; }
 
  private:
+  Result<HttpAnswer> Answer(const std::string& url, std::string_view content_type,
+                            const std::span<const uint8_t>* body, size_t max_bytes);
   Result<std::vector<uint8_t>> Exchange(const std::string& url, std::string_view content_type,
                                         const std::span<const uint8_t>* body, size_t max_bytes);
   HttpFetcherOptions options_;

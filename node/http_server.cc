@@ -95,6 +95,7 @@ HttpRequest ToRequest(const http::request<http::string_body>& req, bool post) {
   HttpRequest request{std::string(req.method_string()),
                       std::string(req.target()),
                       post ? req.body() : std::string(),
+                      {},
                       {}};
   for (const auto& field : req) {
     std::string name(field.name_string());
@@ -456,6 +457,9 @@ struct HttpServer::Impl {
       const auto& req = parser.get();
       const bool keep_alive = req.keep_alive();
       HttpRequest request = ToRequest(req, post);
+      beast::error_code peer_ec;
+      const tcp::endpoint peer = Tcp(stream).socket().remote_endpoint(peer_ec);
+      if (!peer_ec) request.peer = ClientAddress(peer.address()).to_string();
       HttpReply reply = std::move(
           *co_await OnPool(*workers, [this, &request] { return handler->Handle(request); }));
       if (reply.wait) {

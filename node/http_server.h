@@ -81,6 +81,9 @@ struct HttpRequest {
   // Request headers the handlers look at, by lower-case name (content-type,
   // content-encoding, git-protocol, if-none-match, range, ...); others are dropped.
   std::map<std::string, std::string> headers;
+  // The client's address ("10.3.4.5"; an IPv4 client over an IPv6 socket as IPv4): for audit
+  // lines and per-address limits. "" when the server does not know it (tests).
+  std::string peer;
   const std::string* Header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
     return it == headers.end() ? nullptr : &it->second;

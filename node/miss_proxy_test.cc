@@ -18,7 +18,7 @@ namespace {
 const FileInfo kInfo{"video/mp4", "\"x\"", "no-cache"};
 
 HttpRequest Get(const std::string& range = "") {
-  HttpRequest r{"GET", "/v1/files/r/lesson.mp4", "", {}};
+  HttpRequest r{"GET", "/v1/files/r/lesson.mp4", "", {}, ""};
   if (!range.empty()) r.headers["range"] = "bytes=" + range;
   return r;
 }

@@ -24,6 +24,8 @@
 //                         (node/garbage_collector.h)
 //   <dir>/children/       the latest report of each child node (its subscription)
 //   <dir>/usage/          views and downloads per day (node/usage_counter.h)
+//   <dir>/identity/       the node's key, certificate chain, invitations and audit log
+//                         (node/own_identity.h)
 // docs/formats.md lists every file's version and what older and newer builds do with it.
 #ifndef TIERSYNC_NODE_NODE_DIR_H_
 #define TIERSYNC_NODE_NODE_DIR_H_

@@ -12,12 +12,14 @@
 #include "node/child_reports.h"
 #include "node/children_throttle.h"
 #include "node/config_reload.h"
+#include "node/enrollment_service.h"
 #include "node/federation_api.h"
 #include "node/garbage_collector.h"
 #include "node/git_http_service.h"
 #include "node/http_fetcher.h"
 #include "node/node_dir.h"
 #include "node/node_sources.h"
+#include "node/own_identity.h"
 #include "node/push_listener.h"
 #include "node/rate_limiter.h"
 #include "node/release_notifier.h"
@@ -61,6 +63,7 @@ struct NodeServer::Impl : public HttpHandler {
   std::unique_ptr<ChildReports> children;
   std::unique_ptr<fleet::FleetStore> fleet;  // the subtree's states and usage (reports)
   std::unique_ptr<ReportIntake> intake;
+  std::unique_ptr<EnrollmentService> enrollment;  // POST /v1/enroll (the tier below joins)
   std::unique_ptr<UpwardReporter> reporter;
   std::unique_ptr<FederationApi> federation;
   int64_t expired_at = 0;  // the fleet store's last retention pass (sync loop)
@@ -108,6 +111,7 @@ struct NodeServer::Impl : public HttpHandler {
     std::string_view path = target.substr(0, target.find('?'));
     if (path == "/v1/events") return notifier.Wait(ParseEventsQuery(target));
     if (path == "/v1/reports") return intake->Accept(request);
+    if (path == "/v1/enroll") return enrollment->Enroll(request);
     if (auto reply = federation->Handle(request)) return std::move(*reply);
     if (path == "/v1/status") {
       HttpReply r = HttpReply::Json(Dump(StatusJson()));
@@ -137,6 +141,7 @@ struct NodeServer::Impl : public HttpHandler {
     extra["children_bandwidth"] = pace->StatusJson();
     extra["scrub"] = scrubber->StatusJson();
     extra["gc"] = gc->StatusJson();
+    extra["identity"] = IdentityStatusJson(env, paths, config, env->NowMicros() / 1'000'000);
     MutexLock l(&mu);
     if (!last_reload.is_null()) extra["reload"] = last_reload;
     return extra;
@@ -371,6 +376,7 @@ Result<std::unique_ptr<NodeServer>> NodeServer::Open(const std::string& dir) {
   TS_ASSIGN_OR_RETURN(impl->fleet, fleet::FleetStore::Open(impl->paths.fleet));
   impl->intake = std::make_unique<ReportIntake>(impl->env, impl->children.get(), impl->fleet.get(),
                                                 impl->config.name, impl->config.region);
+  impl->enrollment = std::make_unique<EnrollmentService>(impl->env, impl->paths, impl->config);
   impl->sync = std::make_unique<SyncRunner>(
       SyncParts{impl->env, impl->paths, impl->config, impl->store.get(), impl->fetcher.get(),
                 impl->policy.get(), nullptr,

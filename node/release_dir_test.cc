@@ -172,7 +172,7 @@ TEST_F(ReleaseRootChainTest, ChildBelowTheRelayedChainIsSentToAnotherSource) {
   EXPECT_EQ(root, 3u);
   // The version after the chain is plainly absent.
   RepositoryService service(env_, release, store_.get());
-  HttpRequest request{"GET", "/v1/metadata/4.root.json", "", {}};
+  HttpRequest request{"GET", "/v1/metadata/4.root.json", "", {}, ""};
   EXPECT_EQ(service.Handle(request).status, 404);
 }
 

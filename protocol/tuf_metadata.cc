@@ -249,6 +249,32 @@ Result<Envelope> ParseEnvelope(std::span<const uint8_t> bytes, size_t max_bytes)
   return env;
 }
 
+Status CheckIdentityCaPem(std::string_view pem) {
+  constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+  constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+  if (pem.size() > kMaxIdentityCaPemBytes) {
+    return InvalidArgumentError("is larger than " + std::to_string(kMaxIdentityCaPemBytes) +
+                                " bytes");
+  }
+  auto space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
+  while (!pem.empty() && space(pem.front())) pem.remove_prefix(1);
+  while (!pem.empty() && space(pem.back())) pem.remove_suffix(1);
+  if (!pem.starts_with(kBegin) || !pem.ends_with(kEnd) ||
+      pem.size() < kBegin.size() + kEnd.size()) {
+    return InvalidArgumentError("is not one PEM certificate (\"" + std::string(kBegin) + "\")");
+  }
+  const std::string_view body = pem.substr(kBegin.size(), pem.size() - kBegin.size() - kEnd.size());
+  if (body.find("-----") != std::string_view::npos) {
+    return InvalidArgumentError("holds more than one PEM block");
+  }
+  for (char c : body) {
+    const bool b64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '+' || c == '/' || c == '=';
+    if (!b64 && !space(c)) return InvalidArgumentError("has a character that is not base64");
+  }
+  return Status::Ok();
+}
+
 Result<Root> ParseRoot(const Json& v) {
   TS_ASSIGN_OR_RETURN(Common c, ParseCommon(v, kRootRole));
   Root r;
@@ -274,6 +300,18 @@ Result<Root> ParseRoot(const Json& v) {
                  "is over a year (" + std::to_string(kMaxOfflineGraceSeconds) + " seconds)");
     }
     r.offline_grace_seconds = grace;
+  }
+  if (f.Has(kIdentityCaField)) {
+    const std::string field(kIdentityCaField);
+    TS_ASSIGN_OR_RETURN(r.identity_cas, f.StringList(kIdentityCaField, /*unique=*/true));
+    if (r.identity_cas.empty() || r.identity_cas.size() > kMaxIdentityCas) {
+      return Bad(field, "must list 1 to " + std::to_string(kMaxIdentityCas) + " certificates");
+    }
+    for (size_t i = 0; i < r.identity_cas.size(); ++i) {
+      if (Status s = CheckIdentityCaPem(r.identity_cas[i]); !s.ok()) {
+        return Bad(field + "[" + std::to_string(i) + "]", s.message());
+      }
+    }
   }
   return r;
 }
@@ -416,6 +454,11 @@ Json ToJson(const Root& r) {
   j.Set("roles", std::move(roles));
   if (r.offline_grace_seconds) {
     j.Set(std::string(kOfflineGraceField), Json(static_cast<int64_t>(*r.offline_grace_seconds)));
+  }
+  if (!r.identity_cas.empty()) {
+    Json cas = Json::Array();
+    for (const auto& pem : r.identity_cas) cas.Push(Json(pem));
+    j.Set(std::string(kIdentityCaField), std::move(cas));
   }
   return j;
 }

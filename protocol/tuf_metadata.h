@@ -121,11 +121,26 @@ struct Common {
 inline constexpr std::string_view kOfflineGraceField = "x-tiersync-offline-grace-seconds";
 inline constexpr uint64_t kMaxOfflineGraceSeconds = 366ull * 86400;
 
+// The national identity CAs (docs/formats/node-identity.md, "Trust anchor"): the self-signed
+// certificates under which every node certificate of the federation verifies. In "signed" as
+// kIdentityCaField, a list of 1..kMaxIdentityCas PEM strings, each at most
+// kMaxIdentityCaPemBytes holding exactly one "BEGIN CERTIFICATE" block (and nothing but
+// whitespace around it), none twice. Its X.509 content is checked by identity/ where it is used
+// (a node trusts exactly these); here only the shape. Rotating the CA is a root rotation, so
+// the CA's trust rests on the root keys' threshold. Absent: no identity CA (empty list).
+inline constexpr std::string_view kIdentityCaField = "x-tiersync-identity-ca";
+inline constexpr size_t kMaxIdentityCas = 4;
+inline constexpr size_t kMaxIdentityCaPemBytes = 16 << 10;
+
+// OK if `pem` may stand in kIdentityCaField (the shape above); kInvalidArgument saying why not.
+Status CheckIdentityCaPem(std::string_view pem);
+
 struct Root : Common {
   bool consistent_snapshot = true;
   std::map<std::string, Key> keys;
   std::map<std::string, Role> roles;              // exactly root, snapshot, targets, timestamp
   std::optional<uint64_t> offline_grace_seconds;  // at most kMaxOfflineGraceSeconds
+  std::vector<std::string> identity_cas;  // kIdentityCaField; serialised only when not empty
   bool operator==(const Root&) const = default;
 };
 

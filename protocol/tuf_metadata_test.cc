@@ -48,9 +48,8 @@ TEST(TufMetadataTest, SerialisationRoundTrips) {
   EXPECT_EQ(*again, *ts);
 }
 
-// The root's offline grace (an extension field) survives a round trip, is absent by default,
-// and a grace over a year is refused.
-TEST(TufMetadataTest, RootOfflineGraceRoundTripsAndIsBounded) {
+// A root whose four roles share one (made-up) key.
+Root OneKeyRoot() {
   Root root;
   Key key = MakeKey("ed25519", "ed25519", std::string(64, 'a'));
   const std::string id = KeyId(key);
@@ -58,6 +57,13 @@ TEST(TufMetadataTest, RootOfflineGraceRoundTripsAndIsBounded) {
   for (const char* role : {"root", "targets", "snapshot", "timestamp"}) {
     root.roles[role] = Role{{id}, 1};
   }
+  return root;
+}
+
+// The root's offline grace (an extension field) survives a round trip, is absent by default,
+// and a grace over a year is refused.
+TEST(TufMetadataTest, RootOfflineGraceRoundTripsAndIsBounded) {
+  Root root = OneKeyRoot();
   auto plain = ParseRoot(ToJson(root));
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   EXPECT_FALSE(plain->offline_grace_seconds.has_value());
@@ -71,6 +77,47 @@ TEST(TufMetadataTest, RootOfflineGraceRoundTripsAndIsBounded) {
   EXPECT_FALSE(ParseRoot(over).ok());
   over.Set(std::string(kOfflineGraceField), Json("30d"));
   EXPECT_FALSE(ParseRoot(over).ok());
+}
+
+// The root's identity CAs (an extension field): absent by default, round-trip when present,
+// and only 1..4 single PEM certificates of bounded size, none twice, are accepted.
+TEST(TufMetadataTest, RootIdentityCasRoundTripAndAreStrict) {
+  Root root = OneKeyRoot();
+  EXPECT_FALSE(ToJson(root).Find(kIdentityCaField));
+  auto plain = ParseRoot(ToJson(root));
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_TRUE(plain->identity_cas.empty());
+  const std::string ca1 =
+      "-----BEGIN CERTIFICATE-----\nMIIBazCCAR2gAwIBAgIQ\n-----END CERTIFICATE-----\n";
+  const std::string ca2 =
+      "-----BEGIN CERTIFICATE-----\nMIIBbzCCASGgAwIBAgIQ\n-----END CERTIFICATE-----\n";
+  root.identity_cas = {ca1, ca2};
+  auto with = ParseRoot(ToJson(root));
+  ASSERT_TRUE(with.ok()) << with.status().ToString();
+  EXPECT_EQ(*with, root);
+
+  auto refused = [&](Json value) {
+    Json j = ToJson(root);
+    j.Set(std::string(kIdentityCaField), std::move(value));
+    auto r = ParseRoot(j);
+    return !r.ok() && r.status().code() == StatusCode::kCorruption;
+  };
+  auto list = [](std::vector<std::string> pems) {
+    Json a = Json::Array();
+    for (auto& p : pems) a.Push(Json(p));
+    return a;
+  };
+  EXPECT_TRUE(refused(Json::Array()));                                         // empty
+  EXPECT_TRUE(refused(list({ca1, ca2, ca1 + " ", ca2 + " ", ca1 + "\n\n"})));  // five
+  EXPECT_TRUE(refused(list({ca1, ca1})));                                      // twice
+  EXPECT_TRUE(refused(Json(ca1)));                                             // not a list
+  EXPECT_TRUE(refused(list({"not a certificate"})));
+  EXPECT_TRUE(refused(list({ca1 + ca2})));  // two blocks in one
+  EXPECT_TRUE(refused(list({"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"})));
+  EXPECT_TRUE(refused(list({"-----BEGIN CERTIFICATE-----\nMII?\n-----END CERTIFICATE-----"})));
+  const std::string big = "-----BEGIN CERTIFICATE-----\n" +
+                          std::string(kMaxIdentityCaPemBytes, 'A') + "\n-----END CERTIFICATE-----";
+  EXPECT_TRUE(refused(list({big})));
 }
 
 TEST(TufMetadataTest, RetractionsRoundTripAndAreChecked) {
