@@ -236,8 +236,8 @@ Result<NodeCertificate> InvitationStore::Redeem(std::string_view token, std::str
   TS_ASSIGN_OR_RETURN(EnrollmentRequest req, ParseEnrollmentRequest(csr_pem));
   TS_RETURN_IF_ERROR(CheckRequestMatches(inv, req.identity));
   TS_ASSIGN_OR_RETURN(NodeCertificate cert,
-                      Issue(*options_.issuer, *options_.issuer_key, req.identity, req.key, now,
-                            now + options_.certificate_lifetime));
+                      Issue(*options_.issuer, *options_.issuer_key, req.identity, req.key,
+                            now - kNotBeforeBackdateSeconds, now + options_.certificate_lifetime));
   std::map<std::string, Invitation> all = invitations_;
   all.at(t.id).used_at = now;
   all.at(t.id).serial = cert.serial();

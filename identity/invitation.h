@@ -91,8 +91,8 @@ class InvitationStore {
   Result<std::string> Create(const NodeIdentity& bound, int64_t now, int64_t expires_at);
 
   // Checks `token` and the enrollment request `csr_pem` as the file comment says, issues the
-  // certificate (certificate_lifetime from now) and durably marks the invitation used before
-  // returning it.
+  // certificate (valid from now - kNotBeforeBackdateSeconds to now + certificate_lifetime) and
+  // durably marks the invitation used before returning it.
   Result<NodeCertificate> Redeem(std::string_view token, std::string_view csr_pem, int64_t now);
 
   // Every invitation, by id.

@@ -76,11 +76,17 @@ TEST_F(InvitationTest, RedeemIssuesAVerifiableCertificate) {
   Result<NodeCertificate> cert = store_->Redeem(token, Request(), kNow + kDay);
   ASSERT_TRUE(cert.ok()) << cert.status().ToString();
   EXPECT_EQ(cert->identity(), kSchool);
-  EXPECT_EQ(cert->not_before(), kNow + kDay);
+  // Valid from an hour before the issuer's clock: a child whose clock is behind accepts it.
+  EXPECT_EQ(cert->not_before(), kNow + kDay - kNotBeforeBackdateSeconds);
   // 30 days from now, cut to the county's own not_after.
   EXPECT_EQ(cert->not_after(), f_.county.cert.not_after());
   RevocationSet none;
   EXPECT_TRUE(VerifyNodeChain(*cert, f_.Intermediates(), f_.Roots(), kNow + kDay, none).ok());
+  for (int64_t behind : {int64_t{1}, kNotBeforeBackdateSeconds}) {
+    Status s =
+        VerifyNodeChain(*cert, f_.Intermediates(), f_.Roots(), kNow + kDay - behind, none).status();
+    EXPECT_TRUE(s.ok()) << "a clock " << behind << " s behind: " << s.ToString();
+  }
   ASSERT_EQ(store_->List().size(), 1u);
   EXPECT_EQ(store_->List()[0].serial, cert->serial());
 }

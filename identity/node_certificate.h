@@ -96,6 +96,13 @@ class NodeCertificate {
   bool is_ca_ = false;
 };
 
+// How long before the issuer's clock a certificate is made valid (its not_before is
+// now - kNotBeforeBackdateSeconds wherever node certificates are issued): a node whose clock is
+// behind its issuer's by up to this much accepts the certificate it was just given. Without
+// it, a child one second behind its parent refuses its chain after the parent has used the
+// one-time invitation up.
+inline constexpr int64_t kNotBeforeBackdateSeconds = 3600;
+
 // Issues a certificate for `subject` holding `subject_key`, signed by `issuer_key`, the key
 // of the CA certificate `issuer`. not_after is cut to the issuer's not_after (a certificate
 // cannot outlive the one that vouches for it).

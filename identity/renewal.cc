@@ -46,7 +46,8 @@ Result<NodeCertificate> Renew(const NodeCertificate& issuer, const PrivateKey& i
                                 ", the current certificate is " + Describe(leaf.identity()));
   }
   TS_RETURN_IF_ERROR(CheckPossession(leaf, req, input.rotation_signature));
-  return Issue(issuer, issuer_key, req.identity, req.key, now, now + lifetime);
+  return Issue(issuer, issuer_key, req.identity, req.key, now - kNotBeforeBackdateSeconds,
+               now + lifetime);
 }
 
 }  // namespace tiersync::identity

@@ -40,7 +40,8 @@ struct RenewalInput {
   std::span<const uint8_t> rotation_signature;     // empty unless the key changes
 };
 
-// Issues the renewed certificate, valid from `now` for `lifetime` (cut to the issuer's).
+// Issues the renewed certificate, valid from `now` - kNotBeforeBackdateSeconds until `now` +
+// `lifetime` (cut to the issuer's).
 // Errors: the current chain's VerifyNodeChain error (kVerificationFailed, with context
 // "current certificate"); kFailedPrecondition if the leaf was issued by another node;
 // ParseEnrollmentRequest's errors; kInvalidArgument if the request names another identity;

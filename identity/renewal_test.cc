@@ -50,8 +50,11 @@ TEST_F(RenewalTest, SameKey) {
   ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
   EXPECT_EQ(renewed->identity(), f_.school.cert.identity());
   EXPECT_NE(renewed->serial(), f_.school.cert.serial());
-  EXPECT_EQ(renewed->not_before(), kNow);
+  EXPECT_EQ(renewed->not_before(), kNow - kNotBeforeBackdateSeconds);
   EXPECT_TRUE(VerifyNodeChain(*renewed, f_.Intermediates(), f_.Roots(), kNow, revocations_).ok());
+  // A renewing node whose clock is a second behind its issuer's accepts it.
+  EXPECT_TRUE(
+      VerifyNodeChain(*renewed, f_.Intermediates(), f_.Roots(), kNow - 1, revocations_).ok());
 }
 
 TEST_F(RenewalTest, NewKeyNeedsTheCurrentKeysSignature) {
