@@ -34,8 +34,11 @@ Result<std::vector<uint8_t>> ReadFileToBytes(Env* env, const std::string& path, 
 
 Status WriteFileAtomically(Env* env, const std::string& path, ByteSpan data, bool owner_only) {
   const std::string tmp = path + ".tmp";
-  TS_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));
-  if (owner_only) TS_RETURN_IF_ERROR(env->RestrictToOwner(tmp));
+  if (owner_only && env->FileExists(tmp)) {
+    // A temp file left by an earlier failure may have another mode: gone, then made anew.
+    if (Status s = env->RemoveFile(tmp); !s.ok() && s.code() != StatusCode::kNotFound) return s;
+  }
+  TS_ASSIGN_OR_RETURN(auto file, owner_only ? env->NewPrivateFile(tmp) : env->NewWritableFile(tmp));
   TS_RETURN_IF_ERROR(file->Append(data));
   TS_RETURN_IF_ERROR(file->Sync());
   TS_RETURN_IF_ERROR(file->Close());

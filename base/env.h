@@ -86,6 +86,10 @@ class Env {
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
   // Opens `path` for appending at its end, creating it (empty) if missing.
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
+  // Creates `path` for writing, readable and writable by its owner only (mode 0600) from the
+  // moment it exists: it is created with that mode, never changed to it (private keys, audit
+  // logs). kAlreadyExists if `path` exists (whatever its mode, it is not reused).
+  virtual Result<std::unique_ptr<WritableFile>> NewPrivateFile(const std::string& path) = 0;
 
   virtual bool FileExists(const std::string& path) = 0;
   virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;
@@ -144,6 +148,9 @@ class EnvWrapper : public Env {
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& p) override {
     return target_->NewAppendableFile(p);
   }
+  Result<std::unique_ptr<WritableFile>> NewPrivateFile(const std::string& p) override {
+    return target_->NewPrivateFile(p);
+  }
   bool FileExists(const std::string& p) override { return target_->FileExists(p); }
   Result<uint64_t> GetFileSize(const std::string& p) override { return target_->GetFileSize(p); }
   Result<FileStat> Stat(const std::string& p) override { return target_->Stat(p); }
@@ -188,7 +195,8 @@ Result<std::vector<uint8_t>> ReadFileToBytes(Env* env, const std::string& path, 
 
 // Writes `data` to `path` durably and atomically: temp file -> write -> Sync -> rename ->
 // SyncDir. On failure `path` is unchanged (the temp file may remain, named path + ".tmp").
-// With `owner_only` the file is mode 0600 before any byte is written (private keys).
+// With `owner_only` the file is mode 0600 from its creation (Env::NewPrivateFile; a temp file
+// left over from an earlier failure is removed first, never reused), for private keys.
 Status WriteFileAtomically(Env* env, const std::string& path, ByteSpan data,
                            bool owner_only = false);
 

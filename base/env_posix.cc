@@ -166,6 +166,11 @@ class PosixEnv final : public Env {
     TS_ASSIGN_OR_RETURN(int fd, OpenFd(path, O_WRONLY | O_CREAT | O_APPEND));
     return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(path, fd));
   }
+  Result<std::unique_ptr<WritableFile>> NewPrivateFile(const std::string& path) override {
+    // O_EXCL: created here with mode 0600 (less under the umask), never an existing file.
+    TS_ASSIGN_OR_RETURN(int fd, OpenFd(path, O_WRONLY | O_CREAT | O_EXCL, 0600));
+    return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(path, fd));
+  }
   bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
   Result<uint64_t> GetFileSize(const std::string& path) override {
     struct stat st;

@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "base/env.h"
 
@@ -29,6 +31,67 @@ TEST_F(PosixEnvTest, WriteAtomicallyThenRead) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(std::string(got->begin(), got->end()), "hello");
   EXPECT_FALSE(env_->FileExists(p + ".tmp"));
+}
+
+// The permission bits of `path`; -1 if it cannot be stat'ed.
+int ModeOf(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
+}
+
+// Records the mode of every file the moment it was opened for writing, before any byte.
+class ModeAtOpenEnv : public EnvWrapper {
+ public:
+  using EnvWrapper::EnvWrapper;
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& p) override {
+    return Record(p, target()->NewWritableFile(p));
+  }
+  Result<std::unique_ptr<WritableFile>> NewPrivateFile(const std::string& p) override {
+    return Record(p, target()->NewPrivateFile(p));
+  }
+  std::vector<std::pair<std::string, int>> opened;
+
+ private:
+  Result<std::unique_ptr<WritableFile>> Record(const std::string& p,
+                                               Result<std::unique_ptr<WritableFile>> file) {
+    if (file.ok()) opened.emplace_back(p, ModeOf(p));
+    return file;
+  }
+};
+
+TEST_F(PosixEnvTest, OwnerOnlyFileIsNeverReadableByOthers) {
+  const ::mode_t old_umask = ::umask(0);  // the mode must not rely on the umask
+  ModeAtOpenEnv env(env_);
+  const std::string p = JoinPath(dir_, "key");
+  // A temp file left behind by an earlier failure, readable by all: not reused.
+  ASSERT_TRUE(WriteFileAtomically(env_, p + ".tmp", AsBytes("left over")).ok());
+  ::chmod((p + ".tmp").c_str(), 0666);
+  Status s = WriteFileAtomically(&env, p, AsBytes("secret"), /*owner_only=*/true);
+  ::umask(old_umask);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(env.opened.size(), 1u);
+  EXPECT_EQ(env.opened[0].first, p + ".tmp");
+  EXPECT_EQ(env.opened[0].second, 0600) << "the temp file was opened with another mode";
+  EXPECT_EQ(ModeOf(p), 0600);
+  EXPECT_FALSE(env_->FileExists(p + ".tmp"));
+  auto got = ReadFileToBytes(env_, p, 100);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(std::string(got->begin(), got->end()), "secret");
+
+  ASSERT_TRUE(WriteFileAtomically(&env, p, AsBytes("again"), /*owner_only=*/true).ok());
+  EXPECT_EQ(env.opened.back().second, 0600);
+  EXPECT_EQ(ModeOf(p), 0600);
+}
+
+TEST_F(PosixEnvTest, PrivateFileIsCreatedOwnerOnlyAndNeverOverAnExistingOne) {
+  const std::string p = JoinPath(dir_, "log");
+  auto file = env_->NewPrivateFile(p);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(ModeOf(p), 0600);
+  ASSERT_TRUE((*file)->Append(AsBytes("a")).ok());
+  ASSERT_TRUE((*file)->Close().ok());
+  EXPECT_EQ(env_->NewPrivateFile(p).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(*env_->GetFileSize(p), 1u);
 }
 
 TEST_F(PosixEnvTest, LinkFileGivesASecondNameAndRefusesToOverwrite) {

@@ -283,6 +283,11 @@ Result<std::unique_ptr<WritableFile>> FaultEnv::NewAppendableFile(const std::str
   return Wrap<FaultWritableFile>(injector_, target()->NewAppendableFile(path));
 }
 
+Result<std::unique_ptr<WritableFile>> FaultEnv::NewPrivateFile(const std::string& path) {
+  TS_RETURN_IF_ERROR(injector_->AdmitPlain());
+  return Wrap<FaultWritableFile>(injector_, target()->NewPrivateFile(path));
+}
+
 bool FaultEnv::FileExists(const std::string& path) {
   return !injector_->crashed() && target()->FileExists(path);
 }

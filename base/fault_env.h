@@ -3,10 +3,10 @@
 //
 // Operation counting: every I/O operation FaultEnv forwards gets the next number 1, 2, 3, ...
 // in call order (across threads). Counted: NewSequentialFile, NewRandomAccessFile,
-// NewWritableFile, NewAppendableFile, GetFileSize, Stat, GetChildren, CreateDir, RemoveFile,
-// RemoveDir, RenameFile, TruncateFile, SyncDir, LockFile, and on the file objects FaultEnv returns:
-// Read, ReadAt, Append, Sync, Close. Not counted: FileExists, NowMicros, RandomSeed, file and
-// lock destructors. An operation is counted even when a fault stops it.
+// NewWritableFile, NewAppendableFile, NewPrivateFile, GetFileSize, Stat, GetChildren, CreateDir,
+// RemoveFile, RemoveDir, RenameFile, TruncateFile, SyncDir, LockFile, and on the file objects
+// FaultEnv returns: Read, ReadAt, Append, Sync, Close. Not counted: FileExists, NowMicros,
+// RandomSeed, file and lock destructors. An operation is counted even when a fault stops it.
 //
 // Faults, checked in this order for each counted operation:
 //   1. Crash (CrashAtOperation): the operation and every later one fail with kIOError
@@ -84,6 +84,7 @@ class FaultEnv : public EnvWrapper {
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override;
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> NewPrivateFile(const std::string& path) override;
   bool FileExists(const std::string& path) override;
   Result<uint64_t> GetFileSize(const std::string& path) override;
   Result<FileStat> Stat(const std::string& path) override;

@@ -367,6 +367,17 @@ Result<std::unique_ptr<WritableFile>> MemEnv::NewWritableFile(const std::string&
   return file;
 }
 
+Result<std::unique_ptr<WritableFile>> MemEnv::NewPrivateFile(const std::string& path) {
+  MutexLock lock(&fs_->mu);
+  TS_ASSIGN_OR_RETURN(Location loc, Locate(*fs_, path));
+  if (loc.is_dir() || loc.entry != nullptr) return AlreadyExistsError(path + " exists");
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode,
+                      FindOrCreateFile(*fs_, path, /*truncate=*/true));
+  std::unique_ptr<WritableFile> file =
+      std::make_unique<MemWritableFile>(Handle(fs_, std::move(inode)));
+  return file;
+}
+
 Result<std::unique_ptr<WritableFile>> MemEnv::NewAppendableFile(const std::string& path) {
   MutexLock lock(&fs_->mu);
   TS_ASSIGN_OR_RETURN(std::shared_ptr<Inode> inode,

@@ -60,6 +60,8 @@ class MemEnv : public Env {
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override;
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
+  // Permissions are not modelled: NewWritableFile of a path that does not exist yet.
+  Result<std::unique_ptr<WritableFile>> NewPrivateFile(const std::string& path) override;
 
   // True for files and directories.
   bool FileExists(const std::string& path) override;

@@ -60,6 +60,17 @@ TEST(MemEnvTest, LinkSharesContentAndIsDurableOnlyAfterDirSync) {
   EXPECT_EQ(Contents(&env, "/a/g"), "linked");
 }
 
+TEST(MemEnvTest, PrivateFileIsNeverMadeOverAnExistingOne) {
+  MemEnv env;
+  auto file = env.NewPrivateFile("/k");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  ASSERT_TRUE((*file)->Append(AsBytes("abc")).ok());
+  ASSERT_TRUE((*file)->Close().ok());
+  EXPECT_EQ(env.NewPrivateFile("/k").status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(env.NewPrivateFile("/").status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(Contents(&env, "/k"), "abc");
+}
+
 TEST(MemEnvTest, UnsyncedAppendsAreLostAfterCrash) {
   MemEnv env;
   auto file = env.NewWritableFile("/f");

@@ -24,4 +24,11 @@ void TokenBucket::Charge(uint64_t bytes, int64_t now_us) {
   next_us_ = base + static_cast<int64_t>(bytes * 1'000'000 / rate_);
 }
 
+void TokenBucket::Refund(uint64_t bytes, int64_t now_us) {
+  Observe(now_us);
+  if (rate_ == 0 || bytes == 0 || next_us_ == INT64_MIN) return;
+  next_us_ =
+      std::max(next_us_ - static_cast<int64_t>(bytes * 1'000'000 / rate_), now_us - burst_us_);
+}
+
 }  // namespace tiersync

@@ -29,6 +29,9 @@ class TokenBucket {
 
   // `bytes` moved at `now_us`.
   void Charge(uint64_t bytes, int64_t now_us);
+  // `bytes` charged before are given back at `now_us` (what was charged for something that then
+  // did not count); never more than the burst is saved.
+  void Refund(uint64_t bytes, int64_t now_us);
 
  private:
   void Observe(int64_t now_us);

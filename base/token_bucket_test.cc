@@ -33,6 +33,19 @@ TEST(TokenBucketTest, ALongRunStaysAtTheRate) {
   EXPECT_NEAR(rate, 100'000, 100'000 * 0.01);
 }
 
+TEST(TokenBucketTest, RefundGivesAChargeBackUpToTheBurst) {
+  TokenBucket b(1, /*burst_us=*/2'000'000);
+  b.Charge(2, 0);  // the saved burst, used up
+  b.Charge(3, 0);
+  EXPECT_EQ(b.ReadyAt(0), 3'000'000);
+  b.Refund(3, 0);
+  EXPECT_EQ(b.ReadyAt(0), 0);
+  b.Refund(100, 0);  // never more than the burst saved
+  b.Charge(2, 0);
+  b.Charge(1, 0);
+  EXPECT_EQ(b.ReadyAt(0), 1'000'000);
+}
+
 TEST(TokenBucketTest, SavesAtMostTheBurst) {
   TokenBucket b(1000, /*burst_us=*/100'000);
   b.Charge(1, 0);
