@@ -73,18 +73,23 @@ Result<std::vector<identity::NodeCertificate>> TrustedIdentityCas(Env* env,
 }
 
 Result<std::unique_ptr<IdentityLock>> IdentityLock::Take(Env* env, const IdentityPaths& paths) {
-  TS_RETURN_IF_ERROR(CreateDirs(env, paths.dir));
   for (int waited = 0;; waited += 20) {
-    auto lock = env->LockFile(paths.lock);
-    if (lock.ok()) return std::unique_ptr<IdentityLock>(new IdentityLock(std::move(*lock)));
-    if (lock.status().code() != StatusCode::kFailedPrecondition) return lock.status();
-    if (waited >= kIdentityLockWaitMs) {
-      return UnavailableError(paths.lock +
-                              ": busy (another command or the running node is "
-                              "changing the node's identity)");
+    auto lock = TryTake(env, paths);
+    if (lock.status().code() != StatusCode::kUnavailable || waited >= kIdentityLockWaitMs) {
+      return lock;
     }
     env->SleepForMicroseconds(20'000);
   }
+}
+
+Result<std::unique_ptr<IdentityLock>> IdentityLock::TryTake(Env* env, const IdentityPaths& paths) {
+  TS_RETURN_IF_ERROR(CreateDirs(env, paths.dir));
+  auto lock = env->LockFile(paths.lock);
+  if (lock.ok()) return std::unique_ptr<IdentityLock>(new IdentityLock(std::move(*lock)));
+  if (lock.status().code() != StatusCode::kFailedPrecondition) return lock.status();
+  return UnavailableError(paths.lock +
+                          ": busy (another command or the running node is "
+                          "changing the node's identity)");
 }
 
 IdentityLock::~IdentityLock() = default;
@@ -201,6 +206,16 @@ json IdentityStatusJson(Env* env, const NodePaths& paths, const NodeConfig& conf
 
 Status AppendAudit(Env* env, const IdentityPaths& paths, access::AuditEntry entry) {
   TS_RETURN_IF_ERROR(CreateDirs(env, paths.dir));
+  if (!env->FileExists(paths.audit)) {
+    // Made owner-only from the start, like node.key: it names clients and invitations.
+    auto created = env->NewPrivateFile(paths.audit);
+    if (created.ok()) {
+      TS_RETURN_IF_ERROR((*created)->Close());
+      TS_RETURN_IF_ERROR(env->SyncDir(paths.dir));
+    } else if (created.status().code() != StatusCode::kAlreadyExists) {
+      return created.status();
+    }
+  }
   TS_ASSIGN_OR_RETURN(auto log, access::AuditLog::Open(env, paths.audit));
   return log->Append(std::move(entry)).status();
 }

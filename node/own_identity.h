@@ -6,8 +6,8 @@
 //                     (its scheme is recognised from the key itself)
 //   node.crt          PEM chain, leaf first, up to but excluding the national identity CA
 //   invitations.json  identity/invitation.h's store (tiers that enroll others)
-//   audit.log         access/audit_log.h: every invitation, enrollment (issued or refused, with
-//                     the client's address) and installed certificate
+//   audit.log         access/audit_log.h (mode 0600, made so): every invitation, enrollment
+//                     (issued or refused, with the client's address) and installed certificate
 //   LOCK              held while any of the above is changed or read for a change
 //
 // The national identity CAs a node trusts are exactly those of its trusted root (the TUF
@@ -63,10 +63,14 @@ identity::NodeIdentity IdentityOf(const NodeConfig& config);
 // kCorruption if one is not a national identity CA certificate.
 Result<std::vector<identity::NodeCertificate>> TrustedIdentityCas(Env* env, const NodePaths& paths);
 
-// Holds the node's identity lock, waiting up to kIdentityLockWaitMs (kUnavailable then).
+// Holds the node's identity lock (the LOCK file: across processes and within one).
 class IdentityLock {
  public:
+  // Waits up to kIdentityLockWaitMs for it (kUnavailable then): for commands.
   static Result<std::unique_ptr<IdentityLock>> Take(Env* env, const IdentityPaths& paths);
+  // Takes it or fails at once with kUnavailable "...: busy ...": for the running node's
+  // workers, which never wait for it.
+  static Result<std::unique_ptr<IdentityLock>> TryTake(Env* env, const IdentityPaths& paths);
   ~IdentityLock();
 
  private:
@@ -117,7 +121,8 @@ Result<OwnIdentity> LoadOwnIdentity(Env* env, const NodePaths& paths, const Node
 nlohmann::json IdentityStatusJson(Env* env, const NodePaths& paths, const NodeConfig& config,
                                   int64_t now);
 
-// Opens <dir>/identity/audit.log, appends `entry`, closes it. Call under IdentityLock.
+// Opens <dir>/identity/audit.log (created mode 0600 if missing), appends `entry`, closes it.
+// Call under IdentityLock.
 Status AppendAudit(Env* env, const IdentityPaths& paths, access::AuditEntry entry);
 
 }  // namespace tiersync::node
