@@ -50,12 +50,32 @@ std::string InvitationOf(const std::string& token) {
 
 int64_t NowSeconds(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1'000'000); }
 
+void Log(const std::string& line) { std::cerr << "tiersync node: enroll: " << line << std::endl; }
+
+// What a client is told when this node's own files fail it (the detail is logged, not sent).
+constexpr const char* kCouldNotRecord =
+    "the parent could not record the enrollment; try again later";
+
+HttpReply ErrorReply(int status, StatusCode code, const std::string& message) {
+  return JsonReply(status, json{{"error", message}, {"code", std::string(StatusCodeName(code))}});
+}
+
+HttpReply CouldNotRecord() { return ErrorReply(500, StatusCode::kUnavailable, kCouldNotRecord); }
+
+// Another enrollment is being handled, here or by a command: the client retries in a second.
+HttpReply Busy() {
+  HttpReply r = ErrorReply(503, StatusCode::kUnavailable,
+                           "the parent is handling another enrollment; try again in a second");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
 }  // namespace
 
 EnrollmentService::EnrollmentService(Env* env, NodePaths paths, NodeConfig config)
     : env_(env), paths_(std::move(paths)), config_(std::move(config)) {}
 
-HttpReply EnrollmentService::Refuse(const std::string& peer, int status, const Status& error) {
+std::optional<HttpReply> EnrollmentService::Admit(const std::string& peer) {
   const int64_t now_us = static_cast<int64_t>(env_->MonotonicMicros());
   MutexLock l(&mu_);
   if (failures_.size() >= kMaxTrackedAddresses) {
@@ -69,9 +89,31 @@ HttpReply EnrollmentService::Refuse(const std::string& peer, int status, const S
                 .try_emplace(peer, TokenBucket(1, int64_t{kFailureBurst - 1} *
                                                       kFailureIntervalSeconds * 1'000'000))
                 .first;
+  const int64_t ready = it->second.ReadyAt(now_us);
+  if (ready > now_us) {
+    const std::string wait = std::to_string((ready - now_us) / 1'000'000 + 1);
+    HttpReply r =
+        JsonReply(429, json{{"error", "too many failed enrollment attempts from " + peer +
+                                          "; try again in " + wait + " s"},
+                            {"code", std::string(StatusCodeName(StatusCode::kUnavailable))}});
+    r.headers.emplace_back("Retry-After", wait);
+    return r;
+  }
+  // Charged now, before any work: what is in flight counts already.
   it->second.Charge(kFailureIntervalSeconds, now_us);
-  return JsonReply(status, json{{"error", error.message()},
-                                {"code", std::string(StatusCodeName(error.code()))}});
+  if (enrolling_) return Busy();
+  enrolling_ = true;
+  return std::nullopt;
+}
+
+void EnrollmentService::Release(const std::string& peer, int status) {
+  const int64_t now_us = static_cast<int64_t>(env_->MonotonicMicros());
+  MutexLock l(&mu_);
+  enrolling_ = false;
+  if (status != 200) return;
+  if (auto it = failures_.find(peer); it != failures_.end()) {
+    it->second.Refund(kFailureIntervalSeconds, now_us);
+  }
 }
 
 HttpReply EnrollmentService::Enroll(const HttpRequest& request) {
@@ -84,24 +126,21 @@ HttpReply EnrollmentService::Enroll(const HttpRequest& request) {
     return JsonReply(413, json{{"error", "an enrollment is at most " +
                                              std::to_string(kMaxEnrollBodyBytes) + " bytes"}});
   }
+  if (std::optional<HttpReply> refused = Admit(request.peer)) return std::move(*refused);
+  // The slot is given back however EnrollAdmitted ends (an exception counts as a failure).
+  struct Releaser {
+    EnrollmentService* service;
+    const std::string& peer;
+    int status = 500;
+    ~Releaser() { service->Release(peer, status); }
+  } releaser{this, request.peer};
+  HttpReply reply = EnrollAdmitted(request);
+  releaser.status = reply.status;
+  return reply;
+}
+
+HttpReply EnrollmentService::EnrollAdmitted(const HttpRequest& request) {
   const std::string& peer = request.peer;
-  {
-    const int64_t now_us = static_cast<int64_t>(env_->MonotonicMicros());
-    MutexLock l(&mu_);
-    auto it = failures_.find(peer);
-    if (it != failures_.end()) {
-      const int64_t ready = it->second.ReadyAt(now_us);
-      if (ready > now_us) {
-        HttpReply r = JsonReply(
-            429,
-            json{{"error", "too many failed enrollment attempts from " + peer + "; try again in " +
-                               std::to_string((ready - now_us) / 1'000'000 + 1) + " s"},
-                 {"code", std::string(StatusCodeName(StatusCode::kUnavailable))}});
-        r.headers.emplace_back("Retry-After", std::to_string((ready - now_us) / 1'000'000 + 1));
-        return r;
-      }
-    }
-  }
   const int64_t now = NowSeconds(env_);
   const identity::NodeIdentity self = IdentityOf(config_);
   const IdentityPaths ip(paths_);
@@ -111,48 +150,68 @@ HttpReply EnrollmentService::Enroll(const HttpRequest& request) {
   audit.action = "enroll";
   audit.from = peer;
   audit.target = "(no valid request)";
-  auto answer = [&](int status, const Status& error) {
-    audit.outcome = "refused: " + error.message();
+  // Records the outcome; false (and said in the node's log) if the audit log cannot be written.
+  auto record = [&](const std::string& outcome) {
+    audit.outcome = outcome;
     if (Status s = AppendAudit(env_, ip, audit); !s.ok()) {
-      return JsonReply(500, json{{"error", "the audit log cannot be written: " + s.ToString()}});
+      Log("audit log: " + s.ToString() + " (" + audit.from + ", " + audit.target + ": " + outcome +
+          ")");
+      return false;
     }
-    return Refuse(peer, status, error);
+    return true;
+  };
+  // A refusal for what the client sent: it is told what is wrong.
+  auto refuse = [&](int status, const Status& error) {
+    if (!record("refused: " + error.message())) return CouldNotRecord();
+    return ErrorReply(status, error.code(), error.message());
+  };
+  // A refusal for this node's own trouble: the client gets `plain`, the detail is recorded.
+  auto fail = [&](int status, StatusCode code, const std::string& plain, const Status& detail) {
+    Log(audit.from + ", " + audit.target + ": " + detail.ToString());
+    if (!record("refused: " + detail.ToString())) return CouldNotRecord();
+    return ErrorReply(status, code, plain);
   };
 
   const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object() || !body.contains("token") || !body["token"].is_string() ||
-      !body.contains("request") || !body["request"].is_string()) {
-    auto lock = IdentityLock::Take(env_, ip);
-    if (!lock.ok()) return JsonReply(503, json{{"error", lock.status().ToString()}});
-    return answer(400, InvalidArgumentError("the body must be JSON {\"token\": \"tsinv1....\", "
-                                            "\"request\": \"<PEM certificate request>\"}"));
-  }
-  const std::string token = body["token"].get<std::string>();
-  const std::string csr = body["request"].get<std::string>();
+  const bool well_formed = body.is_object() && body.contains("token") &&
+                           body["token"].is_string() && body.contains("request") &&
+                           body["request"].is_string();
+  const std::string token = well_formed ? body["token"].get<std::string>() : "";
+  const std::string csr = well_formed ? body["request"].get<std::string>() : "";
   audit.operator_name = InvitationOf(token);
 
-  auto lock = IdentityLock::Take(env_, ip);
-  if (!lock.ok()) return JsonReply(503, json{{"error", lock.status().ToString()}});
+  auto lock = IdentityLock::TryTake(env_, ip);
+  if (!lock.ok()) {
+    if (lock.status().code() != StatusCode::kUnavailable) Log(lock.status().ToString());
+    return Busy();
+  }
+  if (!well_formed) {
+    return refuse(400, InvalidArgumentError("the body must be JSON {\"token\": \"tsinv1....\", "
+                                            "\"request\": \"<PEM certificate request>\"}"));
+  }
   if (!identity::IsIssuingTier(self.tier)) {
-    return answer(403,
+    return refuse(403,
                   InvalidArgumentError("this node is a " + self.tier + " node: it enrolls no one"));
   }
   // The request first: what it asks for is the audit line's target, and a request outside this
   // node's scope is refused as such, whatever the token.
   auto parsed = identity::ParseEnrollmentRequest(csr);
   if (!parsed.ok()) {
-    return answer(
+    return refuse(
         400, Status(parsed.status().code(), "certificate request: " + parsed.status().message()));
   }
   audit.target = identity::Describe(parsed->identity);
   if (Status scope = identity::CheckScope(self, parsed->identity); !scope.ok()) {
-    return answer(403, InvalidArgumentError("outside the scope of " + identity::Describe(self) +
+    return refuse(403, InvalidArgumentError("outside the scope of " + identity::Describe(self) +
                                             ": " + scope.message()));
   }
   auto own = LoadOwnIdentity(env_, paths_, config_, now);
   if (!own.ok()) {
-    return answer(403, FailedPreconditionError(identity::Describe(self) +
-                                               " cannot enroll nodes: " + own.status().message()));
+    return fail(403, StatusCode::kFailedPrecondition,
+                identity::Describe(self) +
+                    " cannot enroll nodes: it holds no valid certificate of its own now (its "
+                    "operator finds why in its audit log)",
+                own.status().WithContext(identity::Describe(self) + " cannot enroll nodes"));
   }
   identity::InvitationStore::Options options;
   options.env = env_;
@@ -161,18 +220,21 @@ HttpReply EnrollmentService::Enroll(const HttpRequest& request) {
   options.issuer_key = &own->key;
   auto store = identity::InvitationStore::Open(options);
   if (!store.ok()) {
-    audit.outcome = "refused: " + store.status().ToString();
-    AppendAudit(env_, ip, audit).IgnoreError();
-    return JsonReply(500, json{{"error", "invitations: " + store.status().ToString()}});
+    return fail(500, StatusCode::kUnavailable, kCouldNotRecord,
+                store.status().WithContext("invitations"));
   }
   auto cert = (*store)->Redeem(token, csr, now);
-  if (!cert.ok()) return answer(RedeemStatus(cert.status()), cert.status());
-  audit.target += ", certificate " + cert->serial();
-  audit.outcome = "ok";
-  if (Status s = AppendAudit(env_, ip, audit); !s.ok()) {
-    // Issued and marked used already: the node gets its certificate; the log's failure is said.
-    std::cerr << "tiersync node: audit log: " << s.ToString() << std::endl;
+  if (!cert.ok()) {
+    const int status = RedeemStatus(cert.status());
+    if (status == 500) {
+      return fail(500, StatusCode::kUnavailable, kCouldNotRecord,
+                  cert.status().WithContext("invitations"));
+    }
+    return refuse(status, cert.status());
   }
+  audit.target += ", certificate " + cert->serial();
+  // Issued and marked used already: the node gets its certificate; the log's failure is said.
+  record("ok");
   std::string chain = cert->ToPem();
   for (const auto& c : own->chain) chain += c.ToPem();
   return JsonReply(200, json{{"chain", chain},

@@ -11,28 +11,40 @@
 // tells `node enroll` which exit code to give):
 //   400  body not JSON / fields missing, token malformed, request malformed or without proof
 //        of possession, request not for the invitation's identity
-//   403  this node enrolls no one (a school) or holds no valid issuing certificate ("this node
-//        is not enrolled ..."); the request is outside this node's region or below-tier scope;
+//   403  this node enrolls no one (a school: "... it enrolls no one") or holds no valid issuing
+//        certificate ("<node> cannot enroll nodes: it holds no valid certificate of its own
+//        now ..."); the request is outside this node's region or below-tier scope;
 //        a wrong secret (the 5th burns the invitation)
 //   404  unknown invitation      409  invitation already used
 //   410  invitation expired or burned
 //   413  body over kMaxEnrollBodyBytes     405  not a POST
 //   429  too many failed attempts from this address (kFailureBurst at once, then one each
-//        kFailureIntervalSeconds)
-//   503  the identity files are busy; 500 when the certificate cannot be stored
-// Every answer but 405/413/429 is an audit line (node/own_identity.h): action "enroll",
+//        kFailureIntervalSeconds), with Retry-After
+//   503  another enrollment is being handled (one at a time per process), or the identity
+//        files are busy (a command holds LOCK): Retry-After: 1, answered at once
+//   500  this node cannot record the enrollment (its files): "the parent could not record the
+//        enrollment; try again later"
+// Answers never carry this node's file paths or I/O errors: when the cause is this node's own
+// trouble (500; the 403 of a node without a valid certificate) the client gets a plain message
+// and the detail goes to the audit log and the node's log (standard error).
+// Every answer but 405/413/429/503 is an audit line (node/own_identity.h): action "enroll",
 // operator "invitation <id>", the requested identity, the client's address, the outcome.
+//
+// Failure limit: each request past 405/413 is charged as a failure to its address when it is
+// admitted, before any work, and refunded when it ends in 200; so requests in flight at once
+// count as they arrive, and a 503 or 500 counts too (a burst cannot outrun the limit).
 //
 // Invitations made by `node invite` while the node runs are seen at once: each redemption
 // opens the invitation store afresh from its file under the node's identity lock (which
-// `node invite` takes too), and reads this node's certificate and key afresh (so one installed
-// or renewed while running is used from the next request on).
+// `node invite` takes too; the service never waits for it), and reads this node's certificate
+// and key afresh (so one installed or renewed while running is used from the next request on).
 //
-// Thread-safe: the server's workers call Enroll concurrently.
+// Thread-safe: the server's workers call Enroll concurrently; none ever sleeps in it.
 #ifndef TIERSYNC_NODE_ENROLLMENT_SERVICE_H_
 #define TIERSYNC_NODE_ENROLLMENT_SERVICE_H_
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "base/env.h"
@@ -60,14 +72,19 @@ class EnrollmentService {
   HttpReply Enroll(const HttpRequest& request) EXCLUDES(mu_);
 
  private:
-  // The refusal, counted against the client's address.
-  HttpReply Refuse(const std::string& peer, int status, const Status& error) EXCLUDES(mu_);
+  // Charges a failure to `peer` and takes the one enrollment slot; the 429 or 503 otherwise.
+  std::optional<HttpReply> Admit(const std::string& peer) EXCLUDES(mu_);
+  // Gives the slot back, and the failure charged by Admit if `status` is 200.
+  void Release(const std::string& peer, int status) EXCLUDES(mu_);
+  // An admitted request, holding the slot.
+  HttpReply EnrollAdmitted(const HttpRequest& request);
 
   Env* const env_;
   const NodePaths paths_;
   const NodeConfig config_;
   Mutex mu_;
   std::map<std::string, TokenBucket> failures_ GUARDED_BY(mu_);  // by client address
+  bool enrolling_ GUARDED_BY(mu_) = false;                       // the slot is taken
 };
 
 }  // namespace tiersync::node

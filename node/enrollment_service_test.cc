@@ -1,8 +1,13 @@
 #include "node/enrollment_service.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "access/audit_log.h"
 #include "base/bytes.h"
@@ -21,6 +26,41 @@ using identity::identity_testing::kNow;
 using identity::identity_testing::NewKey;
 using identity::identity_testing::TestFederation;
 using nlohmann::json;
+
+const identity::NodeIdentity kSchool{"school", "330106", "xihu-no2"};
+
+// Holds the first LockFile of `path` until Release(): an enrollment in flight, stopped where
+// it takes the identity lock.
+class HoldingEnv : public EnvWrapper {
+ public:
+  HoldingEnv(Env* target, std::string path) : EnvWrapper(target), path_(std::move(path)) {}
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& p) override {
+    if (p == path_) {
+      std::unique_lock l(mu_);
+      if (!held_) {
+        held_ = true;
+        cv_.notify_all();
+        cv_.wait(l, [&] { return released_; });
+      }
+    }
+    return EnvWrapper::LockFile(p);
+  }
+  void WaitUntilHolding() {
+    std::unique_lock l(mu_);
+    cv_.wait(l, [&] { return held_; });
+  }
+  void Release() {
+    std::lock_guard l(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  const std::string path_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false, released_ = false;
+};
 
 class EnrollmentServiceTest : public ::testing::Test {
  protected:
@@ -68,21 +108,48 @@ class EnrollmentServiceTest : public ::testing::Test {
     return *token;
   }
 
-  HttpReply Post(EnrollmentService& s, const std::string& token,
-                 const identity::NodeIdentity& asked, const PrivateKey& key) {
+  static std::string EnrollBody(const std::string& token, const identity::NodeIdentity& asked,
+                                const PrivateKey& key) {
     auto csr = identity::MakeEnrollmentRequest(key, asked);
     EXPECT_TRUE(csr.ok()) << csr.status().ToString();
-    return PostBody(s, json{{"token", token}, {"request", *csr}}.dump());
+    return json{{"token", token}, {"request", csr.ok() ? *csr : ""}}.dump();
   }
-  HttpReply PostBody(EnrollmentService& s, std::string body) {
+  HttpReply Post(EnrollmentService& s, const std::string& token,
+                 const identity::NodeIdentity& asked, const PrivateKey& key,
+                 const std::string& peer = "10.1.2.3") {
+    return PostBody(s, EnrollBody(token, asked, key), peer);
+  }
+  HttpReply PostBody(EnrollmentService& s, std::string body, const std::string& peer = "10.1.2.3") {
     HttpRequest r;
     r.method = "POST";
     r.target = "/v1/enroll";
     r.body = std::move(body);
-    r.peer = "10.1.2.3";
+    r.peer = peer;
     return s.Enroll(r);
   }
   static json Body(const HttpReply& r) { return json::parse(r.body); }
+  static std::string Error(const HttpReply& r) { return Body(r).value("error", std::string()); }
+  static std::string Header(const HttpReply& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers) {
+      if (k == name) return v;
+    }
+    return "";
+  }
+  // The token with another secret of the right shape.
+  static std::string WrongSecret(const std::string& token) {
+    std::string t = token;
+    const size_t secret = t.rfind('.') + 1;
+    t[secret] = t[secret] == 'A' ? 'B' : 'A';
+    return t;
+  }
+  std::vector<access::AuditEntry> AuditEntries() {
+    auto log = access::AuditLog::Open(&env_, ip_.audit);
+    EXPECT_TRUE(log.ok()) << log.status().ToString();
+    if (!log.ok()) return {};
+    auto page = (*log)->Query({});
+    EXPECT_TRUE(page.ok());
+    return page.ok() ? page->entries : std::vector<access::AuditEntry>{};
+  }
 
   MemEnv env_;
   NodePaths paths_{"/node"};
@@ -147,9 +214,12 @@ TEST_F(EnrollmentServiceTest, RefusesEachWrongRequestWithItsStatus) {
       Post(service, "tsinv1.0123456789abcdef0123456789abcdef." + std::string(43, 'A'),
            {"school", "330106", "a"}, key);
   EXPECT_EQ(unknown.status, 404) << unknown.body;
-  HttpReply wrong_tier =
-      Post(service, Invite({"school", "330106", "bound"}), {"school", "330106", "other"}, key);
-  EXPECT_EQ(wrong_tier.status, 400) << wrong_tier.body;
+  const std::string bound = Invite({"school", "330106", "bound"});
+  HttpReply wrong_name = Post(service, bound, {"school", "330106", "other"}, key);
+  EXPECT_EQ(wrong_name.status, 400) << wrong_name.body;
+  // A refusal inside the redemption does not use the token up either.
+  HttpReply right_name = Post(service, bound, {"school", "330106", "bound"}, key);
+  EXPECT_EQ(right_name.status, 200) << right_name.body;
 
   env_.AdvanceMicros(7200ull * 1'000'000);  // the invitation expired
   HttpReply expired = Post(service, token, {"school", "330106", "a"}, key);
@@ -165,12 +235,23 @@ TEST_F(EnrollmentServiceTest, NodeWithoutIssuingCertificateEnrollsNoOne) {
                      {"school", "330106", "a"}, key);
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_EQ(Body(r)["code"], "failed precondition");
-  EXPECT_NE(Body(r)["error"].get<std::string>().find("not enrolled"), std::string::npos);
+  EXPECT_EQ(Error(r).find("identity/"), std::string::npos) << r.body;  // no file of the node
+  EXPECT_NE(Error(r).find("cannot enroll nodes: it holds no valid certificate"), std::string::npos)
+      << r.body;
+  // The detail is in the audit log.
+  ASSERT_FALSE(AuditEntries().empty());
+  EXPECT_NE(AuditEntries().front().outcome.find("this node is not enrolled (no identity/node.crt)"),
+            std::string::npos)
+      << AuditEntries().front().outcome;
 
   NodeConfig school = config_;
   school.tier = Tier::kSchool;
   EnrollmentService leaf(&env_, paths_, school);
-  EXPECT_EQ(Post(leaf, "x", {"school", "330106", "a"}, key).status, 403);
+  HttpReply from_school = Post(leaf, "x", {"school", "330106", "a"}, key);
+  EXPECT_EQ(from_school.status, 403) << from_school.body;
+  EXPECT_NE(Error(from_school).find("this node is a school node: it enrolls no one"),
+            std::string::npos)
+      << from_school.body;
 
   // A root without an identity CA: nothing verifies.
   Enroll();
@@ -178,9 +259,124 @@ TEST_F(EnrollmentServiceTest, NodeWithoutIssuingCertificateEnrollsNoOne) {
   HttpReply no_ca =
       Post(unenrolled, Invite({"school", "330106", ""}), {"school", "330106", "a"}, key);
   EXPECT_EQ(no_ca.status, 403) << no_ca.body;
-  EXPECT_NE(Body(no_ca)["error"].get<std::string>().find("carries no identity CA"),
-            std::string::npos)
-      << no_ca.body;
+  EXPECT_NE(AuditEntries().front().outcome.find("carries no identity CA"), std::string::npos)
+      << AuditEntries().front().outcome;
+}
+
+TEST_F(EnrollmentServiceTest, WrongSecretsAreRefusedThenTheInvitationIsBurned) {
+  Enroll();
+  EnrollmentService service(&env_, paths_, config_);
+  PrivateKey key = NewKey();
+  const std::string token = Invite({"school", "330106", ""});
+  for (int i = 0; i < 5; ++i) {
+    HttpReply wrong = Post(service, WrongSecret(token), kSchool, key);
+    EXPECT_EQ(wrong.status, 403) << i << ": " << wrong.body;
+  }
+  HttpReply burned = Post(service, token, kSchool, key);
+  EXPECT_EQ(burned.status, 410) << burned.body;
+  EXPECT_EQ(Body(burned)["code"], "failed precondition");
+}
+
+TEST_F(EnrollmentServiceTest, SecondConcurrentEnrollmentIsAnswered503AtOnce) {
+  Enroll();
+  HoldingEnv holding(&env_, ip_.lock);
+  EnrollmentService service(&holding, paths_, config_);
+  PrivateKey key = NewKey();
+  const std::string first_body = EnrollBody(Invite({"school", "330106", ""}), kSchool, key);
+  const std::string second_token = Invite({"school", "330106", ""});
+  HttpReply first;
+  std::thread in_flight([&] { first = PostBody(service, first_body, "10.0.0.1"); });
+  holding.WaitUntilHolding();
+  const uint64_t before = env_.NowMicros();
+  HttpReply second = Post(service, second_token, kSchool, key, "10.0.0.2");
+  EXPECT_EQ(second.status, 503) << second.body;
+  EXPECT_EQ(Header(second, "Retry-After"), "1");
+  EXPECT_EQ(env_.NowMicros(), before) << "the second enrollment waited";
+  holding.Release();
+  in_flight.join();
+  EXPECT_EQ(first.status, 200) << first.body;
+
+  // A command (node invite) holds the identity lock: 503 at once, no wait for it either.
+  auto command = IdentityLock::Take(&env_, ip_);
+  ASSERT_TRUE(command.ok()) << command.status().ToString();
+  HttpReply busy = Post(service, second_token, kSchool, key, "10.0.0.2");
+  EXPECT_EQ(busy.status, 503) << busy.body;
+  EXPECT_EQ(Header(busy, "Retry-After"), "1");
+  EXPECT_EQ(Error(busy).find(ip_.lock), std::string::npos) << busy.body;
+  EXPECT_EQ(env_.NowMicros(), before) << "the enrollment waited for the lock";
+  command->reset();
+  EXPECT_EQ(Post(service, second_token, kSchool, key, "10.0.0.2").status, 200);
+}
+
+TEST_F(EnrollmentServiceTest, FailureLimitCountsRequestsInFlight) {
+  Enroll();
+  HoldingEnv holding(&env_, ip_.lock);
+  EnrollmentService service(&holding, paths_, config_);
+  const std::string wrong =
+      EnrollBody(WrongSecret(Invite({"school", "330106", ""})), kSchool, NewKey());
+  HttpReply first;
+  std::thread in_flight([&] { first = PostBody(service, wrong); });
+  holding.WaitUntilHolding();
+  std::vector<int> burst;
+  for (int i = 0; i < 2 * kFailureBurst; ++i) burst.push_back(PostBody(service, wrong).status);
+  holding.Release();
+  in_flight.join();
+  EXPECT_EQ(first.status, 403) << first.body;
+  // Each was charged as it arrived: the one in flight and kFailureBurst - 1 more were admitted
+  // (503: one enrollment at a time), every later one is 429.
+  for (int i = 0; i < 2 * kFailureBurst; ++i) {
+    EXPECT_EQ(burst[i], i < kFailureBurst - 1 ? 503 : 429) << i;
+  }
+  EXPECT_EQ(PostBody(service, wrong).status, 429);
+  EXPECT_EQ(PostBody(service, wrong, "10.9.9.9").status, 403);  // another address
+}
+
+TEST_F(EnrollmentServiceTest, SuccessIsNotCountedAsAFailure) {
+  Enroll();
+  EnrollmentService service(&env_, paths_, config_);
+  for (int i = 0; i < kFailureBurst - 1; ++i) ASSERT_EQ(PostBody(service, "{}").status, 400) << i;
+  PrivateKey key = NewKey();
+  EXPECT_EQ(Post(service, Invite({"school", "330106", ""}), kSchool, key).status, 200);
+  EXPECT_EQ(PostBody(service, "{}").status, 400);
+  EXPECT_EQ(PostBody(service, "{}").status, 429);
+}
+
+TEST_F(EnrollmentServiceTest, TheNodesOwnTroubleIsLoggedNotSent) {
+  Enroll();
+  EnrollmentService service(&env_, paths_, config_);
+  PrivateKey key = NewKey();
+  const std::string token = Invite({"school", "330106", ""});
+  const std::string plain = "the parent could not record the enrollment; try again later";
+
+  // The invitation cannot be marked used: 500, the token still good.
+  ASSERT_TRUE(env_.CreateDir(ip_.invitations + ".tmp").ok());
+  HttpReply unmarked = Post(service, token, kSchool, key, "10.0.0.1");
+  EXPECT_EQ(unmarked.status, 500) << unmarked.body;
+  EXPECT_EQ(Error(unmarked), plain) << unmarked.body;
+  EXPECT_NE(AuditEntries().front().outcome.find(ip_.invitations), std::string::npos)
+      << AuditEntries().front().outcome;
+  ASSERT_TRUE(env_.RemoveDir(ip_.invitations + ".tmp").ok());
+
+  // The invitation file cannot be read.
+  ASSERT_TRUE(env_.RenameFile(ip_.invitations, "/node/invitations.json.saved").ok());
+  ASSERT_TRUE(env_.CreateDir(ip_.invitations).ok());
+  HttpReply unread = Post(service, token, kSchool, key, "10.0.0.2");
+  EXPECT_EQ(unread.status, 500) << unread.body;
+  EXPECT_EQ(Error(unread), plain) << unread.body;
+  EXPECT_NE(AuditEntries().front().outcome.find("invitations"), std::string::npos);
+  ASSERT_TRUE(env_.RemoveDir(ip_.invitations).ok());
+  ASSERT_TRUE(env_.RenameFile("/node/invitations.json.saved", ip_.invitations).ok());
+  EXPECT_EQ(Post(service, token, kSchool, key, "10.0.0.3").status, 200);
+
+  // The audit log cannot be written: 500, and still charged to the address.
+  ASSERT_TRUE(env_.RenameFile(ip_.audit, "/node/audit.log.saved").ok());
+  ASSERT_TRUE(env_.CreateDir(ip_.audit).ok());
+  for (int i = 0; i < kFailureBurst; ++i) {
+    HttpReply unrecorded = PostBody(service, "{}", "10.0.0.4");
+    EXPECT_EQ(unrecorded.status, 500) << i << ": " << unrecorded.body;
+    EXPECT_EQ(Error(unrecorded), plain) << unrecorded.body;
+  }
+  EXPECT_EQ(PostBody(service, "{}", "10.0.0.4").status, 429);
 }
 
 TEST_F(EnrollmentServiceTest, FailedAttemptsFromOneAddressAreLimited) {
@@ -194,6 +390,28 @@ TEST_F(EnrollmentServiceTest, FailedAttemptsFromOneAddressAreLimited) {
   env_.AdvanceMicros(uint64_t{kFailureIntervalSeconds} * 1'000'000);
   EXPECT_EQ(PostBody(service, "{}").status, 400);
   EXPECT_EQ(PostBody(service, "{}").status, 429);
+}
+
+TEST(OwnIdentityFilesTest, KeyAndAuditLogAreOwnerOnly) {
+  char tmpl[] = "/tmp/tiersync-identity-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const IdentityPaths ip(NodePaths{tmpl});
+  Env* env = Env::Default();
+  auto mode = [](const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 0777) : -1;
+  };
+  bool created = false;
+  ASSERT_TRUE(LoadOrCreateNodeKey(env, ip, "", &created).ok());
+  EXPECT_TRUE(created);
+  EXPECT_EQ(mode(ip.key), 0600);
+  access::AuditEntry entry;
+  entry.action = "test";
+  ASSERT_TRUE(AppendAudit(env, ip, entry).ok());
+  EXPECT_EQ(mode(ip.audit), 0600);
+  ASSERT_TRUE(AppendAudit(env, ip, entry).ok());
+  EXPECT_EQ(mode(ip.audit), 0600);
+  EXPECT_EQ(RemoveTree(env, tmpl).code(), StatusCode::kOk);
 }
 
 TEST_F(EnrollmentServiceTest, StatusShowsTheIdentity) {
