@@ -72,8 +72,10 @@ Status CaInit(const CaArgs& a, CommandContext* ctx) {
   if (a.days <= 0) return InvalidArgumentError("--days must be positive");
   TS_ASSIGN_OR_RETURN(PrivateKey key, ReadPrivateKey(a.key));
   const int64_t now = NowSeconds();
-  TS_ASSIGN_OR_RETURN(identity::NodeCertificate ca,
-                      identity::MakeNationalCa(key, a.name, now, now + int64_t{a.days} * 86400));
+  TS_ASSIGN_OR_RETURN(
+      identity::NodeCertificate ca,
+      identity::MakeNationalCa(key, a.name, now - identity::kNotBeforeBackdateSeconds,
+                               now + int64_t{a.days} * 86400));
   if (Env::Default()->FileExists(a.out)) {
     return AlreadyExistsError(a.out + " exists; not overwriting a CA certificate");
   }
@@ -101,7 +103,8 @@ Status CaIssue(const CaArgs& a, CommandContext* ctx) {
   if (!request.ok()) return request.status().WithContext(a.request);
   const int64_t now = NowSeconds();
   TS_ASSIGN_OR_RETURN(identity::NodeCertificate cert,
-                      identity::Issue(ca, key, request->identity, request->key, now,
+                      identity::Issue(ca, key, request->identity, request->key,
+                                      now - identity::kNotBeforeBackdateSeconds,
                                       now + int64_t{a.issue_days} * 86400));
   TS_RETURN_IF_ERROR(WriteText(a.out, cert.ToPem()));
   if (ctx->json) {
@@ -311,11 +314,20 @@ Status NodeEnroll(const NodeIdArgs& a) {
     if (!j.is_object() || !j.contains("chain") || !j["chain"].is_string()) {
       return VerificationError(url + ": the answer holds no certificate chain");
     }
-    auto installed = node::InstallOwnChain(env, n.paths, n.config, key,
-                                           j["chain"].get<std::string>(), NowSeconds());
+    // Kept before it is checked: the parent has used the invitation up, so a chain refused
+    // here (this node's clock behind, say) is installed from this file later, not asked for.
+    const std::string chain = j["chain"].get<std::string>();
+    const std::string received = n.ip.chain + ".received";
+    const Status kept = WriteText(received, chain);
+    auto installed = node::InstallOwnChain(env, n.paths, n.config, key, chain, NowSeconds());
     if (!installed.ok()) {
-      return Status(installed.status().code(),
-                    "the chain " + url + " returned is refused: " + installed.status().message());
+      const std::string retry =
+          kept.ok() ? "; the chain is kept: once the problem is fixed (this node's clock, say), "
+                      "install it with: tiersync node identity install " +
+                          a.dir + " " + received
+                    : "; it could not be kept (" + kept.ToString() + ")";
+      return Status(installed.status().code(), "the chain " + url + " returned is refused: " +
+                                                   installed.status().message() + retry);
     }
     return installed;
   };

@@ -10,7 +10,10 @@
 #      invitation outside the inviter's scope; a node of another province with a token minted
 #      for 330106; a forged chain (a second, self-made CA); an unenrolled node's invite; the
 #      audit logs record them;
-#   d. users' anonymous GET of /v1/status and of a file still work;
+#   d. users' anonymous GET of /v1/status and of a file still work; a child whose clock is
+#      behind its parent's (faketime, when installed): seconds behind, it enrolls; hours
+#      behind, it refuses the chain, keeps it in identity/node.crt.received, and installs it
+#      with `node identity install` once its clock is right;
 #   e. a CA rollover is a root rotation (repo rotate-root --identity-ca twice): once a node
 #      trusts the new root, a certificate from the new CA installs.
 # Usage: enrollment.sh TIERSYNC OUT_DIR   (ports from $TIERSYNC_TEST_PORT)
@@ -143,7 +146,7 @@ refused "an unenrolled node's invite" 6 "is not enrolled" \
   "$bin" node invite "$out/prov2" --tier city --region 330100
 start_node prov2 7
 make_node city2 8 city 330100 "$sub" "$(url 0)" "$(url 7)"
-refused "a parent that is not enrolled" 6 "cannot enroll nodes: this node is not enrolled" \
+refused "a parent that is not enrolled" 6 "cannot enroll nodes: it holds no valid certificate" \
   "$bin" node enroll "$out/city2" --token "tsinv1.00000000000000000000000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 refused "an unknown invitation" 7 "unknown invitation" \
   "$bin" node enroll "$out/school2" --token "tsinv1.0123456789abcdef0123456789abcdef.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -163,6 +166,11 @@ assert len([l for l in lines if l["action"] == "invite"]) >= 4, lines
 EOF
 node_status prov2 | grep -q "identity: not enrolled" ||
   fail "node status of an unenrolled node: $(node_status prov2)"
+# The parent's answer names none of its files.
+grep -q "no identity/node.crt" "$out/refused.err" && fail "the parent's answer names its files"
+grep -q "no identity/node.crt" "$out/prov2/identity/audit.log" ||
+  fail "the parent's audit log does not say why it cannot enroll"
+[ "$(stat -c %a "$out/county/identity/audit.log")" = 600 ] || fail "audit.log is not mode 0600"
 
 step "d. Users' anonymous requests still work"
 wait_release r1 4 60
@@ -170,6 +178,24 @@ file=$(local_files 4 | sed -n 1p)
 [ -n "$file" ] || fail "the school holds no file"
 curl -sf -o /dev/null "$(url 4)$file" || fail "a users' GET of $file"
 curl -sf -o /dev/null "$(url 4)/v1/status" || fail "a users' GET of /v1/status"
+
+if command -v faketime >/dev/null; then
+  # A child a few seconds behind its parent accepts its chain (issued an hour back).
+  make_node school3 9 school 330106 "$sub" "$(url 0)" "$(url 3)"
+  token=$(invite county school 330106)
+  faketime -f -30s "$bin" node enroll "$out/school3" --token "$token" >/dev/null ||
+    fail "a child 30 s behind its parent"
+  # Hours behind, it refuses the chain and keeps it; installed once its clock is right.
+  make_node school4 10 school 330106 "$sub" "$(url 0)" "$(url 3)"
+  token=$(invite county school 330106)
+  refused "a child hours behind its parent" 3 \
+    "tiersync node identity install $out/school4 $out/school4/identity/node.crt.received" \
+    faketime -f -3h "$bin" node enroll "$out/school4" --token "$token"
+  "$bin" node identity install "$out/school4" "$out/school4/identity/node.crt.received" \
+    >/dev/null || fail "the kept chain once the clock is right"
+else
+  echo "faketime is not installed: the clock-skew enrollment is not tried"
+fi
 
 step "e. A CA rollover: root v2 lists the old and the new CA"
 "$bin" keys gen --scheme sm2-sm3 "$out/keys/ca2.key" >/dev/null
