@@ -3,12 +3,10 @@
 #include <algorithm>
 #include <utility>
 
+#include "base/bytes.h"
+
 namespace tiersync::access {
 namespace {
-
-ByteSpan Bytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
 
 // The last `n` bytes before `end` of `path`.
 Result<std::string> ReadTail(Env* env, const std::string& path, uint64_t end, uint64_t n) {
@@ -96,7 +94,7 @@ Result<uint64_t> AuditLog::AppendLocked(AuditEntry entry) {
   entry.prev = head_;
   const std::string line = EncodeAuditLine(entry);
   const std::string with_newline = line + "\n";
-  Status s = file_->Append(Bytes(with_newline));
+  Status s = file_->Append(AsBytes(with_newline));
   if (s.ok()) s = file_->Sync();
   if (!s.ok()) {
     failed_ = s.WithContext("audit log " + path_ + " failed");

@@ -14,7 +14,7 @@
 namespace tiersync::access {
 namespace {
 
-constexpr char kPath[] = "/node/audit.log";
+constexpr char kAuditLogPath[] = "/node/audit.log";
 
 AuditEntry Entry(std::string op, std::string action, std::string outcome = "ok") {
   AuditEntry e;
@@ -35,7 +35,7 @@ class AuditLogTest : public ::testing::Test {
   }
 
   std::unique_ptr<AuditLog> Open() {
-    auto log = AuditLog::Open(&env_, kPath);
+    auto log = AuditLog::Open(&env_, kAuditLogPath);
     EXPECT_TRUE(log.ok()) << log.status().ToString();
     return log.ok() ? std::move(log).value() : nullptr;
   }
@@ -52,7 +52,7 @@ class AuditLogTest : public ::testing::Test {
   }
 
   std::vector<std::string> Lines() {
-    auto bytes = ReadFileToBytes(&env_, kPath, 1 << 20);
+    auto bytes = ReadFileToBytes(&env_, kAuditLogPath, 1 << 20);
     EXPECT_TRUE(bytes.ok());
     std::vector<std::string> lines;
     std::string cur;
@@ -72,13 +72,13 @@ class AuditLogTest : public ::testing::Test {
     std::string text;
     for (const std::string& l : lines) text += l + "\n";
     ASSERT_TRUE(
-        WriteFileAtomically(&env_, kPath,
+        WriteFileAtomically(&env_, kAuditLogPath,
                             ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()))
             .ok());
   }
 
   AuditVerification Verify(const std::optional<AuditAnchor>& anchor = {}) {
-    auto v = VerifyAuditLog(&env_, kPath, anchor);
+    auto v = VerifyAuditLog(&env_, kAuditLogPath, anchor);
     EXPECT_TRUE(v.ok()) << v.status().ToString();
     return v.ok() ? *v : AuditVerification{};
   }
@@ -188,7 +188,7 @@ TEST_F(AuditLogTest, AnchorCatchesAnEditedOrCutEnd) {
 TEST_F(AuditLogTest, TornLastLineIsCutAtOpenAndRecorded) {
   Write(3);
   {
-    auto f = env_.NewAppendableFile(kPath);
+    auto f = env_.NewAppendableFile(kAuditLogPath);
     ASSERT_TRUE(f.ok());
     const std::string half = R"({"seq":4,"time":"2023-11-14T22:16:20Z","operator":"ro)";
     ASSERT_TRUE(
@@ -217,11 +217,11 @@ TEST_F(AuditLogTest, CrashWithTornAppendsAlwaysRecovers) {
     MemEnv env;
     ASSERT_TRUE(env.CreateDir("/node").ok());
     ASSERT_TRUE(env.SyncDir("/").ok());
-    auto log = AuditLog::Open(&env, kPath);
+    auto log = AuditLog::Open(&env, kAuditLogPath);
     ASSERT_TRUE(log.ok());
     ASSERT_TRUE((*log)->Append(Entry("root", "invite")).ok());
     // A line whose sync never happened: torn or lost by the crash.
-    auto file = env.NewAppendableFile(kPath);
+    auto file = env.NewAppendableFile(kAuditLogPath);
     const std::string line = std::string(R"({"seq":2,"time":"2023-11-14T22:13:20Z"})") + "\n";
     ASSERT_TRUE(
         (*file)
@@ -230,9 +230,9 @@ TEST_F(AuditLogTest, CrashWithTornAppendsAlwaysRecovers) {
     log->reset();
     Random tear(seed);
     env.SimulateCrash(&tear);
-    auto again = AuditLog::Open(&env, kPath);
+    auto again = AuditLog::Open(&env, kAuditLogPath);
     ASSERT_TRUE(again.ok()) << again.status().ToString();
-    auto v = VerifyAuditLog(&env, kPath);
+    auto v = VerifyAuditLog(&env, kAuditLogPath);
     ASSERT_TRUE(v.ok());
     EXPECT_TRUE(v->intact) << v->problem;
   }
@@ -243,10 +243,10 @@ TEST_F(AuditLogTest, CorruptLastLineFailsOpen) {
   std::vector<std::string> lines = Lines();
   lines[1] = "{\"seq\":2}";
   Rewrite(lines);
-  auto log = AuditLog::Open(&env_, kPath);
+  auto log = AuditLog::Open(&env_, kAuditLogPath);
   ASSERT_FALSE(log.ok());
   EXPECT_EQ(log.status().code(), StatusCode::kCorruption);
-  EXPECT_NE(log.status().message().find(kPath), std::string::npos);
+  EXPECT_NE(log.status().message().find(kAuditLogPath), std::string::npos);
 }
 
 TEST_F(AuditLogTest, ConcurrentAppendsKeepTheChain) {
@@ -332,7 +332,7 @@ TEST_F(AuditLogTest, QueryFiltersNewestFirstAndPages) {
 
 TEST_F(AuditLogTest, FailedSyncFailsTheLogForGood) {
   FaultEnv faulty(&env_, 1);
-  auto log = AuditLog::Open(&faulty, kPath);
+  auto log = AuditLog::Open(&faulty, kAuditLogPath);
   ASSERT_TRUE(log.ok());
   ASSERT_TRUE((*log)->Append(Entry("root", "invite")).ok());
   faulty.FailAllSyncs(true);
@@ -345,7 +345,7 @@ TEST_F(AuditLogTest, FailedSyncFailsTheLogForGood) {
 TEST_F(AuditLogTest, SecondWriterIsRefused) {
   auto log = Open();
   ASSERT_NE(log, nullptr);
-  EXPECT_EQ(AuditLog::Open(&env_, kPath).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(AuditLog::Open(&env_, kAuditLogPath).status().code(), StatusCode::kFailedPrecondition);
 }
 
 TEST_F(AuditLogTest, FreeTextIsBoundedAndKeptOnOneLine) {

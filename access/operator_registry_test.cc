@@ -12,10 +12,10 @@
 namespace tiersync::access {
 namespace {
 
+using testing::kNow;
 using testing::MakeOperator;
 
-constexpr char kPath[] = "/node/operators.json";
-constexpr int64_t kNow = 1'767'225'600;
+constexpr char kOperatorsPath[] = "/node/operators.json";
 
 class OperatorRegistryTest : public ::testing::Test {
  protected:
@@ -28,7 +28,7 @@ class OperatorRegistryTest : public ::testing::Test {
   }
 
   std::unique_ptr<OperatorRegistry> Open() {
-    auto r = OperatorRegistry::Open(&env_, kPath);
+    auto r = OperatorRegistry::Open(&env_, kOperatorsPath);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? std::move(r).value() : nullptr;
   }
@@ -137,7 +137,7 @@ TEST_F(OperatorRegistryTest, RefusesBadOperators) {
 
 TEST_F(OperatorRegistryTest, AFailedWriteChangesNothing) {
   FaultEnv faulty(&env_, 1);
-  auto r = OperatorRegistry::Open(&faulty, kPath);
+  auto r = OperatorRegistry::Open(&faulty, kOperatorsPath);
   ASSERT_TRUE(r.ok());
   faulty.FailAllSyncs(true);
   auto xihu = MakeOperator("xihu-ops", Role::kNodeOperator, "330106");
@@ -152,13 +152,13 @@ TEST_F(OperatorRegistryTest, LoadErrorsNameTheFile) {
       "{\"format\": \"tiersync-operators\", \"version\": 1, \"operators\": "
       "[{\"name\": \"x\"}]}";
   ASSERT_TRUE(
-      WriteFileAtomically(&env_, kPath,
+      WriteFileAtomically(&env_, kOperatorsPath,
                           ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()))
           .ok());
-  auto r = OperatorRegistry::Open(&env_, kPath);
+  auto r = OperatorRegistry::Open(&env_, kOperatorsPath);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
-  EXPECT_NE(r.status().message().find(kPath), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find(kOperatorsPath), std::string::npos) << r.status().message();
   EXPECT_NE(r.status().message().find("operators[0]"), std::string::npos) << r.status().message();
 }
 

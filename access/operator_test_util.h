@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -11,6 +12,9 @@
 #include "base/crypto.h"
 
 namespace tiersync::access::testing {
+
+// The tests' clock: 2026-01-01 00:00:00 UTC.
+constexpr int64_t kNow = 1'767'225'600;
 
 // An operator and its private key.
 struct KeyedOperator {

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <vector>
 
+#include "base/bytes.h"
 #include "base/hex.h"
 #include "base/random.h"
 #include "base/sha256.h"
@@ -81,10 +82,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-std::span<const uint8_t> Bytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
 }  // namespace
 
 Result<SignatureHeader> ParseSignatureHeader(std::string_view value) {
@@ -125,7 +122,7 @@ Result<std::string> CanonicalRequest(const RequestParts& req, std::string_view t
   for (std::string_view part : {std::string_view(req.method), req.target}) {
     out.append("\n").append(part);
   }
-  out.append("\n").append(ToHex(Sha256(Bytes(req.body))));
+  out.append("\n").append(ToHex(Sha256(AsBytes(req.body))));
   out.append("\n").append(Lower(req.host));
   out.append("\n").append(ts).append("\n").append(nonce_hex);
   return out;
@@ -148,7 +145,7 @@ Result<std::string> SignRequest(const PrivateKey& key, std::string_view op, cons
   TS_RETURN_IF_ERROR(CheckNonce(nonce_hex));
   const std::string ts = std::to_string(now);
   TS_ASSIGN_OR_RETURN(std::string canonical, CanonicalRequest(req, ts, nonce_hex));
-  TS_ASSIGN_OR_RETURN(std::vector<uint8_t> sig, key.Sign(Bytes(canonical)));
+  TS_ASSIGN_OR_RETURN(std::vector<uint8_t> sig, key.Sign(AsBytes(canonical)));
   return std::string(kSignatureScheme) + " op=\"" + std::string(op) + "\", ts=\"" + ts +
          "\", nonce=\"" + std::string(nonce_hex) + "\", sig=\"" + ToHex(sig) + "\"";
 }
@@ -169,7 +166,7 @@ Result<Operator> VerifyRequest(std::string_view header, const RequestParts& req,
   auto key = ParseKey(op->key);
   if (!key.ok()) return VerificationError("operator '" + h.op + "': key does not parse");
   const std::vector<uint8_t> sig = HexDecode(h.sig).value_or(std::vector<uint8_t>{});
-  if (!key->Verify(Bytes(canonical), sig).ok()) {
+  if (!key->Verify(AsBytes(canonical), sig).ok()) {
     return VerificationError("request signature of operator '" + h.op + "' does not verify");
   }
   // Keyed by operator too: one operator cannot spend another's nonce ahead of it.

@@ -11,9 +11,9 @@
 namespace tiersync::access {
 namespace {
 
+using testing::kNow;
 using testing::MakeOperator;
 
-constexpr int64_t kNow = 1'767'225'600;
 constexpr char kNonce[] = "00112233445566778899aabbccddeeff";
 
 class RequestSignatureTest : public ::testing::Test {

@@ -129,6 +129,9 @@ class Env {
   virtual uint64_t RandomSeed() = 0;
 };
 
+// Env::NowMicros in whole seconds since the Unix epoch.
+inline int64_t NowSeconds(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1'000'000); }
+
 // Forwards every call to another Env; subclasses override what they change (for tests and
 // fault injection). Does not own the target.
 class EnvWrapper : public Env {

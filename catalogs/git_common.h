@@ -1,6 +1,6 @@
 // Internal helpers shared by the libgit2 users (catalogs/git_*.cc only; never include this
 // header elsewhere): one-time libgit2 set-up, libgit2 errors as Status, owning pointers for
-// libgit2 objects, object ids as hex.
+// libgit2 objects, opening a bare repository, object ids as hex.
 //
 // EnsureLibgit2() must run before any other libgit2 call; it is idempotent and thread-safe and
 // sets the process-wide options every user relies on (fsync of everything libgit2 writes, strict
@@ -66,6 +66,15 @@ inline std::string Hex(const git_oid* oid) {
   char buf[GIT_OID_HEXSZ + 1];
   git_oid_tostr(buf, sizeof buf, oid);
   return buf;
+}
+
+// The bare repository at `dir`.
+inline Result<RepoPtr> OpenRepo(const std::string& dir) {
+  EnsureLibgit2();
+  git_repository* repo = nullptr;
+  int rc = git_repository_open_bare(&repo, dir.c_str());
+  if (rc < 0) return GitError("open " + dir, rc);
+  return RepoPtr(repo);
 }
 
 // Exactly 40 hex digits.

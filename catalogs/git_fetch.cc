@@ -13,9 +13,9 @@
 namespace tiersync::catalogs {
 namespace {
 
-using git_internal::EnsureLibgit2;
 using git_internal::Hex;
 using git_internal::OdbPtr;
+using git_internal::OpenRepo;
 using git_internal::RefPtr;
 using git_internal::RepoPtr;
 
@@ -24,13 +24,6 @@ constexpr char kAgent[] = "agent=tiersync/0.1";
 constexpr char kRequestType[] = "application/x-git-upload-pack-request";
 
 std::string QuarantineRoot(const std::string& repo_dir) { return repo_dir + "/" + kQuarantine; }
-
-Result<RepoPtr> OpenRepo(const std::string& dir) {
-  EnsureLibgit2();
-  git_repository* repo = nullptr;
-  TS_GIT_CALL(git_repository_open_bare(&repo, dir.c_str()), "open " + dir);
-  return RepoPtr(repo);
-}
 
 Result<OdbPtr> Odb(git_repository* repo) {
   git_odb* odb = nullptr;

@@ -14,7 +14,7 @@
 namespace tiersync::catalogs {
 namespace {
 
-const Identity kPublisher{"国家智慧教育平台 发布员", "publisher@hub.example.edu.cn"};
+const Identity kHubPublisher{"国家智慧教育平台 发布员", "publisher@hub.example.edu.cn"};
 const std::string kUrl = "http://parent.test/v1/catalog.git";
 
 // A source without HTTP: GET info/refs and POST git-upload-pack answered by the server side
@@ -68,10 +68,11 @@ class GitFetchTest : public ::testing::Test {
 
   // Publishes a release of `changes` on the hub (tag message `note`).
   void Publish(const std::vector<FileChange>& changes, const std::string& note = "release") {
-    auto head = hub_->Commit(changes, kPublisher, 1700000000 + released_, "publish", parent_);
+    auto head = hub_->Commit(changes, kHubPublisher, 1700000000 + released_, "publish", parent_);
     ASSERT_TRUE(head.ok()) << head.status().ToString();
     ++released_;
-    auto tag = hub_->TagRelease(head->commit, released_, kPublisher, 1700000000 + released_, note);
+    auto tag =
+        hub_->TagRelease(head->commit, released_, kHubPublisher, 1700000000 + released_, note);
     ASSERT_TRUE(tag.ok()) << tag.status().ToString();
     parent_ = head->commit;
     fetcher_.served = released_;

@@ -16,23 +16,16 @@
 namespace tiersync::catalogs {
 namespace {
 
-using git_internal::EnsureLibgit2;
 using git_internal::Hex;
 using git_internal::ObjectPtr;
 using git_internal::OdbPtr;
+using git_internal::OpenRepo;
 using git_internal::PackBuilderPtr;
 using git_internal::RepoPtr;
 using git_internal::WalkPtr;
 
 constexpr char kCapabilities[] =
     "multi_ack_detailed ofs-delta symref=HEAD:refs/heads/main agent=tiersync/0.1";
-
-Result<RepoPtr> OpenRepo(const std::string& dir) {
-  EnsureLibgit2();
-  git_repository* repo = nullptr;
-  TS_GIT_CALL(git_repository_open_bare(&repo, dir.c_str()), "open " + dir);
-  return RepoPtr(repo);
-}
 
 struct AdvertisedRef {
   std::string name;

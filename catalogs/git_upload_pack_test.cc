@@ -14,11 +14,11 @@
 namespace tiersync::catalogs {
 namespace {
 
-const char kGit[] = "/usr/bin/git";
+const char kStockGit[] = "/usr/bin/git";
 const char kCaps[] = "multi_ack_detailed ofs-delta symref=HEAD:refs/heads/main agent=tiersync/0.1";
-const Identity kPublisher{"国家智慧教育平台 发布员", "publisher@hub.example.edu.cn"};
+const Identity kRepoPublisher{"国家智慧教育平台 发布员", "publisher@hub.example.edu.cn"};
 
-std::string Pkt(std::string_view payload) {
+std::string PktLine(std::string_view payload) {
   char length[5];
   std::snprintf(length, sizeof length, "%04zx", payload.size() + 4);
   return std::string(length) + std::string(payload);
@@ -47,11 +47,11 @@ std::string Request(const std::vector<std::string>& wants, const std::string& ca
                     const std::vector<std::string>& haves, bool done) {
   std::string out;
   for (size_t i = 0; i < wants.size(); ++i) {
-    out += Pkt("want " + wants[i] + (i == 0 && !caps.empty() ? " " + caps : "") + "\n");
+    out += PktLine("want " + wants[i] + (i == 0 && !caps.empty() ? " " + caps : "") + "\n");
   }
   out += "0000";
-  for (const std::string& have : haves) out += Pkt("have " + have + "\n");
-  return out + (done ? Pkt("done\n") : "0000");
+  for (const std::string& have : haves) out += PktLine("have " + have + "\n");
+  return out + (done ? PktLine("done\n") : "0000");
 }
 
 class GitUploadPackTest : public ::testing::Test {
@@ -74,9 +74,10 @@ class GitUploadPackTest : public ::testing::Test {
                              "record " + std::to_string(f) + " of release " + std::to_string(r)});
         }
       }
-      auto head = git_->Commit(changes, kPublisher, 1700000000 + r, "publish", parent);
+      auto head = git_->Commit(changes, kRepoPublisher, 1700000000 + r, "publish", parent);
       ASSERT_TRUE(head.ok()) << head.status().ToString();
-      ASSERT_TRUE(git_->TagRelease(head->commit, r, kPublisher, 1700000000 + r, "release").ok());
+      ASSERT_TRUE(
+          git_->TagRelease(head->commit, r, kRepoPublisher, 1700000000 + r, "release").ok());
       parent = head->commit;
       commits_.push_back(head->commit);
       tags_.push_back(Git({"rev-parse", "refs/tags/r" + std::to_string(r)}));
@@ -100,7 +101,7 @@ class GitUploadPackTest : public ::testing::Test {
   }
 
   std::string Git(std::vector<std::string> args) {
-    args.insert(args.begin(), {kGit, "-C", dir_});
+    args.insert(args.begin(), {kStockGit, "-C", dir_});
     testing::RunResult r = testing::RunProcess(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.out.substr(0, r.out.find('\n'));
@@ -172,11 +173,11 @@ TEST_F(GitUploadPackTest, RefusesWantsThatAreNotAdvertised) {
 
 TEST_F(GitUploadPackTest, RefusesMalformedAndOversizeRequests) {
   Publish(2);
-  const std::string want = Pkt("want " + commits_[1] + " ofs-delta\n");
-  const std::string have = Pkt("have " + commits_[0] + "\n");
+  const std::string want = PktLine("want " + commits_[1] + " ofs-delta\n");
+  const std::string have = PktLine("have " + commits_[0] + "\n");
   std::string many_wants;
   for (int i = 0; i <= 1000; ++i)
-    many_wants += Pkt("want " + commits_[1] + (i ? "" : " ofs-delta"));
+    many_wants += PktLine("want " + commits_[1] + (i ? "" : " ofs-delta"));
   std::string many_haves;
   for (int i = 0; i <= 10000; ++i) many_haves += have;
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -188,21 +189,22 @@ TEST_F(GitUploadPackTest, RefusesMalformedAndOversizeRequests) {
       {"0001", "length 1 is reserved"},
       {"fff1" + std::string(65520, 'x'), "is over 65520"},
       {"0040want " + commits_[1], "runs past the end"},
-      {"0000" + Pkt("done"), "no \"want\" lines"},
+      {"0000" + PktLine("done"), "no \"want\" lines"},
       {want, "ends without a flush-pkt"},
       {want + "0000" + have, "ends without a flush-pkt"},
-      {Pkt("want 1234") + "0000" + Pkt("done"), "expected \"want <object id>\""},
-      {Pkt("want " + commits_[1] + "x") + "0000" + Pkt("done"), "unexpected text after"},
-      {want + Pkt("want " + commits_[0] + " ofs-delta") + "0000" + Pkt("done"),
+      {PktLine("want 1234") + "0000" + PktLine("done"), "expected \"want <object id>\""},
+      {PktLine("want " + commits_[1] + "x") + "0000" + PktLine("done"), "unexpected text after"},
+      {want + PktLine("want " + commits_[0] + " ofs-delta") + "0000" + PktLine("done"),
        "unexpected text after"},
-      {want + Pkt("shallow " + commits_[0]) + "0000" + Pkt("done"), "expected \"want"},
-      {want + "0000" + Pkt("have zz") + Pkt("done"), "expected \"have <object id>\""},
-      {want + "0000" + Pkt("deepen 1") + Pkt("done"), "expected \"have"},
-      {want + "0000" + Pkt("done") + "0000", "data after the \"done\""},
-      {want + "0000" + "0000" + Pkt("done"), "data after the haves' flush-pkt"},
-      {many_wants + "0000" + Pkt("done"), "more than 1000 wants"},
-      {want + "0000" + many_haves + Pkt("done"), "more than 10000 haves"},
-      {Pkt("want " + commits_[1] + " multi_ack_detailed") + "0000" + Pkt("done"), "ofs-delta"},
+      {want + PktLine("shallow " + commits_[0]) + "0000" + PktLine("done"), "expected \"want"},
+      {want + "0000" + PktLine("have zz") + PktLine("done"), "expected \"have <object id>\""},
+      {want + "0000" + PktLine("deepen 1") + PktLine("done"), "expected \"have"},
+      {want + "0000" + PktLine("done") + "0000", "data after the \"done\""},
+      {want + "0000" + "0000" + PktLine("done"), "data after the haves' flush-pkt"},
+      {many_wants + "0000" + PktLine("done"), "more than 1000 wants"},
+      {want + "0000" + many_haves + PktLine("done"), "more than 10000 haves"},
+      {PktLine("want " + commits_[1] + " multi_ack_detailed") + "0000" + PktLine("done"),
+       "ofs-delta"},
   };
   for (const auto& [request, expected] : cases) {
     auto r = Answer(request, 2);
@@ -212,9 +214,10 @@ TEST_F(GitUploadPackTest, RefusesMalformedAndOversizeRequests) {
   }
   // At the limits exactly, requests are served.
   many_wants.clear();
-  for (int i = 0; i < 1000; ++i) many_wants += Pkt("want " + commits_[1] + (i ? "" : " ofs-delta"));
+  for (int i = 0; i < 1000; ++i)
+    many_wants += PktLine("want " + commits_[1] + (i ? "" : " ofs-delta"));
   many_haves.resize(10000 * have.size());
-  EXPECT_TRUE(Answer(many_wants + "0000" + many_haves + Pkt("done"), 2).ok());
+  EXPECT_TRUE(Answer(many_wants + "0000" + many_haves + PktLine("done"), 2).ok());
 }
 
 TEST_F(GitUploadPackTest, NegotiationStepWithoutDoneGetsOnlyNak) {
@@ -228,13 +231,13 @@ TEST_F(GitUploadPackTest, NegotiationStepWithoutDoneGetsOnlyNak) {
   EXPECT_EQ(*r, "0008NAK\n");  // no multi_ack mode: never an ACK
   r = Answer(Request({commits_[1]}, kCaps, {unknown, commits_[0], commits_[0]}, false), 2);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(*r, Pkt("ACK " + commits_[0] + " common\n") + "0008NAK\n");
+  EXPECT_EQ(*r, PktLine("ACK " + commits_[0] + " common\n") + "0008NAK\n");
 }
 
 TEST_F(GitUploadPackTest, DonePacksWhatTheClientLacks) {
   Publish(2);
   const auto count = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {kGit, "-C", dir_, "rev-list", "--objects"});
+    args.insert(args.begin(), {kStockGit, "-C", dir_, "rev-list", "--objects"});
     testing::RunResult r = testing::RunProcess(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return static_cast<uint32_t>(std::count(r.out.begin(), r.out.end(), '\n'));
@@ -258,7 +261,7 @@ TEST_F(GitUploadPackTest, DonePacksWhatTheClientLacks) {
   // A self-contained pack stock git can index.
   const std::string file = tmp_.Sub("part.pack");
   std::ofstream(file, std::ios::binary) << pack;
-  testing::RunResult r = testing::RunProcess({kGit, "index-pack", file});
+  testing::RunResult r = testing::RunProcess({kStockGit, "index-pack", file});
   EXPECT_EQ(r.exit_code, 0) << r.err;
 
   // Without multi_ack_detailed: NAK, then the same pack.

@@ -48,12 +48,12 @@ TEST(RegionTableTest, ChildrenOfAProvince) {
   EXPECT_EQ(kids.front()->code, "330100");
 }
 
-const char kP[] = "code,name\n33,\"浙江省\"\n";
-const char kC[] = "code,name,provinceCode\n3301,\"杭州市\",33\n";
-const char kA[] = "code,name,cityCode,provinceCode\n330106,\"西湖区\",3301,33\n";
+const char kProvincesCsv[] = "code,name\n33,\"浙江省\"\n";
+const char kCitiesCsv[] = "code,name,provinceCode\n3301,\"杭州市\",33\n";
+const char kAreasCsv[] = "code,name,cityCode,provinceCode\n330106,\"西湖区\",3301,33\n";
 
 TEST(RegionTableTest, ParsesMinimalTables) {
-  auto t = RegionTable::Parse(kP, kC, kA);
+  auto t = RegionTable::Parse(kProvincesCsv, kCitiesCsv, kAreasCsv);
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   EXPECT_EQ(t->size(), 3u);
 }
@@ -63,32 +63,35 @@ StatusCode ParseCode(std::string_view p, std::string_view c, std::string_view a)
 }
 
 TEST(RegionTableTest, WrongHeader) {
-  EXPECT_EQ(ParseCode("id,name\n33,\"浙江省\"\n", kC, kA), StatusCode::kCorruption);
+  EXPECT_EQ(ParseCode("id,name\n33,\"浙江省\"\n", kCitiesCsv, kAreasCsv), StatusCode::kCorruption);
 }
 
 TEST(RegionTableTest, DuplicateCode) {
-  auto r = RegionTable::Parse("code,name\n33,\"浙江省\"\n33,\"浙江\"\n", kC, kA);
+  auto r = RegionTable::Parse("code,name\n33,\"浙江省\"\n33,\"浙江\"\n", kCitiesCsv, kAreasCsv);
   EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
   EXPECT_NE(r.status().message().find("provinces.csv:3"), std::string::npos)
       << r.status().ToString();
 }
 
 TEST(RegionTableTest, UnknownParent) {
-  EXPECT_EQ(ParseCode(kP, "code,name,provinceCode\n3401,\"合肥市\",34\n", kA),
+  EXPECT_EQ(ParseCode(kProvincesCsv, "code,name,provinceCode\n3401,\"合肥市\",34\n", kAreasCsv),
             StatusCode::kCorruption);
 }
 
 TEST(RegionTableTest, CodeThatDoesNotExtendItsParent) {
-  EXPECT_EQ(ParseCode(kP, kC, "code,name,cityCode,provinceCode\n340106,\"西湖区\",3301,33\n"),
+  EXPECT_EQ(ParseCode(kProvincesCsv, kCitiesCsv,
+                      "code,name,cityCode,provinceCode\n340106,\"西湖区\",3301,33\n"),
             StatusCode::kCorruption);
 }
 
 TEST(RegionTableTest, MalformedLines) {
-  EXPECT_EQ(ParseCode("code,name\n3x,\"浙江省\"\n", kC, kA), StatusCode::kCorruption);
-  EXPECT_EQ(ParseCode("code,name\n33,\"浙江省\n", kC, kA), StatusCode::kCorruption);
-  EXPECT_EQ(ParseCode("code,name\n33,\"浙江省\",extra\n", kC, kA), StatusCode::kCorruption);
-  EXPECT_EQ(ParseCode("code,name\n33,\n", kC, kA), StatusCode::kCorruption);
-  EXPECT_EQ(ParseCode("", kC, kA), StatusCode::kCorruption);
+  EXPECT_EQ(ParseCode("code,name\n3x,\"浙江省\"\n", kCitiesCsv, kAreasCsv),
+            StatusCode::kCorruption);
+  EXPECT_EQ(ParseCode("code,name\n33,\"浙江省\n", kCitiesCsv, kAreasCsv), StatusCode::kCorruption);
+  EXPECT_EQ(ParseCode("code,name\n33,\"浙江省\",extra\n", kCitiesCsv, kAreasCsv),
+            StatusCode::kCorruption);
+  EXPECT_EQ(ParseCode("code,name\n33,\n", kCitiesCsv, kAreasCsv), StatusCode::kCorruption);
+  EXPECT_EQ(ParseCode("", kCitiesCsv, kAreasCsv), StatusCode::kCorruption);
 }
 
 }  // namespace

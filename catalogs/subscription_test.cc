@@ -42,7 +42,7 @@ ResourceFile File(std::string name) {
 }
 
 // A K-12 primary-school Chinese lesson with every facet set.
-Resource Lesson() {
+Resource ChineseLesson() {
   Resource r;
   r.id = "k12-lesson-0001";
   r.title = "古诗三首";
@@ -60,7 +60,7 @@ Resource Lesson() {
 }
 
 Resource CourseLesson(std::string stage, int grade, std::string edition) {
-  Resource r = Lesson();
+  Resource r = ChineseLesson();
   r.placements = {{"k12", "课程教学", stage}};
   r.facets.stage = std::move(stage);
   r.facets.grade = grade;
@@ -90,7 +90,7 @@ TEST(SubscriptionTest, EmptySubscriptionMatchesNothing) {
     auto s = Subscription::Parse(text, Tax(), Regions());
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     EXPECT_EQ(s->rule_count(), 0u);
-    EXPECT_FALSE(s->Matches(Lesson())) << text;
+    EXPECT_FALSE(s->Matches(ChineseLesson())) << text;
     EXPECT_FALSE(s->Matches(Resource{})) << text;
     EXPECT_EQ(s->text(), text);
   }
@@ -120,7 +120,7 @@ TEST(SubscriptionTest, IssueExampleK12CourseTeachingPlusTopicEducation) {
 TEST(SubscriptionTest, EachFieldEqualsNotEqualsAndNot) {
   struct Case {
     std::string field;
-    std::string yes;  // the Lesson()'s value
+    std::string yes;  // the ChineseLesson()'s value
     std::string no;   // another valid value
   };
   const std::vector<Case> cases = {
@@ -138,7 +138,7 @@ TEST(SubscriptionTest, EachFieldEqualsNotEqualsAndNot) {
       {"language", "zh-CN", "en"},
       {"provider", "人民教育出版社", "北京出版社"},
   };
-  const Resource r = Lesson();
+  const Resource r = ChineseLesson();
   for (const Case& c : cases) {
     SCOPED_TRACE(c.field);
     EXPECT_TRUE(Match(c.field + " = " + c.yes, r));
@@ -157,11 +157,11 @@ TEST(SubscriptionTest, GradeRangesAndLists) {
   auto s = Subscription::Parse("grade in (1..6, 9)", Tax(), Regions());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   for (int g = 1; g <= 12; ++g) {
-    Resource r = Lesson();
+    Resource r = ChineseLesson();
     r.facets.grade = g;
     EXPECT_EQ(s->Matches(r), g <= 6 || g == 9) << g;
   }
-  Resource r = Lesson();
+  Resource r = ChineseLesson();
   r.facets.grade = 12;
   EXPECT_TRUE(Match("grade in (10..12)", r));
   EXPECT_TRUE(Match("grade in (12..12)", r));
@@ -175,7 +175,7 @@ TEST(SubscriptionTest, GradeRangesAndLists) {
 }
 
 TEST(SubscriptionTest, PlacementFieldsAreJudgedOnePlacementAtATime) {
-  Resource r = Lesson();
+  Resource r = ChineseLesson();
   r.placements = {{"k12", "课程教学", "小学"}, {"vocational", "体育", "体育课程"}};
   EXPECT_TRUE(Match("platform = k12 and board = 课程教学", r));
   EXPECT_TRUE(Match("platform = vocational and board = 体育 and category = 体育课程", r));
@@ -201,7 +201,7 @@ TEST(SubscriptionTest, PlacementFieldsAreJudgedOnePlacementAtATime) {
 }
 
 TEST(SubscriptionTest, ResourceWithoutPlacements) {
-  Resource r = Lesson();
+  Resource r = ChineseLesson();
   r.placements.clear();
   EXPECT_FALSE(Match("platform = k12", r));
   EXPECT_TRUE(Match("platform != k12", r));
@@ -241,7 +241,7 @@ TEST(SubscriptionTest, UnsetFacetsEqualNothing) {
 }
 
 TEST(SubscriptionTest, TagsMatchAnyTag) {
-  Resource r = Lesson();  // tags 古诗, 朗读
+  Resource r = ChineseLesson();  // tags 古诗, 朗读
   EXPECT_TRUE(Match("tag = 古诗", r));
   EXPECT_TRUE(Match("tag = 朗读", r));
   EXPECT_TRUE(Match("tag in (书法, 朗读)", r));
@@ -297,7 +297,7 @@ TEST(SubscriptionTest, AllAndPriority) {
 }
 
 TEST(SubscriptionTest, AndBindsTighterThanOr) {
-  const Resource lesson = Lesson();  // 课程教学, grade 3, 语文
+  const Resource lesson = ChineseLesson();  // 课程教学, grade 3, 语文
   // board = 专题教育 or (board = 课程教学 and grade = 9)
   EXPECT_FALSE(Match("board = 专题教育 or board = 课程教学 and grade = 9", lesson));
   EXPECT_TRUE(Match("board = 专题教育 or board = 课程教学 and grade = 3", lesson));
@@ -316,14 +316,14 @@ TEST(SubscriptionTest, AnyRuleMatches) {
   auto s = Subscription::Parse(text, Tax(), Regions());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->rule_count(), 3u);
-  EXPECT_TRUE(s->Matches(Lesson()));  // by the third rule only
-  Resource r = Lesson();
+  EXPECT_TRUE(s->Matches(ChineseLesson()));  // by the third rule only
+  Resource r = ChineseLesson();
   r.facets.tags.clear();
   EXPECT_FALSE(s->Matches(r));
 }
 
 TEST(SubscriptionTest, CommentsBlankLinesAndQuoting) {
-  Resource r = Lesson();
+  Resource r = ChineseLesson();
   r.facets.tags = {"a # b", "say \"hi\" \\ now", "and", "(x, y)"};
   const std::string text =
       "\xEF\xBB\xBF# a byte-order mark and a comment\r\n"
@@ -355,7 +355,7 @@ TEST(SubscriptionTest, CommentsBlankLinesAndQuoting) {
       Match("edition = 人教版\xE3\x80\x80"
             "and\xE3\x80\x80"
             "grade = 3",
-            Lesson()));
+            ChineseLesson()));
   // A category with quotation marks in its name is a bare word.
   EXPECT_TRUE(Match("category = 落实“双减”", Bare("k12", "教改实践经验", "落实“双减”")));
 }
@@ -543,20 +543,20 @@ std::string Repeat(std::string_view s, int n) {
 
 TEST(SubscriptionTest, NestingDepthIsLimited) {
   const int max = kMaxSubscriptionDepth;
-  EXPECT_TRUE(Match(Repeat("(", max) + "all" + Repeat(")", max), Lesson()));
+  EXPECT_TRUE(Match(Repeat("(", max) + "all" + Repeat(")", max), ChineseLesson()));
   EXPECT_EQ(ParseError(Repeat("(", max + 1) + "all" + Repeat(")", max + 1)),
             "subscription line 1, column 33: parentheses and 'not' nested more than 32 deep");
-  EXPECT_TRUE(Match(Repeat("not ", max) + "all", Lesson()));  // an even number of nots
-  EXPECT_FALSE(Match(Repeat("not ", max - 1) + "all", Lesson()));
+  EXPECT_TRUE(Match(Repeat("not ", max) + "all", ChineseLesson()));  // an even number of nots
+  EXPECT_FALSE(Match(Repeat("not ", max - 1) + "all", ChineseLesson()));
   EXPECT_EQ(ParseError(Repeat("not ", max + 1) + "all"),
             "subscription line 1, column 129: parentheses and 'not' nested more than 32 deep");
   // 'not' and '(' count together: 16 × "not (" is 32 deep.
-  EXPECT_TRUE(Match(Repeat("not (", max / 2) + "all" + Repeat(")", max / 2), Lesson()));
+  EXPECT_TRUE(Match(Repeat("not (", max / 2) + "all" + Repeat(")", max / 2), ChineseLesson()));
   EXPECT_EQ(ParseError(Repeat("not (", max / 2) + "not all" + Repeat(")", max / 2)),
             "subscription line 1, column 81: parentheses and 'not' nested more than 32 deep");
   // Long flat chains are not nesting.
-  EXPECT_TRUE(Match(Repeat("grade = 3 and ", 2000) + "all", Lesson()));
-  EXPECT_TRUE(Match(Repeat("grade = 4 or ", 2000) + "all", Lesson()));
+  EXPECT_TRUE(Match(Repeat("grade = 3 and ", 2000) + "all", ChineseLesson()));
+  EXPECT_TRUE(Match(Repeat("grade = 4 or ", 2000) + "all", ChineseLesson()));
 }
 
 TEST(SubscriptionTest, HostileNestingIsRefusedWithoutCrashing) {
@@ -577,13 +577,13 @@ TEST(SubscriptionTest, CopiesOutliveTheOriginal) {
     ASSERT_TRUE(s.ok());
     copy = *s;
   }
-  EXPECT_TRUE(copy->Matches(Lesson()));
+  EXPECT_TRUE(copy->Matches(ChineseLesson()));
   EXPECT_EQ(copy->text(), "grade = 3 # three");
   EXPECT_EQ(copy->rule_count(), 1u);
 }
 
 TEST(SubscriptionTest, MatchesIgnoresReviewRetiredAndLink) {
-  Resource r = Lesson();
+  Resource r = ChineseLesson();
   r.retired = true;
   r.review = ReviewState::kDraft;
   r.link = ExternalLink{"https://example.org/x", "example"};
@@ -594,7 +594,7 @@ TEST(SubscriptionTest, SelectWantedServedMatchingFilesSortedByPath) {
   const RegionTable& regions = Regions();
   std::vector<Resource> release;
   auto add = [&](std::string id, std::string origin, std::vector<std::string> files) {
-    Resource r = Lesson();
+    Resource r = ChineseLesson();
     r.id = std::move(id);
     r.origin = std::move(origin);
     r.files.clear();

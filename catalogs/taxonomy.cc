@@ -14,12 +14,12 @@ namespace {
 using protocol::Json;
 using protocol::JsonFields;
 
-JsonFields Fields(const Json& obj, std::string where) {
+JsonFields TaxonomyFields(const Json& obj, std::string where) {
   return JsonFields(obj, std::move(where), StatusCode::kInvalidArgument, "taxonomy: ");
 }
 
 Result<Board> ParseBoard(const Json& v, const std::string& where) {
-  JsonFields f = Fields(v, where);
+  JsonFields f = TaxonomyFields(v, where);
   TS_RETURN_IF_ERROR(f.IsObject());
   Board b;
   TS_ASSIGN_OR_RETURN(b.name, f.String("name"));
@@ -28,7 +28,7 @@ Result<Board> ParseBoard(const Json& v, const std::string& where) {
 }
 
 Result<Platform> ParsePlatform(const Json& v, const std::string& where) {
-  JsonFields f = Fields(v, where);
+  JsonFields f = TaxonomyFields(v, where);
   TS_RETURN_IF_ERROR(f.IsObject());
   Platform p;
   TS_ASSIGN_OR_RETURN(p.id, f.String("id"));
@@ -48,7 +48,7 @@ Result<Platform> ParsePlatform(const Json& v, const std::string& where) {
 
 Result<Taxonomy> Taxonomy::Parse(std::string_view json) {
   TS_ASSIGN_OR_RETURN(Json doc, protocol::ParseJson(json));
-  JsonFields f = Fields(doc, "taxonomy");
+  JsonFields f = TaxonomyFields(doc, "taxonomy");
   TS_RETURN_IF_ERROR(f.IsObject());
   TS_ASSIGN_OR_RETURN(std::string format, f.String("format"));
   if (format != "tiersync-taxonomy 1") return f.Bad(f.Field("format"), "unknown format");
@@ -63,7 +63,7 @@ Result<Taxonomy> Taxonomy::Parse(std::string_view json) {
   }
   TS_ASSIGN_OR_RETURN(const Json* stages, f.Array("stages"));
   for (const Json& s : stages->as_array()) {
-    JsonFields sf = Fields(s, f.Field("stages"));
+    JsonFields sf = TaxonomyFields(s, f.Field("stages"));
     Stage stage;
     TS_ASSIGN_OR_RETURN(stage.name, sf.String("name"));
     TS_ASSIGN_OR_RETURN(uint64_t first, sf.Uint("first_grade", 1));
@@ -74,7 +74,7 @@ Result<Taxonomy> Taxonomy::Parse(std::string_view json) {
   }
   TS_ASSIGN_OR_RETURN(const Json* editions, f.Array("editions"));
   for (const Json& e : editions->as_array()) {
-    TS_ASSIGN_OR_RETURN(std::string name, Fields(e, f.Field("editions")).String("name"));
+    TS_ASSIGN_OR_RETURN(std::string name, TaxonomyFields(e, f.Field("editions")).String("name"));
     t.editions_.push_back(std::move(name));
   }
   TS_ASSIGN_OR_RETURN(t.subjects_, f.StringList("subjects", /*unique=*/true));

@@ -7,9 +7,8 @@
 namespace tiersync::identity {
 namespace {
 
+using identity_testing::kSchool;
 using identity_testing::NewKey;
-
-const NodeIdentity kSchool{"school", "330106", "xihu-no1"};
 
 TEST(EnrollmentRequestTest, RoundTripForEveryKeyType) {
   for (const char* scheme : {"ed25519", "ecdsa-sha2-nistp256", "sm2-sm3"}) {

@@ -101,12 +101,6 @@ Json InvitationJson(const Invitation& inv) {
       .Set("failures", inv.failures);
 }
 
-Result<int64_t> Int(const JsonFields& f, std::string_view name) {
-  TS_ASSIGN_OR_RETURN(const Json* v, f.Get(name));
-  if (!v->is_int()) return f.Bad(f.Field(name), "is not an integer");
-  return v->as_int();
-}
-
 Result<Invitation> ParseInvitation(const Json& j, std::string where) {
   JsonFields f(j, std::move(where), StatusCode::kCorruption, "invitation store: ");
   TS_RETURN_IF_ERROR(f.IsObject());
@@ -116,9 +110,9 @@ Result<Invitation> ParseInvitation(const Json& j, std::string where) {
   TS_ASSIGN_OR_RETURN(inv.identity.tier, f.String("tier"));
   TS_ASSIGN_OR_RETURN(inv.identity.region, f.String("region"));
   TS_ASSIGN_OR_RETURN(inv.identity.name, f.String("name"));
-  TS_ASSIGN_OR_RETURN(inv.created_at, Int(f, "created_at"));
-  TS_ASSIGN_OR_RETURN(inv.expires_at, Int(f, "expires_at"));
-  TS_ASSIGN_OR_RETURN(inv.used_at, Int(f, "used_at"));
+  TS_ASSIGN_OR_RETURN(inv.created_at, f.Int("created_at"));
+  TS_ASSIGN_OR_RETURN(inv.expires_at, f.Int("expires_at"));
+  TS_ASSIGN_OR_RETURN(inv.used_at, f.Int("used_at"));
   TS_ASSIGN_OR_RETURN(inv.serial, f.String("serial"));
   TS_ASSIGN_OR_RETURN(uint64_t failures, f.Uint("failures", 0));
   inv.failures = static_cast<uint32_t>(std::min<uint64_t>(failures, kMaxSecretFailures));

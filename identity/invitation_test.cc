@@ -16,10 +16,9 @@ namespace {
 
 using identity_testing::kDay;
 using identity_testing::kNow;
+using identity_testing::kSchool;
 using identity_testing::NewKey;
 using identity_testing::TestFederation;
-
-const NodeIdentity kSchool{"school", "330106", "xihu-no1"};
 
 class InvitationTest : public ::testing::Test {
  protected:

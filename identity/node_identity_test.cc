@@ -2,15 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include "identity/test_federation.h"
+
 namespace tiersync::identity {
 namespace {
+
+using identity_testing::kSchool;
 
 const NodeIdentity kNational{"national", "000000", "national-ca"};
 const NodeIdentity kZhejiang{"province", "330000", "zhejiang"};
 const NodeIdentity kJiangsu{"province", "320000", "jiangsu"};
 const NodeIdentity kHangzhou{"city", "330100", "hangzhou"};
 const NodeIdentity kXihu{"county", "330106", "xihu"};
-const NodeIdentity kSchool{"school", "330106", "xihu-no1"};
 
 TEST(NodeIdentityTest, WellFormedIdentities) {
   for (const NodeIdentity& id : {kNational, kZhejiang, kHangzhou, kXihu, kSchool}) {
@@ -38,7 +41,6 @@ TEST(NodeIdentityTest, MalformedIdentities) {
   for (int i = 0; i < 64; ++i) chinese += "学";
   EXPECT_TRUE(CheckIdentity({"school", "330106", chinese}).ok());  // 64 characters, 192 bytes
 }
-
 
 TEST(NodeIdentityTest, ScopeAllowsTheTreeDownwards) {
   EXPECT_TRUE(CheckScope(kNational, kZhejiang).ok());

@@ -65,12 +65,6 @@ Status CheckList(const RevocationList& list, const NodeCertificate& issuer) {
   return Status::Ok();
 }
 
-Result<int64_t> Int(const JsonFields& f, std::string_view name) {
-  TS_ASSIGN_OR_RETURN(const Json* v, f.Get(name));
-  if (!v->is_int()) return f.Bad(f.Field(name), "is not an integer");
-  return v->as_int();
-}
-
 Result<NodeIdentity> ParseIdentity(const Json& j, const std::string& where) {
   JsonFields f(j, where, StatusCode::kCorruption, "revocation list: ");
   TS_RETURN_IF_ERROR(f.IsObject());
@@ -90,7 +84,7 @@ Result<RevokedCertificate> ParseEntry(const Json& j, const std::string& where) {
   TS_ASSIGN_OR_RETURN(r.serial, f.String("serial"));
   TS_ASSIGN_OR_RETURN(const Json* subject, f.Get("subject"));
   TS_ASSIGN_OR_RETURN(r.subject, ParseIdentity(*subject, f.Field("subject")));
-  TS_ASSIGN_OR_RETURN(r.at, Int(f, "at"));
+  TS_ASSIGN_OR_RETURN(r.at, f.Int("at"));
   TS_ASSIGN_OR_RETURN(r.reason, f.String("reason"));
   return r;
 }
@@ -105,7 +99,7 @@ Result<RevocationList> ParseSigned(const Json& j) {
   RevocationList list;
   TS_ASSIGN_OR_RETURN(list.issuer, f.String("issuer"));
   TS_ASSIGN_OR_RETURN(list.version, f.Uint("version", 1));
-  TS_ASSIGN_OR_RETURN(list.issued_at, Int(f, "issued_at"));
+  TS_ASSIGN_OR_RETURN(list.issued_at, f.Int("issued_at"));
   TS_ASSIGN_OR_RETURN(const Json* revoked, f.Array("revoked"));
   if (revoked->as_array().size() > kMaxRevokedEntries) {
     return ResourceExhaustedError("revocation list: more than " +

@@ -18,6 +18,9 @@ namespace tiersync::identity::identity_testing {
 inline constexpr int64_t kNow = 1767225600;  // 2026-01-01T00:00:00Z
 inline constexpr int64_t kDay = 86400;
 
+// The school at the bottom of the federation below.
+inline const NodeIdentity kSchool{"school", "330106", "xihu-no1"};
+
 inline PrivateKey NewKey(const std::string& scheme = "ed25519") {
   Result<PrivateKey> key = PrivateKey::Generate(scheme);
   EXPECT_TRUE(key.ok()) << key.status().ToString();
@@ -54,7 +57,7 @@ struct TestFederation {
         province(Child(national, {"province", "330000", "zhejiang"}, scheme)),
         city(Child(province, {"city", "330100", "hangzhou"}, scheme)),
         county(Child(city, {"county", "330106", "xihu"}, scheme)),
-        school(Child(county, {"school", "330106", "xihu-no1"}, scheme)) {}
+        school(Child(county, kSchool, scheme)) {}
 
   // The intermediates of the school's chain (county, city, province).
   std::vector<NodeCertificate> Intermediates() const {

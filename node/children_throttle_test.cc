@@ -24,7 +24,7 @@ std::string Drain(HttpReply& reply) {
   }
 }
 
-HttpRequest Get(std::string target) {
+HttpRequest GetRequest(std::string target) {
   HttpRequest r;
   r.method = "GET";
   r.target = std::move(target);
@@ -54,7 +54,7 @@ TEST_F(ChildrenThrottleTest, RepliesGoOutAtTheCap) {
   const uint64_t start = env_.NowMicros();
   uint64_t sent = 0;
   for (int i = 0; i < 4; ++i) {  // four chunk requests, 1 MiB in all
-    HttpReply r = t.Pace(Get("/v1/chunks/" + std::string(64, 'a')), Body(256 * 1024));
+    HttpReply r = t.Pace(GetRequest("/v1/chunks/" + std::string(64, 'a')), Body(256 * 1024));
     ASSERT_TRUE(r.stream);
     EXPECT_TRUE(r.upstream);
     EXPECT_EQ(r.length, 256u * 1024);
@@ -70,20 +70,21 @@ TEST_F(ChildrenThrottleTest, RepliesGoOutAtTheCap) {
 
 TEST_F(ChildrenThrottleTest, UncappedErrorsHeadAndUsersAreNotPaced) {
   ChildrenThrottle uncapped(&env_, Capped(0));
-  HttpReply r = uncapped.Pace(Get("/v1/chunks/" + std::string(64, 'a')), Body(1 << 20));
+  HttpReply r = uncapped.Pace(GetRequest("/v1/chunks/" + std::string(64, 'a')), Body(1 << 20));
   EXPECT_FALSE(r.stream);
   ChildrenThrottle t(&env_, Capped(kCap));
   HttpReply missing = Body(100);
   missing.status = 404;
-  EXPECT_FALSE(t.Pace(Get("/v1/chunks/x"), std::move(missing)).stream);
-  HttpRequest head = Get("/v1/metadata/timestamp.json");
+  EXPECT_FALSE(t.Pace(GetRequest("/v1/chunks/x"), std::move(missing)).stream);
+  HttpRequest head = GetRequest("/v1/metadata/timestamp.json");
   head.method = "HEAD";
   EXPECT_FALSE(t.Pace(head, Body(100)).stream);
-  EXPECT_TRUE(ChildrenThrottle::Paced(Get("/v1/metadata/timestamp.json")));
-  EXPECT_TRUE(ChildrenThrottle::Paced(Get("/v1/catalog.git/info/refs?service=git-upload-pack")));
-  EXPECT_FALSE(ChildrenThrottle::Paced(Get("/v1/files/k12-a/a.mp4")));
-  EXPECT_FALSE(ChildrenThrottle::Paced(Get("/v1/targets/national/k12-a/x.a.mp4")));
-  EXPECT_FALSE(ChildrenThrottle::Paced(Get("/v1/events?after=3")));
+  EXPECT_TRUE(ChildrenThrottle::Paced(GetRequest("/v1/metadata/timestamp.json")));
+  EXPECT_TRUE(
+      ChildrenThrottle::Paced(GetRequest("/v1/catalog.git/info/refs?service=git-upload-pack")));
+  EXPECT_FALSE(ChildrenThrottle::Paced(GetRequest("/v1/files/k12-a/a.mp4")));
+  EXPECT_FALSE(ChildrenThrottle::Paced(GetRequest("/v1/targets/national/k12-a/x.a.mp4")));
+  EXPECT_FALSE(ChildrenThrottle::Paced(GetRequest("/v1/events?after=3")));
 }
 
 TEST_F(ChildrenThrottleTest, PriorityContentIsSentAtOnceAndOnlyIt) {
@@ -104,13 +105,13 @@ TEST_F(ChildrenThrottleTest, PriorityContentIsSentAtOnceAndOnlyIt) {
     return r;
   };
   EXPECT_FALSE(t.Pace(batch({pri}), Body(1 << 20)).stream);
-  EXPECT_FALSE(t.Pace(Get("/v1/chunks/" + ToHex(pri)), Body(1 << 20)).stream);
-  EXPECT_FALSE(t.Pace(Get("/v1/indexes/" + std::string(64, 'c')), Body(1000)).stream);
+  EXPECT_FALSE(t.Pace(GetRequest("/v1/chunks/" + ToHex(pri)), Body(1 << 20)).stream);
+  EXPECT_FALSE(t.Pace(GetRequest("/v1/indexes/" + std::string(64, 'c')), Body(1000)).stream);
   EXPECT_EQ(t.StatusJson()["priority_bytes"], 2u * (1 << 20) + 1000);
   // A batch with one ordinary chunk, or ordinary chunks and indexes: paced.
   EXPECT_TRUE(t.Pace(batch({pri, ord}), Body(1 << 20)).stream);
-  EXPECT_TRUE(t.Pace(Get("/v1/chunks/" + ToHex(ord)), Body(1 << 20)).stream);
-  EXPECT_TRUE(t.Pace(Get("/v1/indexes/" + std::string(64, 'd')), Body(1000)).stream);
+  EXPECT_TRUE(t.Pace(GetRequest("/v1/chunks/" + ToHex(ord)), Body(1 << 20)).stream);
+  EXPECT_TRUE(t.Pace(GetRequest("/v1/indexes/" + std::string(64, 'd')), Body(1000)).stream);
 }
 
 TEST_F(ChildrenThrottleTest, AStreamedBodyIsCutIntoPacedPieces) {
@@ -121,7 +122,7 @@ TEST_F(ChildrenThrottleTest, AStreamedBodyIsCutIntoPacedPieces) {
   r.stream = [&calls]() -> Result<std::string> {
     return ++calls <= 3 ? std::string(100'000, 'y') : std::string();
   };
-  HttpReply paced = t.Pace(Get("/v1/catalog.git/git-upload-pack"), std::move(r));
+  HttpReply paced = t.Pace(GetRequest("/v1/catalog.git/git-upload-pack"), std::move(r));
   EXPECT_EQ(paced.length, 300'000u);
   EXPECT_EQ(Drain(paced), std::string(300'000, 'y'));
 }

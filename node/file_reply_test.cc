@@ -75,7 +75,7 @@ std::string Drain(HttpReply& r) {
   return out;
 }
 
-class FileReplyTest : public testing::Test {
+class FileReplyTest : public ::testing::Test {
  protected:
   FileReplyTest()
       : chunks_(std::make_shared<MemoryChunks>(

@@ -15,8 +15,6 @@ using nlohmann::json;
 
 constexpr std::string_view kGcStateFormat = "tiersync-gc 1";
 
-int64_t NowSeconds(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1'000'000); }
-
 json RunJson(const GcRun& r) {
   const replication::GcReport& g = r.report;
   json j = {{"trigger", r.trigger},

@@ -5,7 +5,7 @@
 namespace tiersync::node {
 namespace {
 
-QuietMark Mark() {
+QuietMark SampleMark() {
   QuietMark m;
   m.root_version = 3;
   m.timestamp_version = 40;
@@ -19,7 +19,7 @@ QuietMark Mark() {
 
 // Each thing the mark stands for, changed alone, makes the next cycle a full one.
 TEST(QuietCycleTest, OnlyTheVerySameMetadataRulesAndReleaseAreQuiet) {
-  const QuietMark m = Mark();
+  const QuietMark m = SampleMark();
   const int64_t now = 1'100;
   EXPECT_TRUE(QuietCycleAllowed(m, 3, 40, 20, m.rules, m.served_dir, now));
   EXPECT_FALSE(QuietCycleAllowed(m, 4, 40, 20, m.rules, m.served_dir, now));  // root rotated
@@ -33,7 +33,7 @@ TEST(QuietCycleTest, OnlyTheVerySameMetadataRulesAndReleaseAreQuiet) {
 // A delegated role the quiet cycle does not read may expire: the full cycle then says so. And
 // a full cycle runs every kQuietMarkSeconds however quiet (or when the clock went back).
 TEST(QuietCycleTest, AnExpiredRoleOrAnOldMarkMakesAFullCycle) {
-  QuietMark m = Mark();
+  QuietMark m = SampleMark();
   m.roles_expire = m.verified_at + 300;  // a hash bin expires five minutes after the mark
   EXPECT_TRUE(QuietCycleAllowed(m, 3, 40, 20, m.rules, m.served_dir, m.roles_expire - 1));
   EXPECT_FALSE(QuietCycleAllowed(m, 3, 40, 20, m.rules, m.served_dir, m.roles_expire));

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "base/bytes.h"
+#include "node/release_dir.h"
 #include "protocol/tuf_metadata.h"
 #include "protocol/tuf_time.h"
 
@@ -12,8 +13,6 @@ namespace tiersync::node {
 namespace {
 
 namespace tuf = protocol::tuf;
-
-constexpr size_t kMaxMetadataBytes = 64 << 20;
 
 // N of "N.root.json", 0 for any other name.
 uint64_t RootVersion(const std::string& name) {
@@ -57,8 +56,9 @@ Result<ReleaseValidity> ReadReleaseValidity(Env* env, const std::string& dir) {
       continue;
     }
     if (!name.ends_with(".json")) continue;
-    TS_ASSIGN_OR_RETURN(auto bytes, ReadFileToBytes(env, JoinPath(meta, name), kMaxMetadataBytes));
-    auto envelope = tuf::ParseEnvelope(bytes, kMaxMetadataBytes);
+    TS_ASSIGN_OR_RETURN(auto bytes,
+                        ReadFileToBytes(env, JoinPath(meta, name), kMaxReleaseMetadataBytes));
+    auto envelope = tuf::ParseEnvelope(bytes, kMaxReleaseMetadataBytes);
     if (!envelope.ok()) return envelope.status().WithContext(JoinPath(meta, name));
     const protocol::Json* expires = envelope->signed_json.Find("expires");
     if (expires == nullptr || !expires->is_string()) {
@@ -73,8 +73,8 @@ Result<ReleaseValidity> ReadReleaseValidity(Env* env, const std::string& dir) {
     return CorruptionError(meta + " holds no timestamp, snapshot or targets, or no root");
   }
   TS_ASSIGN_OR_RETURN(auto bytes,
-                      ReadFileToBytes(env, JoinPath(meta, newest_root), kMaxMetadataBytes));
-  auto envelope = tuf::ParseEnvelope(bytes, kMaxMetadataBytes);
+                      ReadFileToBytes(env, JoinPath(meta, newest_root), kMaxReleaseMetadataBytes));
+  auto envelope = tuf::ParseEnvelope(bytes, kMaxReleaseMetadataBytes);
   if (!envelope.ok()) return envelope.status().WithContext(JoinPath(meta, newest_root));
   auto root = tuf::ParseRoot(envelope->signed_json);
   if (!root.ok()) return root.status().WithContext(JoinPath(meta, newest_root));

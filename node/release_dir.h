@@ -10,6 +10,7 @@
 #ifndef TIERSYNC_NODE_RELEASE_DIR_H_
 #define TIERSYNC_NODE_RELEASE_DIR_H_
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ Status WriteReleaseDir(Env* env, const NodePaths& paths, const protocol::tuf::Tr
                        const std::vector<ReleaseTarget>& targets,
                        const std::vector<replication::PlannedFile>& files,
                        const std::map<std::string, std::string>& side_files = {});
+
+// The largest metadata file a node reads back from a release directory's metadata/.
+inline constexpr size_t kMaxReleaseMetadataBytes = 64 << 20;
 
 // releases/<name>/files.tsv: "tiersync-files 1", then a line per file:
 // "<chunk-index id hex>\t<sha256 hex>\t<length>\t<target path>".

@@ -8,6 +8,7 @@
 #include "base/hex.h"
 #include "node/chunk_sources.h"
 #include "node/file_reply.h"
+#include "node/release_dir.h"
 #include "protocol/chunk_batch.h"
 #include "protocol/tuf_time.h"
 #include "replication/file_restore.h"
@@ -21,7 +22,6 @@ namespace {
 namespace tuf = protocol::tuf;
 
 constexpr char kImmutable[] = "public, max-age=31536000, immutable";
-constexpr size_t kMaxMetadataBytes = 64 << 20;
 constexpr size_t kMaxDiskTargetBytes = 256 << 20;
 
 bool SafeName(char c) {
@@ -178,7 +178,7 @@ HttpReply RepositoryService::Metadata(std::string_view name) {
     return HttpReply::Text(404, "not found");
   }
   auto bytes = ReadFileToBytes(env_, JoinPath(JoinPath(TufDir(), "metadata"), std::string(name)),
-                               kMaxMetadataBytes);
+                               kMaxReleaseMetadataBytes);
   if (!bytes.ok() && bytes.status().code() == StatusCode::kNotFound) {
     if (auto reply = RootBeforeChain(name)) return *reply;
   }

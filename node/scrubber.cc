@@ -13,8 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-int64_t NowSeconds(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1'000'000); }
-
 constexpr std::string_view kScrubStateFormat = "tiersync-scrub 1";
 
 // At most this many problems are kept in a run (the counts are complete).

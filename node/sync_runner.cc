@@ -16,8 +16,6 @@ using nlohmann::json;
 
 constexpr size_t kRecentRejections = 20;
 
-int64_t NowSeconds(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1000000); }
-
 std::string Dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
 
 void Log(const std::string& line) { std::cerr << "tiersync node: " << line << std::endl; }

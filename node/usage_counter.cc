@@ -15,10 +15,6 @@ using nlohmann::json;
 
 constexpr size_t kMaxUsageFileBytes = 256 << 20;
 
-int64_t NowSeconds(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1000000); }
-
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 }  // namespace
 
 UsageCounter::UsageCounter(Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
@@ -120,7 +116,7 @@ HttpReply UsageCounter::Reply(const HttpRequest& request) {
                    {"downloads", t.downloads},
                    {"resources", resources}});
   }
-  return UserJson(Dump({{"days", out}}));
+  return UserJson(JsonText({{"days", out}}));
 }
 
 Status UsageCounter::Flush() {

@@ -30,8 +30,6 @@ using catalogs::Resource;
 using catalogs::ResourceFile;
 using nlohmann::json;
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 void Log(const std::string& line) { std::cerr << "tiersync node: " << line << std::endl; }
 
 // The web UI's files (webui/), compiled in.
@@ -126,7 +124,7 @@ struct UserApi::Impl {
       if (!r) return UserError(request, 404, "no resource " + seg[3] + " in " + catalog.release());
       if (request.method == "GET") usage.Record(r->id, serving::UsageKind::kView);
       return UserJson(
-          Dump({{"release", catalog.release()}, {"resource", catalog_api.Detail(*s, *r)}}));
+          JsonText({{"release", catalog.release()}, {"resource", catalog_api.Detail(*s, *r)}}));
     }
     // Withdrawn by a signed retraction (node/takedown.h): 410 with the reason, before any
     // lookup of bytes here or above.

@@ -15,8 +15,6 @@ using catalogs::Resource;
 using catalogs::ResourceFile;
 using nlohmann::json;
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 }  // namespace
 
 std::string ContentAddress(const std::string& path, const ResourceFile& f) {
@@ -125,7 +123,7 @@ std::string UserCatalogApi::TreeJson(const serving::CatalogIndex& catalog) {
     }
     platforms.push_back({{"id", p.id}, {"name", p.name}, {"count", p.count}, {"boards", boards}});
   }
-  return Dump(
+  return JsonText(
       {{"release", catalog.release()}, {"resources", catalog.size()}, {"platforms", platforms}});
 }
 
@@ -146,12 +144,12 @@ HttpReply UserCatalogApi::Search(const UserSnapshot& s, const HttpRequest& reque
   auto result = s.catalog->Search(query, [&](const Resource& r) { return AllLocal(s, r); });
   json items = json::array();
   for (const Resource* r : result.items) items.push_back(Item(s, *r));
-  return UserJson(Dump({{"release", s.catalog->release()},
-                        {"total", result.total},
-                        {"offset", query.offset},
-                        {"limit", query.limit},
-                        {"items", items},
-                        {"facets", result.facets}}));
+  return UserJson(JsonText({{"release", s.catalog->release()},
+                            {"total", result.total},
+                            {"offset", query.offset},
+                            {"limit", query.limit},
+                            {"items", items},
+                            {"facets", result.facets}}));
 }
 
 }  // namespace tiersync::node

@@ -67,6 +67,10 @@ HttpReply UserWithdrawn(const HttpRequest& request, const std::string& what, con
   return r;
 }
 
+std::string JsonText(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 HttpReply UserJson(std::string json) {
   HttpReply r = HttpReply::Json(std::move(json));
   r.content_type = "application/json; charset=utf-8";

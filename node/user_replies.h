@@ -3,6 +3,7 @@
 #ifndef TIERSYNC_NODE_USER_REPLIES_H_
 #define TIERSYNC_NODE_USER_REPLIES_H_
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,9 @@ HttpReply UserWithdrawn(const HttpRequest& request, const std::string& what, con
 
 // `json` (already encoded) as a revalidated JSON answer.
 HttpReply UserJson(std::string json);
+
+// `j` encoded compactly for an answer (invalid UTF-8 replaced, never thrown).
+std::string JsonText(const nlohmann::json& j);
 
 // 302 to `location`, never cached.
 HttpReply UserRedirect(std::string location);

@@ -10,7 +10,7 @@
 namespace tiersync::protocol {
 namespace {
 
-constexpr uint8_t kMagic[4] = {'T', 'S', 'C', 'B'};
+constexpr uint8_t kChunkBatchMagic[4] = {'T', 'S', 'C', 'B'};
 
 }  // namespace
 
@@ -33,7 +33,7 @@ Result<std::vector<ChunkId>> DecodeBatchRequest(std::span<const uint8_t> body) {
 }
 
 BatchResponseWriter::BatchResponseWriter() {
-  out_.assign(reinterpret_cast<const char*>(kMagic), 4);
+  out_.assign(reinterpret_cast<const char*>(kChunkBatchMagic), 4);
   out_.push_back(static_cast<char>(kChunkBatchVersion));
   out_.append(3, '\0');
 }
@@ -67,7 +67,8 @@ void BatchResponseWriter::AddMissing(const ChunkId& id, BatchFrameKind kind) {
 
 Result<std::vector<BatchFrame>> DecodeBatchResponse(std::span<const uint8_t> body,
                                                     std::span<const ChunkId> requested) {
-  if (body.size() < kBatchHeaderBytes || !std::equal(kMagic, kMagic + 4, body.begin())) {
+  if (body.size() < kBatchHeaderBytes ||
+      !std::equal(kChunkBatchMagic, kChunkBatchMagic + 4, body.begin())) {
     return CorruptionError("chunk batch: bad magic");
   }
   if (body[4] != kChunkBatchVersion) {

@@ -9,7 +9,7 @@
 namespace tiersync::protocol {
 namespace {
 
-constexpr uint8_t kMagic[4] = {'T', 'S', 'C', 'I'};
+constexpr uint8_t kChunkIndexMagic[4] = {'T', 'S', 'C', 'I'};
 
 Status Corrupt(const std::string& what) { return CorruptionError("chunk index: " + what); }
 
@@ -64,7 +64,7 @@ Status ValidateChunkIndex(const ChunkIndex& index) {
 std::vector<uint8_t> EncodeChunkIndex(const ChunkIndex& index) {
   std::vector<uint8_t> out;
   out.reserve(kChunkIndexHeaderBytes + index.chunks.size() * kChunkIndexEntryBytes);
-  out.insert(out.end(), std::begin(kMagic), std::end(kMagic));
+  out.insert(out.end(), std::begin(kChunkIndexMagic), std::end(kChunkIndexMagic));
   out.push_back(kChunkIndexVersion);
   out.push_back(index.params.algorithm);
   out.push_back(index.params.normalization);
@@ -85,7 +85,7 @@ std::vector<uint8_t> EncodeChunkIndex(const ChunkIndex& index) {
 Result<ChunkIndex> DecodeChunkIndex(std::span<const uint8_t> b) {
   if (b.size() < kChunkIndexHeaderBytes) return Corrupt("shorter than its header");
   if (b.size() > kMaxChunkIndexBytes) return Corrupt("larger than the size limit");
-  if (std::memcmp(b.data(), kMagic, 4) != 0) return Corrupt("bad magic");
+  if (std::memcmp(b.data(), kChunkIndexMagic, 4) != 0) return Corrupt("bad magic");
   if (b[4] != kChunkIndexVersion) {
     return NotSupportedError("chunk index format version " + std::to_string(b[4]) +
                              " is not supported by this build");

@@ -35,6 +35,12 @@ Result<std::string> JsonFields::String(std::string_view name) const {
   return v->as_string();
 }
 
+Result<int64_t> JsonFields::Int(std::string_view name) const {
+  TS_ASSIGN_OR_RETURN(const Json* v, Get(name));
+  if (!v->is_int()) return Bad(Field(name), "is not an integer");
+  return v->as_int();
+}
+
 Result<uint64_t> JsonFields::Uint(std::string_view name, uint64_t min) const {
   TS_ASSIGN_OR_RETURN(const Json* v, Get(name));
   if (!v->is_int() || v->as_int() < 0 || static_cast<uint64_t>(v->as_int()) < min) {

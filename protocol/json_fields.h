@@ -32,6 +32,7 @@ class JsonFields {
 
   Result<const Json*> Get(std::string_view name) const;
   Result<std::string> String(std::string_view name) const;
+  Result<int64_t> Int(std::string_view name) const;
   Result<uint64_t> Uint(std::string_view name, uint64_t min) const;
   Result<bool> Bool(std::string_view name) const;
   Result<const Json*> Object(std::string_view name) const;

@@ -20,16 +20,16 @@
 namespace tiersync::replication {
 namespace {
 
-constexpr uint64_t kSeed = 20261123;
-constexpr size_t kFileBytes = 192 * 1024;
+constexpr uint64_t kIngestCrashSeed = 20261123;
+constexpr size_t kMediaBytes = 192 * 1024;
 
-struct Outcome {
+struct CrashTrialOutcome {
   bool finished_without_crash = false;  // k was past the last operation
   bool damage_found = false;            // verify or restore failed after recovery
   std::string detail;
 };
 
-IngestOptions SmallChunks() {
+IngestOptions SmallChunksOneThread() {
   IngestOptions o;
   o.params = protocol::ChunkerParams{protocol::kChunkerFastCdcV1, 2, 1024, 4096, 16384};
   o.threads = 1;  // a fixed operation order, so k means the same thing on every run
@@ -37,15 +37,15 @@ IngestOptions SmallChunks() {
 }
 
 // One trial: crash at operation k of an ingest, power loss, recover, check.
-Outcome RunTrial(uint64_t k, bool sync_disabled, const std::vector<uint8_t>& data) {
+CrashTrialOutcome RunCrashTrial(uint64_t k, bool sync_disabled, const std::vector<uint8_t>& data) {
   testing::TempDir tmp;
   MemEnv mem;
-  FaultEnv fault(&mem, kSeed + k);
+  FaultEnv fault(&mem, kIngestCrashSeed + k);
   ChunkStoreOptions o;
   o.env = &fault;
   o.index_dir = tmp.Sub("index");
   o.auto_commit_bytes = 48 * 1024;  // several commits inside one add
-  Outcome out;
+  CrashTrialOutcome out;
   EXPECT_TRUE(ChunkStore::Create("/store", o).ok());
   {
     auto f = mem.NewWritableFile("/media.bin");
@@ -58,11 +58,11 @@ Outcome RunTrial(uint64_t k, bool sync_disabled, const std::vector<uint8_t>& dat
   {
     auto store = ChunkStore::Open("/store", o);
     if (store.ok()) {
-      auto r = IngestFile(store->get(), &fault, "/media.bin", SmallChunks());
+      auto r = IngestFile(store->get(), &fault, "/media.bin", SmallChunksOneThread());
       out.finished_without_crash = r.ok() && !fault.crashed();
     }
   }
-  Random tear(kSeed ^ k);
+  Random tear(kIngestCrashSeed ^ k);
   mem.SimulateCrash(&tear);
   fault.ResetCounters();
   fault.SetSyncDisabled(false);
@@ -80,7 +80,7 @@ Outcome RunTrial(uint64_t k, bool sync_disabled, const std::vector<uint8_t>& dat
     out.detail = report.ok() ? report->problems[0].error.ToString() : report.status().ToString();
     return out;
   }
-  auto again = IngestFile(store->get(), &fault, "/media.bin", SmallChunks());
+  auto again = IngestFile(store->get(), &fault, "/media.bin", SmallChunksOneThread());
   EXPECT_TRUE(again.ok()) << "k=" << k << ": " << again.status().ToString();
   if (!again.ok()) return out;
   // Only what was missing is stored the second time.
@@ -98,8 +98,8 @@ Outcome RunTrial(uint64_t k, bool sync_disabled, const std::vector<uint8_t>& dat
 }
 
 std::vector<uint8_t> Data() {
-  std::vector<uint8_t> data(kFileBytes);
-  Random(kSeed).Fill(data);
+  std::vector<uint8_t> data(kMediaBytes);
+  Random(kIngestCrashSeed).Fill(data);
   return data;
 }
 
@@ -107,9 +107,9 @@ TEST(CrashPointTest, EveryCrashPointOfAnAddRecovers) {
   auto data = Data();
   uint64_t k = 1;
   for (; k < 100000; ++k) {
-    Outcome o = RunTrial(k, /*sync_disabled=*/false, data);
-    ASSERT_FALSE(o.damage_found) << "seed " << kSeed << ", crash at operation " << k << ": "
-                                 << o.detail;
+    CrashTrialOutcome o = RunCrashTrial(k, /*sync_disabled=*/false, data);
+    ASSERT_FALSE(o.damage_found) << "seed " << kIngestCrashSeed << ", crash at operation " << k
+                                 << ": " << o.detail;
     if (o.finished_without_crash) break;
   }
   // The loop must have crashed the add at many different points, commits included.
@@ -121,7 +121,7 @@ TEST(CrashPointTest, NegativeControlWithoutFsyncLosesAcknowledgedData) {
   auto data = Data();
   int damaged = 0;
   for (uint64_t k = 1; k < 100000; ++k) {
-    Outcome o = RunTrial(k, /*sync_disabled=*/true, data);
+    CrashTrialOutcome o = RunCrashTrial(k, /*sync_disabled=*/true, data);
     damaged += o.damage_found;
     if (o.finished_without_crash) break;
   }

@@ -55,14 +55,14 @@ class FileIngestTest : public ::testing::Test {
   std::unique_ptr<ChunkStore> store_;
 };
 
-std::vector<uint8_t> RandomBytes(size_t n, uint64_t seed) {
+std::vector<uint8_t> RandomFileBytes(size_t n, uint64_t seed) {
   std::vector<uint8_t> v(n);
   Random(seed).Fill(v);
   return v;
 }
 
 TEST_F(FileIngestTest, RoundTripAndFileHash) {
-  auto data = RandomBytes(3'000'003, 1);
+  auto data = RandomFileBytes(3'000'003, 1);
   WriteFile("/a", data);
   IngestResult r = Ingest("/a");
   EXPECT_EQ(r.file_size, data.size());
@@ -73,7 +73,7 @@ TEST_F(FileIngestTest, RoundTripAndFileHash) {
 }
 
 TEST_F(FileIngestTest, SecondAddStoresNothingNew) {
-  auto data = RandomBytes(2 << 20, 2);
+  auto data = RandomFileBytes(2 << 20, 2);
   WriteFile("/a", data);
   IngestResult first = Ingest("/a");
   IngestResult second = Ingest("/a");
@@ -83,11 +83,11 @@ TEST_F(FileIngestTest, SecondAddStoresNothingNew) {
 }
 
 TEST_F(FileIngestTest, InsertionStoresAtMostInsertPlusTwoMaxChunks) {
-  auto data = RandomBytes(8 << 20, 3);
+  auto data = RandomFileBytes(8 << 20, 3);
   WriteFile("/a", data);
   Ingest("/a");
   auto edited = data;
-  auto insert = RandomBytes(1 << 20, 4);
+  auto insert = RandomFileBytes(1 << 20, 4);
   edited.insert(edited.begin() + (4 << 20), insert.begin(), insert.end());
   WriteFile("/b", edited);
   IngestResult r = Ingest("/b");
@@ -96,7 +96,7 @@ TEST_F(FileIngestTest, InsertionStoresAtMostInsertPlusTwoMaxChunks) {
 }
 
 TEST_F(FileIngestTest, ThreadedAndInlineGiveTheSameIndex) {
-  auto data = RandomBytes(5 << 20, 5);
+  auto data = RandomFileBytes(5 << 20, 5);
   WriteFile("/a", data);
   IngestResult threaded = Ingest("/a", 2);
   IngestResult inline_ = Ingest("/a", 1);
@@ -132,7 +132,7 @@ TEST_F(FileIngestTest, RestoreOfUnknownIdIsNotFound) {
 }
 
 TEST_F(FileIngestTest, RestoreStopsBeforeABadChunkAndWritesNoWrongBytes) {
-  auto data = RandomBytes(1 << 20, 6);
+  auto data = RandomFileBytes(1 << 20, 6);
   WriteFile("/a", data);
   IngestResult r = Ingest("/a");
   auto index = LoadChunkIndex(*store_, r.index_id);

@@ -43,13 +43,15 @@ struct Node {
   std::unique_ptr<replication::SourcePolicy> policy;
 };
 
-struct Event {
+struct NationalEvent {
   int64_t at_ms;
   uint64_t seq;
   int node;
   int switch_to;         // > 0: the fetch of that version completes; 0: a poll; -1: a push
   bool partial = false;  // the completed fetch left the ordinary files for a window
-  bool operator>(const Event& o) const { return std::tie(at_ms, seq) > std::tie(o.at_ms, o.seq); }
+  bool operator>(const NationalEvent& o) const {
+    return std::tie(at_ms, seq) > std::tie(o.at_ms, o.seq);
+  }
 };
 
 class National {
@@ -75,7 +77,7 @@ class National {
   }
   void Build();
   void Schedule(int64_t at_ms, int node, int switch_to, bool partial = false) {
-    events_.push(Event{at_ms, seq_++, node, switch_to, partial});
+    events_.push(NationalEvent{at_ms, seq_++, node, switch_to, partial});
   }
   // A node waiting for the window (`to_window`) polls its parent, which has nothing new for it
   // before the window opens: those polls are drawn as any poll is, without their events, up to
@@ -106,7 +108,7 @@ class National {
   const int64_t window_ms_ = o_.window_opens_seconds * 1000;
   Random random_;
   std::vector<Node> nodes_;
-  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  std::priority_queue<NationalEvent, std::vector<NationalEvent>, std::greater<>> events_;
   uint64_t seq_ = 0;
   std::map<int64_t, int64_t> hub_per_second_, hub_per_minute_;
   std::map<int64_t, int64_t> hub_reports_per_minute_, hub_states_per_minute_;
@@ -380,7 +382,7 @@ NationalReport National::Run() {
   // On until every school is current, and the report intake has been watched for its window.
   const int64_t intake_ms = o_.intake_window_seconds * 1000;
   while (!events_.empty()) {
-    Event e = events_.top();
+    NationalEvent e = events_.top();
     events_.pop();
     if (e.at_ms > horizon_ms) break;
     if (schools_current_ == report_.schools && e.at_ms >= intake_ms) break;
