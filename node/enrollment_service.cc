@@ -6,6 +6,7 @@
 #include "access/audit_entry.h"
 #include "identity/enrollment_request.h"
 #include "identity/invitation.h"
+#include "node/node_log.h"
 #include "node/own_identity.h"
 #include "protocol/tuf_time.h"
 
@@ -48,9 +49,7 @@ std::string InvitationOf(const std::string& token) {
   return "invitation " + token.substr(a + 1, 32);
 }
 
-int64_t NowSeconds(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1'000'000); }
-
-void Log(const std::string& line) { std::cerr << "tiersync node: enroll: " << line << std::endl; }
+void EnrollLog(const std::string& line) { NodeLog("enroll: " + line); }
 
 // What a client is told when this node's own files fail it (the detail is logged, not sent).
 constexpr const char* kCouldNotRecord =
@@ -154,8 +153,8 @@ HttpReply EnrollmentService::EnrollAdmitted(const HttpRequest& request) {
   auto record = [&](const std::string& outcome) {
     audit.outcome = outcome;
     if (Status s = AppendAudit(env_, ip, audit); !s.ok()) {
-      Log("audit log: " + s.ToString() + " (" + audit.from + ", " + audit.target + ": " + outcome +
-          ")");
+      EnrollLog("audit log: " + s.ToString() + " (" + audit.from + ", " + audit.target + ": " +
+                outcome + ")");
       return false;
     }
     return true;
@@ -167,7 +166,7 @@ HttpReply EnrollmentService::EnrollAdmitted(const HttpRequest& request) {
   };
   // A refusal for this node's own trouble: the client gets `plain`, the detail is recorded.
   auto fail = [&](int status, StatusCode code, const std::string& plain, const Status& detail) {
-    Log(audit.from + ", " + audit.target + ": " + detail.ToString());
+    EnrollLog(audit.from + ", " + audit.target + ": " + detail.ToString());
     if (!record("refused: " + detail.ToString())) return CouldNotRecord();
     return ErrorReply(status, code, plain);
   };
@@ -182,7 +181,7 @@ HttpReply EnrollmentService::EnrollAdmitted(const HttpRequest& request) {
 
   auto lock = IdentityLock::TryTake(env_, ip);
   if (!lock.ok()) {
-    if (lock.status().code() != StatusCode::kUnavailable) Log(lock.status().ToString());
+    if (lock.status().code() != StatusCode::kUnavailable) EnrollLog(lock.status().ToString());
     return Busy();
   }
   if (!well_formed) {

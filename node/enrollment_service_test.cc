@@ -22,12 +22,12 @@
 namespace tiersync::node {
 namespace {
 
-using identity::identity_testing::kNow;
 using identity::identity_testing::NewKey;
 using identity::identity_testing::TestFederation;
 using nlohmann::json;
 
-const identity::NodeIdentity kSchool{"school", "330106", "xihu-no2"};
+constexpr int64_t kEnrollNow = identity::identity_testing::kNow;
+const identity::NodeIdentity kEnrollingSchool{"school", "330106", "xihu-no2"};
 
 // Holds the first LockFile of `path` until Release(): an enrollment in flight, stopped where
 // it takes the identity lock.
@@ -65,7 +65,7 @@ class HoldingEnv : public EnvWrapper {
 class EnrollmentServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    env_.SetNowMicros(static_cast<uint64_t>(kNow) * 1'000'000);
+    env_.SetNowMicros(static_cast<uint64_t>(kEnrollNow) * 1'000'000);
     ASSERT_TRUE(CreateDirs(&env_, paths_.dir).ok());
     WriteRoot({fed_.national.cert.ToPem()});
     config_.name = "xihu";
@@ -80,7 +80,7 @@ class EnrollmentServiceTest : public ::testing::Test {
     for (const char* role : {"root", "targets", "snapshot", "timestamp"}) {
       root.roles[role] = protocol::tuf::Role{{protocol::tuf::KeyId(key)}, 1};
     }
-    root.expires = kNow + 86400;
+    root.expires = kEnrollNow + 86400;
     root.identity_cas = cas;
     const std::string bytes = protocol::tuf::SerializeEnvelope(protocol::tuf::ToJson(root), {});
     ASSERT_TRUE(WriteFileAtomically(&env_, paths_.root, AsBytes(bytes)).ok());
@@ -103,7 +103,7 @@ class EnrollmentServiceTest : public ::testing::Test {
     o.issuer_key = &fed_.county.key;
     auto store = identity::InvitationStore::Open(o);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
-    auto token = (*store)->Create(bound, kNow, kNow + 3600);
+    auto token = (*store)->Create(bound, kEnrollNow, kEnrollNow + 3600);
     EXPECT_TRUE(token.ok()) << token.status().ToString();
     return *token;
   }
@@ -171,7 +171,8 @@ TEST_F(EnrollmentServiceTest, IssuesOnceForAnInvitationMadeWhileRunning) {
   ASSERT_EQ(chain->size(), 4u);  // school, county, city, province: no national CA
   std::vector<identity::NodeCertificate> rest(chain->begin() + 1, chain->end());
   identity::RevocationSet none;
-  auto verified = identity::VerifyNodeChain(chain->front(), rest, fed_.Roots(), kNow + 60, none);
+  auto verified =
+      identity::VerifyNodeChain(chain->front(), rest, fed_.Roots(), kEnrollNow + 60, none);
   ASSERT_TRUE(verified.ok()) << verified.status().ToString();
   EXPECT_EQ(verified->identity, school);
   EXPECT_EQ(chain->front().public_key().canonical_der(), key.Public().canonical_der());
@@ -269,10 +270,10 @@ TEST_F(EnrollmentServiceTest, WrongSecretsAreRefusedThenTheInvitationIsBurned) {
   PrivateKey key = NewKey();
   const std::string token = Invite({"school", "330106", ""});
   for (int i = 0; i < 5; ++i) {
-    HttpReply wrong = Post(service, WrongSecret(token), kSchool, key);
+    HttpReply wrong = Post(service, WrongSecret(token), kEnrollingSchool, key);
     EXPECT_EQ(wrong.status, 403) << i << ": " << wrong.body;
   }
-  HttpReply burned = Post(service, token, kSchool, key);
+  HttpReply burned = Post(service, token, kEnrollingSchool, key);
   EXPECT_EQ(burned.status, 410) << burned.body;
   EXPECT_EQ(Body(burned)["code"], "failed precondition");
 }
@@ -282,13 +283,14 @@ TEST_F(EnrollmentServiceTest, SecondConcurrentEnrollmentIsAnswered503AtOnce) {
   HoldingEnv holding(&env_, ip_.lock);
   EnrollmentService service(&holding, paths_, config_);
   PrivateKey key = NewKey();
-  const std::string first_body = EnrollBody(Invite({"school", "330106", ""}), kSchool, key);
+  const std::string first_body =
+      EnrollBody(Invite({"school", "330106", ""}), kEnrollingSchool, key);
   const std::string second_token = Invite({"school", "330106", ""});
   HttpReply first;
   std::thread in_flight([&] { first = PostBody(service, first_body, "10.0.0.1"); });
   holding.WaitUntilHolding();
   const uint64_t before = env_.NowMicros();
-  HttpReply second = Post(service, second_token, kSchool, key, "10.0.0.2");
+  HttpReply second = Post(service, second_token, kEnrollingSchool, key, "10.0.0.2");
   EXPECT_EQ(second.status, 503) << second.body;
   EXPECT_EQ(Header(second, "Retry-After"), "1");
   EXPECT_EQ(env_.NowMicros(), before) << "the second enrollment waited";
@@ -299,13 +301,13 @@ TEST_F(EnrollmentServiceTest, SecondConcurrentEnrollmentIsAnswered503AtOnce) {
   // A command (node invite) holds the identity lock: 503 at once, no wait for it either.
   auto command = IdentityLock::Take(&env_, ip_);
   ASSERT_TRUE(command.ok()) << command.status().ToString();
-  HttpReply busy = Post(service, second_token, kSchool, key, "10.0.0.2");
+  HttpReply busy = Post(service, second_token, kEnrollingSchool, key, "10.0.0.2");
   EXPECT_EQ(busy.status, 503) << busy.body;
   EXPECT_EQ(Header(busy, "Retry-After"), "1");
   EXPECT_EQ(Error(busy).find(ip_.lock), std::string::npos) << busy.body;
   EXPECT_EQ(env_.NowMicros(), before) << "the enrollment waited for the lock";
   command->reset();
-  EXPECT_EQ(Post(service, second_token, kSchool, key, "10.0.0.2").status, 200);
+  EXPECT_EQ(Post(service, second_token, kEnrollingSchool, key, "10.0.0.2").status, 200);
 }
 
 TEST_F(EnrollmentServiceTest, FailureLimitCountsRequestsInFlight) {
@@ -313,7 +315,7 @@ TEST_F(EnrollmentServiceTest, FailureLimitCountsRequestsInFlight) {
   HoldingEnv holding(&env_, ip_.lock);
   EnrollmentService service(&holding, paths_, config_);
   const std::string wrong =
-      EnrollBody(WrongSecret(Invite({"school", "330106", ""})), kSchool, NewKey());
+      EnrollBody(WrongSecret(Invite({"school", "330106", ""})), kEnrollingSchool, NewKey());
   HttpReply first;
   std::thread in_flight([&] { first = PostBody(service, wrong); });
   holding.WaitUntilHolding();
@@ -336,7 +338,7 @@ TEST_F(EnrollmentServiceTest, SuccessIsNotCountedAsAFailure) {
   EnrollmentService service(&env_, paths_, config_);
   for (int i = 0; i < kFailureBurst - 1; ++i) ASSERT_EQ(PostBody(service, "{}").status, 400) << i;
   PrivateKey key = NewKey();
-  EXPECT_EQ(Post(service, Invite({"school", "330106", ""}), kSchool, key).status, 200);
+  EXPECT_EQ(Post(service, Invite({"school", "330106", ""}), kEnrollingSchool, key).status, 200);
   EXPECT_EQ(PostBody(service, "{}").status, 400);
   EXPECT_EQ(PostBody(service, "{}").status, 429);
 }
@@ -350,7 +352,7 @@ TEST_F(EnrollmentServiceTest, TheNodesOwnTroubleIsLoggedNotSent) {
 
   // The invitation cannot be marked used: 500, the token still good.
   ASSERT_TRUE(env_.CreateDir(ip_.invitations + ".tmp").ok());
-  HttpReply unmarked = Post(service, token, kSchool, key, "10.0.0.1");
+  HttpReply unmarked = Post(service, token, kEnrollingSchool, key, "10.0.0.1");
   EXPECT_EQ(unmarked.status, 500) << unmarked.body;
   EXPECT_EQ(Error(unmarked), plain) << unmarked.body;
   EXPECT_NE(AuditEntries().front().outcome.find(ip_.invitations), std::string::npos)
@@ -360,13 +362,13 @@ TEST_F(EnrollmentServiceTest, TheNodesOwnTroubleIsLoggedNotSent) {
   // The invitation file cannot be read.
   ASSERT_TRUE(env_.RenameFile(ip_.invitations, "/node/invitations.json.saved").ok());
   ASSERT_TRUE(env_.CreateDir(ip_.invitations).ok());
-  HttpReply unread = Post(service, token, kSchool, key, "10.0.0.2");
+  HttpReply unread = Post(service, token, kEnrollingSchool, key, "10.0.0.2");
   EXPECT_EQ(unread.status, 500) << unread.body;
   EXPECT_EQ(Error(unread), plain) << unread.body;
   EXPECT_NE(AuditEntries().front().outcome.find("invitations"), std::string::npos);
   ASSERT_TRUE(env_.RemoveDir(ip_.invitations).ok());
   ASSERT_TRUE(env_.RenameFile("/node/invitations.json.saved", ip_.invitations).ok());
-  EXPECT_EQ(Post(service, token, kSchool, key, "10.0.0.3").status, 200);
+  EXPECT_EQ(Post(service, token, kEnrollingSchool, key, "10.0.0.3").status, 200);
 
   // The audit log cannot be written: 500, and still charged to the address.
   ASSERT_TRUE(env_.RenameFile(ip_.audit, "/node/audit.log.saved").ok());
@@ -415,13 +417,13 @@ TEST(OwnIdentityFilesTest, KeyAndAuditLogAreOwnerOnly) {
 }
 
 TEST_F(EnrollmentServiceTest, StatusShowsTheIdentity) {
-  EXPECT_EQ(IdentityStatusJson(&env_, paths_, config_, kNow)["enrolled"], false);
+  EXPECT_EQ(IdentityStatusJson(&env_, paths_, config_, kEnrollNow)["enrolled"], false);
   Enroll();
-  json j = IdentityStatusJson(&env_, paths_, config_, kNow);
+  json j = IdentityStatusJson(&env_, paths_, config_, kEnrollNow);
   EXPECT_EQ(j["enrolled"], true);
   EXPECT_EQ(j["issuer"], "city 'hangzhou' (330100)");
   EXPECT_FALSE(j.contains("error")) << j.dump();
-  j = IdentityStatusJson(&env_, paths_, config_, kNow + 40 * 86400);
+  j = IdentityStatusJson(&env_, paths_, config_, kEnrollNow + 40 * 86400);
   EXPECT_NE(j.value("error", "").find("expired"), std::string::npos) << j.dump();
 }
 

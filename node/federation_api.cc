@@ -8,6 +8,7 @@
 #include "catalogs/region_table.h"
 #include "fleet/fleet_query.h"
 #include "node/user_api.h"
+#include "node/user_replies.h"
 #include "serving/request_path.h"
 
 namespace tiersync::node {
@@ -19,10 +20,8 @@ using nlohmann::json;
 constexpr size_t kMaxViewNodes = 1'000'000;
 constexpr size_t kMaxListedNodes = 5'000;
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
 HttpReply JsonReply(const json& j) {
-  HttpReply r = HttpReply::Json(Dump(j));
+  HttpReply r = HttpReply::Json(JsonText(j));
   r.headers.emplace_back("Cache-Control", "no-cache");
   return r;
 }

@@ -12,6 +12,7 @@
 #include "base/hex.h"
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
+#include "node/node_log.h"
 #include "node/task_threads.h"
 #include "node/user_replies.h"
 
@@ -21,7 +22,7 @@ void MarkUpstream(HttpReply& reply) { reply.upstream = true; }
 
 namespace {
 
-void Log(const std::string& line) { std::cerr << "tiersync node: proxy: " << line << std::endl; }
+void ProxyLog(const std::string& line) { NodeLog("proxy: " + line); }
 
 const char kNotMirrored[] = "本节点未镜像该资源，上级节点也无法提供";
 
@@ -149,7 +150,7 @@ struct MissProxy::Core : std::enable_shared_from_this<MissProxy::Core> {
     ++index_fetches;
     auto got = FetchIndex(up, missed.index_id, missed.size, missed.sha256);
     if (!got.ok()) {
-      Log(missed.name + ": " + got.status().ToString());
+      ProxyLog(missed.name + ": " + got.status().ToString());
       Indexed(file, got.status());
       return;
     }
@@ -240,8 +241,8 @@ Result<std::vector<uint8_t>> MissProxy::Core::ReadChunk(MissFile& file, size_t i
   if (got.ok()) {
     for (const auto& [j, bytes] : *got) chunk_bytes += bytes.size();
   } else {
-    Log("chunk " + std::to_string(i) + " of " + ToHex(file.index.file_sha256) + ": " +
-        got.status().ToString());
+    ProxyLog("chunk " + std::to_string(i) + " of " + ToHex(file.index.file_sha256) + ": " +
+             got.status().ToString());
   }
   std::vector<uint8_t> mine;
   if (got.ok()) {
@@ -277,12 +278,12 @@ void MissProxy::Core::Keep(MissFile& file, std::map<size_t, std::vector<uint8_t>
   }
   if (!partial || !partial->full()) return;
   if (partial->CompletesInPlace()) {  // sync and rename: before the last byte goes out
-    if (Status s = partial->Complete(); !s.ok()) Log(s.ToString());
+    if (Status s = partial->Complete(); !s.ok()) ProxyLog(s.ToString());
     return;
   }
   threads.Submit(
       [partial] {
-        if (Status s = partial->Complete(); !s.ok()) Log(s.ToString());
+        if (Status s = partial->Complete(); !s.ok()) ProxyLog(s.ToString());
       },
       /*always=*/true);
 }

@@ -18,6 +18,7 @@
 #include "node/git_http_service.h"
 #include "node/http_fetcher.h"
 #include "node/node_dir.h"
+#include "node/node_log.h"
 #include "node/node_sources.h"
 #include "node/own_identity.h"
 #include "node/push_listener.h"
@@ -39,9 +40,6 @@ namespace {
 using nlohmann::json;
 
 // The /metrics endpoint label of a users' request.
-std::string Dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
-
-void Log(const std::string& line) { std::cerr << "tiersync node: " << line << std::endl; }
 
 }  // namespace
 
@@ -93,7 +91,7 @@ struct NodeServer::Impl : public HttpHandler {
     served_release = catalogs::ReleaseNumber(r.release).value_or(0);
     repo->SetTufDir(JoinPath(paths.releases, dir_name));
     if (tiersync::Status s = users->SetRelease(dir_name); !s.ok()) {
-      Log("users keep the previous catalog: " + s.ToString());
+      NodeLog("users keep the previous catalog: " + s.ToString());
     }
     pace->SetPriority(PriorityContentOf(*store, users->PriorityFiles()));
     notifier.Publish(r.version);
@@ -114,7 +112,8 @@ struct NodeServer::Impl : public HttpHandler {
     if (path == "/v1/enroll") return enrollment->Enroll(request);
     if (auto reply = federation->Handle(request)) return std::move(*reply);
     if (path == "/v1/status") {
-      HttpReply r = HttpReply::Json(Dump(StatusJson()));
+      HttpReply r =
+          HttpReply::Json(StatusJson().dump(2, ' ', false, json::error_handler_t::replace));
       r.headers.emplace_back("Cache-Control", "no-cache");
       return r;
     }
@@ -156,7 +155,7 @@ struct NodeServer::Impl : public HttpHandler {
     for (;;) {
       if (scrubber->RepairPending()) Repair();
       TurnResult t = cycle->Turn(rng.Next());
-      if (!t.report_status.ok()) Log("report upward: " + t.report_status.ToString());
+      if (!t.report_status.ok()) NodeLog("report upward: " + t.report_status.ToString());
       ExpireFleet();
       const bool ok = t.outcome.ok();
       if (ok && t.outcome->switched && config.gc) Collect();
@@ -190,11 +189,12 @@ struct NodeServer::Impl : public HttpHandler {
     options.parallel = config.parallel;
     Status s = scrubber->Repair({env, fetcher.get(), policy.get(), store.get(), nullptr}, options);
     const ScrubRun run = scrubber->last();
-    Log("scrub repair: " + std::to_string(run.repaired) + " of " +
-        std::to_string(run.damaged.size()) + " damaged chunk(s), " +
-        std::to_string(run.indexes_repaired) + " of " + std::to_string(run.damaged_indexes.size()) +
-        " chunk index(es) and " + std::to_string(run.metadata_repaired) +
-        " metadata file(s) replaced" + (s.ok() ? "" : "; " + s.ToString()));
+    NodeLog("scrub repair: " + std::to_string(run.repaired) + " of " +
+            std::to_string(run.damaged.size()) + " damaged chunk(s), " +
+            std::to_string(run.indexes_repaired) + " of " +
+            std::to_string(run.damaged_indexes.size()) + " chunk index(es) and " +
+            std::to_string(run.metadata_repaired) + " metadata file(s) replaced" +
+            (s.ok() ? "" : "; " + s.ToString()));
   }
 
   // The fleet store's retention, at most hourly (fleet/fleet_store.h).
@@ -204,11 +204,11 @@ struct NodeServer::Impl : public HttpHandler {
     expired_at = now;
     auto e = fleet->Expire(now);
     if (!e.ok()) {
-      Log("fleet store retention: " + e.status().ToString());
+      NodeLog("fleet store retention: " + e.status().ToString());
     } else if (e->events + e->usage_days + e->nodes > 0) {
-      Log("fleet store retention: dropped " + std::to_string(e->events) + " event(s), " +
-          std::to_string(e->usage_days) + " usage day(s), " + std::to_string(e->nodes) +
-          " node(s) not heard of for long");
+      NodeLog("fleet store retention: dropped " + std::to_string(e->events) + " event(s), " +
+              std::to_string(e->usage_days) + " usage day(s), " + std::to_string(e->nodes) +
+              " node(s) not heard of for long");
     }
   }
 
@@ -219,16 +219,16 @@ struct NodeServer::Impl : public HttpHandler {
   void Collect() {
     auto run = gc->Collect("switch", config, /*dry_run=*/false);
     if (!run.ok()) {
-      Log("garbage collection: " + run.status().ToString());
+      NodeLog("garbage collection: " + run.status().ToString());
       return;
     }
     const replication::GcReport& g = run->report;
-    Log("garbage collection: kept " + std::to_string(run->kept_files) + " file(s) of " +
-        std::to_string(run->kept_releases.size()) + " release(s); forgot " +
-        std::to_string(g.deleted_chunks) + " chunk(s) (" + std::to_string(g.deleted_bytes) +
-        " bytes), compacted " + std::to_string(g.packs_compacted) + " pack(s); packs " +
-        std::to_string(g.pack_bytes_before) + " -> " + std::to_string(g.pack_bytes_after) +
-        " bytes");
+    NodeLog("garbage collection: kept " + std::to_string(run->kept_files) + " file(s) of " +
+            std::to_string(run->kept_releases.size()) + " release(s); forgot " +
+            std::to_string(g.deleted_chunks) + " chunk(s) (" + std::to_string(g.deleted_bytes) +
+            " bytes), compacted " + std::to_string(g.packs_compacted) + " pack(s); packs " +
+            std::to_string(g.pack_bytes_before) + " -> " + std::to_string(g.pack_bytes_after) +
+            " bytes");
   }
 
   // The store's checks: at once after an unclean shutdown, then every [scrub] interval_hours
@@ -249,13 +249,14 @@ struct NodeServer::Impl : public HttpHandler {
           cv.WaitForMicros(&mu, 60'000'000);
         }
       }
-      Log("scrub (" + trigger + "): checking every chunk of the store");
+      NodeLog("scrub (" + trigger + "): checking every chunk of the store");
       const ScrubRun run = scrubber->Check(trigger, [this] { return Stopping(); });
-      Log("scrub (" + trigger + ")" + (run.stopped ? " stopped" : "") + ": " +
-          std::to_string(run.chunks_checked) + " chunk(s), " + std::to_string(run.bytes_checked) +
-          " bytes checked; " + std::to_string(run.problems.size()) + " problem(s), " +
-          std::to_string(run.damaged.size()) + " damaged chunk(s), " +
-          std::to_string(run.metadata_unrepaired.size()) + " damaged metadata file(s)");
+      NodeLog("scrub (" + trigger + ")" + (run.stopped ? " stopped" : "") + ": " +
+              std::to_string(run.chunks_checked) + " chunk(s), " +
+              std::to_string(run.bytes_checked) + " bytes checked; " +
+              std::to_string(run.problems.size()) + " problem(s), " +
+              std::to_string(run.damaged.size()) + " damaged chunk(s), " +
+              std::to_string(run.metadata_unrepaired.size()) + " damaged metadata file(s)");
       if (!run.stopped) unclean_check_due = false;
       trigger.clear();
       if (scrubber->RepairPending()) {
@@ -275,7 +276,7 @@ struct NodeServer::Impl : public HttpHandler {
     auto loaded = LoadNodeConfig(env, paths);
     if (!loaded.ok()) {
       r["error"] = loaded.status().ToString();
-      Log("reload: node.toml not applied: " + loaded.status().ToString());
+      NodeLog("reload: node.toml not applied: " + loaded.status().ToString());
     } else {
       ReloadPlan plan = PlanReload(config, *loaded);
       ApplyLive(plan, &config);
@@ -291,7 +292,7 @@ struct NodeServer::Impl : public HttpHandler {
         line += "; these need a restart (running values kept):";
         for (const auto& n : plan.need_restart) line += " " + n;
       }
-      Log(line);
+      NodeLog(line);
     }
     ReloadTls(&r);  // even when node.toml is broken: a renewal must not wait on an edit
     MutexLock l(&mu);
@@ -306,12 +307,12 @@ struct NodeServer::Impl : public HttpHandler {
     auto changed = server_tls->Reload(env);
     if (!changed.ok()) {
       (*r)["tls_error"] = changed.status().ToString();
-      Log("reload: TLS files not applied, the running certificate is kept: " +
-          changed.status().ToString());
+      NodeLog("reload: TLS files not applied, the running certificate is kept: " +
+              changed.status().ToString());
     } else if (*changed) {
       (*r)["applied"].push_back("tls_files");
-      Log("reload: TLS certificate and key reloaded from " + server_tls->cert_file() + " and " +
-          server_tls->key_file() + " (new connections use them)");
+      NodeLog("reload: TLS certificate and key reloaded from " + server_tls->cert_file() + " and " +
+              server_tls->key_file() + " (new connections use them)");
     }
   }
 
@@ -446,15 +447,15 @@ Result<uint16_t> NodeServer::Listen(const std::string& listen_override) {
     TS_ASSIGN_OR_RETURN(std::tie(host, port), ParseListenAddress(listen_override));
   }
   TS_ASSIGN_OR_RETURN(uint16_t bound, impl_->server->Listen(host, port));
-  Log(std::string(impl_->config.tls_cert.empty() ? "HTTP" : "HTTPS (only)") + " on " + host + ":" +
-      std::to_string(bound));
+  NodeLog(std::string(impl_->config.tls_cert.empty() ? "HTTP" : "HTTPS (only)") + " on " + host +
+          ":" + std::to_string(bound));
   return bound;
 }
 
 Status NodeServer::Run() {
   // RUNNING left behind by the last run: it did not stop cleanly; the store is checked first.
   TS_ASSIGN_OR_RETURN(const bool unclean, MarkRunning(impl_->env, impl_->paths.running));
-  if (unclean) Log("the last run did not stop cleanly: checking the store (scrub)");
+  if (unclean) NodeLog("the last run did not stop cleanly: checking the store (scrub)");
   impl_->unclean_check_due = unclean;
   std::thread scrub([this, unclean] { impl_->ScrubLoop(unclean); });
   std::thread sync([this] { impl_->SyncLoop(); });
@@ -472,9 +473,9 @@ Status NodeServer::Run() {
   // A clean stop: the next start needs no check first — unless the check after an unclean
   // shutdown was cut short (RUNNING stays: the next start checks again).
   if (impl_->unclean_check_due) {
-    Log("the store's check after the unclean shutdown did not finish; the next start checks");
+    NodeLog("the store's check after the unclean shutdown did not finish; the next start checks");
   } else if (Status s = MarkStopped(impl_->env, impl_->paths.running); !s.ok()) {
-    Log("could not remove " + impl_->paths.running + ": " + s.ToString());
+    NodeLog("could not remove " + impl_->paths.running + ": " + s.ToString());
   }
   if (push.joinable()) push.detach();  // may sit in a long-poll; it holds its own impl_
   return Status::Ok();

@@ -1,5 +1,7 @@
 #include "node/sync_runner.h"
 
+#include "node/node_log.h"
+
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -15,10 +17,6 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kRecentRejections = 20;
-
-std::string Dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
-
-void Log(const std::string& line) { std::cerr << "tiersync node: " << line << std::endl; }
 
 json StorageJson(const replication::ChunkStore& store, const NodeConfig& config) {
   auto stats = store.Stats();
@@ -71,7 +69,7 @@ void SyncRunner::SetSubscription(std::string subscription) {
 }
 
 void SyncRunner::Rejected(const std::string& what) {
-  Log("REJECTED " + what);
+  NodeLog("REJECTED " + what);
   MutexLock l(&mu_);
   rejections_.push_back(what);
   if (rejections_.size() > kRecentRejections) {
@@ -105,9 +103,9 @@ void SyncRunner::Progress(const std::string& phase, uint64_t done, uint64_t tota
 Result<SyncOutcome> SyncRunner::RunOnce(const SyncProgress& progress, const OnSwitch& on_switch) {
   const catalogs::RolledUp rules = Rules();
   if (rules.dropped > 0) {
-    Log("the subtree's subscriptions have " + std::to_string(rules.dropped) +
-        " rules over the cap (" + std::to_string(rules.rules) +
-        " kept); children fetch what those select from further up");
+    NodeLog("the subtree's subscriptions have " + std::to_string(rules.dropped) +
+            " rules over the cap (" + std::to_string(rules.rules) +
+            " kept); children fetch what those select from further up");
   }
   SyncOutcome partial;
   const int64_t started = NowSeconds(p_.env);
@@ -125,14 +123,17 @@ Result<SyncOutcome> SyncRunner::RunOnce(const SyncProgress& progress, const OnSw
   const std::vector<replication::SourceHealth> after = p_.sources->Snapshot();
   for (size_t i = 0; i < after.size() && i < before.size(); ++i) {
     if (after[i].lacked > before[i].lacked) {
-      Log(after[i].source.name + " lacked " + std::to_string(after[i].lacked - before[i].lacked) +
-          " objects it was asked for; fetched them elsewhere or will retry");
+      NodeLog(after[i].source.name + " lacked " +
+              std::to_string(after[i].lacked - before[i].lacked) +
+              " objects it was asked for; fetched them elsewhere or will retry");
     }
   }
   ReturnFreedHeap();  // what the cycle read and planned
   json state = NodeStatusJson(p_.env, p_.config, *this, *p_.sources,
                               children_ ? children_->size() : 0, extra_ ? extra_() : json());
-  WriteFileAtomically(p_.env, p_.paths.state, AsBytes(Dump(state))).IgnoreError();
+  WriteFileAtomically(p_.env, p_.paths.state,
+                      AsBytes(state.dump(2, ' ', false, json::error_handler_t::replace)))
+      .IgnoreError();
   return r;
 }
 
@@ -154,18 +155,19 @@ void SyncRunner::Record(const Result<SyncOutcome>& r, const SyncOutcome& partial
   if (r.ok() && !r->pending.empty()) s["pending"] = r->pending;
   if (r.ok() && !r->quota_exceeded.empty()) {
     s["quota_exceeded"] = r->quota_exceeded;
-    Log("QUOTA EXCEEDED: " + r->quota_exceeded +
-        "; only the release's priority content was fetched, the rest is deferred");
+    NodeLog("QUOTA EXCEEDED: " + r->quota_exceeded +
+            "; only the release's priority content was fetched, the rest is deferred");
   }
-  for (const auto& rej : partial.rejected) Log("REJECTED " + rej);
+  for (const auto& rej : partial.rejected) NodeLog("REJECTED " + rej);
   if (!r.ok()) {
-    Log("sync failed: " + r.status().ToString());
+    NodeLog("sync failed: " + r.status().ToString());
   } else if (!r->pending.empty()) {
-    Log(r->pending);
+    NodeLog(r->pending);
   } else if (r->switched) {
-    Log("now serving " + r->current.release + " (version " + std::to_string(r->current.version) +
-        ", " + std::to_string(r->current.files) + " files; fetched " +
-        std::to_string(r->fetched_bytes) + " bytes; metadata from " + r->metadata_source + ")");
+    NodeLog("now serving " + r->current.release + " (version " +
+            std::to_string(r->current.version) + ", " + std::to_string(r->current.files) +
+            " files; fetched " + std::to_string(r->fetched_bytes) + " bytes; metadata from " +
+            r->metadata_source + ")");
   }
   json storage = StorageJson(*p_.store, p_.config);
   MutexLock l(&mu_);

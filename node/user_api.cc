@@ -12,6 +12,7 @@
 #include "catalogs/taxonomy.h"
 #include "node/chunk_sources.h"
 #include "node/file_cache.h"
+#include "node/node_log.h"
 #include "node/usage_counter.h"
 #include "node/user_catalog_api.h"
 #include "node/user_files_api.h"
@@ -29,8 +30,6 @@ namespace {
 using catalogs::Resource;
 using catalogs::ResourceFile;
 using nlohmann::json;
-
-void Log(const std::string& line) { std::cerr << "tiersync node: " << line << std::endl; }
 
 // The web UI's files (webui/), compiled in.
 HttpReply WebUi(const HttpRequest& request) {
@@ -282,14 +281,14 @@ Status UserApi::SetRelease(const std::string& release_dir) {
   snapshot->tree_json = UserCatalogApi::TreeJson(*snapshot->catalog);
   TS_ASSIGN_OR_RETURN(snapshot->validity, ReadReleaseValidity(env, dir));
   TS_ASSIGN_OR_RETURN(snapshot->takedowns, ReadTakedowns(env, dir));
-  Log("users see " + served.release + ": " + std::to_string(snapshot->catalog->size()) +
-      " resources, " + std::to_string(snapshot->local_files) + " files stored here");
+  NodeLog("users see " + served.release + ": " + std::to_string(snapshot->catalog->size()) +
+          " resources, " + std::to_string(snapshot->local_files) + " files stored here");
   if (!snapshot->takedowns.empty()) {
-    Log("takedown: " + std::to_string(snapshot->takedowns.resources.size()) + " resources and " +
-        std::to_string(snapshot->takedowns.files.size()) +
-        " files withdrawn by signed retractions");
+    NodeLog("takedown: " + std::to_string(snapshot->takedowns.resources.size()) +
+            " resources and " + std::to_string(snapshot->takedowns.files.size()) +
+            " files withdrawn by signed retractions");
   }
-  for (const std::string& refused : snapshot->takedowns.refused) Log("takedown: " + refused);
+  for (const std::string& refused : snapshot->takedowns.refused) NodeLog("takedown: " + refused);
   std::vector<std::string> dropped(snapshot->takedowns.digests.begin(),
                                    snapshot->takedowns.digests.end());
   {
